@@ -1,0 +1,1 @@
+//! Engine, world, scenarios and reports.
