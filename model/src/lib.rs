@@ -1,4 +1,13 @@
 //! Pure model of OpenFaaS on Kubernetes: no IO, no clock, no random numbers, no threads.
 //! Time and choices come in as arguments; effects go out as values.
 
+pub mod choice;
+pub mod config;
+pub mod deployment;
 pub mod duration;
+pub mod ledger;
+pub mod pool;
+pub mod properties;
+pub mod schedule;
+pub mod server;
+pub mod time;

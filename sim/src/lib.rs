@@ -1,1 +1,74 @@
-//! Engine, world, scenarios and reports.
+//! faasim's engine and everything around the pure model: the event queue and PRNG (`engine`),
+//! the world that wires the components (`world`), scenario loading (`scenario`), and the text
+//! and JSON reports (`report`).
+
+pub mod engine;
+pub mod report;
+pub mod scenario;
+pub mod world;
+
+use faasim_model::config::Config;
+use faasim_model::properties::{self, PodFate, Violation};
+use faasim_model::schedule::Event;
+use faasim_model::time::{NS_PER_S, Nanos};
+
+use crate::engine::SeedChooser;
+use crate::world::{PodEnd, RunResult, World};
+
+/// Simulated time a run may last when the scenario sets no `limit`.
+pub const DEFAULT_LIMIT_NS: Nanos = 3600 * NS_PER_S;
+
+/// Seed used when neither the scenario nor the command line gives one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A finished run and its verdict.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// The seed it ran with.
+    pub seed: u64,
+    /// What happened.
+    pub result: RunResult,
+    /// Violated properties.
+    pub violations: Vec<Violation>,
+}
+
+impl Run {
+    /// True when no property is violated.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// Simulate `config` and `events` with `seed`. `tracing` records the timeline.
+pub fn simulate(
+    config: &Config,
+    events: &[Event],
+    limit_ns: Nanos,
+    seed: u64,
+    tracing: bool,
+) -> Run {
+    let mut chooser = SeedChooser::new(seed);
+    let result = World::new(
+        config.clone(),
+        events.to_vec(),
+        limit_ns,
+        &mut chooser,
+        tracing,
+    )
+    .run();
+    let fates: Vec<PodFate> = result
+        .pods
+        .iter()
+        .map(|p| PodFate {
+            name: p.name.clone(),
+            terminating: p.terminating,
+            killed: p.end == PodEnd::Killed,
+        })
+        .collect();
+    let violations = properties::evaluate(&result.ledger, &fates);
+    Run {
+        seed,
+        result,
+        violations,
+    }
+}

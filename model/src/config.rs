@@ -1,0 +1,557 @@
+//! The effective configuration of one function on Kubernetes behind the OpenFaaS gateway, every
+//! timer with the default the real component uses (domain.md §1), grouped by component.
+//!
+//! Values here are already resolved: durations are nanoseconds after each component's own parsing
+//! rules (see `duration`), the grace period is derived from the edition, and fall-backs have been
+//! turned into warnings by whoever built the configuration.
+
+use std::collections::BTreeMap;
+
+use crate::duration::{self, Reading};
+use crate::time::{NS_PER_MS, NS_PER_S};
+
+/// A duration that is either fixed or drawn uniformly from `lo_ns..=hi_ns` through the chooser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Smallest value, nanoseconds.
+    pub lo_ns: u64,
+    /// Largest value, nanoseconds (equal to `lo_ns` when fixed).
+    pub hi_ns: u64,
+}
+
+impl Span {
+    /// A fixed duration.
+    pub const fn fixed(ns: u64) -> Span {
+        Span {
+            lo_ns: ns,
+            hi_ns: ns,
+        }
+    }
+    /// True when no choice is needed.
+    pub fn is_fixed(&self) -> bool {
+        self.lo_ns == self.hi_ns
+    }
+}
+
+/// Which watchdog shutdown sequence the pod runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchdogKind {
+    /// of-watchdog since PR #125 (2021-11): listener open for healthcheck_interval, then
+    /// `Shutdown` with a write_timeout deadline (domain.md §2a).
+    OfWatchdog,
+    /// The pre-2021 sequence: sleep write_timeout, `Shutdown` with no deadline, sleep
+    /// write_timeout again, exit (domain.md §2b).
+    FixedWait,
+}
+
+/// How the watchdog runs the function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The watchdog proxies to a long-running child HTTP server on :8082.
+    Http,
+    /// The watchdog forks one process per request.
+    Streaming,
+}
+
+/// What the HTTP-mode child does on the SIGTERM the watchdog forwards to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnSigterm {
+    /// Like the golang-middleware template: sleep healthcheck_interval, then `Shutdown(write_timeout)`.
+    Drain,
+    /// No handler: the process dies at once, and the watchdog `log.Fatalf`s after it.
+    Exit,
+}
+
+/// The OpenFaaS edition, which decides the grace period when none is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edition {
+    /// OpenFaaS Pro: grace = write_timeout + 2s (faas-netes f0a81e64).
+    Pro,
+    /// OpenFaaS CE since 2022-02: grace left to the Kubernetes default of 30 s.
+    Ce,
+}
+
+/// Whether the initial replicas exist at time 0 or are being created then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Initial replicas are running, ready and routed at time 0.
+    Warm,
+    /// Initial replicas are created at time 0, as right after `faas-cli deploy`.
+    Cold,
+}
+
+/// HTTP method of the load, which decides Go's transparent retry (domain.md §1.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// No body: replayable, retried once on a reused connection that the server closed.
+    Get,
+    /// With a body whose `GetBody` is nil through the gateway: never retried.
+    Post,
+}
+
+impl Method {
+    /// Go's `isReplayable` for the requests the gateway and provider build.
+    pub fn is_replayable(self) -> bool {
+        matches!(self, Method::Get)
+    }
+}
+
+/// of-watchdog settings, as `config/config.go` reads them from the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchdogConfig {
+    /// Which shutdown sequence.
+    pub kind: WatchdogKind,
+    /// http or streaming.
+    pub mode: Mode,
+    /// `write_timeout`: server WriteTimeout and the drain deadline. Never 0.
+    pub write_timeout_ns: u64,
+    /// `read_timeout`: server ReadTimeout, and the keep-alive idle timeout (IdleTimeout unset).
+    pub read_timeout_ns: u64,
+    /// `exec_timeout`: 0 disables it.
+    pub exec_timeout_ns: u64,
+    /// `healthcheck_interval`: the listener stays open this long after SIGTERM. Zero or less
+    /// means forever (`time.Tick` returns nil), mechanism 25.
+    pub healthcheck_interval_ns: i64,
+    /// `max_inflight`: 0 is unlimited.
+    pub max_inflight: u32,
+}
+
+impl Default for WatchdogConfig {
+    fn default() -> Self {
+        WatchdogConfig {
+            kind: WatchdogKind::OfWatchdog,
+            mode: Mode::Http,
+            write_timeout_ns: 30 * NS_PER_S,
+            read_timeout_ns: 30 * NS_PER_S,
+            exec_timeout_ns: 30 * NS_PER_S,
+            healthcheck_interval_ns: 30 * NS_PER_S as i64,
+            max_inflight: 0,
+        }
+    }
+}
+
+/// The HTTP-mode child server (golang-middleware template), which reads the same environment
+/// with its own defaults (10 s, domain.md §1.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildConfig {
+    /// What it does on SIGTERM.
+    pub on_sigterm: OnSigterm,
+    /// Its own WriteTimeout and drain deadline.
+    pub write_timeout_ns: u64,
+    /// Its own ReadTimeout.
+    pub read_timeout_ns: u64,
+    /// Its wait between SIGTERM and `Shutdown`. Zero or less: no wait.
+    pub healthcheck_interval_ns: i64,
+    /// Time from the watchdog listening to the child listening on :8082 (mechanism 17).
+    pub startup_ns: Span,
+}
+
+impl Default for ChildConfig {
+    fn default() -> Self {
+        ChildConfig {
+            on_sigterm: OnSigterm::Drain,
+            write_timeout_ns: 10 * NS_PER_S,
+            read_timeout_ns: 10 * NS_PER_S,
+            healthcheck_interval_ns: 10 * NS_PER_S as i64,
+            startup_ns: Span::fixed(0),
+        }
+    }
+}
+
+/// The function: its watchdog, child, handler and scaling labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// Function name, used in pod names.
+    pub name: String,
+    /// Watchdog settings.
+    pub watchdog: WatchdogConfig,
+    /// Child settings (HTTP mode only).
+    pub child: ChildConfig,
+    /// How long the handler works.
+    pub handler_ns: Span,
+    /// Pod created to watchdog listening (image pull and container start).
+    pub startup_ns: Span,
+    /// Warm or cold initial replicas.
+    pub start: Start,
+    /// `com.openfaas.scale.min`: initial replicas and the scale-from-zero target.
+    pub scale_min: u32,
+    /// `com.openfaas.scale.max`.
+    pub scale_max: u32,
+}
+
+impl Default for FunctionConfig {
+    fn default() -> Self {
+        FunctionConfig {
+            name: "fn".to_string(),
+            watchdog: WatchdogConfig::default(),
+            child: ChildConfig::default(),
+            handler_ns: Span::fixed(10 * NS_PER_MS),
+            startup_ns: Span::fixed(2 * NS_PER_S),
+            start: Start::Warm,
+            scale_min: 1,
+            scale_max: 20,
+        }
+    }
+}
+
+/// A readiness probe as the kubelet runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeConfig {
+    /// Delay from container start to the first probe, seconds.
+    pub initial_delay_s: u32,
+    /// Period between probes, seconds (at least 1).
+    pub period_s: u32,
+    /// Consecutive failures that make a ready pod unready.
+    pub failure_threshold: u32,
+    /// Consecutive successes that make an unready pod ready.
+    pub success_threshold: u32,
+}
+
+impl Default for ProbeConfig {
+    /// What faas-netes CE hard-codes (domain.md §1.5).
+    fn default() -> Self {
+        ProbeConfig {
+            initial_delay_s: 2,
+            period_s: 2,
+            failure_threshold: 3,
+            success_threshold: 1,
+        }
+    }
+}
+
+/// An integer or a percentage of the desired replicas, as in a Deployment strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOrPercent {
+    /// An absolute count.
+    Int(u32),
+    /// A percentage of desired replicas.
+    Percent(u32),
+}
+
+impl IntOrPercent {
+    /// Kubernetes resolves maxSurge rounding up and maxUnavailable rounding down.
+    pub fn resolve(self, desired: u32, round_up: bool) -> u32 {
+        match self {
+            IntOrPercent::Int(n) => n,
+            IntOrPercent::Percent(p) => {
+                let scaled = u64::from(desired) * u64::from(p);
+                let value = if round_up {
+                    scaled.div_ceil(100)
+                } else {
+                    scaled / 100
+                };
+                u32::try_from(value).unwrap_or(u32::MAX)
+            }
+        }
+    }
+}
+
+/// Where the effective grace period came from, for reports and warnings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GraceSource {
+    /// `terminationGracePeriodSeconds` given explicitly.
+    Explicit,
+    /// Pro: write_timeout + 2s.
+    ProDerived,
+    /// CE: the Kubernetes default.
+    KubernetesDefault,
+}
+
+/// Kubernetes: termination, probes, rollout strategy, endpoints propagation, nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubernetesConfig {
+    /// The edition the grace period was derived for.
+    pub edition: Edition,
+    /// Effective `terminationGracePeriodSeconds`.
+    pub grace_s: u64,
+    /// Where `grace_s` came from.
+    pub grace_source: GraceSource,
+    /// preStop `sleep` seconds (0: no hook, as faas-netes sets none).
+    pub pre_stop_sleep_s: u64,
+    /// Readiness probe.
+    pub readiness: ProbeConfig,
+    /// Rolling update maxSurge.
+    pub max_surge: IntOrPercent,
+    /// Rolling update maxUnavailable.
+    pub max_unavailable: IntOrPercent,
+    /// Pod deleted or ready -> the provider's view of the endpoints changes.
+    pub endpoint_lag_ns: Span,
+    /// Worker nodes the pods spread over.
+    pub nodes: u32,
+    /// Delay before a crashed container is started again.
+    pub restart_delay_ns: u64,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        KubernetesConfig {
+            edition: Edition::Ce,
+            grace_s: 30,
+            grace_source: GraceSource::KubernetesDefault,
+            pre_stop_sleep_s: 0,
+            readiness: ProbeConfig::default(),
+            max_surge: IntOrPercent::Int(1),
+            max_unavailable: IntOrPercent::Int(0),
+            endpoint_lag_ns: Span {
+                lo_ns: 0,
+                hi_ns: NS_PER_S,
+            },
+            nodes: 3,
+            restart_delay_ns: 0,
+        }
+    }
+}
+
+/// The gateway, with the OpenFaaS Helm chart's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayConfig {
+    /// `upstream_timeout`: the deadline of the call to the provider (502).
+    pub upstream_timeout_ns: u64,
+    /// `read_timeout` of the gateway server.
+    pub read_timeout_ns: u64,
+    /// `write_timeout` of the gateway server: past it the client gets EOF, no status.
+    pub write_timeout_ns: u64,
+    /// `scale_from_zero`: hold requests while scaling 0 -> min.
+    pub scale_from_zero: bool,
+    /// Poll interval while holding a request (100 ms in the gateway).
+    pub poll_interval_ns: u64,
+    /// Polls before forwarding anyway (1000 in the gateway).
+    pub poll_attempts: u32,
+}
+
+impl Default for GatewayConfig {
+    /// The chart's values (domain.md §1.4).
+    fn default() -> Self {
+        GatewayConfig {
+            upstream_timeout_ns: 60 * NS_PER_S,
+            read_timeout_ns: 65 * NS_PER_S,
+            write_timeout_ns: 65 * NS_PER_S,
+            scale_from_zero: true,
+            poll_interval_ns: 100 * NS_PER_MS,
+            poll_attempts: 1000,
+        }
+    }
+}
+
+/// faas-netes as the provider: its server and its proxy client to pod IPs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// `read_timeout`: also the proxy `http.Client.Timeout` (500 "Can't reach service").
+    pub read_timeout_ns: u64,
+    /// `write_timeout` of the provider server: past it the gateway sees EOF (502).
+    pub write_timeout_ns: u64,
+    /// Keep-alive pool idle timeout to pod IPs.
+    pub idle_conn_timeout_ns: u64,
+}
+
+impl Default for ProviderConfig {
+    /// The chart passes the gateway's read and write timeouts.
+    fn default() -> Self {
+        ProviderConfig {
+            read_timeout_ns: 65 * NS_PER_S,
+            write_timeout_ns: 65 * NS_PER_S,
+            idle_conn_timeout_ns: 5 * NS_PER_S,
+        }
+    }
+}
+
+/// The load generator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadConfig {
+    /// Workers (closed loop).
+    pub concurrency: u32,
+    /// Requests in total.
+    pub requests: u64,
+    /// Client timeout, 0 for none.
+    pub timeout_ns: u64,
+    /// GET or POST.
+    pub method: Method,
+    /// Client keep-alive to the gateway.
+    pub keep_alive: bool,
+    /// 0: closed loop; N: open loop at N requests per second.
+    pub rate_per_s: u32,
+    /// When the load starts.
+    pub start_ns: u64,
+}
+
+impl Default for LoadConfig {
+    /// hey's defaults: -c 50 -n 200 -t 20.
+    fn default() -> Self {
+        LoadConfig {
+            concurrency: 50,
+            requests: 200,
+            timeout_ns: 20 * NS_PER_S,
+            method: Method::Get,
+            keep_alive: true,
+            rate_per_s: 0,
+            start_ns: 0,
+        }
+    }
+}
+
+/// The network between components.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Round-trip time: how long after a server closes an idle keep-alive connection the client
+    /// still believes it usable (the keep-alive race window, mechanisms 3 and 4).
+    pub rtt_ns: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig { rtt_ns: 500_000 }
+    }
+}
+
+/// Everything a run needs besides the scenario's events.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Config {
+    /// The function.
+    pub function: FunctionConfig,
+    /// Kubernetes.
+    pub kubernetes: KubernetesConfig,
+    /// The gateway.
+    pub gateway: GatewayConfig,
+    /// The provider.
+    pub provider: ProviderConfig,
+    /// The load.
+    pub load: LoadConfig,
+    /// The network.
+    pub network: NetworkConfig,
+}
+
+/// Something a component silently replaced, reported instead of hidden.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// The key, e.g. `function.environment.exec_timeout`.
+    pub key: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// A configuration the real component refuses to start with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment key at fault.
+    pub key: String,
+    /// Why.
+    pub message: String,
+}
+
+fn reading_u64(
+    env: &BTreeMap<String, String>,
+    key: &str,
+    default_ns: i64,
+    warnings: &mut Vec<ConfigWarning>,
+) -> Reading {
+    let reading = duration::read_int_or_duration(env.get(key).map(String::as_str), default_ns);
+    if let Some(message) = reading.warning() {
+        warnings.push(ConfigWarning {
+            key: key.to_string(),
+            message,
+        });
+    }
+    reading
+}
+
+/// Clamp a possibly negative duration to a time span: Go treats negative timeouts as already
+/// expired for deadlines, which for these servers means "no time at all".
+fn non_negative(ns: i64) -> u64 {
+    u64::try_from(ns).unwrap_or(0)
+}
+
+impl WatchdogConfig {
+    /// Read the watchdog's settings from the function's environment exactly as of-watchdog's
+    /// `config.New` does: bare integers are seconds, invalid values fall back to the default
+    /// (reported as warnings), `write_timeout` 0 is fatal, `healthcheck_interval` defaults to
+    /// `write_timeout`, `max_inflight` falls back to 0 on a non-integer.
+    pub fn from_env(
+        env: &BTreeMap<String, String>,
+        kind: WatchdogKind,
+        mode: Mode,
+    ) -> Result<(WatchdogConfig, Vec<ConfigWarning>), ConfigError> {
+        let mut warnings = Vec::new();
+        let default_ns = 30 * NS_PER_S as i64;
+        let write = reading_u64(env, "write_timeout", default_ns, &mut warnings).ns();
+        if write == 0 {
+            return Err(ConfigError {
+                key: "write_timeout".to_string(),
+                message: "of-watchdog refuses to start: HTTP write timeout must be over 0s"
+                    .to_string(),
+            });
+        }
+        let read = reading_u64(env, "read_timeout", default_ns, &mut warnings).ns();
+        let exec = reading_u64(env, "exec_timeout", default_ns, &mut warnings).ns();
+        let hc = reading_u64(env, "healthcheck_interval", write, &mut warnings).ns();
+        let max_inflight = match env.get("max_inflight") {
+            None => 0,
+            Some(raw) if raw.is_empty() => 0,
+            Some(raw) => match raw.trim_start_matches('+').parse::<i64>() {
+                Ok(n) if n >= 0 => u32::try_from(n).unwrap_or(u32::MAX),
+                Ok(_) => 0,
+                Err(_) => {
+                    warnings.push(ConfigWarning {
+                        key: "max_inflight".to_string(),
+                        message: format!(
+                            "\"{raw}\" is not an integer: of-watchdog silently uses 0 (no limit)"
+                        ),
+                    });
+                    0
+                }
+            },
+        };
+        let config = WatchdogConfig {
+            kind,
+            mode,
+            write_timeout_ns: non_negative(write),
+            read_timeout_ns: non_negative(read),
+            exec_timeout_ns: non_negative(exec),
+            healthcheck_interval_ns: hc,
+            max_inflight,
+        };
+        Ok((config, warnings))
+    }
+}
+
+impl ChildConfig {
+    /// The golang-middleware template's reading of the same environment: 10 s defaults, and
+    /// healthcheck_interval defaulting to its own write timeout.
+    pub fn from_env(
+        env: &BTreeMap<String, String>,
+        on_sigterm: OnSigterm,
+        startup_ns: Span,
+    ) -> ChildConfig {
+        let mut ignored = Vec::new();
+        let default_ns = 10 * NS_PER_S as i64;
+        let write = reading_u64(env, "write_timeout", default_ns, &mut ignored).ns();
+        let read = reading_u64(env, "read_timeout", default_ns, &mut ignored).ns();
+        let hc = reading_u64(env, "healthcheck_interval", write, &mut ignored).ns();
+        ChildConfig {
+            on_sigterm,
+            write_timeout_ns: non_negative(write),
+            read_timeout_ns: non_negative(read),
+            healthcheck_interval_ns: hc,
+            startup_ns,
+        }
+    }
+}
+
+/// The grace period the edition gives when the scenario sets none, with a warning when
+/// faas-netes would derive it from an unparseable write_timeout (the bare-integer trap).
+pub fn edition_grace_s(
+    edition: Edition,
+    env: &BTreeMap<String, String>,
+) -> (u64, GraceSource, Option<String>) {
+    match edition {
+        Edition::Ce => (30, GraceSource::KubernetesDefault, None),
+        Edition::Pro => {
+            let (seconds, warning) =
+                duration::pro_grace_seconds(env.get("write_timeout").map(String::as_str));
+            (
+                u64::try_from(seconds).unwrap_or(0),
+                GraceSource::ProDerived,
+                warning,
+            )
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The Deployment and ReplicaSet controllers: how many pods of which revision to create, and
+//! which pods to delete (scale-down victim order of domain.md §1.8, rolling update with
+//! maxSurge / maxUnavailable).
+
+use crate::choice::{Chooser, Stream};
+use crate::config::IntOrPercent;
+use crate::ledger::PodId;
+use crate::time::Nanos;
+
+/// What the controllers know of one pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodView {
+    /// Pod id (creation order).
+    pub id: PodId,
+    /// Template revision it was created from.
+    pub revision: u32,
+    /// Has a node.
+    pub assigned: bool,
+    /// Its container is running (not Pending).
+    pub running: bool,
+    /// Ready condition.
+    pub ready: bool,
+    /// When it last became ready.
+    pub ready_since_ns: Option<Nanos>,
+    /// Function pods on the same node.
+    pub pods_on_node: u32,
+    /// Container restarts.
+    pub restarts: u32,
+    /// Creation instant.
+    pub created_ns: Nanos,
+}
+
+/// The controllers' decisions for one reconcile pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Pods of the current revision to create.
+    pub create: u32,
+    /// Pods to delete, in deletion order.
+    pub delete: Vec<PodId>,
+}
+
+/// Rank for deletion: smaller deletes first (`ActivePodsWithRanks.Less`, most criteria).
+fn rank(
+    pod: &PodView,
+) -> (
+    bool,
+    bool,
+    bool,
+    std::cmp::Reverse<u32>,
+    std::cmp::Reverse<Nanos>,
+    std::cmp::Reverse<u32>,
+    std::cmp::Reverse<Nanos>,
+) {
+    (
+        pod.assigned,
+        pod.running,
+        pod.ready,
+        std::cmp::Reverse(pod.pods_on_node),
+        // More recently ready first; never-ready pods were handled by `ready` above.
+        std::cmp::Reverse(pod.ready_since_ns.unwrap_or(0)),
+        std::cmp::Reverse(pod.restarts),
+        std::cmp::Reverse(pod.created_ns),
+    )
+}
+
+/// Order pods for deletion, breaking full ties through the chooser ("otherwise random").
+pub fn victims(pods: &[PodView], count: usize, chooser: &mut dyn Chooser) -> Vec<PodId> {
+    let mut remaining: Vec<PodView> = pods.to_vec();
+    remaining.sort_by_key(|p| (rank(p), p.id));
+    let mut chosen = Vec::new();
+    while chosen.len() < count && !remaining.is_empty() {
+        let best = rank(&remaining[0]);
+        let tied = remaining.iter().take_while(|p| rank(p) == best).count();
+        let index = if tied > 1 {
+            chooser.pick_index(Stream::Deployment, tied)
+        } else {
+            0
+        };
+        chosen.push(remaining.remove(index).id);
+    }
+    chosen
+}
+
+/// One reconcile pass over the non-terminating pods.
+pub fn reconcile(
+    desired: u32,
+    revision: u32,
+    pods: &[PodView],
+    max_surge: IntOrPercent,
+    max_unavailable: IntOrPercent,
+    chooser: &mut dyn Chooser,
+) -> Plan {
+    let (current, old): (Vec<PodView>, Vec<PodView>) =
+        pods.iter().partition(|p| p.revision == revision);
+    let mut plan = Plan::default();
+    if old.is_empty() {
+        let have = current.len() as u32;
+        if have < desired {
+            plan.create = desired - have;
+        } else if have > desired {
+            plan.delete = victims(&current, (have - desired) as usize, chooser);
+        }
+        return plan;
+    }
+    // Rolling update (deployment/rolling.go): grow the new ReplicaSet within the surge, then
+    // shrink the old one within the availability budget, unhealthy old pods first.
+    let surge = max_surge.resolve(desired, true);
+    let unavailable = max_unavailable.resolve(desired, false);
+    let total = pods.len() as u32;
+    let current_count = current.len() as u32;
+    let room = (desired + surge).saturating_sub(total);
+    plan.create = room.min(desired.saturating_sub(current_count));
+
+    let available = pods.iter().filter(|p| p.ready).count() as u32;
+    let min_available = desired.saturating_sub(unavailable);
+    let (old_unready, old_ready): (Vec<PodView>, Vec<PodView>) = old.iter().partition(|p| !p.ready);
+    plan.delete
+        .extend(victims(&old_unready, old_unready.len(), chooser));
+    let budget = available.saturating_sub(min_available) as usize;
+    plan.delete
+        .extend(victims(&old_ready, budget.min(old_ready.len()), chooser));
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct First;
+    impl Chooser for First {
+        fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
+            lo
+        }
+        fn pick_index(&mut self, _: Stream, _: usize) -> usize {
+            0
+        }
+    }
+
+    fn pod(id: PodId, revision: u32, ready: bool, created_ns: Nanos) -> PodView {
+        PodView {
+            id,
+            revision,
+            assigned: true,
+            running: true,
+            ready,
+            ready_since_ns: ready.then_some(created_ns),
+            pods_on_node: 1,
+            restarts: 0,
+            created_ns,
+        }
+    }
+
+    #[test]
+    fn scale_down_deletes_unready_then_newest() {
+        let pods = [pod(0, 1, true, 0), pod(1, 1, true, 10), pod(2, 1, false, 5)];
+        let plan = reconcile(
+            1,
+            1,
+            &pods,
+            IntOrPercent::Int(1),
+            IntOrPercent::Int(0),
+            &mut First,
+        );
+        assert_eq!(
+            plan,
+            Plan {
+                create: 0,
+                delete: vec![2, 1]
+            }
+        );
+    }
+
+    #[test]
+    fn surge_one_unavailable_zero_waits_for_the_new_pod() {
+        let pods = [pod(0, 1, true, 0), pod(1, 1, true, 0)];
+        let plan = reconcile(
+            2,
+            2,
+            &pods,
+            IntOrPercent::Int(1),
+            IntOrPercent::Int(0),
+            &mut First,
+        );
+        assert_eq!(
+            plan,
+            Plan {
+                create: 1,
+                delete: vec![]
+            }
+        );
+        let pods = [pod(0, 1, true, 0), pod(1, 1, true, 0), pod(2, 2, true, 9)];
+        let plan = reconcile(
+            2,
+            2,
+            &pods,
+            IntOrPercent::Int(1),
+            IntOrPercent::Int(0),
+            &mut First,
+        );
+        assert_eq!(plan.create, 0);
+        assert_eq!(plan.delete.len(), 1);
+    }
+}

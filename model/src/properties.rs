@@ -1,0 +1,110 @@
+//! The named properties a run is judged by, and their evaluation over the ledger and the pods.
+
+use crate::ledger::{Outcome, Record, RequestId};
+
+/// A property every run should keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Property {
+    /// No request a pod accepted is lost.
+    NoDroppedInFlight,
+    /// No request is routed to a pod (or child) that no longer listens.
+    NoRefusedRouting,
+    /// No timer cuts a request.
+    NoTimeout,
+    /// No request is turned away by design (429, 503).
+    NoRejection,
+    /// Every terminating pod exits before SIGKILL.
+    GracefulExit,
+}
+
+impl Property {
+    /// Every property, in report order.
+    pub const ALL: [Property; 5] = [
+        Property::NoDroppedInFlight,
+        Property::NoRefusedRouting,
+        Property::NoTimeout,
+        Property::NoRejection,
+        Property::GracefulExit,
+    ];
+
+    /// The name printed in reports and asserted in tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::NoDroppedInFlight => "no-dropped-in-flight",
+            Property::NoRefusedRouting => "no-refused-routing",
+            Property::NoTimeout => "no-timeout",
+            Property::NoRejection => "no-rejection",
+            Property::GracefulExit => "graceful-exit",
+        }
+    }
+
+    /// The property by name.
+    pub fn from_name(name: &str) -> Option<Property> {
+        Property::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The outcome class a request violates it with, for request properties.
+    fn outcome(self) -> Option<Outcome> {
+        match self {
+            Property::NoDroppedInFlight => Some(Outcome::Dropped),
+            Property::NoRefusedRouting => Some(Outcome::Refused),
+            Property::NoTimeout => Some(Outcome::TimedOut),
+            Property::NoRejection => Some(Outcome::Rejected),
+            Property::GracefulExit => None,
+        }
+    }
+}
+
+/// What the properties need to know about a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodFate {
+    /// Pod name.
+    pub name: String,
+    /// Deletion was requested before it ended.
+    pub terminating: bool,
+    /// It ended by SIGKILL or its node's death.
+    pub killed: bool,
+}
+
+/// One violated property and what violated it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which property.
+    pub property: Property,
+    /// Requests that violate it.
+    pub requests: Vec<RequestId>,
+    /// Pods that violate it.
+    pub pods: Vec<String>,
+}
+
+/// Every violated property, in `Property::ALL` order.
+pub fn evaluate(ledger: &[Record], pods: &[PodFate]) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for property in Property::ALL {
+        let (requests, pods) = match property.outcome() {
+            Some(outcome) => (
+                ledger
+                    .iter()
+                    .filter(|r| r.outcome == outcome)
+                    .map(|r| r.id)
+                    .collect(),
+                Vec::new(),
+            ),
+            None => (
+                Vec::new(),
+                pods.iter()
+                    .filter(|p| p.terminating && p.killed)
+                    .map(|p| p.name.clone())
+                    .collect(),
+            ),
+        };
+        if !requests.is_empty() || !pods.is_empty() {
+            violations.push(Violation {
+                property,
+                requests,
+                pods,
+            });
+        }
+    }
+    violations
+}

@@ -1,0 +1,33 @@
+//! What happens to the deployment at given simulated times: the `events:` of a scenario.
+
+use crate::time::Nanos;
+
+/// One operator or infrastructure action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `kubectl scale --replicas=N`.
+    Scale(u32),
+    /// A rolling update to a new revision.
+    Rollout,
+    /// A node is reclaimed: its pods are evicted at once, and the node dies after `notice_ns`.
+    DrainNode {
+        /// Time between the notice and the node's death.
+        notice_ns: Nanos,
+        /// Which node; `None` picks the node with the most function pods (lowest index on ties).
+        node: Option<u32>,
+    },
+    /// A pod's container crashes (no SIGTERM); the kubelet restarts it.
+    KillPod {
+        /// Which pod by name; `None` lets the chooser pick among running pods.
+        pod: Option<String>,
+    },
+}
+
+/// An action at a simulated instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// When.
+    pub at_ns: Nanos,
+    /// What.
+    pub action: Action,
+}

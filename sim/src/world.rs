@@ -1,0 +1,1415 @@
+//! The world: the only place that knows every component. It owns the event queue and routes a
+//! request from the client through the gateway, the provider and a pod's watchdog to the child
+//! and back, and the control plane (deployment controller, endpoints and their lagging view,
+//! kubelet signals, nodes) around them. Each hop turns a failure into its own status.
+
+use faasim_model::choice::{Chooser, Stream};
+use faasim_model::config::{Config, Mode, Span, Start};
+use faasim_model::deployment::{self, PodView};
+use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
+use faasim_model::pool::{Checkout, Pool};
+use faasim_model::schedule::{Action, Event};
+use faasim_model::server::{DrainPolicy, Phase, Server, Step};
+use faasim_model::time::{NS_PER_S, Nanos, stamp};
+
+use crate::engine::Queue;
+
+const NONE_NS: Nanos = Nanos::MAX;
+
+/// Everything that can be scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ev {
+    /// A scenario event, by index.
+    Scenario(u32),
+    /// A closed-loop worker sends its next request.
+    ClientSend(u32),
+    /// The open-loop generator sends the k-th request.
+    OpenLoop(u64),
+    /// A request held by the gateway polls for available replicas.
+    GatewayPoll(RequestId),
+    /// A request's earliest timer may be due.
+    Wake(RequestId),
+    /// The handler of a request finishes (pod incarnation).
+    HandlerDone(RequestId, PodId, u32),
+    /// A pod's watchdog starts listening.
+    PodStart(PodId, u32),
+    /// A pod's child starts listening.
+    ChildStart(PodId, u32),
+    /// A readiness probe.
+    Probe(PodId, u32),
+    /// The provider's view of a pod changes.
+    ViewSet(PodId, bool),
+    /// The kubelet sends SIGTERM.
+    Sigterm(PodId),
+    /// The kubelet sends SIGKILL.
+    Sigkill(PodId),
+    /// Watchdog drain timers.
+    WatchdogClose(PodId, u32),
+    WatchdogPoll(PodId, u32),
+    WatchdogDeadline(PodId, u32),
+    WatchdogExit(PodId, u32),
+    /// Child drain timers.
+    ChildClose(PodId, u32),
+    ChildPoll(PodId, u32),
+    ChildDeadline(PodId, u32),
+    ChildExit(PodId, u32),
+    /// A crashed container starts again.
+    Restart(PodId, u32),
+    /// A drained node dies.
+    NodeDies(u32),
+}
+
+/// How a pod's life ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodEnd {
+    /// Still running when the run stopped.
+    Running,
+    /// The process exited on its own.
+    Exited,
+    /// SIGKILL or the node's death.
+    Killed,
+}
+
+impl PodEnd {
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PodEnd::Running => "running",
+            PodEnd::Exited => "exited",
+            PodEnd::Killed => "killed",
+        }
+    }
+}
+
+/// One function pod.
+#[derive(Clone, Debug)]
+struct Pod {
+    name: String,
+    revision: u32,
+    node: Option<u32>,
+    created_ns: Nanos,
+    /// Incarnation: bumps on a container restart so stale timers are ignored.
+    generation: u32,
+    started: bool,
+    ready: bool,
+    ready_since_ns: Option<Nanos>,
+    restarts: u32,
+    probe_successes: u32,
+    deletion_ns: Option<Nanos>,
+    watchdog: Server,
+    child: Server,
+    /// Requests active in the watchdog.
+    active: Vec<RequestId>,
+    /// Last scheduled change of the provider's view, to keep changes in order.
+    view_last_ns: Nanos,
+    provider_pool: Pool,
+    child_pool: Pool,
+    black_hole: bool,
+    end: PodEnd,
+    end_ns: Option<Nanos>,
+    killed_with: u32,
+}
+
+/// Where a request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Gateway,
+    Provider,
+    Watchdog,
+    Done,
+}
+
+/// The in-flight state of one request, beside its ledger record.
+#[derive(Clone, Copy, Debug)]
+struct Flight {
+    stage: Stage,
+    arrive_ns: Nanos,
+    polls: u32,
+    forward_ns: Nanos,
+    watchdog_header_ns: Nanos,
+    child_header_ns: Nanos,
+    pod: PodId,
+    generation: u32,
+    in_watchdog: bool,
+    in_child: bool,
+    client_deadline_ns: Nanos,
+    upstream_deadline_ns: Nanos,
+    provider_deadline_ns: Nanos,
+    exec_deadline_ns: Nanos,
+    wake_ns: Nanos,
+}
+
+/// A summary of one pod for reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSummary {
+    /// Pod name.
+    pub name: String,
+    /// Template revision.
+    pub revision: u32,
+    /// How it ended.
+    pub end: PodEnd,
+    /// When.
+    pub end_ns: Option<Nanos>,
+    /// Deletion was requested (scale-down, rollout, eviction).
+    pub terminating: bool,
+    /// Requests active when it was killed.
+    pub killed_with: u32,
+    /// Container restarts.
+    pub restarts: u32,
+}
+
+/// One line of the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceLine {
+    /// When.
+    pub at_ns: Nanos,
+    /// Which component.
+    pub who: String,
+    /// What happened.
+    pub what: String,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// One record per request.
+    pub ledger: Vec<Record>,
+    /// One summary per pod.
+    pub pods: Vec<PodSummary>,
+    /// Events run.
+    pub events: u64,
+    /// Simulated time when the run stopped.
+    pub end_ns: Nanos,
+    /// The timeline (empty when tracing is off).
+    pub trace: Vec<TraceLine>,
+}
+
+/// The simulated system.
+pub struct World<'a> {
+    config: Config,
+    events: Vec<Event>,
+    chooser: &'a mut dyn Chooser,
+    queue: Queue<Ev>,
+    now: Nanos,
+    limit_ns: Nanos,
+    desired: u32,
+    revision: u32,
+    pods: Vec<Pod>,
+    node_alive: Vec<bool>,
+    node_cordoned: Vec<bool>,
+    /// Pods the provider routes to, sorted by id.
+    view: Vec<PodId>,
+    ledger: Vec<Record>,
+    flights: Vec<Flight>,
+    worker_left: Vec<u64>,
+    tracing: bool,
+    trace: Vec<TraceLine>,
+    events_run: u64,
+}
+
+impl<'a> World<'a> {
+    /// A world at time 0 with the scenario's configuration and events.
+    pub fn new(
+        config: Config,
+        events: Vec<Event>,
+        limit_ns: Nanos,
+        chooser: &'a mut dyn Chooser,
+        tracing: bool,
+    ) -> World<'a> {
+        let nodes = config.kubernetes.nodes.max(1) as usize;
+        World {
+            config,
+            events,
+            chooser,
+            queue: Queue::default(),
+            now: 0,
+            limit_ns,
+            desired: 0,
+            revision: 1,
+            pods: Vec::new(),
+            node_alive: vec![true; nodes],
+            node_cordoned: vec![false; nodes],
+            view: Vec::new(),
+            ledger: Vec::new(),
+            flights: Vec::new(),
+            worker_left: Vec::new(),
+            tracing,
+            trace: Vec::new(),
+            events_run: 0,
+        }
+    }
+
+    fn note(&mut self, who: impl FnOnce() -> String, what: impl FnOnce() -> String) {
+        if self.tracing {
+            self.trace.push(TraceLine {
+                at_ns: self.now,
+                who: who(),
+                what: what(),
+            });
+        }
+    }
+
+    fn draw(&mut self, stream: Stream, span: Span) -> Nanos {
+        if span.is_fixed() {
+            span.lo_ns
+        } else {
+            self.chooser.pick_u64(stream, span.lo_ns, span.hi_ns)
+        }
+    }
+
+    /// Run to completion (no events left) or to the limit.
+    pub fn run(mut self) -> RunResult {
+        self.setup();
+        while let Some((at_ns, event)) = self.queue.pop(self.chooser) {
+            if at_ns > self.limit_ns {
+                self.now = self.limit_ns;
+                break;
+            }
+            self.now = at_ns;
+            self.events_run += 1;
+            self.dispatch(event);
+        }
+        self.finish_run()
+    }
+
+    fn setup(&mut self) {
+        let min = self.config.function.scale_min;
+        self.desired = min;
+        for _ in 0..min {
+            let pod = self.create_pod();
+            if self.config.function.start == Start::Warm {
+                // Running, ready and routed at time 0.
+                let p = &mut self.pods[pod as usize];
+                p.started = true;
+                p.watchdog.start();
+                p.child.start();
+                p.ready = true;
+                p.ready_since_ns = Some(0);
+                self.view.push(pod);
+            }
+        }
+        for (index, event) in self.events.iter().enumerate() {
+            self.queue.push(event.at_ns, Ev::Scenario(index as u32));
+        }
+        let load = self.config.load.clone();
+        if load.rate_per_s == 0 {
+            let per_worker = load.requests / u64::from(load.concurrency.max(1));
+            self.worker_left = vec![per_worker; load.concurrency as usize];
+            if per_worker > 0 {
+                for worker in 0..load.concurrency {
+                    self.queue.push(load.start_ns, Ev::ClientSend(worker));
+                }
+            }
+        } else if load.requests > 0 {
+            self.queue.push(load.start_ns, Ev::OpenLoop(0));
+        }
+    }
+
+    fn dispatch(&mut self, event: Ev) {
+        match event {
+            Ev::Scenario(index) => self.scenario_event(index as usize),
+            Ev::ClientSend(worker) => self.client_send(worker),
+            Ev::OpenLoop(k) => {
+                self.client_send(0);
+                let load = &self.config.load;
+                let next = k + 1;
+                if next < load.requests {
+                    let rate = u128::from(load.rate_per_s);
+                    let offset = (u128::from(next) * u128::from(NS_PER_S) / rate) as Nanos;
+                    self.queue.push(load.start_ns + offset, Ev::OpenLoop(next));
+                }
+            }
+            Ev::GatewayPoll(req) => self.gateway_poll(req),
+            Ev::Wake(req) => self.wake(req),
+            Ev::HandlerDone(req, pod, generation) => self.handler_done(req, pod, generation),
+            Ev::PodStart(pod, generation) => self.pod_start(pod, generation),
+            Ev::ChildStart(pod, generation) => {
+                if self.current(pod, generation) {
+                    self.pods[pod as usize].child.start();
+                    let name = self.pods[pod as usize].name.clone();
+                    self.note(|| name, || "child listening on :8082".into());
+                }
+            }
+            Ev::Probe(pod, generation) => self.probe(pod, generation),
+            Ev::ViewSet(pod, routed) => self.view_set(pod, routed),
+            Ev::Sigterm(pod) => self.sigterm(pod),
+            Ev::Sigkill(pod) => self.sigkill(pod),
+            Ev::WatchdogClose(pod, generation) => {
+                if self.current(pod, generation) {
+                    let step = self.pods[pod as usize].watchdog.close_listener(self.now);
+                    let p = &mut self.pods[pod as usize];
+                    p.provider_pool.server_closed_all(self.now);
+                    let (name, active) = (p.name.clone(), p.active.len());
+                    self.note(
+                        || name,
+                        || format!("watchdog closes its listener, draining {active} requests"),
+                    );
+                    self.watchdog_step(pod, step, true);
+                }
+            }
+            Ev::WatchdogPoll(pod, generation) => {
+                if self.current(pod, generation) {
+                    let jitter_max = self.pods[pod as usize].watchdog.poll_jitter_max_ns();
+                    let jitter = self.draw(
+                        Stream::Shutdown,
+                        Span {
+                            lo_ns: 0,
+                            hi_ns: jitter_max,
+                        },
+                    );
+                    let step = self.pods[pod as usize].watchdog.poll(self.now, jitter);
+                    self.watchdog_step(pod, step, false);
+                }
+            }
+            Ev::WatchdogDeadline(pod, generation) => {
+                if self.current(pod, generation) {
+                    let step = self.pods[pod as usize].watchdog.deadline(self.now);
+                    if step == Step::DieNow {
+                        let p = &self.pods[pod as usize];
+                        let (name, active) = (p.name.clone(), p.active.len());
+                        self.note(
+                            || name,
+                            || format!("watchdog drain deadline: exits with {active} active"),
+                        );
+                        self.process_exit(pod, Cause::DrainDeadline, PodEnd::Exited);
+                    }
+                }
+            }
+            Ev::WatchdogExit(pod, generation) => {
+                if self.current(pod, generation) {
+                    let name = self.pods[pod as usize].name.clone();
+                    self.note(|| name, || "watchdog exits".into());
+                    self.process_exit(pod, Cause::WatchdogExit, PodEnd::Exited);
+                }
+            }
+            Ev::ChildClose(pod, generation) => {
+                if self.current(pod, generation) {
+                    let step = self.pods[pod as usize].child.close_listener(self.now);
+                    self.pods[pod as usize]
+                        .child_pool
+                        .server_closed_all(self.now);
+                    self.child_step(pod, step, true);
+                }
+            }
+            Ev::ChildPoll(pod, generation) => {
+                if self.current(pod, generation) {
+                    let jitter_max = self.pods[pod as usize].child.poll_jitter_max_ns();
+                    let jitter = self.draw(
+                        Stream::Shutdown,
+                        Span {
+                            lo_ns: 0,
+                            hi_ns: jitter_max,
+                        },
+                    );
+                    let step = self.pods[pod as usize].child.poll(self.now, jitter);
+                    self.child_step(pod, step, false);
+                }
+            }
+            Ev::ChildDeadline(pod, generation) => {
+                if self.current(pod, generation) {
+                    let step = self.pods[pod as usize].child.deadline(self.now);
+                    if step == Step::DieNow {
+                        self.child_dies(pod, false);
+                    }
+                }
+            }
+            Ev::ChildExit(pod, generation) => {
+                if self.current(pod, generation) {
+                    self.pods[pod as usize].child.exit();
+                }
+            }
+            Ev::Restart(pod, generation) => {
+                if self.current(pod, generation) && self.pods[pod as usize].deletion_ns.is_none() {
+                    let startup = self.draw(Stream::Startup, self.config.function.startup_ns);
+                    self.queue
+                        .push(self.now + startup, Ev::PodStart(pod, generation));
+                }
+            }
+            Ev::NodeDies(node) => self.node_dies(node),
+        }
+    }
+
+    fn current(&self, pod: PodId, generation: u32) -> bool {
+        let p = &self.pods[pod as usize];
+        p.generation == generation && p.end == PodEnd::Running
+    }
+
+    // ---------------------------------------------------------------- control plane
+
+    fn scenario_event(&mut self, index: usize) {
+        let action = self.events[index].action.clone();
+        match action {
+            Action::Scale(replicas) => {
+                self.note(
+                    || "operator".into(),
+                    || format!("kubectl scale --replicas={replicas}"),
+                );
+                self.desired = replicas;
+                self.reconcile();
+            }
+            Action::Rollout => {
+                self.revision += 1;
+                let revision = self.revision;
+                self.note(
+                    || "operator".into(),
+                    || format!("rollout to revision {revision}"),
+                );
+                self.reconcile();
+            }
+            Action::DrainNode { notice_ns, node } => {
+                let node = node
+                    .map(|n| n as usize)
+                    .unwrap_or_else(|| self.busiest_node());
+                if node >= self.node_alive.len() {
+                    return;
+                }
+                self.node_cordoned[node] = true;
+                self.note(
+                    || format!("node-{node}"),
+                    || {
+                        format!(
+                            "reclaim notice: cordoned, pods evicted, node dies in {}",
+                            stamp(notice_ns)
+                        )
+                    },
+                );
+                let evicted: Vec<PodId> = (0..self.pods.len() as PodId)
+                    .filter(|&p| {
+                        let pod = &self.pods[p as usize];
+                        pod.node == Some(node as u32)
+                            && pod.deletion_ns.is_none()
+                            && pod.end == PodEnd::Running
+                    })
+                    .collect();
+                for pod in evicted {
+                    self.delete_pod(pod);
+                }
+                self.queue
+                    .push(self.now + notice_ns, Ev::NodeDies(node as u32));
+                self.reconcile();
+            }
+            Action::KillPod { pod } => {
+                let candidates: Vec<PodId> = (0..self.pods.len() as PodId)
+                    .filter(|&p| {
+                        let q = &self.pods[p as usize];
+                        q.started && q.end == PodEnd::Running && q.deletion_ns.is_none()
+                    })
+                    .collect();
+                let target = match pod {
+                    Some(name) => candidates
+                        .iter()
+                        .copied()
+                        .find(|&p| self.pods[p as usize].name == name),
+                    None if candidates.is_empty() => None,
+                    None => Some(
+                        candidates[self
+                            .chooser
+                            .pick_index(Stream::Deployment, candidates.len())],
+                    ),
+                };
+                if let Some(target) = target {
+                    self.crash(target);
+                }
+            }
+        }
+    }
+
+    fn busiest_node(&self) -> usize {
+        let mut counts = vec![0u32; self.node_alive.len()];
+        for pod in &self.pods {
+            if let (Some(node), PodEnd::Running, None) = (pod.node, pod.end, pod.deletion_ns) {
+                counts[node as usize] += 1;
+            }
+        }
+        let best = counts.iter().copied().max().unwrap_or(0);
+        counts.iter().position(|c| *c == best).unwrap_or(0)
+    }
+
+    fn create_pod(&mut self) -> PodId {
+        let id = self.pods.len() as PodId;
+        let node = {
+            let mut counts = vec![0u32; self.node_alive.len()];
+            for pod in &self.pods {
+                if let (Some(node), PodEnd::Running) = (pod.node, pod.end) {
+                    counts[node as usize] += 1;
+                }
+            }
+            (0..counts.len())
+                .filter(|&n| self.node_alive[n] && !self.node_cordoned[n])
+                .min_by_key(|&n| (counts[n], n))
+                .map(|n| n as u32)
+        };
+        let config = &self.config.function;
+        let watchdog = Server::new(DrainPolicy::watchdog(&config.watchdog));
+        let child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
+        let name = format!("{}-r{}-{}", config.name, self.revision, id);
+        self.pods.push(Pod {
+            name: name.clone(),
+            revision: self.revision,
+            node,
+            created_ns: self.now,
+            generation: 0,
+            started: false,
+            ready: false,
+            ready_since_ns: None,
+            restarts: 0,
+            probe_successes: 0,
+            deletion_ns: None,
+            watchdog,
+            child,
+            active: Vec::new(),
+            view_last_ns: 0,
+            provider_pool: Pool::default(),
+            child_pool: Pool::default(),
+            black_hole: false,
+            end: PodEnd::Running,
+            end_ns: None,
+            killed_with: 0,
+        });
+        let warm_at_zero =
+            self.now == 0 && self.config.function.start == Start::Warm && self.events_run == 0;
+        if !warm_at_zero {
+            match node {
+                Some(node) => {
+                    let startup = self.draw(Stream::Startup, self.config.function.startup_ns);
+                    self.note(
+                        || name,
+                        || format!("created on node-{node}, listening in {}", stamp(startup)),
+                    );
+                    self.queue.push(self.now + startup, Ev::PodStart(id, 0));
+                }
+                None => self.note(|| name, || "created, Pending: no schedulable node".into()),
+            }
+        }
+        id
+    }
+
+    fn pod_start(&mut self, pod: PodId, generation: u32) {
+        if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
+            return;
+        }
+        let child_delay = self.draw(Stream::Startup, self.config.function.child.startup_ns);
+        let http = self.config.function.watchdog.mode == Mode::Http;
+        let p = &mut self.pods[pod as usize];
+        p.started = true;
+        p.watchdog.start();
+        let name = p.name.clone();
+        if http && child_delay > 0 {
+            self.queue
+                .push(self.now + child_delay, Ev::ChildStart(pod, generation));
+        } else {
+            self.pods[pod as usize].child.start();
+        }
+        self.note(
+            || name,
+            || "watchdog listening on :8080, lock file written".into(),
+        );
+        let delay = u64::from(self.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
+        self.queue
+            .push(self.now + delay, Ev::Probe(pod, generation));
+    }
+
+    fn probe(&mut self, pod: PodId, generation: u32) {
+        if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
+            return;
+        }
+        let probe = self.config.kubernetes.readiness;
+        let p = &mut self.pods[pod as usize];
+        if p.ready {
+            return;
+        }
+        if p.watchdog.healthy {
+            p.probe_successes += 1;
+        } else {
+            p.probe_successes = 0;
+        }
+        if p.probe_successes >= probe.success_threshold {
+            p.ready = true;
+            p.ready_since_ns = Some(self.now);
+            let name = p.name.clone();
+            self.note(|| name, || "readiness probe passed: Ready".into());
+            self.view_change(pod, true);
+            self.reconcile();
+        } else {
+            self.queue.push(
+                self.now + u64::from(probe.period_s) * NS_PER_S,
+                Ev::Probe(pod, generation),
+            );
+        }
+    }
+
+    fn view_change(&mut self, pod: PodId, routed: bool) {
+        let lag = self.draw(Stream::Endpoints, self.config.kubernetes.endpoint_lag_ns);
+        let p = &mut self.pods[pod as usize];
+        let at = (self.now + lag).max(p.view_last_ns);
+        p.view_last_ns = at;
+        self.queue.push(at, Ev::ViewSet(pod, routed));
+    }
+
+    fn view_set(&mut self, pod: PodId, routed: bool) {
+        let name = self.pods[pod as usize].name.clone();
+        match (self.view.binary_search(&pod), routed) {
+            (Err(at), true) => {
+                self.view.insert(at, pod);
+                self.note(
+                    || "provider".into(),
+                    || format!("endpoints view adds {name}"),
+                );
+            }
+            (Ok(at), false) => {
+                self.view.remove(at);
+                self.note(
+                    || "provider".into(),
+                    || format!("endpoints view drops {name}"),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self) {
+        for _ in 0..8 {
+            let mut on_node = vec![0u32; self.node_alive.len()];
+            for pod in &self.pods {
+                if let (Some(node), PodEnd::Running, None) = (pod.node, pod.end, pod.deletion_ns) {
+                    on_node[node as usize] += 1;
+                }
+            }
+            let views: Vec<PodView> = self
+                .pods
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
+                .map(|(id, p)| PodView {
+                    id: id as PodId,
+                    revision: p.revision,
+                    assigned: p.node.is_some(),
+                    running: p.started,
+                    ready: p.ready,
+                    ready_since_ns: p.ready_since_ns,
+                    pods_on_node: p.node.map(|n| on_node[n as usize]).unwrap_or(0),
+                    restarts: p.restarts,
+                    created_ns: p.created_ns,
+                })
+                .collect();
+            let k8s = &self.config.kubernetes;
+            let plan = deployment::reconcile(
+                self.desired,
+                self.revision,
+                &views,
+                k8s.max_surge,
+                k8s.max_unavailable,
+                self.chooser,
+            );
+            if plan.create == 0 && plan.delete.is_empty() {
+                return;
+            }
+            for _ in 0..plan.create {
+                self.create_pod();
+            }
+            for pod in plan.delete {
+                self.delete_pod(pod);
+            }
+        }
+    }
+
+    /// Deletion: the pod leaves the endpoints (seen after the lag) while the kubelet runs
+    /// preStop, SIGTERM and the grace timer, all from the same instant (domain.md §2c).
+    fn delete_pod(&mut self, pod: PodId) {
+        let now = self.now;
+        let p = &mut self.pods[pod as usize];
+        if p.deletion_ns.is_some() || p.end != PodEnd::Running {
+            return;
+        }
+        p.deletion_ns = Some(now);
+        p.ready = false;
+        let name = p.name.clone();
+        if !p.started {
+            // Never ran: nothing to signal.
+            p.end = PodEnd::Exited;
+            p.end_ns = Some(now);
+            self.note(|| name, || "deleted before it started".into());
+            return;
+        }
+        let (grace_s, pre_stop_s) = (
+            self.config.kubernetes.grace_s,
+            self.config.kubernetes.pre_stop_sleep_s,
+        );
+        let grace_ns = grace_s * NS_PER_S;
+        let pre_stop_ns = pre_stop_s * NS_PER_S;
+        self.note(
+            || name,
+            || format!("deleted: endpoints removal starts, grace {grace_s}s, preStop sleep {pre_stop_s}s"),
+        );
+        self.view_change(pod, false);
+        if pre_stop_ns < grace_ns {
+            self.queue.push(now + pre_stop_ns, Ev::Sigterm(pod));
+            self.queue.push(now + grace_ns, Ev::Sigkill(pod));
+        } else {
+            // preStop still running at grace end: SIGTERM then, and a one-off 2 s extension.
+            self.queue.push(now + grace_ns, Ev::Sigterm(pod));
+            self.queue
+                .push(now + grace_ns + 2 * NS_PER_S, Ev::Sigkill(pod));
+        }
+    }
+
+    fn sigterm(&mut self, pod: PodId) {
+        if self.pods[pod as usize].end != PodEnd::Running {
+            return;
+        }
+        let generation = self.pods[pod as usize].generation;
+        let step = self.pods[pod as usize].watchdog.sigterm(self.now);
+        let name = self.pods[pod as usize].name.clone();
+        let hc = self.pods[pod as usize].watchdog.policy.wait_ns;
+        self.note(
+            || name,
+            || match hc {
+                Some(wait) => format!("SIGTERM: unhealthy, listener open for {}", stamp(wait)),
+                None => "SIGTERM: unhealthy, healthcheck_interval <= 0: the listener never closes"
+                    .into(),
+            },
+        );
+        if let Step::CloseListenerAt(at) = step {
+            self.queue.push(at, Ev::WatchdogClose(pod, generation));
+        }
+        if self.config.function.watchdog.mode == Mode::Http {
+            // of-watchdog forwards SIGTERM to the child at once.
+            match self.pods[pod as usize].child.sigterm(self.now) {
+                Step::CloseListenerAt(at) => self.queue.push(at, Ev::ChildClose(pod, generation)),
+                Step::DieNow => self.child_dies(pod, true),
+                _ => {}
+            }
+        }
+    }
+
+    fn sigkill(&mut self, pod: PodId) {
+        if self.pods[pod as usize].end != PodEnd::Running {
+            return;
+        }
+        let p = &self.pods[pod as usize];
+        let (name, active) = (p.name.clone(), p.active.len());
+        self.note(
+            || name,
+            || format!("SIGKILL at grace end with {active} requests active (exit 137)"),
+        );
+        self.process_exit(pod, Cause::Sigkill, PodEnd::Killed);
+    }
+
+    fn watchdog_step(&mut self, pod: PodId, step: Step, first: bool) {
+        let generation = self.pods[pod as usize].generation;
+        match step {
+            Step::ExitAt(at) if at <= self.now => {
+                let name = self.pods[pod as usize].name.clone();
+                self.note(|| name, || "watchdog: no active connections, exits".into());
+                self.process_exit(pod, Cause::WatchdogExit, PodEnd::Exited);
+            }
+            Step::ExitAt(at) => {
+                let name = self.pods[pod as usize].name.clone();
+                let linger = at - self.now;
+                self.note(
+                    || name,
+                    || format!("watchdog: drained, sleeps {} before exiting", stamp(linger)),
+                );
+                self.queue.push(at, Ev::WatchdogExit(pod, generation));
+            }
+            Step::PollAt {
+                poll_ns,
+                deadline_ns,
+            } => {
+                self.queue.push(poll_ns, Ev::WatchdogPoll(pod, generation));
+                if first && let Some(deadline) = deadline_ns {
+                    self.queue
+                        .push(deadline, Ev::WatchdogDeadline(pod, generation));
+                }
+            }
+            Step::DieNow => self.process_exit(pod, Cause::DrainDeadline, PodEnd::Exited),
+            Step::Idle | Step::CloseListenerAt(_) => {}
+        }
+    }
+
+    fn child_step(&mut self, pod: PodId, step: Step, first: bool) {
+        let generation = self.pods[pod as usize].generation;
+        match step {
+            Step::ExitAt(at) if at <= self.now => self.pods[pod as usize].child.exit(),
+            Step::ExitAt(at) => self.queue.push(at, Ev::ChildExit(pod, generation)),
+            Step::PollAt {
+                poll_ns,
+                deadline_ns,
+            } => {
+                self.queue.push(poll_ns, Ev::ChildPoll(pod, generation));
+                if first && let Some(deadline) = deadline_ns {
+                    self.queue
+                        .push(deadline, Ev::ChildDeadline(pod, generation));
+                }
+            }
+            Step::DieNow => self.child_dies(pod, false),
+            Step::Idle | Step::CloseListenerAt(_) => {}
+        }
+    }
+
+    /// The child process is gone. Requests it was serving fail in the watchdog (500). When it
+    /// died of the signal, `cmd.Wait` errors and the watchdog `log.Fatalf`s at once.
+    fn child_dies(&mut self, pod: PodId, by_signal: bool) {
+        let name = self.pods[pod as usize].name.clone();
+        self.note(
+            || name,
+            || {
+                if by_signal {
+                    "child dies on SIGTERM; watchdog exits (log.Fatalf)".into()
+                } else {
+                    "child exits at its drain deadline".into()
+                }
+            },
+        );
+        self.pods[pod as usize].child.exit();
+        self.pods[pod as usize]
+            .child_pool
+            .server_closed_all(self.now);
+        let serving: Vec<RequestId> = self.pods[pod as usize]
+            .active
+            .iter()
+            .copied()
+            .filter(|&r| self.flights[r as usize].in_child)
+            .collect();
+        for req in serving {
+            self.flights[req as usize].in_child = false;
+            self.ledger[req as usize].lost = Some(Cause::ChildExited);
+            self.watchdog_respond(req, 500, Cause::ChildExited);
+        }
+        if by_signal {
+            self.process_exit(pod, Cause::WatchdogExit, PodEnd::Exited);
+        }
+    }
+
+    /// The watchdog process is gone (exit, deadline, SIGKILL): every active request is lost,
+    /// and the provider sees EOF (500). Connections close with it.
+    fn process_exit(&mut self, pod: PodId, cause: Cause, end: PodEnd) {
+        let now = self.now;
+        let active = std::mem::take(&mut self.pods[pod as usize].active);
+        let p = &mut self.pods[pod as usize];
+        p.killed_with = active.len() as u32;
+        p.watchdog.exit();
+        p.child.exit();
+        p.provider_pool.server_closed_all(now);
+        p.end = end;
+        p.end_ns = Some(now);
+        for req in active {
+            let flight = &mut self.flights[req as usize];
+            flight.in_watchdog = false;
+            flight.in_child = false;
+            if flight.stage != Stage::Watchdog {
+                continue;
+            }
+            self.ledger[req as usize].lost = Some(cause);
+            self.provider_fail(req, cause);
+        }
+    }
+
+    fn crash(&mut self, pod: PodId) {
+        let now = self.now;
+        let name = self.pods[pod as usize].name.clone();
+        let active = std::mem::take(&mut self.pods[pod as usize].active);
+        self.note(
+            || name,
+            || {
+                format!(
+                    "container crashed with {} requests active; restarting",
+                    active.len()
+                )
+            },
+        );
+        for req in active {
+            let flight = &mut self.flights[req as usize];
+            flight.in_watchdog = false;
+            flight.in_child = false;
+            if flight.stage == Stage::Watchdog {
+                self.ledger[req as usize].lost = Some(Cause::PodCrash);
+                self.provider_fail(req, Cause::PodCrash);
+            }
+        }
+        let config = &self.config.function;
+        let p = &mut self.pods[pod as usize];
+        p.generation += 1;
+        p.restarts += 1;
+        p.started = false;
+        p.ready = false;
+        p.probe_successes = 0;
+        p.watchdog = Server::new(DrainPolicy::watchdog(&config.watchdog));
+        p.child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
+        p.provider_pool.server_closed_all(now);
+        p.child_pool = Pool::default();
+        let generation = p.generation;
+        self.view_change(pod, false);
+        let delay = self.config.kubernetes.restart_delay_ns;
+        self.queue.push(now + delay, Ev::Restart(pod, generation));
+        self.reconcile();
+    }
+
+    fn node_dies(&mut self, node: u32) {
+        self.node_alive[node as usize] = false;
+        self.note(
+            || format!("node-{node}"),
+            || "node dies: its pods vanish without a FIN".into(),
+        );
+        for pod in 0..self.pods.len() as PodId {
+            let p = &mut self.pods[pod as usize];
+            if p.node != Some(node) || p.end != PodEnd::Running {
+                continue;
+            }
+            let active = std::mem::take(&mut p.active);
+            p.killed_with = active.len() as u32;
+            p.watchdog.exit();
+            p.child.exit();
+            p.black_hole = true;
+            p.provider_pool.black_hole_all();
+            p.end = PodEnd::Killed;
+            p.end_ns = Some(self.now);
+            let name = p.name.clone();
+            let count = active.len();
+            self.note(
+                || name,
+                || format!("lost with the node, {count} requests hang"),
+            );
+            for req in active {
+                let flight = &mut self.flights[req as usize];
+                flight.in_watchdog = false;
+                flight.in_child = false;
+                flight.exec_deadline_ns = NONE_NS;
+                flight.stage = Stage::Provider;
+                // No FIN: the provider waits until a timer gives up.
+                self.ledger[req as usize].lost = Some(Cause::NodeLost);
+            }
+        }
+        self.reconcile();
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    fn client_send(&mut self, worker: u32) {
+        if self.config.load.rate_per_s == 0 {
+            let left = &mut self.worker_left[worker as usize];
+            if *left == 0 {
+                return;
+            }
+            *left -= 1;
+        }
+        let id = self.ledger.len() as RequestId;
+        self.ledger.push(Record::new(id, worker, self.now));
+        let timeout = self.config.load.timeout_ns;
+        self.flights.push(Flight {
+            stage: Stage::Gateway,
+            arrive_ns: self.now,
+            polls: 0,
+            forward_ns: 0,
+            watchdog_header_ns: 0,
+            child_header_ns: 0,
+            pod: PodId::MAX,
+            generation: 0,
+            in_watchdog: false,
+            in_child: false,
+            client_deadline_ns: if timeout == 0 {
+                NONE_NS
+            } else {
+                self.now + timeout
+            },
+            upstream_deadline_ns: NONE_NS,
+            provider_deadline_ns: NONE_NS,
+            exec_deadline_ns: NONE_NS,
+            wake_ns: NONE_NS,
+        });
+        self.arm(id);
+        self.gateway_receive(id);
+    }
+
+    fn gateway_receive(&mut self, req: RequestId) {
+        if !self.config.gateway.scale_from_zero || !self.view.is_empty() {
+            self.forward(req);
+            return;
+        }
+        if self.desired == 0 {
+            let target = self.config.function.scale_min.max(1);
+            self.note(
+                || "gateway".into(),
+                || format!("scale from zero: SetReplicas({target}), holding requests"),
+            );
+            self.desired = target;
+            self.reconcile();
+        }
+        self.flights[req as usize].polls = 1;
+        let interval = self.config.gateway.poll_interval_ns;
+        self.queue.push(self.now + interval, Ev::GatewayPoll(req));
+    }
+
+    fn gateway_poll(&mut self, req: RequestId) {
+        let flight = &mut self.flights[req as usize];
+        if flight.stage != Stage::Gateway {
+            return;
+        }
+        if !self.view.is_empty() || flight.polls >= self.config.gateway.poll_attempts {
+            self.forward(req);
+            return;
+        }
+        flight.polls += 1;
+        let interval = self.config.gateway.poll_interval_ns;
+        self.queue.push(self.now + interval, Ev::GatewayPoll(req));
+    }
+
+    fn forward(&mut self, req: RequestId) {
+        let now = self.now;
+        let (upstream, provider) = (
+            self.config.gateway.upstream_timeout_ns,
+            self.config.provider.read_timeout_ns,
+        );
+        let flight = &mut self.flights[req as usize];
+        flight.stage = Stage::Provider;
+        flight.forward_ns = now;
+        flight.upstream_deadline_ns = now + upstream;
+        flight.provider_deadline_ns = now + provider;
+        self.arm(req);
+        self.provider_dispatch(req);
+    }
+
+    fn provider_dispatch(&mut self, req: RequestId) {
+        if self.view.is_empty() {
+            self.provider_respond(req, 503, Cause::NoEndpoints);
+            return;
+        }
+        let index = self.chooser.pick_index(Stream::Provider, self.view.len());
+        let pod = self.view[index];
+        self.ledger[req as usize].pod = Some(pod);
+        let (client_idle, server_idle, rtt) = (
+            self.config.provider.idle_conn_timeout_ns,
+            self.config.function.watchdog.read_timeout_ns,
+            self.config.network.rtt_ns,
+        );
+        let checkout =
+            self.pods[pod as usize]
+                .provider_pool
+                .checkout(self.now, client_idle, server_idle, rtt);
+        match checkout {
+            Checkout::Reused => self.watchdog_accept(req, pod),
+            Checkout::Hang => self.ledger[req as usize].refused = true,
+            Checkout::Race => {
+                if self.config.load.method.is_replayable() {
+                    self.ledger[req as usize].retried = true;
+                    self.dial(req, pod, true);
+                } else {
+                    self.ledger[req as usize].refused = true;
+                    self.provider_respond(req, 500, Cause::KeepAliveReset);
+                }
+            }
+            Checkout::Dial => self.dial(req, pod, false),
+        }
+    }
+
+    fn dial(&mut self, req: RequestId, pod: PodId, retry: bool) {
+        let p = &self.pods[pod as usize];
+        if p.black_hole {
+            // SYNs to a vanished host: the dial hangs until a timer gives up.
+            self.ledger[req as usize].refused = true;
+        } else if p.end == PodEnd::Running && p.watchdog.listening() {
+            self.watchdog_accept(req, pod);
+        } else {
+            self.ledger[req as usize].refused = true;
+            let cause = if retry {
+                Cause::KeepAliveReset
+            } else {
+                Cause::ConnectionRefused
+            };
+            self.provider_respond(req, 500, cause);
+        }
+    }
+
+    fn watchdog_accept(&mut self, req: RequestId, pod: PodId) {
+        let now = self.now;
+        let max_inflight = self.config.function.watchdog.max_inflight;
+        let p = &mut self.pods[pod as usize];
+        let flight = &mut self.flights[req as usize];
+        flight.stage = Stage::Watchdog;
+        flight.pod = pod;
+        flight.generation = p.generation;
+        flight.watchdog_header_ns = now;
+        if max_inflight > 0 && p.active.len() as u32 >= max_inflight {
+            p.provider_pool.checkin(now);
+            flight.stage = Stage::Provider;
+            self.provider_respond(req, 429, Cause::MaxInflight);
+            return;
+        }
+        p.active.push(req);
+        p.watchdog.active += 1;
+        flight.in_watchdog = true;
+        let exec = self.config.function.watchdog.exec_timeout_ns;
+        if exec > 0 {
+            flight.exec_deadline_ns = now + exec;
+            self.arm(req);
+        }
+        match self.config.function.watchdog.mode {
+            Mode::Http => self.child_call(req, pod),
+            Mode::Streaming => self.start_handler(req, pod),
+        }
+    }
+
+    fn child_call(&mut self, req: RequestId, pod: PodId) {
+        let (client_idle, server_idle, rtt) = (
+            500 * faasim_model::time::NS_PER_MS,
+            self.config.function.child.read_timeout_ns,
+            self.config.network.rtt_ns / 10,
+        );
+        let p = &mut self.pods[pod as usize];
+        let checkout = p
+            .child_pool
+            .checkout(self.now, client_idle, server_idle, rtt);
+        let reachable = match checkout {
+            Checkout::Reused => true,
+            Checkout::Race if self.config.load.method.is_replayable() => {
+                self.ledger[req as usize].retried = true;
+                p.child.listening()
+            }
+            Checkout::Race | Checkout::Hang => false,
+            Checkout::Dial => p.child.listening(),
+        };
+        if reachable {
+            p.child.active += 1;
+            self.flights[req as usize].in_child = true;
+            self.flights[req as usize].child_header_ns = self.now;
+            self.start_handler(req, pod);
+        } else {
+            self.ledger[req as usize].refused = true;
+            self.watchdog_respond(req, 500, Cause::ChildRefused);
+        }
+    }
+
+    fn start_handler(&mut self, req: RequestId, pod: PodId) {
+        let duration = self.draw(Stream::Handler, self.config.function.handler_ns);
+        let generation = self.pods[pod as usize].generation;
+        self.queue
+            .push(self.now + duration, Ev::HandlerDone(req, pod, generation));
+    }
+
+    fn handler_done(&mut self, req: RequestId, pod: PodId, generation: u32) {
+        if !self.current(pod, generation) {
+            return;
+        }
+        let http = self.config.function.watchdog.mode == Mode::Http;
+        let flight = self.flights[req as usize];
+        if http {
+            let p = &mut self.pods[pod as usize];
+            p.child.active = p.child.active.saturating_sub(1);
+            if !flight.in_child {
+                return;
+            }
+            self.flights[req as usize].in_child = false;
+            if flight.stage != Stage::Watchdog || !flight.in_watchdog {
+                return;
+            }
+            let child_write = self.config.function.child.write_timeout_ns;
+            if self.now - flight.child_header_ns > child_write {
+                self.watchdog_respond(req, 500, Cause::ChildWriteTimeout);
+                return;
+            }
+            if matches!(p.child.phase, Phase::Serving | Phase::Draining) {
+                p.child_pool.checkin(self.now);
+            }
+            self.watchdog_respond(req, 200, Cause::Handler);
+        } else {
+            if flight.stage != Stage::Watchdog || !flight.in_watchdog {
+                return;
+            }
+            self.watchdog_respond(req, 200, Cause::Handler);
+        }
+    }
+
+    /// The watchdog writes its response. Past write_timeout the write fails and the connection
+    /// closes: the provider sees EOF (500) when the handler returns, not at the timeout.
+    fn watchdog_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
+        let now = self.now;
+        let flight = &mut self.flights[req as usize];
+        if flight.stage != Stage::Watchdog {
+            return;
+        }
+        let pod = flight.pod;
+        flight.exec_deadline_ns = NONE_NS;
+        if flight.in_watchdog {
+            flight.in_watchdog = false;
+            let p = &mut self.pods[pod as usize];
+            p.watchdog.active = p.watchdog.active.saturating_sub(1);
+            if let Some(at) = p.active.iter().position(|r| *r == req) {
+                p.active.swap_remove(at);
+            }
+        }
+        flight.stage = Stage::Provider;
+        let write = self.config.function.watchdog.write_timeout_ns;
+        if now - flight.watchdog_header_ns > write {
+            self.provider_respond(req, 500, Cause::WatchdogWriteTimeout);
+            return;
+        }
+        let p = &mut self.pods[pod as usize];
+        if matches!(p.watchdog.phase, Phase::Serving | Phase::Draining) {
+            p.provider_pool.checkin(now);
+        }
+        self.provider_respond(req, code, cause);
+    }
+
+    /// A transport error at the provider: "Can't reach service" (500).
+    fn provider_fail(&mut self, req: RequestId, cause: Cause) {
+        let flight = &mut self.flights[req as usize];
+        if flight.stage == Stage::Done {
+            return;
+        }
+        flight.stage = Stage::Provider;
+        self.provider_respond(req, 500, cause);
+    }
+
+    fn provider_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
+        let flight = &self.flights[req as usize];
+        if flight.stage == Stage::Done {
+            return;
+        }
+        if self.now - flight.forward_ns > self.config.provider.write_timeout_ns {
+            self.gateway_respond(req, 502, Cause::ProviderWriteTimeout);
+            return;
+        }
+        self.gateway_respond(req, code, cause);
+    }
+
+    fn gateway_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
+        let flight = &self.flights[req as usize];
+        if self.now - flight.arrive_ns > self.config.gateway.write_timeout_ns {
+            self.client_receive(req, Status::Error, Cause::GatewayWriteTimeout);
+            return;
+        }
+        self.client_receive(req, Status::Code(code), cause);
+    }
+
+    fn client_receive(&mut self, req: RequestId, status: Status, cause: Cause) {
+        let flight = &mut self.flights[req as usize];
+        flight.stage = Stage::Done;
+        self.ledger[req as usize].finish(self.now, status, cause);
+        if self.tracing {
+            let record = &self.ledger[req as usize];
+            let pod = record
+                .pod
+                .map(|p| self.pods[p as usize].name.clone())
+                .unwrap_or_else(|| "-".into());
+            let status = match status {
+                Status::Code(code) => code.to_string(),
+                Status::Error => "error".into(),
+            };
+            let what = format!(
+                "request {} ends {} ({}, {}) after {} via {}",
+                req,
+                status,
+                record.outcome.name(),
+                cause.name(),
+                stamp(self.now - record.start_ns),
+                pod
+            );
+            self.trace.push(TraceLine {
+                at_ns: self.now,
+                who: "client".into(),
+                what,
+            });
+        }
+        if self.config.load.rate_per_s == 0 {
+            let worker = self.ledger[req as usize].worker;
+            self.queue.push(self.now, Ev::ClientSend(worker));
+        }
+    }
+
+    // ---------------------------------------------------------------- request timers
+
+    fn earliest_deadline(flight: &Flight) -> Nanos {
+        flight
+            .client_deadline_ns
+            .min(flight.upstream_deadline_ns)
+            .min(flight.provider_deadline_ns)
+            .min(flight.exec_deadline_ns)
+    }
+
+    /// Make sure a wake-up is scheduled for the request's earliest timer.
+    fn arm(&mut self, req: RequestId) {
+        let flight = &mut self.flights[req as usize];
+        let due = Self::earliest_deadline(flight);
+        if due < flight.wake_ns {
+            flight.wake_ns = due;
+            self.queue.push(due, Ev::Wake(req));
+        }
+    }
+
+    fn wake(&mut self, req: RequestId) {
+        let now = self.now;
+        let flight = &mut self.flights[req as usize];
+        if flight.stage == Stage::Done || flight.wake_ns != now {
+            return;
+        }
+        flight.wake_ns = NONE_NS;
+        // At equal instants the innermost timer wins: its response is already on its way out.
+        if flight.exec_deadline_ns <= now && flight.stage == Stage::Watchdog {
+            flight.exec_deadline_ns = NONE_NS;
+            let pod = flight.pod;
+            let code = match self.config.function.watchdog.mode {
+                Mode::Http => 504,
+                // The process is killed; 200 was implicit, the body is empty.
+                Mode::Streaming => 200,
+            };
+            let _ = pod;
+            if self.config.function.watchdog.mode == Mode::Http {
+                // The upstream call is cancelled; the child's handler runs on.
+                self.flights[req as usize].in_child = false;
+            }
+            self.watchdog_respond(req, code, Cause::ExecTimeout);
+        } else if flight.provider_deadline_ns <= now {
+            self.cancel_downstream(req);
+            self.provider_respond(req, 500, Cause::ProviderTimeout);
+        } else if flight.upstream_deadline_ns <= now {
+            self.cancel_downstream(req);
+            self.gateway_respond(req, 502, Cause::UpstreamTimeout);
+        } else if flight.client_deadline_ns <= now {
+            self.cancel_downstream(req);
+            self.client_receive(req, Status::Error, Cause::ClientTimeout);
+        }
+        if self.flights[req as usize].stage != Stage::Done {
+            self.arm(req);
+        }
+    }
+
+    /// A caller gave up: the cancel travels down the chain, ending the watchdog's call (the
+    /// handler itself runs on, as Go handlers that ignore their context do).
+    fn cancel_downstream(&mut self, req: RequestId) {
+        let flight = &mut self.flights[req as usize];
+        flight.exec_deadline_ns = NONE_NS;
+        if flight.in_watchdog {
+            flight.in_watchdog = false;
+            let p = &mut self.pods[flight.pod as usize];
+            p.watchdog.active = p.watchdog.active.saturating_sub(1);
+            if let Some(at) = p.active.iter().position(|r| *r == req) {
+                p.active.swap_remove(at);
+            }
+        }
+        flight.in_child = flight.in_child && self.config.function.watchdog.mode == Mode::Http;
+        flight.stage = Stage::Provider;
+    }
+
+    fn finish_run(self) -> RunResult {
+        let pods = self
+            .pods
+            .iter()
+            .map(|p| PodSummary {
+                name: p.name.clone(),
+                revision: p.revision,
+                end: p.end,
+                end_ns: p.end_ns,
+                terminating: p.deletion_ns.is_some(),
+                killed_with: p.killed_with,
+                restarts: p.restarts,
+            })
+            .collect();
+        RunResult {
+            ledger: self.ledger,
+            pods,
+            events: self.events_run,
+            end_ns: self.now,
+            trace: self.trace,
+        }
+    }
+}
