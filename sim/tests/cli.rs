@@ -1,0 +1,215 @@
+//! The `faasim` command end to end: exit codes, one-line input errors, and determinism of the
+//! JSON report and timeline.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasim"))
+        .args(args)
+        .output()
+        .expect("faasim runs")
+}
+
+fn scenario(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A scenario file written for one test, removed when dropped.
+struct TempScenario(PathBuf);
+
+impl TempScenario {
+    fn new(tag: &str, text: &str) -> TempScenario {
+        let path =
+            std::env::temp_dir().join(format!("faasim-cli-{}-{tag}.yaml", std::process::id()));
+        std::fs::write(&path, text).expect("temp file written");
+        TempScenario(path)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 temp path")
+    }
+}
+
+impl Drop for TempScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Runs the file, expects exit 2 and a single stderr line naming the file and `needles`.
+fn assert_input_error(file: &str, needles: &[&str]) {
+    let output = faasim(&["run", file]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout for an input error"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(file), "names the file: {stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "mentions {needle:?}: {stderr}");
+    }
+}
+
+#[test]
+fn go_long_passes_with_exit_code_zero() {
+    let output = faasim(&["run", &scenario("go-long.yaml")]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("[200]\t10 responses"), "{stdout}");
+    assert!(stdout.contains("Verdict: pass"));
+}
+
+#[test]
+fn a_violated_property_exits_with_one() {
+    let text = std::fs::read_to_string(scenario("go-long.yaml")).expect("go-long readable");
+    let ce = TempScenario::new("ce", &text.replace("edition: pro", "edition: ce"));
+    let output = faasim(&["run", ce.path(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["status"]["500"], 5);
+    assert_eq!(report["status"]["200"], 5);
+    let properties: Vec<&str> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["property"].as_str().unwrap())
+        .collect();
+    assert!(
+        properties.contains(&"no-dropped-in-flight"),
+        "{properties:?}"
+    );
+}
+
+#[test]
+fn same_seed_gives_byte_identical_json_and_timeline() {
+    let first = faasim(&[
+        "run",
+        &scenario("go-long.yaml"),
+        "--format",
+        "json",
+        "--seed",
+        "42",
+    ]);
+    let second = faasim(&[
+        "run",
+        &scenario("go-long.yaml"),
+        "--format",
+        "json",
+        "--seed",
+        "42",
+    ]);
+    assert_eq!(first.stdout, second.stdout);
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).expect("json report");
+    assert!(
+        !report["timeline"].as_array().unwrap().is_empty(),
+        "the timeline is part of the bytes compared"
+    );
+    let text_first = faasim(&["run", &scenario("go-long.yaml"), "--seed", "42"]);
+    let text_second = faasim(&["run", &scenario("go-long.yaml"), "--seed", "42"]);
+    assert_eq!(text_first.stdout, text_second.stdout);
+}
+
+#[test]
+fn different_seeds_differ_where_ranges_are_random() {
+    // go-long draws start-up times and endpoint lag from ranges.
+    let a = faasim(&[
+        "run",
+        &scenario("go-long.yaml"),
+        "--format",
+        "json",
+        "--seed",
+        "1",
+    ]);
+    let b = faasim(&[
+        "run",
+        &scenario("go-long.yaml"),
+        "--format",
+        "json",
+        "--seed",
+        "2",
+    ]);
+    let a: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
+    assert_ne!(a["timeline"], b["timeline"]);
+    // The verdict does not depend on the draw.
+    assert_eq!(a["verdict"], b["verdict"]);
+}
+
+#[test]
+fn json_report_has_the_contract_fields() {
+    let output = faasim(&["run", &scenario("go-long.yaml"), "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in [
+        "seed",
+        "verdict",
+        "status",
+        "outcomes",
+        "violations",
+        "requests",
+        "pods",
+        "events",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key}");
+    }
+    let request = &report["requests"][0];
+    for key in ["id", "status", "outcome", "start_s", "end_s"] {
+        assert!(request.get(key).is_some(), "request missing {key}");
+    }
+    let pod = &report["pods"][0];
+    for key in ["name", "end", "end_s"] {
+        assert!(pod.get(key).is_some(), "pod missing {key}");
+    }
+    assert_eq!(report["seed"], 7, "the scenario's own seed is used");
+}
+
+#[test]
+fn malformed_yaml_is_a_one_line_error() {
+    let file = TempScenario::new("malformed", "function:\n  name: [go-long\nload: {}\n");
+    assert_input_error(file.path(), &[":"]);
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let file = TempScenario::new("unknown", "name: x\nload:\n  concurency: 5\n");
+    assert_input_error(file.path(), &["concurency", ":3"]);
+}
+
+#[test]
+fn write_timeout_zero_is_refused_like_the_watchdog_does() {
+    let file = TempScenario::new(
+        "write0",
+        "function:\n  environment:\n    write_timeout: 0\n",
+    );
+    assert_input_error(file.path(), &["write_timeout", ":3"]);
+}
+
+#[test]
+fn negative_concurrency_is_named_with_its_line() {
+    let file = TempScenario::new(
+        "negative",
+        "name: x\nload:\n  concurrency: -1\n  requests: 4\n",
+    );
+    assert_input_error(file.path(), &["load.concurrency", ":3"]);
+}
+
+#[test]
+fn missing_file_is_an_input_error() {
+    let missing = std::env::temp_dir().join("faasim-cli-does-not-exist.yaml");
+    assert_input_error(missing.to_str().unwrap(), &["cannot read"]);
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    let output = faasim(&["run"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = faasim(&["run", &scenario("go-long.yaml"), "--format", "xml"]);
+    assert_eq!(output.status.code(), Some(2));
+}
