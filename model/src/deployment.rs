@@ -2,6 +2,8 @@
 //! which pods to delete (scale-down victim order of domain.md §1.8, rolling update with
 //! maxSurge / maxUnavailable).
 
+use std::cmp::Reverse;
+
 use crate::choice::{Chooser, Stream};
 use crate::config::IntOrPercent;
 use crate::ledger::PodId;
@@ -39,28 +41,32 @@ pub struct Plan {
     pub delete: Vec<PodId>,
 }
 
-/// Rank for deletion: smaller deletes first (`ActivePodsWithRanks.Less`, most criteria).
-fn rank(
-    pod: &PodView,
-) -> (
-    bool,
-    bool,
-    bool,
-    std::cmp::Reverse<u32>,
-    std::cmp::Reverse<Nanos>,
-    std::cmp::Reverse<u32>,
-    std::cmp::Reverse<Nanos>,
-) {
-    (
-        pod.assigned,
-        pod.running,
-        pod.ready,
-        std::cmp::Reverse(pod.pods_on_node),
-        // More recently ready first; never-ready pods were handled by `ready` above.
-        std::cmp::Reverse(pod.ready_since_ns.unwrap_or(0)),
-        std::cmp::Reverse(pod.restarts),
-        std::cmp::Reverse(pod.created_ns),
-    )
+/// Sort key for deletion: smaller deletes first (`ActivePodsWithRanks.Less`, most criteria).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    assigned: bool,
+    running: bool,
+    ready: bool,
+    /// More pods on the same node first.
+    pods_on_node: Reverse<u32>,
+    /// More recently ready first; never-ready pods were separated by `ready` already.
+    ready_since_ns: Reverse<Nanos>,
+    /// More restarts first.
+    restarts: Reverse<u32>,
+    /// Newer first.
+    created_ns: Reverse<Nanos>,
+}
+
+fn rank(pod: &PodView) -> Rank {
+    Rank {
+        assigned: pod.assigned,
+        running: pod.running,
+        ready: pod.ready,
+        pods_on_node: Reverse(pod.pods_on_node),
+        ready_since_ns: Reverse(pod.ready_since_ns.unwrap_or(0)),
+        restarts: Reverse(pod.restarts),
+        created_ns: Reverse(pod.created_ns),
+    }
 }
 
 /// Order pods for deletion, breaking full ties through the chooser ("otherwise random").

@@ -1,0 +1,572 @@
+//! Scenario loading: the contract's example maps to the right values, `{}` gives every default,
+//! and each kind of bad input gives a one-line error naming file, line and key.
+
+use std::path::Path;
+
+use faasim_model::config::{
+    Config, Edition, GraceSource, IntOrPercent, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+};
+use faasim_model::schedule::Action;
+use faasim_model::time::{NS_PER_MS, NS_PER_S};
+use faasim_sim::scenario::{Scenario, ScenarioError, load, parse};
+
+/// The full example of scenario-format.md, verbatim.
+const EXAMPLE: &str = r#"name: go-long scaled to zero with five 90 s calls in flight
+seed: 7                        # optional; `--seed` overrides it
+limit: 30m                     # optional cap on simulated time
+
+function:                      # as an OpenFaaS stack.yml function entry
+  name: go-long
+  environment:                 # strings, as in stack.yml; a bare integer means seconds
+    write_timeout: 2m30s
+    read_timeout: 2m
+    exec_timeout: 2m
+    healthcheck_interval: 5s
+    max_inflight: 0
+  labels:
+    com.openfaas.scale.min: 1
+    com.openfaas.scale.max: 1
+  watchdog: of-watchdog        # of-watchdog: drain (2021 on) | fixed-wait: the pre-2021 sequence
+  mode: http                   # http: the watchdog proxies to a child server | streaming: forks per request
+  upstream:                    # http mode only: the child server behind the watchdog
+    onSigterm: drain           # drain: like the golang-middleware template | exit: dies at once
+  handler:
+    duration: 1m30s            # fixed, or a range such as 80s..100s (uniform, from the seed)
+  startup: 3s                  # pod created -> listening; fixed or a range
+  start: warm                  # warm: initial replicas ready at time 0 | cold: just deployed,
+                               # the initial replicas are created at time 0 and need `startup`
+
+kubernetes:
+  edition: pro                 # pro: grace = write_timeout + 2s | ce: the Kubernetes default 30s
+  terminationGracePeriodSeconds: 152   # when set, wins over edition
+  preStop: {sleep: 0}          # seconds, as the Kubernetes sleep action
+  readinessProbe: {initialDelaySeconds: 2, periodSeconds: 2, failureThreshold: 3}
+  strategy: {maxSurge: 1, maxUnavailable: 0}
+  endpointLag: 0s..1s          # pod deleted -> the gateway stops routing to it; fixed or range
+
+gateway:                       # OpenFaaS Helm chart value names
+  upstreamTimeout: 3m
+  readTimeout: 3m5s
+  writeTimeout: 3m5s
+  scaleFromZero: true
+
+load:                          # like hey: `concurrency` workers send `requests` in total
+  concurrency: 5
+  requests: 10
+  timeout: 125s                # client timeout
+  method: POST                 # POST with a body is never retried; GET may be, as Go does
+  keepAlive: true
+  rate: 0                      # 0: closed loop like hey; N: open loop, N requests per second
+
+events:                        # what happens to the deployment, at simulated times
+  - at: 30s
+    scale: 0                   # kubectl scale --replicas=0
+  - at: 4m
+    rollout: {}                # a rolling update to a new revision
+  - at: 6m
+    drainNode: {notice: 2m}    # a spot node reclaimed: its pods are evicted, the node dies after notice
+  - at: 8m
+    killPod: {}                # a pod crashes (no SIGTERM)
+"#;
+
+const S: u64 = NS_PER_S;
+
+fn ok(text: &str) -> Scenario {
+    match parse(text, "scenarios/test.yaml") {
+        Ok(scenario) => scenario,
+        Err(error) => panic!("expected a scenario, got: {error}"),
+    }
+}
+
+fn err(text: &str) -> ScenarioError {
+    match parse(text, "scenarios/bad.yaml") {
+        Ok(scenario) => panic!("expected an error, got {scenario:?}"),
+        Err(error) => error,
+    }
+}
+
+/// The error displays as one line holding the file, `:LINE:` and the key.
+fn assert_error(error: &ScenarioError, line: usize, key: &str) {
+    let shown = error.to_string();
+    assert!(!shown.contains('\n'), "not one line: {shown:?}");
+    assert!(shown.starts_with("scenarios/bad.yaml:"), "no file: {shown}");
+    assert!(
+        shown.contains(&format!(":{line}:")),
+        "no line {line}: {shown}"
+    );
+    assert!(
+        shown.contains(&format!("key `{key}`")),
+        "no key {key}: {shown}"
+    );
+    assert_eq!(error.line, Some(line), "{shown}");
+    assert_eq!(error.key.as_deref(), Some(key), "{shown}");
+}
+
+fn check_example(scenario: &Scenario) {
+    assert_eq!(
+        scenario.name,
+        "go-long scaled to zero with five 90 s calls in flight"
+    );
+    assert_eq!(scenario.seed, Some(7));
+    assert_eq!(scenario.limit_ns, Some(30 * 60 * S));
+    assert!(scenario.warnings.is_empty(), "{:?}", scenario.warnings);
+
+    let f = &scenario.config.function;
+    assert_eq!(f.name, "go-long");
+    assert_eq!(f.watchdog.kind, WatchdogKind::OfWatchdog);
+    assert_eq!(f.watchdog.mode, Mode::Http);
+    assert_eq!(f.watchdog.write_timeout_ns, 150 * S);
+    assert_eq!(f.watchdog.read_timeout_ns, 120 * S);
+    assert_eq!(f.watchdog.exec_timeout_ns, 120 * S);
+    assert_eq!(f.watchdog.healthcheck_interval_ns, 5 * S as i64);
+    assert_eq!(f.watchdog.max_inflight, 0);
+    assert_eq!(f.child.on_sigterm, OnSigterm::Drain);
+    assert_eq!(f.child.write_timeout_ns, 150 * S);
+    assert_eq!(f.child.startup_ns, Span::fixed(0));
+    assert_eq!(f.handler_ns, Span::fixed(90 * S));
+    assert_eq!(f.startup_ns, Span::fixed(3 * S));
+    assert_eq!(f.start, Start::Warm);
+    assert_eq!((f.scale_min, f.scale_max), (1, 1));
+
+    let k = &scenario.config.kubernetes;
+    assert_eq!(k.edition, Edition::Pro);
+    assert_eq!(
+        (k.grace_s, k.grace_source.clone()),
+        (152, GraceSource::Explicit)
+    );
+    assert_eq!(k.pre_stop_sleep_s, 0);
+    assert_eq!(
+        (
+            k.readiness.initial_delay_s,
+            k.readiness.period_s,
+            k.readiness.failure_threshold
+        ),
+        (2, 2, 3)
+    );
+    assert_eq!(k.readiness.success_threshold, 1);
+    assert_eq!(
+        (k.max_surge, k.max_unavailable),
+        (IntOrPercent::Int(1), IntOrPercent::Int(0))
+    );
+    assert_eq!(k.endpoint_lag_ns, Span { lo_ns: 0, hi_ns: S });
+
+    let g = &scenario.config.gateway;
+    assert_eq!(g.upstream_timeout_ns, 180 * S);
+    assert_eq!(g.read_timeout_ns, 185 * S);
+    assert_eq!(g.write_timeout_ns, 185 * S);
+    assert!(g.scale_from_zero);
+    // faasnetes defaults to the gateway's timeouts, as the Helm chart does.
+    assert_eq!(scenario.config.provider.read_timeout_ns, 185 * S);
+    assert_eq!(scenario.config.provider.write_timeout_ns, 185 * S);
+
+    let l = &scenario.config.load;
+    assert_eq!((l.concurrency, l.requests), (5, 10));
+    assert_eq!(l.timeout_ns, 125 * S);
+    assert_eq!(l.method, Method::Post);
+    assert!(l.keep_alive);
+    assert_eq!(l.rate_per_s, 0);
+
+    let times: Vec<u64> = scenario.events.iter().map(|e| e.at_ns).collect();
+    assert_eq!(times, vec![30 * S, 240 * S, 360 * S, 480 * S]);
+    assert_eq!(scenario.events[0].action, Action::Scale(0));
+    assert_eq!(scenario.events[1].action, Action::Rollout);
+    assert_eq!(
+        scenario.events[2].action,
+        Action::DrainNode {
+            notice_ns: 120 * S,
+            node: None
+        }
+    );
+    assert_eq!(scenario.events[3].action, Action::KillPod { pod: None });
+}
+
+#[test]
+fn the_contract_example_maps_to_the_right_values() {
+    let scenario = ok(EXAMPLE);
+    assert_eq!(scenario.source, "scenarios/test.yaml");
+    check_example(&scenario);
+}
+
+/// The example as it stands in the shared contract today, when the file is there.
+#[test]
+fn the_example_in_the_shared_contract_still_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/scenario-format.md");
+    let Ok(doc) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let Some(start) = doc.find("```yaml\n") else {
+        return;
+    };
+    let rest = &doc[start + "```yaml\n".len()..];
+    let Some(end) = rest.find("```") else { return };
+    check_example(&ok(&rest[..end]));
+}
+
+#[test]
+fn an_empty_mapping_gives_every_default() {
+    for text in ["{}", "", "# only a comment\n"] {
+        let scenario = ok(text);
+        assert_eq!(scenario.name, "test");
+        assert_eq!(scenario.seed, None);
+        assert_eq!(scenario.limit_ns, None);
+        assert!(scenario.events.is_empty());
+        assert!(scenario.warnings.is_empty());
+        assert_eq!(scenario.config, Config::default());
+    }
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let c = ok("{}").config;
+    assert_eq!(c.function.handler_ns, Span::fixed(10 * NS_PER_MS));
+    assert_eq!(c.function.startup_ns, Span::fixed(2 * S));
+    assert_eq!((c.function.scale_min, c.function.scale_max), (1, 20));
+    assert_eq!(c.function.watchdog.write_timeout_ns, 30 * S);
+    assert_eq!(c.kubernetes.grace_s, 30);
+    assert_eq!(c.kubernetes.nodes, 3);
+    assert_eq!(c.kubernetes.endpoint_lag_ns, Span { lo_ns: 0, hi_ns: S });
+    assert_eq!(c.gateway.upstream_timeout_ns, 60 * S);
+    assert_eq!(c.gateway.read_timeout_ns, 65 * S);
+    assert_eq!(c.provider.read_timeout_ns, 65 * S);
+    assert_eq!((c.load.concurrency, c.load.requests), (50, 200));
+    assert_eq!(c.load.timeout_ns, 20 * S);
+    assert_eq!(c.network.rtt_ns, 500_000);
+}
+
+#[test]
+fn malformed_yaml_names_line_and_key() {
+    let error = err("seed: 1\nload: {concurrency: 5\n");
+    assert_error(&error, 2, "load");
+    assert_eq!(error.column, Some(7));
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_section() {
+    let error = err("seed: 1\nload: {concurency: 5}\n");
+    assert_error(&error, 2, "load.concurency");
+    assert!(
+        error.message.contains("unknown key `concurency` in `load`"),
+        "{error}"
+    );
+
+    let error = err("name: x\nlimits: 5m\n");
+    assert_error(&error, 2, "limits");
+    assert!(error.message.contains("at the top level"), "{error}");
+
+    let error = err("events:\n  - at: 1s\n    drainNode:\n      notice: 1m\n      nodes: 2\n");
+    assert_error(&error, 5, "events[0].drainNode.nodes");
+}
+
+#[test]
+fn a_structural_type_error_names_the_key() {
+    let error = err("function:\n  handler:\n    duration: [1s, 2s]\n");
+    assert_error(&error, 3, "function.handler.duration");
+    let error = err("load: 5\n");
+    assert_error(&error, 1, "load");
+}
+
+#[test]
+fn write_timeout_zero_is_refused_at_its_line() {
+    let error = err("function:\n  environment:\n    exec_timeout: 10s\n    write_timeout: 0\n");
+    assert_error(&error, 4, "function.environment.write_timeout");
+}
+
+#[test]
+fn a_negative_count_is_refused_with_key_and_line() {
+    let error = err("load:\n  requests: 10\n  concurrency: -1\n");
+    assert_error(&error, 3, "load.concurrency");
+    assert!(error.message.contains("-1"), "{error}");
+}
+
+#[test]
+fn a_duration_with_a_space_is_refused() {
+    let error = err("function:\n  handler: {duration: 2m 30s}\n");
+    assert_error(&error, 2, "function.handler.duration");
+    assert!(error.message.contains("2m 30s"), "{error}");
+}
+
+#[test]
+fn two_actions_in_one_event_are_refused() {
+    let error =
+        err("events:\n  - at: 1s\n    scale: 0\n  - at: 2s\n    scale: 1\n    rollout: {}\n");
+    assert_error(&error, 4, "events[1]");
+    assert!(error.message.contains("scale, rollout"), "{error}");
+    let error = err("events:\n  - at: 1s\n");
+    assert_error(&error, 2, "events[0]");
+}
+
+#[test]
+fn a_missing_file_names_the_file() {
+    let error = load(Path::new("scenarios/no-such-file.yaml")).unwrap_err();
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("scenarios/no-such-file.yaml: cannot read file: "),
+        "{shown}"
+    );
+    assert!(!shown.contains('\n'));
+}
+
+#[test]
+fn a_file_on_disk_loads_with_its_stem_as_name() {
+    let dir = std::env::temp_dir().join(format!("faasim-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scale-down.yaml");
+    std::fs::write(&path, "load: {concurrency: 2, requests: 4}\n").unwrap();
+    let scenario = load(&path).unwrap();
+    assert_eq!(scenario.name, "scale-down");
+    assert_eq!(scenario.source, path.display().to_string());
+    assert_eq!(scenario.config.load.concurrency, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_invalid_watchdog_timeout_falls_back_with_a_warning() {
+    let scenario = ok("function:\n  environment:\n    exec_timeout: abc\n");
+    assert_eq!(scenario.config.function.watchdog.exec_timeout_ns, 30 * S);
+    assert_eq!(scenario.warnings.len(), 1, "{:?}", scenario.warnings);
+    assert_eq!(
+        scenario.warnings[0].key,
+        "function.environment.exec_timeout"
+    );
+}
+
+#[test]
+fn a_bare_integer_in_the_environment_is_seconds() {
+    let scenario = ok("function:\n  environment:\n    read_timeout: 65\n");
+    assert_eq!(scenario.config.function.watchdog.read_timeout_ns, 65 * S);
+    assert!(scenario.warnings.is_empty());
+}
+
+#[test]
+fn pro_grace_is_write_timeout_plus_two_seconds() {
+    let scenario =
+        ok("function:\n  environment:\n    write_timeout: 2m30s\nkubernetes:\n  edition: pro\n");
+    let k = &scenario.config.kubernetes;
+    assert_eq!(
+        (k.grace_s, k.grace_source.clone()),
+        (152, GraceSource::ProDerived)
+    );
+    assert!(scenario.warnings.is_empty());
+}
+
+#[test]
+fn pro_grace_with_a_bare_integer_write_timeout_is_two_seconds_and_warned() {
+    let scenario =
+        ok("function:\n  environment:\n    write_timeout: \"60\"\nkubernetes:\n  edition: pro\n");
+    assert_eq!(scenario.config.kubernetes.grace_s, 2);
+    assert_eq!(scenario.config.function.watchdog.write_timeout_ns, 60 * S);
+    assert_eq!(scenario.warnings.len(), 1, "{:?}", scenario.warnings);
+    assert_eq!(scenario.warnings[0].key, "kubernetes.edition");
+}
+
+#[test]
+fn ranges_labels_and_added_keys() {
+    let scenario = ok(r#"
+function:
+  handler: {duration: 80s..100s}
+  startup: 1s..3s
+  start: cold
+  mode: http
+  upstream: {onSigterm: exit, startup: 6s}
+  labels: {com.openfaas.scale.min: 2, com.openfaas.scale.max: "4"}
+kubernetes:
+  nodes: 5
+  restartDelay: 10s
+  strategy: {maxSurge: 25%, maxUnavailable: "10%"}
+  endpointLag: 250ms
+faasnetes: {readTimeout: 10s}
+network: {rtt: 2ms}
+load: {method: post, rate: 20, requests: 5, start: 1m, timeout: 0, keepAlive: false}
+events:
+  - at: 90
+    drainNode: {node: 4}
+  - at: 1m
+    killPod: {pod: fn-abc}
+  - at: 1m
+    scale: 3
+"#);
+    let c = &scenario.config;
+    assert_eq!(
+        c.function.handler_ns,
+        Span {
+            lo_ns: 80 * S,
+            hi_ns: 100 * S
+        }
+    );
+    assert_eq!(
+        c.function.startup_ns,
+        Span {
+            lo_ns: S,
+            hi_ns: 3 * S
+        }
+    );
+    assert_eq!(c.function.start, Start::Cold);
+    assert_eq!(c.function.child.on_sigterm, OnSigterm::Exit);
+    assert_eq!(c.function.child.startup_ns, Span::fixed(6 * S));
+    assert_eq!((c.function.scale_min, c.function.scale_max), (2, 4));
+    assert_eq!(c.kubernetes.nodes, 5);
+    assert_eq!(c.kubernetes.restart_delay_ns, 10 * S);
+    assert_eq!(c.kubernetes.max_surge, IntOrPercent::Percent(25));
+    assert_eq!(c.kubernetes.max_unavailable, IntOrPercent::Percent(10));
+    assert_eq!(c.kubernetes.endpoint_lag_ns, Span::fixed(250 * NS_PER_MS));
+    assert_eq!(c.provider.read_timeout_ns, 10 * S);
+    assert_eq!(c.provider.write_timeout_ns, 65 * S);
+    assert_eq!(c.network.rtt_ns, 2 * NS_PER_MS);
+    assert_eq!(c.load.method, Method::Post);
+    assert_eq!((c.load.rate_per_s, c.load.requests), (20, 5));
+    assert_eq!(
+        (c.load.start_ns, c.load.timeout_ns, c.load.keep_alive),
+        (60 * S, 0, false)
+    );
+    // Sorted by time, stable among equal times.
+    let actions: Vec<&Action> = scenario.events.iter().map(|e| &e.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            &Action::KillPod {
+                pod: Some("fn-abc".to_string())
+            },
+            &Action::Scale(3),
+            &Action::DrainNode {
+                notice_ns: 120 * S,
+                node: Some(4)
+            },
+        ]
+    );
+}
+
+#[test]
+fn other_checks_name_their_key() {
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "function:\n  handler: {duration: 100s..80s}\n",
+            2,
+            "function.handler.duration",
+        ),
+        ("function:\n  startup: -1s\n", 2, "function.startup"),
+        (
+            "function:\n  labels:\n    com.openfaas.scale.min: 3\n    com.openfaas.scale.max: 2\n",
+            3,
+            "function.labels.com.openfaas.scale.min",
+        ),
+        (
+            "function:\n  labels:\n    com.openfaas.scale.max: many\n",
+            3,
+            "function.labels.com.openfaas.scale.max",
+        ),
+        ("function:\n  watchdog: classic\n", 2, "function.watchdog"),
+        ("function:\n  name: Go_Long\n", 2, "function.name"),
+        (
+            "kubernetes:\n  readinessProbe: {periodSeconds: 0}\n",
+            2,
+            "kubernetes.readinessProbe.periodSeconds",
+        ),
+        (
+            "kubernetes:\n  strategy: {maxSurge: 0}\n",
+            2,
+            "kubernetes.strategy.maxSurge",
+        ),
+        (
+            "kubernetes:\n  terminationGracePeriodSeconds: 30s\n",
+            2,
+            "kubernetes.terminationGracePeriodSeconds",
+        ),
+        ("kubernetes:\n  nodes: 0\n", 2, "kubernetes.nodes"),
+        (
+            "gateway:\n  scaleFromZero: maybe\n",
+            2,
+            "gateway.scaleFromZero",
+        ),
+        (
+            "load:\n  concurrency: 10\n  requests: 5\n",
+            3,
+            "load.requests",
+        ),
+        ("load:\n  method: PUT\n", 2, "load.method"),
+        (
+            "events:\n  - at: soon\n    rollout: {}\n",
+            2,
+            "events[0].at",
+        ),
+        (
+            "events:\n  - at: 1s\n    drainNode: {notice: 2 min}\n",
+            3,
+            "events[0].drainNode.notice",
+        ),
+        (
+            "events:\n  - at: 1s\n    drainNode: {node: 3}\n",
+            3,
+            "events[0].drainNode.node",
+        ),
+        ("events:\n  - at: 1s\n    scale:\n", 3, "events[0].scale"),
+        ("limit: forever\n", 1, "limit"),
+        ("seed: -3\n", 1, "seed"),
+        (
+            "load: {concurrency: 1, concurrency: 2}\n",
+            1,
+            "load.concurrency",
+        ),
+    ];
+    for (text, line, key) in cases {
+        let error = err(text);
+        assert_error(&error, *line, key);
+    }
+}
+
+#[test]
+fn null_sections_and_empty_actions_are_defaults() {
+    let scenario =
+        ok("function:\nload:\nevents:\n  - at: 1s\n    rollout:\n  - at: 2s\n    killPod:\n");
+    assert_eq!(scenario.config, Config::default());
+    assert_eq!(scenario.events[0].action, Action::Rollout);
+    assert_eq!(scenario.events[1].action, Action::KillPod { pod: None });
+}
+
+#[test]
+fn streaming_mode_with_an_upstream_warns() {
+    let scenario = ok("function:\n  mode: streaming\n  upstream: {onSigterm: exit}\n");
+    assert_eq!(scenario.config.function.watchdog.mode, Mode::Streaming);
+    assert_eq!(scenario.warnings.len(), 1);
+    assert_eq!(scenario.warnings[0].key, "function.upstream");
+}
+
+/// No input panics: every prefix of the example, and the example with each line dropped,
+/// either parses or gives a one-line error naming the file.
+#[test]
+fn no_input_panics() {
+    let mut inputs: Vec<String> = Vec::new();
+    for (index, _) in EXAMPLE.char_indices() {
+        inputs.push(EXAMPLE[..index].to_string());
+    }
+    let lines: Vec<&str> = EXAMPLE.lines().collect();
+    for skip in 0..lines.len() {
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        inputs.push(text.join("\n"));
+    }
+    inputs.extend(
+        [
+            "- 1",
+            "a: b\n---\nc: d\n",
+            "\u{feff}seed: 1",
+            "{",
+            "[",
+            "*x",
+            "&a {a: *a}",
+            "? [a]\n: b\n",
+            "load: {concurrency: 99999999999999999999}",
+        ]
+        .map(String::from),
+    );
+    for text in inputs {
+        if let Err(error) = parse(&text, "scenarios/bad.yaml") {
+            let shown = error.to_string();
+            assert!(!shown.contains('\n'), "{shown:?}");
+            assert!(shown.starts_with("scenarios/bad.yaml"), "{shown}");
+        }
+    }
+}
