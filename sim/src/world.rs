@@ -100,8 +100,6 @@ struct Pod {
     child: Server,
     /// Requests active in the watchdog.
     active: Vec<RequestId>,
-    /// Last scheduled change of the provider's view, to keep changes in order.
-    view_last_ns: Nanos,
     provider_pool: Pool,
     child_pool: Pool,
     black_hole: bool,
@@ -199,6 +197,8 @@ pub struct World<'a> {
     node_cordoned: Vec<bool>,
     /// Pods the provider routes to, sorted by id.
     view: Vec<PodId>,
+    /// Last scheduled change of the provider's view, to keep changes in order.
+    view_last_ns: Nanos,
     ledger: Vec<Record>,
     flights: Vec<Flight>,
     worker_left: Vec<u64>,
@@ -230,6 +230,7 @@ impl<'a> World<'a> {
             node_alive: vec![true; nodes],
             node_cordoned: vec![false; nodes],
             view: Vec::new(),
+            view_last_ns: 0,
             ledger: Vec::new(),
             flights: Vec::new(),
             worker_left: Vec::new(),
@@ -558,7 +559,6 @@ impl<'a> World<'a> {
             watchdog,
             child,
             active: Vec::new(),
-            view_last_ns: 0,
             provider_pool: Pool::default(),
             child_pool: Pool::default(),
             black_hole: false,
@@ -639,10 +639,11 @@ impl<'a> World<'a> {
     }
 
     fn view_change(&mut self, pod: PodId, routed: bool) {
+        // Every change reaches the provider through one Endpoints object and one informer,
+        // in order: a later change never overtakes an earlier one.
         let lag = self.draw(Stream::Endpoints, self.config.kubernetes.endpoint_lag_ns);
-        let p = &mut self.pods[pod as usize];
-        let at = (self.now + lag).max(p.view_last_ns);
-        p.view_last_ns = at;
+        let at = (self.now + lag).max(self.view_last_ns);
+        self.view_last_ns = at;
         self.queue.push(at, Ev::ViewSet(pod, routed));
     }
 

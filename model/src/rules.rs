@@ -1,0 +1,657 @@
+//! The safe-configuration rules (domain.md §4 and the mechanisms of §3 the model covers), as
+//! data and code: each rule has a stable id, its inequality over the effective configuration
+//! (and, where the danger needs one, the schedule), a paragraph on the interaction, and the fix.
+//! `check` returns the rules a configuration breaks, with the numbers that break them and the
+//! smallest change that mends each.
+//!
+//! The inequalities are the model's exact boundaries, with one stated slack: a draining Go
+//! server notices its last connection ending only at its next `Shutdown` poll, at most
+//! `POLL_SLACK_NS` later, so the grace rules keep that margin.
+
+use crate::config::{Config, Mode, OnSigterm, Start, WatchdogKind};
+use crate::duration::format_go;
+use crate::schedule::{Action, Event};
+use crate::server::SHUTDOWN_POLL_MAX_NS;
+use crate::time::{NS_PER_S, Nanos};
+
+/// Longest wait between a draining server's last connection ending and its noticing: the
+/// 500 ms poll cap plus Go's 10 % jitter.
+pub const POLL_SLACK_NS: Nanos = SHUTDOWN_POLL_MAX_NS + SHUTDOWN_POLL_MAX_NS / 10;
+
+/// One rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id, used by `--ignore`, in reports and in docs/rules.md.
+    pub id: &'static str,
+    /// The inequality, in domain.md's notation.
+    pub inequality: &'static str,
+    /// The interaction in plain words.
+    pub explanation: &'static str,
+    /// How to mend it.
+    pub fix: &'static str,
+    /// Mechanisms of domain.md §3 it prevents.
+    pub mechanisms: &'static [u8],
+    /// The property a break violates.
+    pub property: &'static str,
+}
+
+/// Every rule, in the order reports list them.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "handler-within-exec",
+        inequality: "D_max < E (E > 0)",
+        explanation: "The watchdog cancels the call to the function after exec_timeout and answers 504 (HTTP mode), an empty 200 (streaming mode). A handler that can run as long as exec_timeout is cut.",
+        fix: "raise exec_timeout above the longest handler, or make the handler faster",
+        mechanisms: &[5],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "exec-within-write",
+        inequality: "min(D_max, E) <= W",
+        explanation: "write_timeout is the watchdog's http.Server WriteTimeout, counted from the request header. A response ready after it is not written: the connection closes, the provider sees EOF and answers 500 when the handler returns, not at the timeout.",
+        fix: "set write_timeout at least exec_timeout (the docs add a small margin)",
+        mechanisms: &[6, 12],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "handler-within-child-write",
+        inequality: "D_max <= W_child (HTTP mode)",
+        explanation: "The HTTP-mode child reads write_timeout too, with its own default of 10 s when the variable is unset. A handler longer than the child's WriteTimeout loses its response between the child and the watchdog: the watchdog answers 500.",
+        fix: "set write_timeout in the function's environment (the child then uses it too)",
+        mechanisms: &[6],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "exec-within-upstream",
+        inequality: "min(D_max, E) < U",
+        explanation: "The gateway's upstream_timeout bounds the call to the provider; when it fires first the client gets 502 with an empty body, while the function keeps running.",
+        fix: "raise gateway.upstreamTimeout above exec_timeout (and gateway read/write timeouts above that)",
+        mechanisms: &[8],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "exec-within-provider-timeout",
+        inequality: "min(D_max, E) < PR",
+        explanation: "faas-netes uses its read_timeout as the proxy client's timeout; when it fires first the client gets 500 \"Can't reach service\".",
+        fix: "raise faasnetes.readTimeout (the chart defaults it to gateway.readTimeout) above exec_timeout",
+        mechanisms: &[10],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "exec-within-provider-write",
+        inequality: "min(D_max, E) <= PW",
+        explanation: "faas-netes's server WriteTimeout: a response ready after it is not written and the gateway sees EOF (502).",
+        fix: "raise faasnetes.writeTimeout (the chart defaults it to gateway.writeTimeout) above exec_timeout",
+        mechanisms: &[10],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "gateway-write-covers-response",
+        inequality: "T_hold + min(D_max, E) <= GWw",
+        explanation: "The gateway's WriteTimeout counts from the client's request, scale-from-zero hold included. Past it the client gets an empty reply with no status.",
+        fix: "raise gateway.writeTimeout above upstreamTimeout plus the cold start",
+        mechanisms: &[9],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "client-timeout-covers-response",
+        inequality: "T_hold + min(D_max, E) < Tc",
+        explanation: "The client's own timeout counts the cold start the gateway holds it for, then the handler.",
+        fix: "raise the client timeout above the cold start plus the longest handler",
+        mechanisms: &[11],
+        property: "no-timeout",
+    },
+    Rule {
+        id: "max-inflight-covers-load",
+        inequality: "max_inflight = 0 or max_inflight >= peak concurrent requests",
+        explanation: "The provider picks a ready endpoint at random and ignores load, so every concurrent request can land on one pod; past max_inflight it answers 429.",
+        fix: "raise max_inflight to the load's concurrency, or remove it",
+        mechanisms: &[21],
+        property: "no-rejection",
+    },
+    Rule {
+        id: "scale-from-zero-enabled",
+        inequality: "scaleFromZero = true when requests can find no endpoint",
+        explanation: "With scale_from_zero off, a request that finds no ready endpoint (cold start, scaled to zero, its only pod evicted) gets 503 \"No endpoints available\".",
+        fix: "set gateway.scaleFromZero: true, or keep com.openfaas.scale.min replicas that are never all deleted at once",
+        mechanisms: &[19],
+        property: "no-rejection",
+    },
+    Rule {
+        id: "cold-start-within-gateway-hold",
+        inequality: "T_cold <= 1000 x 100ms",
+        explanation: "The gateway polls every 100 ms, at most 1000 times, for an available replica, then forwards anyway and the provider answers 503.",
+        fix: "make the pod start faster (image size, readiness probe delay)",
+        mechanisms: &[19],
+        property: "no-rejection",
+    },
+    Rule {
+        id: "healthcheck-covers-endpoint-lag",
+        inequality: "d_prop <= preStop + hc (fixed-wait: preStop + W)",
+        explanation: "SIGTERM and endpoint removal start together; the provider keeps routing to the pod until its view catches up. The watchdog keeps its listener open for healthcheck_interval after SIGTERM for exactly this; if the view is slower, requests meet a closed listener (connection refused, 500) or a pooled connection it just closed.",
+        fix: "raise healthcheck_interval (or add a preStop sleep) above the endpoint propagation delay",
+        mechanisms: &[2, 3, 18],
+        property: "no-refused-routing",
+    },
+    Rule {
+        id: "healthcheck-interval-positive",
+        inequality: "hc > 0",
+        explanation: "The watchdog waits with time.Tick(healthcheck_interval), which is nil for zero or less: it never closes its listener and never exits, and every termination ends in SIGKILL with whatever is in flight.",
+        fix: "set healthcheck_interval to a positive duration at least the endpoint propagation delay",
+        mechanisms: &[25],
+        property: "graceful-exit",
+    },
+    Rule {
+        id: "grace-covers-drain",
+        inequality: "max(preStop + hc, d_prop + min(D_max, E) + poll) < G, and d_prop + min(D_max, E) <= preStop + hc + W",
+        explanation: "After SIGTERM the watchdog serves for healthcheck_interval, then waits for active requests up to write_timeout. Requests keep arriving until the provider's view drops the pod; the last one must finish, and the watchdog notice it, before the kubelet's SIGKILL at the end of the grace period.",
+        fix: "raise terminationGracePeriodSeconds (OpenFaaS Pro derives write_timeout + 2s; CE keeps 30 s) or shorten healthcheck_interval",
+        mechanisms: &[1, 12, 16, 20],
+        property: "no-dropped-in-flight",
+    },
+    Rule {
+        id: "fixed-wait-grace",
+        inequality: "max(preStop + W, d_prop + min(D_max, E) + poll) + W < G",
+        explanation: "The pre-2021 watchdog sleeps write_timeout with its listener open, shuts down without a deadline, then sleeps write_timeout again: it needs twice write_timeout after SIGTERM even with nothing in flight.",
+        fix: "upgrade the watchdog (of-watchdog >= 31e1d32), or set the grace period above 2 x write_timeout",
+        mechanisms: &[15],
+        property: "graceful-exit",
+    },
+    Rule {
+        id: "child-drains-on-sigterm",
+        inequality: "HTTP mode: the child handles SIGTERM by draining",
+        explanation: "The watchdog forwards SIGTERM to the child at once. A child without a handler dies, its calls fail (500), and the watchdog log.Fatalf's after it, dropping everything in flight.",
+        fix: "handle SIGTERM in the function's server like the golang-middleware template: sleep healthcheck_interval, then Shutdown(write_timeout)",
+        mechanisms: &[13],
+        property: "no-dropped-in-flight",
+    },
+    Rule {
+        id: "child-listens-while-routed",
+        inequality: "HTTP mode: d_prop <= preStop + hc_child, and d_prop + D_max <= preStop + hc_child + W_child",
+        explanation: "The child runs its own drain timer from the forwarded SIGTERM. If it closes its listener, or hits its own deadline, while the watchdog still accepts, the watchdog's calls are refused or cut (500).",
+        fix: "give the child the same healthcheck_interval and write_timeout as the watchdog (set both in the environment)",
+        mechanisms: &[14],
+        property: "no-refused-routing",
+    },
+    Rule {
+        id: "child-ready-before-routing",
+        inequality: "HTTP mode: child start-up <= initialDelaySeconds + d_prop_min",
+        explanation: "/_/health is 200 as soon as the watchdog writes its lock file, before the child listens; requests routed to the new pod before the child listens are refused (500).",
+        fix: "use ready_path so readiness follows the function, or raise the readiness probe's initialDelaySeconds",
+        mechanisms: &[17],
+        property: "no-refused-routing",
+    },
+    Rule {
+        id: "spot-notice-covers-drain",
+        inequality: "drain time after eviction < notice",
+        explanation: "A reclaimed node dies when its notice runs out, whatever the grace period: the pods on it must have drained and exited by then.",
+        fix: "use async invocation with redelivery for work longer than the notice, or shorten healthcheck_interval and the work",
+        mechanisms: &[22],
+        property: "no-dropped-in-flight",
+    },
+    Rule {
+        id: "provider-idle-below-watchdog-idle",
+        inequality: "POST: provider IdleConnTimeout (5s) <= watchdog R, and watchdog's (500ms) <= child R",
+        explanation: "A server whose keep-alive idle timeout (its read_timeout) is shorter than its client's closes pooled connections the client is about to reuse; Go retries only bodiless GETs, so a POST meeting the close fails (500).",
+        fix: "raise read_timeout above 5 s",
+        mechanisms: &[4],
+        property: "no-refused-routing",
+    },
+    Rule {
+        id: "schedulable-node-remains",
+        inequality: "nodes drained < nodes",
+        explanation: "Replacements for evicted pods need a node; with every node drained they stay Pending and the function has no endpoint.",
+        fix: "keep capacity on other nodes",
+        mechanisms: &[22],
+        property: "no-rejection",
+    },
+];
+
+/// A rule by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// One broken rule, with the numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breach {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// The inequality with this configuration's values.
+    pub detail: String,
+    /// The smallest change that mends it, with the value.
+    pub fix: String,
+}
+
+/// Quantities derived from a configuration and schedule that the rules compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Derived {
+    /// Longest handler.
+    pub handler_max_ns: Nanos,
+    /// Longest time from the watchdog accepting to its answer: min(D_max, E).
+    pub response_max_ns: Nanos,
+    /// Longest endpoint propagation delay.
+    pub lag_max_ns: Nanos,
+    /// Longest cold start until the gateway sees the replica, when requests can be held.
+    pub hold_max_ns: Nanos,
+    /// Requests can find the view empty (cold start, scale to zero, drains, crashes).
+    pub view_can_empty: bool,
+    /// From deletion to SIGTERM.
+    pub sigterm_ns: Nanos,
+    /// From deletion to SIGKILL.
+    pub sigkill_ns: Nanos,
+    /// From deletion to the watchdog closing its listener (`None`: never).
+    pub close_ns: Option<Nanos>,
+    /// From deletion to the last request routed to the pod ending.
+    pub last_end_ns: Nanos,
+    /// From deletion to the watchdog exiting (`None`: never on its own).
+    pub exit_ns: Option<Nanos>,
+    /// Peak concurrent requests the load can put on one pod.
+    pub peak_concurrency: u64,
+}
+
+fn deleting_events(events: &[Event]) -> impl Iterator<Item = &Event> {
+    events
+        .iter()
+        .filter(|e| !matches!(e.action, Action::KillPod { .. }))
+}
+
+/// Compute the derived quantities.
+pub fn derive(config: &Config, events: &[Event]) -> Derived {
+    let f = &config.function;
+    let k = &config.kubernetes;
+    let handler_max_ns = f.handler_ns.hi_ns;
+    let exec = f.watchdog.exec_timeout_ns;
+    let response_max_ns = if exec == 0 {
+        handler_max_ns
+    } else {
+        handler_max_ns.min(exec)
+    };
+    let lag_max_ns = k.endpoint_lag_ns.hi_ns;
+    let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
+    let replicas = f.scale_min;
+    let drains = events
+        .iter()
+        .any(|e| matches!(e.action, Action::DrainNode { .. }));
+    let crashes = events
+        .iter()
+        .any(|e| matches!(e.action, Action::KillPod { .. }));
+    let view_can_empty = f.start == Start::Cold
+        || replicas == 0
+        || scales_to_zero
+        || ((drains || crashes) && replicas <= 1)
+        || (drains && replicas > k.nodes);
+    let child_start_ns = if f.watchdog.mode == Mode::Http {
+        f.child.startup_ns.hi_ns
+    } else {
+        0
+    };
+    let probe_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
+    let ready_ns = f.startup_ns.hi_ns + probe_ns.max(child_start_ns.min(probe_ns));
+    let hold_max_ns = if view_can_empty {
+        ready_ns + lag_max_ns + config.gateway.poll_interval_ns
+    } else {
+        0
+    };
+    let pre_stop_ns = k.pre_stop_sleep_s * NS_PER_S;
+    let grace_ns = k.grace_s * NS_PER_S;
+    let sigterm_ns = pre_stop_ns.min(grace_ns);
+    let sigkill_ns = if pre_stop_ns >= grace_ns && grace_ns > 0 {
+        grace_ns + 2 * NS_PER_S
+    } else {
+        grace_ns
+    };
+    let wait_ns = match f.watchdog.kind {
+        WatchdogKind::OfWatchdog => u64::try_from(f.watchdog.healthcheck_interval_ns)
+            .ok()
+            .filter(|w| *w > 0),
+        WatchdogKind::FixedWait => Some(f.watchdog.write_timeout_ns),
+    };
+    let close_ns = wait_ns.map(|w| sigterm_ns + w);
+    let last_accept_ns = match close_ns {
+        Some(close) => lag_max_ns.min(close),
+        None => lag_max_ns,
+    };
+    let last_end_ns = last_accept_ns + response_max_ns;
+    let exit_ns = close_ns.map(|close| {
+        let drained = if last_end_ns <= close {
+            close
+        } else {
+            last_end_ns + POLL_SLACK_NS
+        };
+        match f.watchdog.kind {
+            WatchdogKind::OfWatchdog => drained,
+            WatchdogKind::FixedWait => drained + f.watchdog.write_timeout_ns,
+        }
+    });
+    let load = &config.load;
+    let peak_concurrency = if load.rate_per_s == 0 {
+        u64::from(load.concurrency)
+    } else {
+        let window = u128::from(hold_max_ns + response_max_ns) * u128::from(load.rate_per_s);
+        (window.div_ceil(u128::from(NS_PER_S)) as u64 + 1).min(load.requests)
+    };
+    Derived {
+        handler_max_ns,
+        response_max_ns,
+        lag_max_ns,
+        hold_max_ns,
+        view_can_empty,
+        sigterm_ns,
+        sigkill_ns,
+        close_ns,
+        last_end_ns,
+        exit_ns,
+        peak_concurrency,
+    }
+}
+
+fn go(ns: Nanos) -> String {
+    format_go(i64::try_from(ns).unwrap_or(i64::MAX))
+}
+
+/// Every rule `config` (with `events`) breaks, in `RULES` order.
+pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
+    let d = derive(config, events);
+    let f = &config.function;
+    let w = &f.watchdog;
+    let k = &config.kubernetes;
+    let g = &config.gateway;
+    let http = w.mode == Mode::Http;
+    let deletes = deleting_events(events).next().is_some();
+    let mut out = Vec::new();
+    let mut breach = |id: &str, detail: String, fix: String| {
+        if let Some(rule) = rule(id) {
+            out.push(Breach { rule, detail, fix });
+        }
+    };
+    let r = d.response_max_ns;
+    if w.exec_timeout_ns > 0 && d.handler_max_ns >= w.exec_timeout_ns {
+        breach(
+            "handler-within-exec",
+            format!(
+                "handler up to {} >= exec_timeout {}",
+                go(d.handler_max_ns),
+                go(w.exec_timeout_ns)
+            ),
+            format!("exec_timeout: {}", go(d.handler_max_ns + NS_PER_S)),
+        );
+    }
+    if r > w.write_timeout_ns {
+        breach(
+            "exec-within-write",
+            format!(
+                "response after up to {} > write_timeout {}",
+                go(r),
+                go(w.write_timeout_ns)
+            ),
+            format!("write_timeout: {}", go(r)),
+        );
+    }
+    if http && d.handler_max_ns > f.child.write_timeout_ns {
+        breach(
+            "handler-within-child-write",
+            format!(
+                "handler up to {} > the child's write_timeout {}",
+                go(d.handler_max_ns),
+                go(f.child.write_timeout_ns)
+            ),
+            format!(
+                "write_timeout: {} (in the environment, read by the child too)",
+                go(d.handler_max_ns)
+            ),
+        );
+    }
+    if r >= g.upstream_timeout_ns {
+        breach(
+            "exec-within-upstream",
+            format!(
+                "response after up to {} >= upstream_timeout {}",
+                go(r),
+                go(g.upstream_timeout_ns)
+            ),
+            format!("gateway.upstreamTimeout: {}", go(r + NS_PER_S)),
+        );
+    }
+    if r >= config.provider.read_timeout_ns {
+        breach(
+            "exec-within-provider-timeout",
+            format!(
+                "response after up to {} >= faas-netes read_timeout {}",
+                go(r),
+                go(config.provider.read_timeout_ns)
+            ),
+            format!("faasnetes.readTimeout: {}", go(r + NS_PER_S)),
+        );
+    }
+    if r > config.provider.write_timeout_ns {
+        breach(
+            "exec-within-provider-write",
+            format!(
+                "response after up to {} > faas-netes write_timeout {}",
+                go(r),
+                go(config.provider.write_timeout_ns)
+            ),
+            format!("faasnetes.writeTimeout: {}", go(r)),
+        );
+    }
+    if d.hold_max_ns + r > g.write_timeout_ns {
+        breach(
+            "gateway-write-covers-response",
+            format!(
+                "hold {} + response {} > gateway write_timeout {}",
+                go(d.hold_max_ns),
+                go(r),
+                go(g.write_timeout_ns)
+            ),
+            format!("gateway.writeTimeout: {}", go(d.hold_max_ns + r)),
+        );
+    }
+    let client = config.load.timeout_ns;
+    if client > 0 && d.hold_max_ns + r >= client {
+        breach(
+            "client-timeout-covers-response",
+            format!(
+                "hold {} + response {} >= client timeout {}",
+                go(d.hold_max_ns),
+                go(r),
+                go(client)
+            ),
+            format!("load.timeout: {}", go(d.hold_max_ns + r + NS_PER_S)),
+        );
+    }
+    if w.max_inflight > 0 && u64::from(w.max_inflight) < d.peak_concurrency {
+        breach(
+            "max-inflight-covers-load",
+            format!(
+                "max_inflight {} < up to {} concurrent requests",
+                w.max_inflight, d.peak_concurrency
+            ),
+            format!("max_inflight: {}", d.peak_concurrency),
+        );
+    }
+    if d.view_can_empty && !g.scale_from_zero {
+        breach(
+            "scale-from-zero-enabled",
+            "requests can find no endpoint and scale_from_zero is off".to_string(),
+            "gateway.scaleFromZero: true".to_string(),
+        );
+    }
+    let hold_cap = u64::from(g.poll_attempts) * g.poll_interval_ns;
+    if d.view_can_empty && g.scale_from_zero && d.hold_max_ns > hold_cap {
+        breach(
+            "cold-start-within-gateway-hold",
+            format!(
+                "cold start up to {} > the gateway's hold {}",
+                go(d.hold_max_ns),
+                go(hold_cap)
+            ),
+            "shorten the start-up or the readiness probe delay".to_string(),
+        );
+    }
+    if deletes {
+        let wait_ns = d.close_ns.map(|c| c - d.sigterm_ns);
+        if let Some(close) = d.close_ns
+            && d.lag_max_ns > close
+        {
+            let what = if w.kind == WatchdogKind::FixedWait {
+                "write_timeout"
+            } else {
+                "healthcheck_interval"
+            };
+            breach(
+                "healthcheck-covers-endpoint-lag",
+                format!(
+                    "endpoint lag up to {} > preStop + {what} {}",
+                    go(d.lag_max_ns),
+                    go(close)
+                ),
+                format!("{what}: {}", go(d.lag_max_ns.saturating_sub(d.sigterm_ns))),
+            );
+        }
+        if w.kind == WatchdogKind::OfWatchdog && wait_ns.is_none() {
+            breach(
+                "healthcheck-interval-positive",
+                format!(
+                    "healthcheck_interval {}",
+                    format_go(w.healthcheck_interval_ns)
+                ),
+                format!("healthcheck_interval: {}", go(d.lag_max_ns.max(NS_PER_S))),
+            );
+        }
+        if w.kind == WatchdogKind::OfWatchdog
+            && let (Some(close), Some(exit)) = (d.close_ns, d.exit_ns)
+            && (exit >= d.sigkill_ns || d.last_end_ns > close + w.write_timeout_ns)
+        {
+            let need_s = exit / NS_PER_S + 1;
+            breach(
+                "grace-covers-drain",
+                format!(
+                    "drain ends by {} after deletion (last request by {}), SIGKILL at {}",
+                    go(exit),
+                    go(d.last_end_ns),
+                    go(d.sigkill_ns)
+                ),
+                format!("terminationGracePeriodSeconds: {need_s}"),
+            );
+        }
+        if w.kind == WatchdogKind::FixedWait
+            && let Some(exit) = d.exit_ns
+            && exit >= d.sigkill_ns
+        {
+            breach(
+                "fixed-wait-grace",
+                format!(
+                    "the fixed-wait watchdog exits {} after deletion, SIGKILL at {}",
+                    go(exit),
+                    go(d.sigkill_ns)
+                ),
+                format!("terminationGracePeriodSeconds: {}", exit / NS_PER_S + 1),
+            );
+        }
+        if http && f.child.on_sigterm == OnSigterm::Exit {
+            breach(
+                "child-drains-on-sigterm",
+                "upstream.onSigterm: exit".to_string(),
+                "handle SIGTERM in the child (upstream.onSigterm: drain)".to_string(),
+            );
+        }
+        if http && f.child.on_sigterm == OnSigterm::Drain {
+            let child_wait = match w.kind {
+                WatchdogKind::OfWatchdog => u64::try_from(f.child.healthcheck_interval_ns)
+                    .ok()
+                    .filter(|x| *x > 0),
+                WatchdogKind::FixedWait => Some(f.child.write_timeout_ns),
+            };
+            if let Some(child_wait) = child_wait {
+                let child_close = d.sigterm_ns + child_wait;
+                let watchdog_last_accept = d.close_ns.map_or(d.lag_max_ns, |c| c.min(d.lag_max_ns));
+                let child_deadline = match w.kind {
+                    WatchdogKind::OfWatchdog => Some(child_close + f.child.write_timeout_ns),
+                    WatchdogKind::FixedWait => None,
+                };
+                let child_last_end = watchdog_last_accept + d.handler_max_ns;
+                if watchdog_last_accept > child_close
+                    || child_deadline.is_some_and(|dl| child_last_end > dl)
+                {
+                    breach(
+                        "child-listens-while-routed",
+                        format!(
+                            "the watchdog may accept until {} but the child closes at {}",
+                            go(watchdog_last_accept),
+                            go(child_close)
+                        ),
+                        format!(
+                            "healthcheck_interval: {} (read by the child too)",
+                            go(watchdog_last_accept.saturating_sub(d.sigterm_ns))
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if http {
+        let probe_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
+        let routed_ns = probe_ns + k.endpoint_lag_ns.lo_ns;
+        if f.child.startup_ns.hi_ns > routed_ns {
+            breach(
+                "child-ready-before-routing",
+                format!(
+                    "the child listens up to {} after the watchdog, routed from {}",
+                    go(f.child.startup_ns.hi_ns),
+                    go(routed_ns)
+                ),
+                format!(
+                    "readinessProbe.initialDelaySeconds: {}",
+                    f.child.startup_ns.hi_ns.div_ceil(NS_PER_S)
+                ),
+            );
+        }
+    }
+    for event in events {
+        if let Action::DrainNode { notice_ns, .. } = event.action {
+            let exit = d.exit_ns.unwrap_or(Nanos::MAX);
+            if exit >= notice_ns {
+                breach(
+                    "spot-notice-covers-drain",
+                    format!(
+                        "drain takes {} after eviction, the node dies after {}",
+                        go(exit.min(Nanos::MAX / 2)),
+                        go(notice_ns)
+                    ),
+                    "shorten healthcheck_interval and the work, or use async invocations"
+                        .to_string(),
+                );
+                break;
+            }
+        }
+    }
+    if config.load.method.is_replayable() {
+        // GETs are retried on a fresh dial to a listening server: the idle race is harmless.
+    } else if config.network.rtt_ns > 0
+        && (w.read_timeout_ns < config.provider.idle_conn_timeout_ns
+            || (http && f.child.read_timeout_ns < 500 * crate::time::NS_PER_MS))
+    {
+        breach(
+            "provider-idle-below-watchdog-idle",
+            format!(
+                "watchdog read_timeout {} < the provider's IdleConnTimeout {}",
+                go(w.read_timeout_ns),
+                go(config.provider.idle_conn_timeout_ns)
+            ),
+            format!("read_timeout: {}", go(config.provider.idle_conn_timeout_ns)),
+        );
+    }
+    let drain_count = events
+        .iter()
+        .filter(|e| matches!(e.action, Action::DrainNode { .. }))
+        .count() as u32;
+    if drain_count >= k.nodes {
+        breach(
+            "schedulable-node-remains",
+            format!("{drain_count} node drains with {} nodes", k.nodes),
+            format!("kubernetes.nodes: {}", drain_count + 1),
+        );
+    }
+    out
+}
