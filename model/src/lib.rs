@@ -8,6 +8,7 @@ pub mod duration;
 pub mod ledger;
 pub mod pool;
 pub mod properties;
+pub mod rules;
 pub mod schedule;
 pub mod server;
 pub mod time;
