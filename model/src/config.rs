@@ -140,7 +140,8 @@ pub struct ChildConfig {
     pub write_timeout_ns: u64,
     /// Its own ReadTimeout.
     pub read_timeout_ns: u64,
-    /// Its wait between SIGTERM and `Shutdown`. Zero or less: no wait.
+    /// Its wait between SIGTERM and `Shutdown`. Zero or less means forever: the template waits
+    /// with `<-time.Tick`, which is a nil channel for d <= 0, as in the watchdog.
     pub healthcheck_interval_ns: i64,
     /// Time from the watchdog listening to the child listening on :8082 (mechanism 17).
     pub startup_ns: Span,

@@ -74,8 +74,12 @@ impl DrainPolicy {
         }
         match kind {
             WatchdogKind::OfWatchdog => DrainPolicy {
-                // [inf] the template sleeps; a non-positive interval is no wait at all.
-                wait_ns: Some(u64::try_from(config.healthcheck_interval_ns).unwrap_or(0)),
+                // The template waits with `<-time.Tick(healthInterval)` like the watchdog
+                // (golang-http-template b77a0ec, a693532): a non-positive interval is a nil
+                // channel, so it never closes its listener (domain.md §1.1, mechanism 25).
+                wait_ns: u64::try_from(config.healthcheck_interval_ns)
+                    .ok()
+                    .filter(|ns| *ns > 0),
                 deadline_ns: Some(config.write_timeout_ns),
                 linger_ns: 0,
                 dies_on_sigterm: false,
@@ -303,6 +307,29 @@ mod tests {
         assert!(intervals.iter().all(|i| *i <= SHUTDOWN_POLL_MAX_NS));
         assert_eq!(step, Step::DieNow);
         assert!(last >= 3 * NS_PER_S);
+    }
+
+    #[test]
+    fn child_with_non_positive_healthcheck_interval_never_closes_its_listener() {
+        // golang-middleware's `<-time.Tick(healthInterval)` blocks forever on 0, as the
+        // watchdog's does: the child keeps serving what the open watchdog accepts.
+        for hc_ns in [0, -5 * NS_PER_S as i64] {
+            let config = ChildConfig {
+                healthcheck_interval_ns: hc_ns,
+                ..ChildConfig::default()
+            };
+            let mut child = Server::new(DrainPolicy::child(&config, WatchdogKind::OfWatchdog));
+            child.start();
+            assert_eq!(child.sigterm(NS_PER_S), Step::Idle);
+            assert!(child.listening());
+        }
+        let config = ChildConfig {
+            healthcheck_interval_ns: 5 * NS_PER_S as i64,
+            ..ChildConfig::default()
+        };
+        let mut child = Server::new(DrainPolicy::child(&config, WatchdogKind::OfWatchdog));
+        child.start();
+        assert_eq!(child.sigterm(NS_PER_S), Step::CloseListenerAt(6 * NS_PER_S));
     }
 
     #[test]
