@@ -126,6 +126,14 @@ pub const RULES: &[Rule] = &[
         property: "no-rejection",
     },
     Rule {
+        id: "no-disruption-during-cold-start",
+        inequality: "no scale to 0, rollout, drain or crash while a request may be held for a cold start",
+        explanation: "The gateway scales a function from zero once, when a request finds it at zero replicas, then only polls for an available replica. Scaled to zero again while requests wait, nothing brings it back: they wait for the client timeout or the gateway's 100 s of polls (then 503), unless a later request triggers a new scale-up. A rollout, drain or crash during the cold start replaces the starting pod and starts the wait over.",
+        fix: "leave a cold start alone: no scale to zero, rollout or drain until the function has come back (autoscaler: a longer com.openfaas.scale.zero-duration)",
+        mechanisms: &[19],
+        property: "no-timeout",
+    },
+    Rule {
         id: "healthcheck-covers-endpoint-lag",
         inequality: "d_prop <= preStop + hc (fixed-wait: preStop + W)",
         explanation: "SIGTERM and endpoint removal start together; the provider keeps routing to the pod until its view catches up. The watchdog keeps its listener open for healthcheck_interval after SIGTERM for exactly this; if the view is slower, requests meet a closed listener (connection refused, 500) or a pooled connection it just closed.",
@@ -276,11 +284,10 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let crashes = events
         .iter()
         .any(|e| matches!(e.action, Action::KillPod { .. }));
-    let view_can_empty = f.start == Start::Cold
-        || replicas == 0
-        || scales_to_zero
-        || ((drains || crashes) && replicas <= 1)
-        || (drains && replicas > k.nodes);
+    // A drain or crash combined with a scale-down can take every routed pod at once, so any
+    // of them may leave requests waiting for a cold start.
+    let view_can_empty =
+        f.start == Start::Cold || replicas == 0 || scales_to_zero || drains || crashes;
     let child_start_ns = if f.watchdog.mode == Mode::Http {
         f.child.startup_ns.hi_ns
     } else {
@@ -488,6 +495,38 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             ),
             "shorten the start-up or the readiness probe delay".to_string(),
         );
+    }
+    let mut emptying: Vec<Nanos> = Vec::new();
+    if f.start == Start::Cold {
+        emptying.push(0);
+    }
+    for event in events {
+        let window_end = |start: Nanos| start.saturating_add(d.last_end_ns + d.hold_max_ns);
+        if matches!(
+            event.action,
+            Action::Scale(0) | Action::Rollout | Action::DrainNode { .. } | Action::KillPod { .. }
+        ) && let Some(start) = emptying
+            .iter()
+            .copied()
+            .find(|&e| e <= event.at_ns && event.at_ns <= window_end(e))
+        {
+            breach(
+                "no-disruption-during-cold-start",
+                format!(
+                    "a disruption at {} while requests may wait for the cold start begun at {}",
+                    go(event.at_ns),
+                    go(start)
+                ),
+                format!("wait until {}", go(window_end(start) + 1)),
+            );
+            break;
+        }
+        if matches!(
+            event.action,
+            Action::Scale(0) | Action::DrainNode { .. } | Action::KillPod { .. }
+        ) {
+            emptying.push(event.at_ns);
+        }
     }
     if deletes {
         let wait_ns = d.close_ns.map(|c| c - d.sigterm_ns);

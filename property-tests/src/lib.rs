@@ -1,7 +1,9 @@
 //! proptest strategies over configurations, workloads and schedules, shared by the property
-//! tests. They start narrow here and widen with the property-test issue.
+//! tests: `case` covers the whole space, `safe_case` builds configurations that keep every rule
+//! of `faasim_model::rules` with random slack, so a test can break exactly one rule.
 
 use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
+use faasim_model::rules::{self, POLL_SLACK_NS};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
 use proptest::prelude::*;
@@ -19,6 +21,16 @@ pub struct Case {
 
 fn seconds(range: std::ops::RangeInclusive<u64>) -> impl Strategy<Value = u64> {
     range.prop_map(|s| s * NS_PER_S)
+}
+
+/// Durations from zero to hours, in round units: the space users write in.
+pub fn any_duration_ns() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        (0u64..=1000).prop_map(|ms| ms * NS_PER_MS),
+        (0u64..=300).prop_map(|s| s * NS_PER_S),
+        (0u64..=120).prop_map(|m| m * 60 * NS_PER_S),
+        (0u64..=3).prop_map(|h| h * 3600 * NS_PER_S),
+    ]
 }
 
 /// Configurations across both watchdogs, both modes, both child behaviours, both editions,
@@ -107,20 +119,265 @@ pub fn events() -> impl Strategy<Value = Vec<Event>> {
             .prop_map(|(notice_ns, node)| Action::DrainNode { notice_ns, node }),
         Just(Action::KillPod { pod: None }),
     ];
-    proptest::collection::vec((seconds(0..=120), action), 0..4).prop_map(|mut items| {
-        items.sort_by_key(|(at_ns, _)| *at_ns);
-        items
-            .into_iter()
-            .map(|(at_ns, action)| Event { at_ns, action })
-            .collect()
-    })
+    proptest::collection::vec((seconds(0..=120), action), 0..4).prop_map(sorted)
 }
 
-/// A whole case.
+fn sorted(mut items: Vec<(u64, Action)>) -> Vec<Event> {
+    items.sort_by_key(|(at_ns, _)| *at_ns);
+    items
+        .into_iter()
+        .map(|(at_ns, action)| Event { at_ns, action })
+        .collect()
+}
+
+/// A whole case over the full space.
 pub fn case() -> impl Strategy<Value = Case> {
     (config(), events(), any::<u64>()).prop_map(|(config, events, seed)| Case {
         config,
         events,
         seed,
+    })
+}
+
+/// Schedules without crashes (no configuration prevents a crash from dropping what is in
+/// flight): scale up, down and to zero, rolling updates, node drains, overlapping. Drain
+/// notices are filled in by `safe_case` to fit the configuration unless `notice_ns` is given.
+fn schedule() -> impl Strategy<Value = Vec<(u64, Action)>> {
+    let action = prop_oneof![
+        3 => (0u32..=4).prop_map(Action::Scale),
+        2 => Just(Action::Rollout),
+        1 => proptest::option::of(0u32..3).prop_map(|node| Action::DrainNode { notice_ns: 0, node }),
+    ];
+    proptest::collection::vec(
+        ((0u64..=90_000).prop_map(|ms| ms * NS_PER_MS), action),
+        1..4,
+    )
+}
+
+/// The knobs a safe case is built from; every timer is the bound it must keep plus a slack.
+#[derive(Clone, Debug)]
+struct Knobs {
+    fixed_wait: bool,
+    streaming: bool,
+    handler_lo_ms: u64,
+    handler_hi_ms: u64,
+    exec_off: bool,
+    slack_ms: [u64; 8],
+    lag_lo_ms: u64,
+    lag_hi_ms: u64,
+    pre_stop_s: u64,
+    replicas: u32,
+    nodes: u32,
+    startup_ms: (u64, u64),
+    cold: bool,
+    probe_delay_s: u32,
+    post: bool,
+    closed: bool,
+    concurrency: u32,
+    per_worker: u64,
+    rate: u32,
+    client_timeout_off: bool,
+    max_inflight_on: bool,
+    rtt_us: u64,
+}
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    (
+        (
+            any::<bool>(),
+            any::<bool>(),
+            1u64..=2000,
+            0u64..=60_000,
+            any::<bool>(),
+        ),
+        proptest::array::uniform8(0u64..=20_000),
+        (0u64..=2000, 0u64..=3000, 0u64..=3, 1u32..=5, 1u32..=4),
+        ((0u64..=3000), (0u64..=2000), any::<bool>(), 0u32..=3),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            1u32..=8,
+            1u64..=4,
+            1u32..=20,
+            any::<bool>(),
+            any::<bool>(),
+            0u64..=5000,
+        ),
+    )
+        .prop_map(|(a, slack_ms, b, c, d)| Knobs {
+            fixed_wait: a.0 && a.4,
+            streaming: a.1,
+            handler_lo_ms: a.2,
+            handler_hi_ms: a.2 + a.3,
+            exec_off: a.4,
+            slack_ms,
+            lag_lo_ms: b.0,
+            lag_hi_ms: b.0 + b.1,
+            pre_stop_s: b.2,
+            replicas: b.3,
+            nodes: b.4,
+            startup_ms: (c.0, c.0 + c.1),
+            cold: c.2,
+            probe_delay_s: c.3,
+            post: d.0,
+            closed: d.1,
+            concurrency: d.2,
+            per_worker: d.3,
+            rate: d.4,
+            client_timeout_off: d.5,
+            max_inflight_on: d.6,
+            rtt_us: d.7,
+        })
+}
+
+fn ms(value: u64) -> u64 {
+    value * NS_PER_MS
+}
+
+/// Build a configuration from knobs and a schedule that keeps every rule.
+fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
+    let mut config = Config::default();
+    let s = |i: usize| ms(k.slack_ms[i]);
+    let f = &mut config.function;
+    f.name = "prop".to_string();
+    f.watchdog.kind = if k.fixed_wait {
+        WatchdogKind::FixedWait
+    } else {
+        WatchdogKind::OfWatchdog
+    };
+    f.watchdog.mode = if k.streaming {
+        Mode::Streaming
+    } else {
+        Mode::Http
+    };
+    f.handler_ns = Span {
+        lo_ns: ms(k.handler_lo_ms),
+        hi_ns: ms(k.handler_hi_ms),
+    };
+    let handler_max = ms(k.handler_hi_ms);
+    f.watchdog.exec_timeout_ns = if k.exec_off {
+        0
+    } else {
+        handler_max + ms(1) + s(0)
+    };
+    let response = handler_max;
+    let lag_beyond_pre_stop = ms(k.lag_hi_ms).saturating_sub(k.pre_stop_s * NS_PER_S);
+    f.watchdog.write_timeout_ns = (response + s(1)).max(ms(1));
+    if k.fixed_wait {
+        // The fixed wait keeps the listener open for write_timeout instead of hc.
+        f.watchdog.write_timeout_ns = f.watchdog.write_timeout_ns.max(lag_beyond_pre_stop);
+    }
+    f.watchdog.read_timeout_ns = 5 * NS_PER_S + s(2);
+    f.child.write_timeout_ns = f.watchdog.write_timeout_ns;
+    f.child.read_timeout_ns = f.watchdog.read_timeout_ns;
+    f.scale_min = k.replicas;
+    f.scale_max = 20;
+    f.start = if k.cold { Start::Cold } else { Start::Warm };
+    f.startup_ns = Span {
+        lo_ns: ms(k.startup_ms.0),
+        hi_ns: ms(k.startup_ms.1),
+    };
+    let kube = &mut config.kubernetes;
+    kube.nodes = k.nodes;
+    kube.endpoint_lag_ns = Span {
+        lo_ns: ms(k.lag_lo_ms),
+        hi_ns: ms(k.lag_hi_ms),
+    };
+    kube.pre_stop_sleep_s = k.pre_stop_s;
+    kube.readiness.initial_delay_s = k.probe_delay_s;
+    // The child may start up to the first probe plus the shortest lag after the watchdog.
+    config.function.child.startup_ns =
+        Span::fixed((u64::from(k.probe_delay_s) * NS_PER_S).min(s(3)));
+    let pre_stop = k.pre_stop_s * NS_PER_S;
+    let lag_max = ms(k.lag_hi_ms);
+    let hc = lag_max.saturating_sub(pre_stop).max(ms(1)) + s(4) / 4;
+    config.function.watchdog.healthcheck_interval_ns = hc as i64;
+    config.function.child.healthcheck_interval_ns = hc as i64;
+    config.load.method = if k.post { Method::Post } else { Method::Get };
+    config.network.rtt_ns = k.rtt_us * 1000;
+    if k.closed {
+        config.load.concurrency = k.concurrency;
+        config.load.requests = u64::from(k.concurrency) * k.per_worker;
+        config.load.rate_per_s = 0;
+    } else {
+        config.load.concurrency = 1;
+        config.load.rate_per_s = k.rate;
+        config.load.requests = u64::from(k.rate) * 30;
+    }
+    config.gateway.scale_from_zero = true;
+    let mut events: Vec<Event> = raw_events
+        .iter()
+        .map(|(at_ns, action)| Event {
+            at_ns: *at_ns,
+            action: action.clone(),
+        })
+        .collect();
+    events.sort_by_key(|e| e.at_ns);
+    // Now the bounds that depend on derived quantities.
+    let mut derived = rules::derive(&config, &events);
+    let hold = derived.hold_max_ns;
+    config.gateway.upstream_timeout_ns = response + ms(1) + s(5);
+    config.provider.read_timeout_ns = response + ms(1) + s(6);
+    config.provider.write_timeout_ns = response + s(6);
+    config.gateway.write_timeout_ns = hold + response + s(7);
+    config.gateway.read_timeout_ns = config.gateway.write_timeout_ns;
+    config.load.timeout_ns = if k.client_timeout_off {
+        0
+    } else {
+        hold + response + ms(1) + s(7)
+    };
+    derived = rules::derive(&config, &events);
+    config.function.watchdog.max_inflight = if k.max_inflight_on {
+        u32::try_from(derived.peak_concurrency).unwrap_or(u32::MAX)
+    } else {
+        0
+    };
+    let exit = derived.exit_ns.unwrap_or(0);
+    let grace_ns = exit.max(derived.last_end_ns) + POLL_SLACK_NS + ms(1) + s(4) / 2;
+    config.kubernetes.grace_s = grace_ns.div_ceil(NS_PER_S).max(k.pre_stop_s + 1);
+    config.kubernetes.edition = Edition::Pro;
+    derived = rules::derive(&config, &events);
+    let notice = derived.exit_ns.unwrap_or(0) + NS_PER_S + s(3);
+    let mut drains = 0;
+    events.retain(|e| {
+        if matches!(e.action, Action::DrainNode { .. }) {
+            drains += 1;
+            drains < k.nodes
+        } else {
+            true
+        }
+    });
+    for event in &mut events {
+        if let Action::DrainNode { notice_ns, node } = &mut event.action {
+            *notice_ns = notice;
+            if let Some(n) = node {
+                *n %= k.nodes;
+            }
+        }
+    }
+    // A disruption while a request may wait for a cold start strands it or starts the wait
+    // over: keep only the events the rule allows.
+    let mut kept: Vec<Event> = Vec::new();
+    for event in events {
+        kept.push(event.clone());
+        if rules::check(&config, &kept)
+            .iter()
+            .any(|b| b.rule.id == "no-disruption-during-cold-start")
+        {
+            kept.pop();
+        }
+    }
+    (config, kept)
+}
+
+/// A case that breaks no rule, over the whole space the rules speak of.
+pub fn safe_case() -> impl Strategy<Value = Case> {
+    (knobs(), schedule(), any::<u64>()).prop_map(|(knobs, schedule, seed)| {
+        let (config, events) = build(&knobs, &schedule);
+        Case {
+            config,
+            events,
+            seed,
+        }
     })
 }
