@@ -151,11 +151,11 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "grace-covers-drain",
-        inequality: "max(preStop + hc, d_prop + min(D_max, E) + poll) < G, and d_prop + min(D_max, E) <= preStop + hc + W",
-        explanation: "After SIGTERM the watchdog serves for healthcheck_interval, then waits for active requests up to write_timeout. Requests keep arriving until the provider's view drops the pod; the last one must finish, and the watchdog notice it, before the kubelet's SIGKILL at the end of the grace period.",
+        inequality: "max(preStop + hc, d_prop + min(D_max, E) + poll) < G",
+        explanation: "After SIGTERM the watchdog serves for healthcheck_interval, then waits for active requests up to write_timeout. Requests keep arriving until the provider's view drops the pod; the last one must finish, and the watchdog notice it (poll <= 550 ms), before the kubelet's SIGKILL at the end of the grace period. Whatever is still in flight then is dropped (500). (The drain deadline itself, d_prop + min(D_max, E) <= preStop + hc + W, follows from healthcheck-covers-endpoint-lag and exec-within-write.)",
         fix: "raise terminationGracePeriodSeconds (OpenFaaS Pro derives write_timeout + 2s; CE keeps 30 s) or shorten healthcheck_interval",
         mechanisms: &[1, 12, 16, 20],
-        property: "no-dropped-in-flight",
+        property: "graceful-exit",
     },
     Rule {
         id: "fixed-wait-grace",
@@ -167,7 +167,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "child-drains-on-sigterm",
-        inequality: "HTTP mode: the child handles SIGTERM by draining",
+        inequality: "HTTP mode: the child drains on SIGTERM, or d_prop + min(D_max, E) <= preStop",
         explanation: "The watchdog forwards SIGTERM to the child at once. A child without a handler dies, its calls fail (500), and the watchdog log.Fatalf's after it, dropping everything in flight.",
         fix: "handle SIGTERM in the function's server like the golang-middleware template: sleep healthcheck_interval, then Shutdown(write_timeout)",
         mechanisms: &[13],
@@ -195,7 +195,7 @@ pub const RULES: &[Rule] = &[
         explanation: "A reclaimed node dies when its notice runs out, whatever the grace period: the pods on it must have drained and exited by then.",
         fix: "use async invocation with redelivery for work longer than the notice, or shorten healthcheck_interval and the work",
         mechanisms: &[22],
-        property: "no-dropped-in-flight",
+        property: "graceful-exit",
     },
     Rule {
         id: "provider-idle-below-watchdog-idle",
@@ -327,7 +327,9 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
             last_end_ns + POLL_SLACK_NS
         };
         match f.watchdog.kind {
-            WatchdogKind::OfWatchdog => drained,
+            // Shutdown returns at its deadline even when the last connection ended between
+            // two polls.
+            WatchdogKind::OfWatchdog => drained.min(close + f.watchdog.write_timeout_ns),
             WatchdogKind::FixedWait => drained + f.watchdog.write_timeout_ns,
         }
     });
@@ -559,8 +561,8 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             );
         }
         if w.kind == WatchdogKind::OfWatchdog
-            && let (Some(close), Some(exit)) = (d.close_ns, d.exit_ns)
-            && (exit >= d.sigkill_ns || d.last_end_ns > close + w.write_timeout_ns)
+            && let (Some(_), Some(exit)) = (d.close_ns, d.exit_ns)
+            && exit >= d.sigkill_ns
         {
             let need_s = exit / NS_PER_S + 1;
             breach(
@@ -588,7 +590,8 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
                 format!("terminationGracePeriodSeconds: {}", exit / NS_PER_S + 1),
             );
         }
-        if http && f.child.on_sigterm == OnSigterm::Exit {
+        // The child's death matters only if a request can be in flight or arrive at SIGTERM.
+        if http && f.child.on_sigterm == OnSigterm::Exit && d.lag_max_ns + r > d.sigterm_ns {
             breach(
                 "child-drains-on-sigterm",
                 "upstream.onSigterm: exit".to_string(),

@@ -381,3 +381,5 @@ pub fn safe_case() -> impl Strategy<Value = Case> {
         }
     })
 }
+
+pub mod necessity;

@@ -1,0 +1,419 @@
+//! Cases that break exactly one rule, with a load and schedule that exercise it: the necessity
+//! half of the rules' proof. `settle` brings every other bound back inside its rule, so the
+//! target is the only one broken.
+
+use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
+use faasim_model::rules::{self, POLL_SLACK_NS};
+use faasim_model::schedule::{Action, Event};
+use faasim_model::time::{NS_PER_MS, NS_PER_S};
+use proptest::prelude::*;
+
+use crate::Case;
+
+/// The random magnitudes a breaking case is built from.
+#[derive(Clone, Debug)]
+pub struct Base {
+    /// Replicas before the scale-down (at least 2, so one survives).
+    pub replicas: u32,
+    /// Handler duration (fixed, so the boundary is met).
+    pub handler_ns: u64,
+    /// Endpoint lag (fixed, so it is met).
+    pub lag_ns: u64,
+    /// preStop sleep, seconds.
+    pub pre_stop_s: u64,
+    /// Open-loop rate, requests per second.
+    pub rate: u32,
+    /// Slack added above each bound.
+    pub margin_ns: u64,
+    /// When the scale-down happens.
+    pub scale_at_ns: u64,
+    /// HTTP or streaming.
+    pub http: bool,
+    /// How far past the boundary the break goes, as a fraction in thousandths.
+    pub depth_permille: u64,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+/// Magnitudes for breaking cases.
+pub fn base() -> impl Strategy<Value = Base> {
+    (
+        2u32..=3,
+        (200u64..=3000).prop_map(|ms| ms * NS_PER_MS),
+        (0u64..=1500).prop_map(|ms| ms * NS_PER_MS),
+        0u64..=2,
+        30u32..=60,
+        (1u64..=2000).prop_map(|ms| ms * NS_PER_MS),
+        (5000u64..=10_000).prop_map(|ms| ms * NS_PER_MS),
+        any::<bool>(),
+        (100u64..=900),
+        any::<u64>(),
+    )
+        .prop_map(
+            |(
+                replicas,
+                handler_ns,
+                lag_ns,
+                pre_stop_s,
+                rate,
+                margin_ns,
+                scale_at_ns,
+                http,
+                depth_permille,
+                seed,
+            )| {
+                Base {
+                    replicas,
+                    handler_ns,
+                    lag_ns,
+                    pre_stop_s,
+                    rate,
+                    margin_ns,
+                    scale_at_ns,
+                    http,
+                    depth_permille,
+                    seed,
+                }
+            },
+        )
+}
+
+/// The starting point: a warm function under open-loop load, scaled down by one replica.
+fn start(base: &Base) -> (Config, Vec<Event>) {
+    let mut config = Config::default();
+    let f = &mut config.function;
+    f.name = "necessity".to_string();
+    f.watchdog.mode = if base.http {
+        Mode::Http
+    } else {
+        Mode::Streaming
+    };
+    f.handler_ns = Span::fixed(base.handler_ns);
+    f.scale_min = base.replicas;
+    f.start = Start::Warm;
+    f.startup_ns = Span::fixed(NS_PER_S);
+    f.watchdog.exec_timeout_ns = 0;
+    f.watchdog.write_timeout_ns = base.handler_ns;
+    f.watchdog.read_timeout_ns = 30 * NS_PER_S;
+    f.child.write_timeout_ns = base.handler_ns;
+    f.child.read_timeout_ns = 30 * NS_PER_S;
+    f.child.on_sigterm = OnSigterm::Drain;
+    f.watchdog.healthcheck_interval_ns = 0;
+    f.child.healthcheck_interval_ns = 0;
+    let k = &mut config.kubernetes;
+    k.endpoint_lag_ns = Span::fixed(base.lag_ns);
+    k.pre_stop_sleep_s = base.pre_stop_s;
+    k.edition = Edition::Pro;
+    config.load.rate_per_s = base.rate;
+    config.load.concurrency = 1;
+    config.load.requests = u64::from(base.rate) * 30;
+    config.load.method = Method::Post;
+    config.network.rtt_ns = 500_000;
+    let events = vec![Event {
+        at_ns: base.scale_at_ns,
+        action: Action::Scale(base.replicas - 1),
+    }];
+    (config, events)
+}
+
+/// Bring every bound except the `target` rule's inside its rule, with `margin_ns` of slack.
+pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u64) {
+    let keep = |id: &str| id != target;
+    let pre_stop = config.kubernetes.pre_stop_sleep_s * NS_PER_S;
+    let lag = config.kubernetes.endpoint_lag_ns.hi_ns;
+    let handler = config.function.handler_ns.hi_ns;
+    let http = config.function.watchdog.mode == Mode::Http;
+    let w = &mut config.function.watchdog;
+    if keep("handler-within-exec") && w.exec_timeout_ns != 0 && w.exec_timeout_ns <= handler {
+        w.exec_timeout_ns = handler + margin_ns;
+    }
+    let response = if w.exec_timeout_ns == 0 {
+        handler
+    } else {
+        handler.min(w.exec_timeout_ns)
+    };
+    if keep("exec-within-write") {
+        w.write_timeout_ns = w.write_timeout_ns.max(response);
+    }
+    if keep("handler-within-child-write") && http {
+        config.function.child.write_timeout_ns =
+            config.function.child.write_timeout_ns.max(handler);
+    }
+    let w = &mut config.function.watchdog;
+    let hc_needed = lag.saturating_sub(pre_stop) + margin_ns;
+    if w.kind == WatchdogKind::OfWatchdog
+        && keep("healthcheck-covers-endpoint-lag")
+        && keep("healthcheck-interval-positive")
+        && (w.healthcheck_interval_ns <= 0 || (w.healthcheck_interval_ns as u64) < hc_needed)
+    {
+        w.healthcheck_interval_ns = hc_needed as i64;
+    }
+    if w.kind == WatchdogKind::FixedWait && keep("healthcheck-covers-endpoint-lag") {
+        w.write_timeout_ns = w.write_timeout_ns.max(hc_needed);
+    }
+    if http && keep("child-listens-while-routed") {
+        let child = &mut config.function.child;
+        let needed = (lag + handler)
+            .saturating_sub(pre_stop + child.write_timeout_ns)
+            .max(hc_needed);
+        match config.function.watchdog.kind {
+            WatchdogKind::OfWatchdog => {
+                if child.healthcheck_interval_ns >= 0
+                    && (child.healthcheck_interval_ns as u64) < needed
+                {
+                    child.healthcheck_interval_ns = needed as i64;
+                }
+            }
+            WatchdogKind::FixedWait => {
+                child.write_timeout_ns = child.write_timeout_ns.max(hc_needed)
+            }
+        }
+    }
+    if keep("exec-within-upstream") {
+        config.gateway.upstream_timeout_ns =
+            config.gateway.upstream_timeout_ns.max(response + margin_ns);
+    }
+    if keep("exec-within-provider-timeout") {
+        config.provider.read_timeout_ns = config.provider.read_timeout_ns.max(response + margin_ns);
+    }
+    if keep("exec-within-provider-write") {
+        config.provider.write_timeout_ns = config.provider.write_timeout_ns.max(response);
+    }
+    let derived = rules::derive(config, events);
+    if keep("gateway-write-covers-response") {
+        config.gateway.write_timeout_ns = config
+            .gateway
+            .write_timeout_ns
+            .max(derived.hold_max_ns + response);
+    }
+    if keep("client-timeout-covers-response") && config.load.timeout_ns != 0 {
+        config.load.timeout_ns = config
+            .load
+            .timeout_ns
+            .max(derived.hold_max_ns + response + margin_ns);
+    }
+    if keep("max-inflight-covers-load") && config.function.watchdog.max_inflight != 0 {
+        config.function.watchdog.max_inflight = config
+            .function
+            .watchdog
+            .max_inflight
+            .max(u32::try_from(derived.peak_concurrency).unwrap_or(u32::MAX));
+    }
+    if keep("provider-idle-below-watchdog-idle") {
+        let idle = config.provider.idle_conn_timeout_ns;
+        config.function.watchdog.read_timeout_ns =
+            config.function.watchdog.read_timeout_ns.max(idle);
+        config.function.child.read_timeout_ns =
+            config.function.child.read_timeout_ns.max(500 * NS_PER_MS);
+    }
+    if keep("child-ready-before-routing") && http {
+        let routed = u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S
+            + config.kubernetes.endpoint_lag_ns.lo_ns;
+        let child = &mut config.function.child.startup_ns;
+        child.hi_ns = child.hi_ns.min(routed);
+        child.lo_ns = child.lo_ns.min(child.hi_ns);
+    }
+    if keep("scale-from-zero-enabled") && derived.view_can_empty {
+        config.gateway.scale_from_zero = true;
+    }
+    let derived = rules::derive(config, events);
+    if keep("grace-covers-drain") && keep("fixed-wait-grace") {
+        let exit = derived.exit_ns.unwrap_or(0).max(derived.last_end_ns);
+        let grace_ns = exit + POLL_SLACK_NS + margin_ns;
+        let k = &mut config.kubernetes;
+        k.grace_s = k
+            .grace_s
+            .max(grace_ns.div_ceil(NS_PER_S))
+            .max(k.pre_stop_sleep_s + 1);
+    }
+}
+
+fn fraction(value: u64, permille: u64) -> u64 {
+    value / 1000 * permille + value % 1000 * permille / 1000
+}
+
+/// A case that breaks `rule` alone (when the base allows it) with a schedule that exercises it.
+pub fn breaking_case(rule: &str, base: &Base) -> Case {
+    let (mut config, mut events) = start(base);
+    let d = base.handler_ns;
+    let depth = base.depth_permille;
+    let margin = base.margin_ns;
+    match rule {
+        "handler-within-exec" => {
+            config.function.watchdog.exec_timeout_ns = d - fraction(d, depth) / 2;
+        }
+        "exec-within-write" => {
+            config.function.watchdog.mode = Mode::Streaming;
+            config.function.watchdog.write_timeout_ns = d - fraction(d, depth) / 2;
+        }
+        "handler-within-child-write" => {
+            config.function.watchdog.mode = Mode::Http;
+            config.function.child.write_timeout_ns = d - fraction(d, depth) / 2;
+        }
+        "exec-within-upstream" => config.gateway.upstream_timeout_ns = d - fraction(d, depth) / 2,
+        "exec-within-provider-timeout" => {
+            config.provider.read_timeout_ns = d - fraction(d, depth) / 2
+        }
+        "exec-within-provider-write" => {
+            config.provider.write_timeout_ns = d - fraction(d, depth) / 2
+        }
+        "gateway-write-covers-response" => {
+            config.gateway.write_timeout_ns = d - fraction(d, depth) / 2
+        }
+        "client-timeout-covers-response" => config.load.timeout_ns = d - fraction(d, depth) / 2,
+        "max-inflight-covers-load" => {
+            // Closed loop: every worker starts at once on the single pod.
+            config.function.scale_min = 1;
+            config.load.rate_per_s = 0;
+            config.load.concurrency = 2 + (base.rate % 6);
+            config.load.requests = u64::from(config.load.concurrency) * 2;
+            config.function.watchdog.max_inflight = config.load.concurrency - 1;
+            events.clear();
+        }
+        "scale-from-zero-enabled" => {
+            config.gateway.scale_from_zero = false;
+            events = vec![Event {
+                at_ns: base.scale_at_ns,
+                action: Action::Scale(0),
+            }];
+        }
+        "cold-start-within-gateway-hold" => {
+            config.function.start = Start::Cold;
+            config.function.scale_min = 1;
+            config.function.startup_ns = Span::fixed(100 * NS_PER_S + margin);
+            config.load.timeout_ns = 0;
+            config.load.requests = u64::from(base.rate) * 2;
+            events.clear();
+        }
+        "no-disruption-during-cold-start" => {
+            // Scaled to zero again while the first requests wait for the cold start.
+            config.function.start = Start::Cold;
+            config.function.scale_min = 1;
+            config.load.rate_per_s = 0;
+            config.load.concurrency = 2;
+            config.load.requests = 2;
+            config.function.startup_ns = Span::fixed(2 * NS_PER_S);
+            events = vec![Event {
+                at_ns: NS_PER_S,
+                action: Action::Scale(0),
+            }];
+        }
+        "healthcheck-covers-endpoint-lag" => {
+            config.function.watchdog.mode = Mode::Streaming;
+            let lag = NS_PER_S + base.lag_ns;
+            config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
+            config.kubernetes.pre_stop_sleep_s = 0;
+            config.function.watchdog.healthcheck_interval_ns =
+                (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
+        }
+        "healthcheck-interval-positive" => {
+            config.function.watchdog.healthcheck_interval_ns = -(fraction(NS_PER_S, depth) as i64);
+        }
+        "grace-covers-drain" => {
+            // SIGKILL lands before the listener even closes.
+            let close_s = (base.lag_ns + margin) / NS_PER_S + 1;
+            config.function.watchdog.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
+            config.function.child.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
+            config.kubernetes.pre_stop_sleep_s = 0;
+            config.kubernetes.grace_s = close_s.saturating_sub(1).max(1).min(close_s);
+            config.kubernetes.endpoint_lag_ns =
+                Span::fixed(base.lag_ns.min(close_s * NS_PER_S - NS_PER_MS));
+        }
+        "fixed-wait-grace" => {
+            config.function.watchdog.kind = WatchdogKind::FixedWait;
+            config.function.watchdog.write_timeout_ns = d.max(base.lag_ns + margin).max(NS_PER_S);
+            let needed = config.kubernetes.pre_stop_sleep_s * NS_PER_S
+                + 2 * config.function.watchdog.write_timeout_ns;
+            config.kubernetes.grace_s =
+                (fraction(needed, depth) / NS_PER_S).max(config.kubernetes.pre_stop_sleep_s + 1);
+        }
+        "child-drains-on-sigterm" => {
+            // Something is in flight at SIGTERM: no preStop, and handlers of at least a second.
+            config.function.watchdog.mode = Mode::Http;
+            config.function.child.on_sigterm = OnSigterm::Exit;
+            config.kubernetes.pre_stop_sleep_s = 0;
+            config.function.handler_ns = Span::fixed(d.max(NS_PER_S));
+        }
+        "child-listens-while-routed" => {
+            config.function.watchdog.mode = Mode::Http;
+            let lag = NS_PER_S + base.lag_ns;
+            config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
+            config.kubernetes.pre_stop_sleep_s = 0;
+            config.function.watchdog.healthcheck_interval_ns = (lag + margin) as i64;
+            config.function.child.healthcheck_interval_ns =
+                (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
+        }
+        "child-ready-before-routing" => {
+            config.function.watchdog.mode = Mode::Http;
+            let routed =
+                u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S + base.lag_ns;
+            config.function.child.startup_ns =
+                Span::fixed(routed + NS_PER_S + fraction(NS_PER_S, depth));
+            events = vec![Event {
+                at_ns: base.scale_at_ns,
+                action: Action::Rollout,
+            }];
+        }
+        "spot-notice-covers-drain" => {
+            config.kubernetes.nodes = 3;
+            events = vec![Event {
+                at_ns: base.scale_at_ns,
+                action: Action::DrainNode {
+                    notice_ns: 0,
+                    node: None,
+                },
+            }];
+        }
+        "provider-idle-below-watchdog-idle" => {
+            // One pod, one request a second: each reuses the connection 1 s - D after the last,
+            // half a round trip after the server's idle timeout closed it.
+            config.function.scale_min = 1;
+            config.function.watchdog.mode = Mode::Streaming;
+            let handler = NS_PER_S / 10;
+            config.function.handler_ns = Span::fixed(handler);
+            config.network.rtt_ns = 10 * NS_PER_MS;
+            config.load.rate_per_s = 1;
+            config.load.requests = 10;
+            config.function.watchdog.read_timeout_ns =
+                NS_PER_S - handler - config.network.rtt_ns / 2;
+            events.clear();
+        }
+        "schedulable-node-remains" => {
+            config.kubernetes.nodes = 1;
+            config.load.timeout_ns = 0;
+            config.gateway.write_timeout_ns = 200 * NS_PER_S;
+            events = vec![Event {
+                at_ns: base.scale_at_ns,
+                action: Action::DrainNode {
+                    notice_ns: 0,
+                    node: Some(0),
+                },
+            }];
+        }
+        other => panic!("no breaking case for rule {other}"),
+    }
+    settle(&mut config, &events, rule, margin);
+    if rule == "spot-notice-covers-drain" || rule == "schedulable-node-remains" {
+        let derived = rules::derive(&config, &events);
+        let exit = derived.exit_ns.unwrap_or(0);
+        // Near the boundary the last request's arrival and Shutdown's poll blur it by up to a
+        // poll interval plus an arrival gap; break it clearly: the node dies before the
+        // listener would even close.
+        let close = derived.close_ns.unwrap_or(exit).min(exit);
+        let notice = if rule == "spot-notice-covers-drain" {
+            fraction(close, depth)
+        } else {
+            exit + NS_PER_S
+        };
+        for event in &mut events {
+            if let Action::DrainNode { notice_ns, .. } = &mut event.action {
+                *notice_ns = notice;
+            }
+        }
+    }
+    Case {
+        config,
+        events,
+        seed: base.seed,
+    }
+}
