@@ -179,6 +179,7 @@ struct Knobs {
     client_timeout_off: bool,
     max_inflight_on: bool,
     rtt_us: u64,
+    load_s: u64,
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -203,8 +204,9 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             any::<bool>(),
             0u64..=5000,
         ),
+        1u64..=40,
     )
-        .prop_map(|(a, slack_ms, b, c, d)| Knobs {
+        .prop_map(|(a, slack_ms, b, c, d, load_s)| Knobs {
             fixed_wait: a.0 && a.4,
             streaming: a.1,
             handler_lo_ms: a.2,
@@ -227,6 +229,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             client_timeout_off: d.5,
             max_inflight_on: d.6,
             rtt_us: d.7,
+            load_s,
         })
 }
 
@@ -302,7 +305,7 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     } else {
         config.load.concurrency = 1;
         config.load.rate_per_s = k.rate;
-        config.load.requests = u64::from(k.rate) * 30;
+        config.load.requests = u64::from(k.rate) * k.load_s;
     }
     config.gateway.scale_from_zero = true;
     let mut events: Vec<Event> = raw_events

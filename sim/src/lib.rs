@@ -13,7 +13,7 @@ use faasim_model::schedule::Event;
 use faasim_model::time::{NS_PER_S, Nanos};
 
 use crate::engine::SeedChooser;
-use crate::world::{PodEnd, RunResult, World};
+use crate::world::{Mutation, PodEnd, RunResult, World};
 
 /// Simulated time a run may last when the scenario sets no `limit`.
 pub const DEFAULT_LIMIT_NS: Nanos = 3600 * NS_PER_S;
@@ -47,6 +47,18 @@ pub fn simulate(
     seed: u64,
     tracing: bool,
 ) -> Run {
+    simulate_mutated(config, events, limit_ns, seed, tracing, Mutation::None)
+}
+
+/// `simulate` with a deliberate bug planted (mutation testing of the property tests).
+pub fn simulate_mutated(
+    config: &Config,
+    events: &[Event],
+    limit_ns: Nanos,
+    seed: u64,
+    tracing: bool,
+    mutation: Mutation,
+) -> Run {
     let mut chooser = SeedChooser::new(seed);
     let result = World::new(
         config.clone(),
@@ -55,6 +67,7 @@ pub fn simulate(
         &mut chooser,
         tracing,
     )
+    .with_mutation(mutation)
     .run();
     let fates: Vec<PodFate> = result
         .pods

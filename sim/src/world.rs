@@ -59,6 +59,17 @@ enum Ev {
     NodeDies(u32),
 }
 
+/// A deliberate bug planted in the world, for mutation testing of the property tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mutation {
+    /// The model as it is.
+    #[default]
+    None,
+    /// The watchdog closes its listener at SIGTERM instead of after healthcheck_interval, as
+    /// before of-watchdog 3a2e7bf.
+    WatchdogClosesListenerAtSigterm,
+}
+
 /// How a pod's life ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodEnd {
@@ -203,6 +214,7 @@ pub struct World<'a> {
     flights: Vec<Flight>,
     worker_left: Vec<u64>,
     tracing: bool,
+    mutation: Mutation,
     trace: Vec<TraceLine>,
     events_run: u64,
 }
@@ -235,9 +247,24 @@ impl<'a> World<'a> {
             flights: Vec::new(),
             worker_left: Vec::new(),
             tracing,
+            mutation: Mutation::None,
             trace: Vec::new(),
             events_run: 0,
         }
+    }
+
+    /// Plant a deliberate bug, to show the property tests catch it.
+    pub fn with_mutation(mut self, mutation: Mutation) -> Self {
+        self.mutation = mutation;
+        self
+    }
+
+    fn watchdog_policy(&self) -> DrainPolicy {
+        let mut policy = DrainPolicy::watchdog(&self.config.function.watchdog);
+        if self.mutation == Mutation::WatchdogClosesListenerAtSigterm {
+            policy.wait_ns = Some(0);
+        }
+        policy
     }
 
     fn note(&mut self, who: impl FnOnce() -> String, what: impl FnOnce() -> String) {
@@ -541,7 +568,7 @@ impl<'a> World<'a> {
                 .map(|n| n as u32)
         };
         let config = &self.config.function;
-        let watchdog = Server::new(DrainPolicy::watchdog(&config.watchdog));
+        let watchdog = Server::new(self.watchdog_policy());
         let child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
         let name = format!("{}-r{}-{}", config.name, self.revision, id);
         self.pods.push(Pod {
@@ -908,6 +935,7 @@ impl<'a> World<'a> {
 
     fn crash(&mut self, pod: PodId) {
         let now = self.now;
+        let watchdog_policy = self.watchdog_policy();
         let name = self.pods[pod as usize].name.clone();
         let active = std::mem::take(&mut self.pods[pod as usize].active);
         self.note(
@@ -935,7 +963,7 @@ impl<'a> World<'a> {
         p.started = false;
         p.ready = false;
         p.probe_successes = 0;
-        p.watchdog = Server::new(DrainPolicy::watchdog(&config.watchdog));
+        p.watchdog = Server::new(watchdog_policy);
         p.child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
         p.provider_pool.server_closed_all(now);
         p.child_pool = Pool::default();
