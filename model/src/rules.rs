@@ -33,6 +33,8 @@ pub struct Rule {
     pub mechanisms: &'static [u8],
     /// The property a break violates.
     pub property: &'static str,
+    /// The shipped scenario (in `scenarios/`) that shows the failure.
+    pub example: &'static str,
 }
 
 /// Every rule, in the order reports list them.
@@ -44,6 +46,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise exec_timeout above the longest handler, or make the handler faster",
         mechanisms: &[5],
         property: "no-timeout",
+        example: "mechanism-05-exec-timeout.yaml",
     },
     Rule {
         id: "exec-within-write",
@@ -52,6 +55,7 @@ pub const RULES: &[Rule] = &[
         fix: "set write_timeout at least exec_timeout (the docs add a small margin)",
         mechanisms: &[6, 12],
         property: "no-timeout",
+        example: "mechanism-06-write-timeout-below-exec-timeout.yaml",
     },
     Rule {
         id: "handler-within-child-write",
@@ -60,6 +64,7 @@ pub const RULES: &[Rule] = &[
         fix: "set write_timeout in the function's environment (the child then uses it too)",
         mechanisms: &[6],
         property: "no-timeout",
+        example: "rule-handler-within-child-write.yaml",
     },
     Rule {
         id: "exec-within-upstream",
@@ -68,6 +73,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise gateway.upstreamTimeout above exec_timeout (and gateway read/write timeouts above that)",
         mechanisms: &[8],
         property: "no-timeout",
+        example: "mechanism-08-gateway-upstream-timeout.yaml",
     },
     Rule {
         id: "exec-within-provider-timeout",
@@ -76,6 +82,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise faasnetes.readTimeout (the chart defaults it to gateway.readTimeout) above exec_timeout",
         mechanisms: &[10],
         property: "no-timeout",
+        example: "rule-exec-within-provider-timeout.yaml",
     },
     Rule {
         id: "exec-within-provider-write",
@@ -84,6 +91,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise faasnetes.writeTimeout (the chart defaults it to gateway.writeTimeout) above exec_timeout",
         mechanisms: &[10],
         property: "no-timeout",
+        example: "rule-exec-within-provider-write.yaml",
     },
     Rule {
         id: "gateway-write-covers-response",
@@ -92,6 +100,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise gateway.writeTimeout above upstreamTimeout plus the cold start",
         mechanisms: &[9],
         property: "no-timeout",
+        example: "rule-gateway-write-covers-response.yaml",
     },
     Rule {
         id: "client-timeout-covers-response",
@@ -100,6 +109,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise the client timeout above the cold start plus the longest handler",
         mechanisms: &[11],
         property: "no-timeout",
+        example: "mechanism-11-client-timeout-cold-start.yaml",
     },
     Rule {
         id: "max-inflight-covers-load",
@@ -108,6 +118,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise max_inflight to the load's concurrency, or remove it",
         mechanisms: &[21],
         property: "no-rejection",
+        example: "rule-max-inflight-covers-load.yaml",
     },
     Rule {
         id: "scale-from-zero-enabled",
@@ -116,6 +127,7 @@ pub const RULES: &[Rule] = &[
         fix: "set gateway.scaleFromZero: true, or keep com.openfaas.scale.min replicas that are never all deleted at once",
         mechanisms: &[19],
         property: "no-rejection",
+        example: "mechanism-19-scale-to-zero-no-endpoints.yaml",
     },
     Rule {
         id: "cold-start-within-gateway-hold",
@@ -124,6 +136,7 @@ pub const RULES: &[Rule] = &[
         fix: "make the pod start faster (image size, readiness probe delay)",
         mechanisms: &[19],
         property: "no-rejection",
+        example: "rule-cold-start-within-gateway-hold.yaml",
     },
     Rule {
         id: "no-disruption-during-cold-start",
@@ -132,6 +145,7 @@ pub const RULES: &[Rule] = &[
         fix: "leave a cold start alone: no scale to zero, rollout or drain until the function has come back (autoscaler: a longer com.openfaas.scale.zero-duration)",
         mechanisms: &[19],
         property: "no-timeout",
+        example: "rule-no-disruption-during-cold-start.yaml",
     },
     Rule {
         id: "healthcheck-covers-endpoint-lag",
@@ -140,6 +154,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise healthcheck_interval (or add a preStop sleep) above the endpoint propagation delay",
         mechanisms: &[2, 3, 18],
         property: "no-refused-routing",
+        example: "mechanism-02-routed-after-listener-closed.yaml",
     },
     Rule {
         id: "healthcheck-interval-positive",
@@ -148,6 +163,7 @@ pub const RULES: &[Rule] = &[
         fix: "set healthcheck_interval to a positive duration at least the endpoint propagation delay",
         mechanisms: &[25],
         property: "graceful-exit",
+        example: "mechanism-25-healthcheck-interval-zero.yaml",
     },
     Rule {
         id: "grace-covers-drain",
@@ -156,6 +172,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise terminationGracePeriodSeconds (OpenFaaS Pro derives write_timeout + 2s; CE keeps 30 s) or shorten healthcheck_interval",
         mechanisms: &[1, 12, 16, 20],
         property: "graceful-exit",
+        example: "go-long-ce.yaml",
     },
     Rule {
         id: "fixed-wait-grace",
@@ -164,6 +181,7 @@ pub const RULES: &[Rule] = &[
         fix: "upgrade the watchdog (of-watchdog >= 31e1d32), or set the grace period above 2 x write_timeout",
         mechanisms: &[15],
         property: "graceful-exit",
+        example: "go-long-fixed-wait.yaml",
     },
     Rule {
         id: "child-drains-on-sigterm",
@@ -172,6 +190,7 @@ pub const RULES: &[Rule] = &[
         fix: "handle SIGTERM in the function's server like the golang-middleware template: sleep healthcheck_interval, then Shutdown(write_timeout)",
         mechanisms: &[13],
         property: "no-dropped-in-flight",
+        example: "mechanism-13-child-exits-on-sigterm.yaml",
     },
     Rule {
         id: "child-listens-while-routed",
@@ -180,6 +199,7 @@ pub const RULES: &[Rule] = &[
         fix: "give the child the same healthcheck_interval and write_timeout as the watchdog (set both in the environment)",
         mechanisms: &[14],
         property: "no-refused-routing",
+        example: "rule-child-listens-while-routed.yaml",
     },
     Rule {
         id: "child-ready-before-routing",
@@ -188,6 +208,7 @@ pub const RULES: &[Rule] = &[
         fix: "use ready_path so readiness follows the function, or raise the readiness probe's initialDelaySeconds",
         mechanisms: &[17],
         property: "no-refused-routing",
+        example: "rule-child-ready-before-routing.yaml",
     },
     Rule {
         id: "spot-notice-covers-drain",
@@ -196,6 +217,7 @@ pub const RULES: &[Rule] = &[
         fix: "use async invocation with redelivery for work longer than the notice, or shorten healthcheck_interval and the work",
         mechanisms: &[22],
         property: "graceful-exit",
+        example: "mechanism-22-spot-node.yaml",
     },
     Rule {
         id: "provider-idle-below-watchdog-idle",
@@ -204,6 +226,7 @@ pub const RULES: &[Rule] = &[
         fix: "raise read_timeout above 5 s",
         mechanisms: &[4],
         property: "no-refused-routing",
+        example: "rule-provider-idle-below-watchdog-idle.yaml",
     },
     Rule {
         id: "schedulable-node-remains",
@@ -212,6 +235,7 @@ pub const RULES: &[Rule] = &[
         fix: "keep capacity on other nodes",
         mechanisms: &[22],
         property: "no-rejection",
+        example: "rule-schedulable-node-remains.yaml",
     },
 ];
 
@@ -502,8 +526,17 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
     if f.start == Start::Cold {
         emptying.push(0);
     }
+    // Requests wait for a cold start from the moment one finds no endpoint: right after a
+    // cold start begins, or once those in flight at a disruption have ended and their clients
+    // send again.
+    let window_end = |start: Nanos| {
+        if start == 0 && f.start == Start::Cold {
+            d.hold_max_ns
+        } else {
+            start.saturating_add(d.last_end_ns + d.hold_max_ns)
+        }
+    };
     for event in events {
-        let window_end = |start: Nanos| start.saturating_add(d.last_end_ns + d.hold_max_ns);
         if matches!(
             event.action,
             Action::Scale(0) | Action::Rollout | Action::DrainNode { .. } | Action::KillPod { .. }
