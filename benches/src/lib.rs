@@ -1,1 +1,68 @@
-//! Bench helpers.
+//! Bench helpers: finding and loading the workspace's scenario files.
+
+use std::path::PathBuf;
+
+use faasim_sim::scenario::{self, Scenario};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
+
+/// The workspace's `scenarios/` directory (next to this crate's directory).
+pub fn scenarios_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+}
+
+/// The path of `scenarios/<file>`.
+pub fn scenario_path(file: &str) -> PathBuf {
+    scenarios_dir().join(file)
+}
+
+/// A scenario ready to simulate: its configuration, events, limit and seed, as `faasim run`
+/// would use them.
+pub struct Prepared {
+    /// The loaded file.
+    pub scenario: Scenario,
+    /// `limit`, or [`DEFAULT_LIMIT_NS`].
+    pub limit_ns: u64,
+    /// `seed`, or [`DEFAULT_SEED`].
+    pub seed: u64,
+}
+
+impl Prepared {
+    /// Loads `scenarios/<file>`, panicking with the scenario error if it does not load.
+    pub fn load(file: &str) -> Prepared {
+        let path = scenario_path(file);
+        let scenario =
+            scenario::load(&path).unwrap_or_else(|error| panic!("cannot load {file}: {error}"));
+        Prepared {
+            limit_ns: scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+            seed: scenario.seed.unwrap_or(DEFAULT_SEED),
+            scenario,
+        }
+    }
+
+    /// One simulation, as `faasim run` does it.
+    pub fn run(&self, tracing: bool) -> Run {
+        simulate(
+            &self.scenario.config,
+            &self.scenario.events,
+            self.limit_ns,
+            self.seed,
+            tracing,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_scenarios_load_and_pass() {
+        for file in ["go-long.yaml", "rolling-update-200rps.yaml"] {
+            let run = Prepared::load(file).run(false);
+            assert!(run.passed(), "{file}: {:?}", run.violations);
+            assert!(run.result.events > 0);
+        }
+    }
+}
