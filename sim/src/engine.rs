@@ -9,7 +9,7 @@
 //! trace.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::time::Nanos;
@@ -39,9 +39,15 @@ impl<E> Ord for Entry<E> {
 }
 
 /// A min-queue of events by (time, insertion sequence).
+///
+/// Besides the heap it keeps FIFO lanes for timers whose deadlines are scheduled in time order
+/// (a fixed delay after a monotone instant): pushing and popping them is O(1), and since every
+/// entry carries the one global sequence number, the order of events is exactly the heap's.
 #[derive(Debug)]
 pub struct Queue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
+    lanes: Vec<VecDeque<Entry<E>>>,
+    lanes_enabled: bool,
     seq: u64,
 }
 
@@ -49,6 +55,8 @@ impl<E> Default for Queue<E> {
     fn default() -> Self {
         Queue {
             heap: BinaryHeap::new(),
+            lanes: Vec::new(),
+            lanes_enabled: true,
             seq: 0,
         }
     }
@@ -65,42 +73,90 @@ impl<E> Queue<E> {
         }));
     }
 
+    /// Schedule `event` at `at_ns` on FIFO lane `lane`; it goes to the heap instead when it
+    /// would come before the lane's last entry.
+    pub fn push_lane(&mut self, lane: usize, at_ns: Nanos, event: E) {
+        if !self.lanes_enabled {
+            return self.push(at_ns, event);
+        }
+        if self.lanes.len() <= lane {
+            self.lanes.resize_with(lane + 1, VecDeque::new);
+        }
+        if self.lanes[lane]
+            .back()
+            .is_some_and(|last| last.at_ns > at_ns)
+        {
+            return self.push(at_ns, event);
+        }
+        self.seq += 1;
+        self.lanes[lane].push_back(Entry {
+            at_ns,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    fn take_next(&mut self) -> Option<Entry<E>> {
+        let mut best: Option<(Nanos, u64, usize)> = self
+            .heap
+            .peek()
+            .map(|Reverse(e)| (e.at_ns, e.seq, usize::MAX));
+        for (index, lane) in self.lanes.iter().enumerate() {
+            if let Some(front) = lane.front()
+                && best.is_none_or(|(at, seq, _)| (front.at_ns, front.seq) < (at, seq))
+            {
+                best = Some((front.at_ns, front.seq, index));
+            }
+        }
+        match best?.2 {
+            usize::MAX => self.heap.pop().map(|Reverse(e)| e),
+            lane => self.lanes[lane].pop_front(),
+        }
+    }
+
     /// The next event, by the tie rule; with a chooser that orders ties, it picks among the
     /// events due at the same instant.
     pub fn pop(&mut self, chooser: &mut dyn Chooser) -> Option<(Nanos, E)> {
-        let Reverse(first) = self.heap.pop()?;
-        if chooser.orders_ties() {
-            let mut tied = vec![first];
-            while let Some(Reverse(next)) = self.heap.peek() {
-                if next.at_ns != tied[0].at_ns {
-                    break;
-                }
-                if let Some(Reverse(entry)) = self.heap.pop() {
-                    tied.push(entry);
-                }
-            }
-            let index = if tied.len() > 1 {
-                chooser.pick_index(Stream::Ties, tied.len())
-            } else {
-                0
-            };
-            let chosen = tied.swap_remove(index);
-            for entry in tied {
-                self.heap.push(Reverse(entry));
-            }
-            return Some((chosen.at_ns, chosen.event));
+        if !chooser.orders_ties() {
+            return self.take_next().map(|e| (e.at_ns, e.event));
         }
-        Some((first.at_ns, first.event))
+        if self.lanes_enabled {
+            // Choosing among ties needs every candidate in one place.
+            self.lanes_enabled = false;
+            for lane in std::mem::take(&mut self.lanes) {
+                self.heap.extend(lane.into_iter().map(Reverse));
+            }
+        }
+        let Reverse(first) = self.heap.pop()?;
+        let mut tied = vec![first];
+        while let Some(Reverse(next)) = self.heap.peek() {
+            if next.at_ns != tied[0].at_ns {
+                break;
+            }
+            if let Some(Reverse(entry)) = self.heap.pop() {
+                tied.push(entry);
+            }
+        }
+        let index = if tied.len() > 1 {
+            chooser.pick_index(Stream::Ties, tied.len())
+        } else {
+            0
+        };
+        let chosen = tied.swap_remove(index);
+        for entry in tied {
+            self.heap.push(Reverse(entry));
+        }
+        Some((chosen.at_ns, chosen.event))
     }
 
     /// Pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// No pending events.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 

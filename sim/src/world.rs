@@ -301,6 +301,10 @@ impl<'a> World<'a> {
     }
 
     fn setup(&mut self) {
+        // One record per request: reserving up front spares the reallocations of a long run.
+        let expected = usize::try_from(self.config.load.requests.min(1 << 22)).unwrap_or(0);
+        self.ledger.reserve(expected);
+        self.flights.reserve(expected);
         let min = self.config.function.scale_min;
         self.desired = min;
         for _ in 0..min {
@@ -1361,7 +1365,18 @@ impl<'a> World<'a> {
         let due = Self::earliest_deadline(flight);
         if due < flight.wake_ns {
             flight.wake_ns = due;
-            self.queue.push(due, Ev::Wake(req));
+            // Each timer is a fixed delay after an instant that only moves forward, so its
+            // wake-ups come in time order: one FIFO lane per timer.
+            let lane = if due == flight.exec_deadline_ns {
+                0
+            } else if due == flight.provider_deadline_ns {
+                1
+            } else if due == flight.upstream_deadline_ns {
+                2
+            } else {
+                3
+            };
+            self.queue.push_lane(lane, due, Ev::Wake(req));
         }
     }
 
