@@ -3,6 +3,7 @@
 //! and JSON reports (`report`).
 
 pub mod engine;
+pub mod explain;
 pub mod report;
 pub mod scenario;
 pub mod world;

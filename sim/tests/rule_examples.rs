@@ -73,3 +73,43 @@ fn example_holds(dir: &Path, rule: &rules::Rule) {
         );
     }
 }
+
+/// The scenarios that decide where an exact rule differs from domain.md §4: they break the
+/// inequality as domain.md writes it, break no exact rule, and run clean.
+#[test]
+fn boundary_scenarios_break_domain_md_inequalities_but_no_rule_and_run_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    for (file, domain_inequality_broken) in [
+        (
+            "boundary-grace-s6-conservative.yaml",
+            (|c: &faasim_model::config::Config| {
+                // S6: hc + E <= G.
+                let hc = c.function.watchdog.healthcheck_interval_ns as u64;
+                hc + c.function.watchdog.exec_timeout_ns > c.kubernetes.grace_s * 1_000_000_000
+            }) as fn(&faasim_model::config::Config) -> bool,
+        ),
+        ("boundary-write-below-exec.yaml", |c| {
+            // S3: E <= W.
+            c.function.watchdog.exec_timeout_ns > c.function.watchdog.write_timeout_ns
+        }),
+    ] {
+        let loaded = scenario::load(&dir.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            domain_inequality_broken(&loaded.config),
+            "{file} breaks domain.md's inequality"
+        );
+        let broken: Vec<&str> = rules::check(&loaded.config, &loaded.events)
+            .iter()
+            .map(|b| b.rule.id)
+            .collect();
+        assert!(broken.is_empty(), "{file}: {broken:?}");
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            DEFAULT_LIMIT_NS,
+            loaded.seed.unwrap_or(DEFAULT_SEED),
+            false,
+        );
+        assert!(run.passed(), "{file}: {:?}", run.violations);
+    }
+}
