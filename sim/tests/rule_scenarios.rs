@@ -173,3 +173,15 @@ fn draining_the_only_node_leaves_no_endpoint() {
         &["no-rejection"],
     );
 }
+
+#[test]
+fn ce_defaults_end_every_scale_down_in_sigkill() {
+    let run = run("defaults-ce-scale-down.yaml");
+    let (statuses, _, violated) = summary(&run);
+    assert_eq!(statuses, BTreeMap::from([("200".to_string(), 40)]));
+    assert_eq!(violated, vec!["graceful-exit"]);
+    let killed: Vec<_> = run.result.pods.iter().filter(|p| p.terminating).collect();
+    assert_eq!(killed.len(), 1);
+    assert_eq!(killed[0].end, faasim_sim::world::PodEnd::Killed);
+    assert_eq!(killed[0].end_ns, Some(35_000_000_000), "deleted at 5 s, SIGKILL at 5 s + 30 s");
+}
