@@ -183,5 +183,9 @@ fn ce_defaults_end_every_scale_down_in_sigkill() {
     let killed: Vec<_> = run.result.pods.iter().filter(|p| p.terminating).collect();
     assert_eq!(killed.len(), 1);
     assert_eq!(killed[0].end, faasim_sim::world::PodEnd::Killed);
-    assert_eq!(killed[0].end_ns, Some(35_000_000_000), "deleted at 5 s, SIGKILL at 5 s + 30 s");
+    assert_eq!(
+        killed[0].end_ns,
+        Some(35_000_000_000),
+        "deleted at 5 s, SIGKILL at 5 s + 30 s"
+    );
 }
