@@ -33,13 +33,47 @@ pub fn any_duration_ns() -> impl Strategy<Value = u64> {
     ]
 }
 
-/// Configurations across both watchdogs, both modes, both child behaviours, both editions,
-/// and timers from zero to minutes.
+/// A duration as people write it in a function's environment: a Go duration with units, a bare
+/// integer of seconds, occasionally something invalid the watchdog silently replaces.
+pub fn env_duration() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => any_duration_ns().prop_map(|ns| faasim_model::duration::format_go(ns as i64)),
+        2 => (0u64..=600).prop_map(|s| s.to_string()),
+        1 => (0u64..=90).prop_map(|m| format!("{m}m30s")),
+        1 => (1u64..=3).prop_map(|h| format!("{h}h")),
+        1 => prop_oneof![Just("2 minutes".to_string()), Just("-5".to_string()), Just("0".to_string()), Just(String::new())],
+    ]
+}
+
+/// Configurations over the whole space: every timer from zero to hours written with units or as
+/// bare integers and read through the watchdog's and the child's own readers, both watchdogs,
+/// both modes, a child that drains or exits, both editions or an explicit grace, preStop sleeps,
+/// probe settings, endpoint-lag and start-up ranges, 1 to 10 replicas, closed and open loop,
+/// GET and POST, keep-alive on and off.
 pub fn config() -> impl Strategy<Value = Config> {
     (
-        (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
-        (seconds(1..=120), seconds(0..=120), -5i64..=60, 0u32..=4),
-        (1u32..=5, seconds(0..=10), 0u64..=3000, 10u64..=90_000),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(0u64..=600),
+        ),
+        (
+            env_duration(),
+            env_duration(),
+            env_duration(),
+            env_duration(),
+            proptest::option::of(0u32..=6),
+        ),
+        (
+            1u32..=10,
+            seconds(0..=10),
+            0u64..=3000,
+            10u64..=90_000,
+            0u32..=5,
+            1u32..=5,
+        ),
         (seconds(1..=180), any::<bool>(), 0u64..=60, 0u64..=5),
         (
             1u32..=8,
@@ -47,37 +81,50 @@ pub fn config() -> impl Strategy<Value = Config> {
             seconds(0..=200),
             any::<bool>(),
             0u32..=50,
+            any::<bool>(),
         ),
     )
-        .prop_map(|(flags, timers, pods, cluster, load)| {
-            let (fixed_wait, streaming, child_exits, pro) = flags;
-            let (write_ns, exec_ns, hc_s, max_inflight) = timers;
-            let (replicas, startup_ns, lag_ms, handler_ms) = pods;
-            let (upstream_ns, scale_from_zero, grace_s, pre_stop_s) = cluster;
-            let (concurrency, per_worker, timeout_ns, post, rate) = load;
-            let mut config = Config::default();
-            let watchdog = &mut config.function.watchdog;
-            watchdog.kind = if fixed_wait {
+        .prop_map(|(flags, env, pods, cluster, load)| {
+            let (fixed_wait, streaming, child_exits, pro, explicit_grace) = flags;
+            let (write, read, exec, hc, max_inflight) = env;
+            let (replicas, startup_ns, lag_ms, handler_ms, probe_delay_s, probe_period_s) = pods;
+            let (upstream_ns, scale_from_zero, _, pre_stop_s) = cluster;
+            let (concurrency, per_worker, timeout_ns, post, rate, keep_alive) = load;
+            let mut environment = std::collections::BTreeMap::new();
+            environment.insert("write_timeout".to_string(), write);
+            environment.insert("read_timeout".to_string(), read);
+            environment.insert("exec_timeout".to_string(), exec);
+            environment.insert("healthcheck_interval".to_string(), hc);
+            if let Some(limit) = max_inflight {
+                environment.insert("max_inflight".to_string(), limit.to_string());
+            }
+            let kind = if fixed_wait {
                 WatchdogKind::FixedWait
             } else {
                 WatchdogKind::OfWatchdog
             };
-            watchdog.mode = if streaming {
+            let mode = if streaming {
                 Mode::Streaming
             } else {
                 Mode::Http
             };
-            watchdog.write_timeout_ns = write_ns;
-            watchdog.exec_timeout_ns = exec_ns;
-            watchdog.healthcheck_interval_ns = hc_s * NS_PER_S as i64;
-            watchdog.max_inflight = max_inflight;
-            config.function.child.on_sigterm = if child_exits {
+            let mut config = Config::default();
+            // write_timeout 0 stops the real watchdog; the scenario loader refuses it too.
+            if let Ok((watchdog, _)) =
+                faasim_model::config::WatchdogConfig::from_env(&environment, kind, mode)
+            {
+                config.function.watchdog = watchdog;
+            }
+            let on_sigterm = if child_exits {
                 OnSigterm::Exit
             } else {
                 OnSigterm::Drain
             };
-            config.function.child.write_timeout_ns = write_ns;
-            config.function.child.healthcheck_interval_ns = hc_s * NS_PER_S as i64;
+            config.function.child = faasim_model::config::ChildConfig::from_env(
+                &environment,
+                on_sigterm,
+                Span::fixed(0),
+            );
             config.function.scale_min = replicas;
             config.function.startup_ns = Span {
                 lo_ns: 0,
@@ -92,9 +139,14 @@ pub fn config() -> impl Strategy<Value = Config> {
             } else {
                 Start::Cold
             };
-            config.kubernetes.edition = if pro { Edition::Pro } else { Edition::Ce };
-            config.kubernetes.grace_s = grace_s;
+            let edition = if pro { Edition::Pro } else { Edition::Ce };
+            let (derived_grace, _, _) =
+                faasim_model::config::edition_grace_s(edition, &environment);
+            config.kubernetes.edition = edition;
+            config.kubernetes.grace_s = explicit_grace.unwrap_or(derived_grace);
             config.kubernetes.pre_stop_sleep_s = pre_stop_s;
+            config.kubernetes.readiness.initial_delay_s = probe_delay_s;
+            config.kubernetes.readiness.period_s = probe_period_s;
             config.kubernetes.endpoint_lag_ns = Span {
                 lo_ns: 0,
                 hi_ns: lag_ms * NS_PER_MS,
@@ -106,6 +158,7 @@ pub fn config() -> impl Strategy<Value = Config> {
             config.load.timeout_ns = timeout_ns;
             config.load.method = if post { Method::Post } else { Method::Get };
             config.load.rate_per_s = rate;
+            config.load.keep_alive = keep_alive;
             config
         })
 }
@@ -192,7 +245,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             any::<bool>(),
         ),
         proptest::array::uniform8(0u64..=20_000),
-        (0u64..=2000, 0u64..=3000, 0u64..=3, 1u32..=5, 1u32..=4),
+        (0u64..=2000, 0u64..=3000, 0u64..=3, 1u32..=10, 1u32..=4),
         ((0u64..=3000), (0u64..=2000), any::<bool>(), 0u32..=3),
         (
             any::<bool>(),

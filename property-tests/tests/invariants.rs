@@ -4,7 +4,10 @@
 use faasim_model::ledger::{Cause, Outcome, Status};
 use faasim_property_tests::case;
 use faasim_sim::world::PodEnd;
-use faasim_sim::{DEFAULT_LIMIT_NS, simulate};
+use faasim_sim::simulate;
+
+/// Long enough for every timer the generator writes (hours) to run out.
+const LIMIT_NS: u64 = 24 * 3600 * 1_000_000_000;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
@@ -23,8 +26,8 @@ proptest! {
 
     #[test]
     fn same_seed_same_run(case in case()) {
-        let first = simulate(&case.config, &case.events, DEFAULT_LIMIT_NS, case.seed, true);
-        let second = simulate(&case.config, &case.events, DEFAULT_LIMIT_NS, case.seed, true);
+        let first = simulate(&case.config, &case.events, LIMIT_NS, case.seed, true);
+        let second = simulate(&case.config, &case.events, LIMIT_NS, case.seed, true);
         prop_assert_eq!(&first.result.ledger, &second.result.ledger);
         prop_assert_eq!(&first.result.trace, &second.result.trace);
         prop_assert_eq!(first.result.events, second.result.events);
@@ -32,7 +35,7 @@ proptest! {
 
     #[test]
     fn ledger_is_consistent_and_everything_ends(case in case()) {
-        let run = simulate(&case.config, &case.events, DEFAULT_LIMIT_NS, case.seed, false);
+        let run = simulate(&case.config, &case.events, LIMIT_NS, case.seed, false);
         for record in &run.result.ledger {
             prop_assert!(record.outcome != Outcome::Unfinished, "request {} never answered", record.id);
             let end = record.end_ns.unwrap_or(0);
