@@ -268,6 +268,8 @@ pub struct Derived {
     pub hold_max_ns: Nanos,
     /// Requests can find the view empty (cold start, scale to zero, drains, crashes).
     pub view_can_empty: bool,
+    /// A rollout may take every replica down at once (maxUnavailable reaches the replicas).
+    pub rollout_empties: bool,
     /// From deletion to SIGTERM.
     pub sigterm_ns: Nanos,
     /// From deletion to SIGKILL.
@@ -308,19 +310,40 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let crashes = events
         .iter()
         .any(|e| matches!(e.action, Action::KillPod { .. }));
+    // A rollout allowed to take every replica down at once empties the view too.
+    let desired_values =
+        std::iter::once(replicas).chain(events.iter().filter_map(|e| match e.action {
+            Action::Scale(n) if n > 0 => Some(n),
+            _ => None,
+        }));
+    let rollout_empties = events.iter().any(|e| matches!(e.action, Action::Rollout))
+        && desired_values
+            .into_iter()
+            .any(|n| k.max_unavailable.resolve(n, false) >= n);
     // A drain or crash combined with a scale-down can take every routed pod at once, so any
     // of them may leave requests waiting for a cold start.
-    let view_can_empty =
-        f.start == Start::Cold || replicas == 0 || scales_to_zero || drains || crashes;
+    let view_can_empty = f.start == Start::Cold
+        || replicas == 0
+        || scales_to_zero
+        || drains
+        || crashes
+        || rollout_empties;
     let child_start_ns = if f.watchdog.mode == Mode::Http {
         f.child.startup_ns.hi_ns
     } else {
         0
     };
     let probe_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
-    let ready_ns = f.startup_ns.hi_ns + probe_ns.max(child_start_ns.min(probe_ns));
+    // Ready after successThreshold passing probes, the first at initialDelaySeconds.
+    let extra_probes_ns = u64::from(k.readiness.success_threshold.saturating_sub(1))
+        * u64::from(k.readiness.period_s)
+        * NS_PER_S;
+    let ready_ns =
+        f.startup_ns.hi_ns + probe_ns.max(child_start_ns.min(probe_ns)) + extra_probes_ns;
+    // A crashed container waits restartDelay before it starts again.
+    let restart_ns = if crashes { k.restart_delay_ns } else { 0 };
     let hold_max_ns = if view_can_empty {
-        ready_ns + lag_max_ns + config.gateway.poll_interval_ns
+        ready_ns + restart_ns + lag_max_ns + config.gateway.poll_interval_ns
     } else {
         0
     };
@@ -370,6 +393,7 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         lag_max_ns,
         hold_max_ns,
         view_can_empty,
+        rollout_empties,
         sigterm_ns,
         sigkill_ns,
         close_ns,
@@ -522,18 +546,25 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             "shorten the start-up or the readiness probe delay".to_string(),
         );
     }
-    let mut emptying: Vec<Nanos> = Vec::new();
-    if f.start == Start::Cold {
-        emptying.push(0);
-    }
     // Requests wait for a cold start from the moment one finds no endpoint: right after a
-    // cold start begins, or once those in flight at a disruption have ended and their clients
-    // send again.
+    // cold start begins (at time 0, or at the first request when there is no replica to start
+    // with), or once those in flight at a disruption have ended and their clients send again
+    // (not before the load starts).
+    let cold_from = if f.scale_min == 0 {
+        Some(config.load.start_ns)
+    } else if f.start == Start::Cold {
+        Some(0)
+    } else {
+        None
+    };
+    let mut emptying: Vec<Nanos> = cold_from.into_iter().collect();
     let window_end = |start: Nanos| {
-        if start == 0 && f.start == Start::Cold {
-            d.hold_max_ns
+        if Some(start) == cold_from {
+            start.saturating_add(d.hold_max_ns)
         } else {
-            start.saturating_add(d.last_end_ns + d.hold_max_ns)
+            start
+                .max(config.load.start_ns)
+                .saturating_add(d.last_end_ns + d.hold_max_ns)
         }
     };
     for event in events {
@@ -556,10 +587,11 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             );
             break;
         }
-        if matches!(
+        let empties = matches!(
             event.action,
             Action::Scale(0) | Action::DrainNode { .. } | Action::KillPod { .. }
-        ) {
+        ) || (d.rollout_empties && matches!(event.action, Action::Rollout));
+        if empties {
             emptying.push(event.at_ns);
         }
     }

@@ -3,8 +3,8 @@
 
 use faasim_model::ledger::{Cause, Outcome, Status};
 use faasim_property_tests::case;
-use faasim_sim::world::PodEnd;
 use faasim_sim::simulate;
+use faasim_sim::world::PodEnd;
 
 /// Long enough for every timer the generator writes (hours) to run out.
 const LIMIT_NS: u64 = 24 * 3600 * 1_000_000_000;

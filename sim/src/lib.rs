@@ -1,11 +1,17 @@
 //! faasim's engine and everything around the pure model: the event queue and PRNG (`engine`),
 //! the world that wires the components (`world`), scenario loading (`scenario`), and the text
-//! and JSON reports (`report`).
+//! and JSON reports (`report`), writing scenarios back (`emit`), the swarm generator
+//! (`swarm`), the explorer (`explore`) and the regression seeds (`regression`).
 
+pub mod check;
+pub mod emit;
 pub mod engine;
 pub mod explain;
+pub mod explore;
+pub mod regression;
 pub mod report;
 pub mod scenario;
+pub mod swarm;
 pub mod world;
 
 use faasim_model::config::Config;

@@ -1,13 +1,20 @@
 //! The `faasim` command: parse the arguments, run, map the verdict to an exit code
-//! (0 pass, 1 a property violated, 2 usage or input error).
+//! (0 pass, 1 a property violated or a seed failed or a replay mismatched, 2 usage or input
+//! error).
 
-use std::path::PathBuf;
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use faasim_sim::explore::{self, Options, SeedReport, Summary};
+use faasim_sim::regression::{self, Source};
 use faasim_sim::report::{self, Header};
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, scenario, simulate};
+use faasim_sim::world::Mutation;
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, emit, scenario, simulate, swarm};
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +33,53 @@ enum Format {
     Json,
 }
 
+/// Planted bugs, for showing that `explore` catches one.
+#[derive(Clone, Copy, ValueEnum)]
+enum MutationArg {
+    /// The watchdog closes its listener at SIGTERM instead of after healthcheck_interval.
+    WatchdogClosesListenerAtSigterm,
+}
+
+impl MutationArg {
+    fn mutation(self) -> Mutation {
+        match self {
+            MutationArg::WatchdogClosesListenerAtSigterm => {
+                Mutation::WatchdogClosesListenerAtSigterm
+            }
+        }
+    }
+}
+
+/// `I/N`: shard I (0-based) of N.
+#[derive(Clone, Copy, Debug)]
+struct Shard {
+    index: u64,
+    count: u64,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not I/N (e.g. 0/4)"))?;
+    let index: u64 = index
+        .parse()
+        .map_err(|_| format!("`{index}` is not a whole number"))?;
+    let count: u64 = count
+        .parse()
+        .map_err(|_| format!("`{count}` is not a whole number"))?;
+    if count == 0 || index >= count {
+        return Err(format!("shard {index}/{count}: need 0 <= I < N"));
+    }
+    Ok(Shard { index, count })
+}
+
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) | Err(_) => Err(format!("`{text}` is not a whole number >= 1")),
+        Ok(jobs) => Ok(jobs),
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Simulate one scenario file and report what happened to every request.
@@ -41,6 +95,57 @@ enum Command {
         /// Leave the timeline out of the report.
         #[arg(long)]
         no_timeline: bool,
+    },
+    /// Swarm testing: run many generated cases (swarm-v1), each seed first drawing which
+    /// features and faults are on, and report the seeds whose violations no rule predicts.
+    Explore {
+        /// How many seeds: the range is FROM..FROM+SEEDS.
+        #[arg(long, default_value_t = 1000)]
+        seeds: u64,
+        /// First seed of the range.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Threads [default: the available parallelism].
+        #[arg(long, value_parser = parse_jobs)]
+        jobs: Option<usize>,
+        /// Run only shard I of N: the seeds with (seed - FROM) % N == I. Shards never overlap.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<Shard>,
+        /// Run each seed twice and compare the hashes of the full trace and ledger.
+        #[arg(long)]
+        check_determinism: bool,
+        /// Append failing seeds here, in the regression-seed format; each shrunk
+        /// reproduction is written as a scenario file beside it.
+        #[arg(long, default_value = "explore-failures.txt")]
+        failures: PathBuf,
+        /// One line per seed with the features drawn and the classification.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Do not shrink failing seeds.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Plant a bug in the model (mutation testing of the explorer).
+        #[arg(long, value_enum, hide = true)]
+        mutation: Option<MutationArg>,
+    },
+    /// Replay regression seeds and check that each gives its recorded classification and trace
+    /// hash, bit for bit.
+    Replay {
+        /// The regression file.
+        #[arg(default_value = "regressions/seeds.txt")]
+        file: PathBuf,
+        /// Replay only the row on this line of the file.
+        #[arg(long)]
+        line: Option<usize>,
+        /// Rewrite the EXPECTED and HASH of every replayed row with what the run gives now
+        /// (after a deliberate change of the model or the rules; review the diff).
+        #[arg(long)]
+        bless: bool,
+    },
+    /// Print the case a swarm-v1 seed draws, as a scenario file `faasim run` reads.
+    Swarm {
+        /// The seed.
+        seed: u64,
     },
 }
 
@@ -62,36 +167,378 @@ fn main() -> ExitCode {
             seed,
             format,
             no_timeline,
+        } => run(&file, seed, format, no_timeline),
+        Command::Explore {
+            seeds,
+            from,
+            jobs,
+            shard,
+            check_determinism,
+            failures,
+            verbose,
+            no_shrink,
+            mutation,
         } => {
-            let loaded = match scenario::load(&file) {
-                Ok(loaded) => loaded,
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    return ExitCode::from(2);
+            let options = Options {
+                check_determinism,
+                shrink: !no_shrink,
+                mutation: mutation.map_or(Mutation::None, MutationArg::mutation),
+            };
+            explore_command(seeds, from, jobs, shard, &options, &failures, verbose)
+        }
+        Command::Replay { file, line, bless } => replay(&file, line, bless),
+        Command::Swarm { seed } => {
+            let case = swarm::case(seed);
+            let meta = emit::Meta {
+                name: format!("{} seed {seed}", swarm::GENERATOR),
+                seed: Some(seed),
+                limit_ns: Some(swarm::LIMIT_NS),
+                comments: vec![format!("features: {}", case.feature_line())],
+            };
+            print!("{}", emit::scenario(&meta, &case.config, &case.events).yaml);
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn run(file: &Path, seed: Option<u64>, format: Format, no_timeline: bool) -> ExitCode {
+    let loaded = match scenario::load(file) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
+    let limit_ns = loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+    let run = simulate(&loaded.config, &loaded.events, limit_ns, seed, !no_timeline);
+    let header = Header {
+        name: loaded.name.clone(),
+        source: loaded.source.clone(),
+        warnings: loaded
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.key, w.message))
+            .collect(),
+    };
+    let text = match format {
+        Format::Text => report::text(&run, &header),
+        Format::Json => report::json(&run, &header),
+    };
+    print!("{text}");
+    if run.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Opens the failures file for appending, writing the format's first line when it is new or
+/// empty; refuses a file that is not a regression file.
+fn open_failures(path: &Path) -> Result<std::fs::File, String> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    if !existing.is_empty() {
+        regression::parse(&existing, &path.display().to_string()).map_err(|e| e.to_string())?;
+    }
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    if existing.is_empty() {
+        writeln!(file, "{}", regression::HEADER)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    Ok(file)
+}
+
+/// Writes one failing seed: a comment, its row, and its shrunk reproduction beside the file
+/// with a row of its own.
+fn record_failure(
+    file: &mut std::fs::File,
+    path: &Path,
+    report: &SeedReport,
+    mutation: Mutation,
+) -> Result<Option<PathBuf>, String> {
+    let case = swarm::case(report.seed);
+    let run = faasim_sim::simulate_mutated(
+        &case.config,
+        &case.events,
+        swarm::LIMIT_NS,
+        report.seed,
+        true,
+        mutation,
+    );
+    let hash = explore::trace_hash(&run, &explore::swarm_header(report.seed));
+    let mut text = format!(
+        "# {} seed {}: {} broken={} features={}\n",
+        swarm::GENERATOR,
+        report.seed,
+        if report.nondeterministic() {
+            "nondeterministic (two runs differ)".to_string()
+        } else {
+            report.verdict.expected()
+        },
+        report.verdict.broken.join(","),
+        report.features.join(",")
+    );
+    if mutation != Mutation::None {
+        text.push_str(&format!(
+            "# found with the planted bug {mutation:?}: these rows replay only with it\n"
+        ));
+    }
+    text.push_str(&regression::format_row(
+        report.seed,
+        &Source::Swarm,
+        &report.verdict.expected(),
+        hash,
+    ));
+    text.push('\n');
+    let mut written = None;
+    if let Some(shrunk) = &report.shrunk {
+        let stem = path.file_stem().map_or_else(
+            || "explore-failures".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let name = format!("{stem}-{}-seed-{}.yaml", swarm::GENERATOR, report.seed);
+        let yaml_path = regression::base_of(path).join(&name);
+        let yaml = explore::shrunk_scenario(report, shrunk, mutation);
+        std::fs::write(&yaml_path, &yaml)
+            .map_err(|e| format!("{}: cannot write: {e}", yaml_path.display()))?;
+        let source = Source::Scenario(name);
+        let observed = faasim_sim::scenario::parse(&yaml, &yaml_path.display().to_string())
+            .map_err(|e| e.to_string())?;
+        let run = faasim_sim::simulate_mutated(
+            &observed.config,
+            &observed.events,
+            swarm::LIMIT_NS,
+            report.seed,
+            true,
+            mutation,
+        );
+        let header = Header {
+            name: observed.name.clone(),
+            source: source.to_string(),
+            warnings: observed
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {}", w.key, w.message))
+                .collect(),
+        };
+        let verdict = explore::classify(&observed.config, &observed.events, &run);
+        text.push_str(&regression::format_row(
+            report.seed,
+            &source,
+            &verdict.expected(),
+            explore::trace_hash(&run, &header),
+        ));
+        text.push('\n');
+        written = Some(yaml_path);
+    }
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    Ok(written)
+}
+
+fn explore_command(
+    count: u64,
+    from: u64,
+    jobs: Option<usize>,
+    shard: Option<Shard>,
+    options: &Options,
+    failures_path: &Path,
+    verbose: bool,
+) -> ExitCode {
+    if from.checked_add(count).is_none() {
+        eprintln!("error: --from {from} --seeds {count} runs past the largest seed");
+        return ExitCode::from(2);
+    }
+    let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let seeds: Vec<u64> = explore::shard_seeds(from, count, shard.index, shard.count).collect();
+    println!(
+        "{}: seeds {from}..{} shard {}/{}: {} seeds on {jobs} threads",
+        swarm::GENERATOR,
+        from + count,
+        shard.index,
+        shard.count,
+        seeds.len()
+    );
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(seeds.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} seeds {per_sec} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut summary = Summary::default();
+    let mut failures_file: Option<std::fs::File> = None;
+    let mut error: Option<String> = None;
+    let started = Instant::now();
+    explore::sweep(&seeds, jobs, options, |report| {
+        summary.add(&report);
+        let failed = report.failed();
+        if verbose || failed {
+            let prefix = if failed { "FAIL " } else { "" };
+            progress.suspend(|| println!("{prefix}{}", explore::seed_line(&report)));
+        }
+        if failed && error.is_none() {
+            if failures_file.is_none() {
+                match open_failures(failures_path) {
+                    Ok(file) => failures_file = Some(file),
+                    Err(e) => error = Some(e),
                 }
-            };
-            let seed = seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
-            let limit_ns = loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
-            let run = simulate(&loaded.config, &loaded.events, limit_ns, seed, !no_timeline);
-            let header = Header {
-                name: loaded.name.clone(),
-                source: loaded.source.clone(),
-                warnings: loaded
-                    .warnings
-                    .iter()
-                    .map(|w| format!("{}: {}", w.key, w.message))
-                    .collect(),
-            };
-            let text = match format {
-                Format::Text => report::text(&run, &header),
-                Format::Json => report::json(&run, &header),
-            };
-            print!("{text}");
-            if run.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
+            }
+            if let Some(file) = failures_file.as_mut() {
+                match record_failure(file, failures_path, &report, options.mutation) {
+                    Ok(Some(yaml)) => {
+                        let shrunk = report.shrunk.as_ref();
+                        progress.suspend(|| {
+                            println!(
+                                "  shrunk to {} ({} events, {} requests, {} replicas): {}",
+                                yaml.display(),
+                                shrunk.map_or(0, |s| s.events.len()),
+                                shrunk.map_or(0, |s| s.config.load.requests),
+                                shrunk.map_or(0, |s| s.config.function.scale_min),
+                                shrunk.map_or_else(String::new, |s| s.verdict.expected())
+                            );
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) => error = Some(e),
+                }
             }
         }
+        progress.inc(1);
+    });
+    progress.finish_and_clear();
+    // The one place wall time is read: the rate, printed, never recorded.
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = if elapsed > 0.0 {
+        summary.seeds as f64 / elapsed
+    } else {
+        0.0
+    };
+    println!(
+        "seeds run: {} in {elapsed:.2} s: {rate:.1} seeds/s ({} simulated events)",
+        summary.seeds, summary.events
+    );
+    println!("classes: {}", summary.class_line());
+    if summary.failures.is_empty() {
+        println!("failures: none");
+    } else {
+        let shown: Vec<String> = summary
+            .failures
+            .iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect();
+        let more = summary.failures.len().saturating_sub(20);
+        println!(
+            "failures: {} (seeds {}{}), appended to {}",
+            summary.failures.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            failures_path.display()
+        );
+    }
+    if let Some(error) = error {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
+    if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn replay(file: &Path, line: Option<usize>, bless: bool) -> ExitCode {
+    let rows = match regression::load(file) {
+        Ok(rows) => rows,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let rows: Vec<_> = match line {
+        None => rows,
+        Some(line) => {
+            let chosen: Vec<_> = rows.into_iter().filter(|r| r.line == line).collect();
+            if chosen.is_empty() {
+                eprintln!("error: {}:{line}: no row on this line", file.display());
+                return ExitCode::from(2);
+            }
+            chosen
+        }
+    };
+    let base = regression::base_of(file);
+    let mut mismatches = 0;
+    let mut blessed: Vec<(usize, String)> = Vec::new();
+    for row in &rows {
+        match regression::replay(row, &base) {
+            Ok(replayed) => {
+                if !replayed.matches() {
+                    mismatches += 1;
+                    blessed.push((
+                        row.line,
+                        regression::format_row(
+                            row.seed,
+                            &row.source,
+                            &replayed.expected,
+                            replayed.hash,
+                        ),
+                    ));
+                }
+                println!("{}", replayed.line());
+            }
+            Err(error) => {
+                eprintln!("error: {}:{}: {error}", file.display(), row.line);
+                return ExitCode::from(2);
+            }
+        }
+    }
+    println!(
+        "{} rows: {} match, {mismatches} mismatch",
+        rows.len(),
+        rows.len() - mismatches
+    );
+    if bless && !blessed.is_empty() {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: {}: cannot read: {error}", file.display());
+                return ExitCode::from(2);
+            }
+        };
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for (line, row) in &blessed {
+            if let Some(slot) = lines.get_mut(line - 1) {
+                *slot = row.clone();
+            }
+        }
+        let mut out = lines.join("\n");
+        out.push('\n');
+        if let Err(error) = std::fs::write(file, out) {
+            eprintln!("error: {}: cannot write: {error}", file.display());
+            return ExitCode::from(2);
+        }
+        println!("blessed {} rows in {}", blessed.len(), file.display());
+        return ExitCode::SUCCESS;
+    }
+    if mismatches == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -1,0 +1,573 @@
+//! Finding and proving breaches: for each function, the rules its effective configuration breaks
+//! under the changes every function meets (a rolling update; a scale to zero when it can scale
+//! to zero), a simulated run that shows each failure (a witness), and the smallest safe value
+//! found by searching with the simulator, set beside the value the inequality gives.
+
+use faasim_model::config::{Config, Method, Mode, Span, Start, WatchdogKind};
+use faasim_model::duration::format_go;
+use faasim_model::ledger::{Outcome, Status};
+use faasim_model::rules::{self, Breach, Rule};
+use faasim_model::schedule::{Action, Event};
+use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos, stamp};
+
+use super::{
+    Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
+};
+use crate::emit::{self, Meta};
+use crate::{Run, simulate};
+
+/// What the files cannot say, set by flags.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Concurrent callers in the witness runs (hey `-c`), 5 as in the seed article.
+    pub concurrency: u32,
+    /// Longest handler; default just under exec_timeout (or write_timeout when exec_timeout is 0),
+    /// the longest the watchdog lets a call run.
+    pub max_duration_ns: Option<Nanos>,
+    /// The clients' timeout, when known; unknown skips the client rule.
+    pub client_timeout_ns: Option<Nanos>,
+    /// Method of the callers: POST (never retried) unless told.
+    pub method: Method,
+    /// Rules not to report.
+    pub ignore: Vec<String>,
+    /// Seed of the witness runs.
+    pub seed: u64,
+    /// Search the smallest safe value with the simulator.
+    pub search: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            concurrency: 5,
+            max_duration_ns: None,
+            client_timeout_ns: None,
+            method: Method::Post,
+            ignore: Vec::new(),
+            seed: 1,
+            search: true,
+        }
+    }
+}
+
+/// When the witness runs change the deployment.
+const DISRUPTION_AT_NS: Nanos = NS_PER_S;
+
+/// The configuration the rules judge: the function's, with the load and handler the files
+/// cannot say.
+pub fn judged_config(input: &FunctionInput, options: &Options) -> Config {
+    let mut config = input.config.clone();
+    let w = &config.function.watchdog;
+    let longest = options.max_duration_ns.unwrap_or(if w.exec_timeout_ns > 0 {
+        w.exec_timeout_ns.saturating_sub(NS_PER_MS).max(1)
+    } else {
+        w.write_timeout_ns
+    });
+    config.function.handler_ns = Span::fixed(longest);
+    config.load.method = options.method;
+    config.load.concurrency = options.concurrency.max(1);
+    config.load.requests = u64::from(config.load.concurrency) * 2;
+    config.load.rate_per_s = 0;
+    config.load.timeout_ns = options.client_timeout_ns.unwrap_or(0);
+    config
+}
+
+/// The changes every function meets: a rolling update, and a scale to zero when it can.
+pub fn judged_events(config: &Config, input: &FunctionInput) -> Vec<Event> {
+    let mut events = vec![Event {
+        at_ns: DISRUPTION_AT_NS,
+        action: Action::Rollout,
+    }];
+    let scales_to_zero = config.function.scale_min == 0
+        || input
+            .provenance
+            .iter()
+            .any(|p| p.key == "function.labels.com.openfaas.scale.zero" && p.value == "true");
+    if scales_to_zero {
+        events.push(Event {
+            at_ns: 10 * 60 * NS_PER_S,
+            action: Action::Scale(0),
+        });
+    }
+    events
+}
+
+fn go(ns: Nanos) -> String {
+    format_go(i64::try_from(ns).unwrap_or(i64::MAX))
+}
+
+/// The key a rule's fix changes.
+fn fix_key(rule: &Rule) -> &'static str {
+    match rule.id {
+        "handler-within-exec" => "function.environment.exec_timeout",
+        "exec-within-write" | "handler-within-child-write" => "function.environment.write_timeout",
+        "exec-within-upstream" => "gateway.upstreamTimeout",
+        "exec-within-provider-timeout" => "faasnetes.readTimeout",
+        "exec-within-provider-write" => "faasnetes.writeTimeout",
+        "gateway-write-covers-response" => "gateway.writeTimeout",
+        "client-timeout-covers-response" => "load.timeout",
+        "max-inflight-covers-load" => "function.environment.max_inflight",
+        "scale-from-zero-enabled" => "gateway.scaleFromZero",
+        "cold-start-within-gateway-hold" => "function.startup",
+        "healthcheck-covers-endpoint-lag"
+        | "healthcheck-interval-positive"
+        | "child-listens-while-routed" => "function.environment.healthcheck_interval",
+        "grace-covers-drain" | "fixed-wait-grace" => "kubernetes.terminationGracePeriodSeconds",
+        "child-ready-before-routing" => "kubernetes.readinessProbe.initialDelaySeconds",
+        "provider-idle-below-watchdog-idle" => "function.environment.read_timeout",
+        "child-drains-on-sigterm" => "function.upstream.onSigterm",
+        "spot-notice-covers-drain"
+        | "schedulable-node-remains"
+        | "no-disruption-during-cold-start" => "events",
+        _ => "",
+    }
+}
+
+fn location_of(input: &FunctionInput, key: &str) -> Option<Location> {
+    match &input.origin(key)?.origin {
+        Origin::File(location) => Some(location.clone()),
+        Origin::Fallback { location, .. } => Some(location.clone()),
+        _ => None,
+    }
+}
+
+/// The load and schedule that show a rule's failure on this configuration.
+fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
+    let mut config = config.clone();
+    // The worst the propagation can be, every time.
+    config.kubernetes.endpoint_lag_ns = Span::fixed(config.kubernetes.endpoint_lag_ns.hi_ns);
+    let c = config.load.concurrency.max(1);
+    let closed = |config: &mut Config, requests: u64| {
+        config.load.rate_per_s = 0;
+        config.load.requests = requests;
+    };
+    let events = match rule {
+        "handler-within-exec"
+        | "exec-within-write"
+        | "handler-within-child-write"
+        | "exec-within-upstream"
+        | "exec-within-provider-timeout"
+        | "exec-within-provider-write"
+        | "gateway-write-covers-response"
+        | "client-timeout-covers-response" => {
+            closed(&mut config, u64::from(c));
+            Vec::new()
+        }
+        "max-inflight-covers-load" => {
+            config.function.scale_min = 1;
+            let workers = config.function.watchdog.max_inflight + 1;
+            config.load.concurrency = workers;
+            closed(&mut config, u64::from(workers));
+            Vec::new()
+        }
+        "scale-from-zero-enabled" | "cold-start-within-gateway-hold" => {
+            config.function.start = Start::Cold;
+            closed(&mut config, u64::from(c));
+            Vec::new()
+        }
+        "healthcheck-covers-endpoint-lag"
+        | "child-listens-while-routed"
+        | "child-ready-before-routing" => {
+            // Steady traffic through the change, short calls so that new ones keep arriving.
+            config.function.scale_min = config.function.scale_min.max(2);
+            config.function.handler_ns = Span::fixed(100 * NS_PER_MS);
+            config.load.rate_per_s = 20;
+            config.load.start_ns = 10 * NS_PER_MS;
+            let lag = config.kubernetes.endpoint_lag_ns.hi_ns;
+            let startup = config.function.startup_ns.hi_ns + config.function.child.startup_ns.hi_ns;
+            let busy_s = (DISRUPTION_AT_NS + lag + startup) / NS_PER_S + 40;
+            config.load.requests = 20 * busy_s;
+            vec![Event {
+                at_ns: DISRUPTION_AT_NS,
+                action: Action::Rollout,
+            }]
+        }
+        "healthcheck-interval-positive"
+        | "grace-covers-drain"
+        | "fixed-wait-grace"
+        | "child-drains-on-sigterm" => {
+            // Calls in flight when the old pod is deleted.
+            closed(&mut config, u64::from(c) * 2);
+            vec![Event {
+                at_ns: DISRUPTION_AT_NS,
+                action: Action::Rollout,
+            }]
+        }
+        "provider-idle-below-watchdog-idle" => {
+            // One call a second reusing the connection half a round trip after the watchdog's
+            // idle timeout closed it: only possible when that timeout is under a second.
+            let idle = config.function.watchdog.read_timeout_ns;
+            let rtt = config.network.rtt_ns.max(2 * NS_PER_MS);
+            if idle + rtt >= NS_PER_S {
+                return None;
+            }
+            config.network.rtt_ns = rtt;
+            config.function.scale_min = 1;
+            config.function.watchdog.mode = Mode::Streaming;
+            config.function.handler_ns = Span::fixed(NS_PER_S - idle - rtt / 2);
+            config.load.method = Method::Post;
+            config.load.rate_per_s = 1;
+            config.load.requests = 6;
+            Vec::new()
+        }
+        _ => return None,
+    };
+    Some((config, events))
+}
+
+fn run_witness(config: &Config, events: &[Event], seed: u64) -> Run {
+    simulate(config, events, crate::DEFAULT_LIMIT_NS, seed, true)
+}
+
+fn status_text(status: Option<Status>) -> String {
+    match status {
+        Some(Status::Code(code)) => code.to_string(),
+        Some(Status::Error) => "an error with no status".to_string(),
+        None => "no answer".to_string(),
+    }
+}
+
+fn counterexample(
+    name: &str,
+    rule: &Rule,
+    config: &Config,
+    events: &[Event],
+    seed: u64,
+) -> Option<Counterexample> {
+    let run = run_witness(config, events, seed);
+    let violated: Vec<String> = run
+        .violations
+        .iter()
+        .map(|v| v.property.name().to_string())
+        .collect();
+    if !violated.iter().any(|p| p == rule.property) {
+        return None;
+    }
+    let statuses: Vec<(String, u64)> = crate::report::status_counts(&run).into_iter().collect();
+    let failing = run
+        .result
+        .ledger
+        .iter()
+        .find(|r| r.outcome != Outcome::Ok && r.outcome != Outcome::Unfinished);
+    let saw = match failing {
+        Some(record) => {
+            let pod = record
+                .pod
+                .and_then(|p| run.result.pods.get(p as usize))
+                .map(|p| p.name.clone());
+            format!(
+                "request {} sent at {} got {} at {} ({}, {}{})",
+                record.id,
+                stamp(record.start_ns),
+                status_text(record.status),
+                stamp(record.end_ns.unwrap_or(0)),
+                record.outcome.name(),
+                record.cause.map_or("-", |c| c.name()),
+                pod.map(|p| format!(", pod {p}")).unwrap_or_default()
+            )
+        }
+        None => {
+            let pods: Vec<String> = run
+                .violations
+                .iter()
+                .flat_map(|v| v.pods.iter().cloned())
+                .collect();
+            let ends: Vec<String> = run
+                .result
+                .pods
+                .iter()
+                .filter(|p| pods.contains(&p.name))
+                .map(|p| {
+                    format!(
+                        "pod {} {} at {}",
+                        p.name,
+                        p.end.name(),
+                        stamp(p.end_ns.unwrap_or(0))
+                    )
+                })
+                .collect();
+            ends.join(", ")
+        }
+    };
+    let meta = Meta {
+        name: format!("faasim check: {name} breaks {}", rule.id),
+        seed: Some(seed),
+        limit_ns: None,
+        comments: vec![
+            format!(
+                "Counterexample for rule {} on function {name}, written by faasim check.",
+                rule.id
+            ),
+            format!("Run it: faasim run FILE  (seed {seed})"),
+        ],
+    };
+    let scenario_yaml = emit::scenario(&meta, config, events).yaml;
+    Some(Counterexample {
+        scenario_yaml,
+        seed,
+        saw,
+        statuses,
+        violated,
+    })
+}
+
+/// A value of the key the search moves, in its natural unit.
+#[derive(Clone, Copy)]
+enum Knob {
+    DurationNs(fn(&mut Config) -> &mut u64),
+    HealthcheckNs,
+    GraceS,
+    Count(fn(&mut Config) -> &mut u32),
+}
+
+fn knob_for(rule: &str) -> Option<Knob> {
+    Some(match rule {
+        "handler-within-exec" => Knob::DurationNs(|c| &mut c.function.watchdog.exec_timeout_ns),
+        "exec-within-write" => Knob::DurationNs(|c| &mut c.function.watchdog.write_timeout_ns),
+        "handler-within-child-write" => {
+            Knob::DurationNs(|c| &mut c.function.child.write_timeout_ns)
+        }
+        "exec-within-upstream" => Knob::DurationNs(|c| &mut c.gateway.upstream_timeout_ns),
+        "exec-within-provider-timeout" => Knob::DurationNs(|c| &mut c.provider.read_timeout_ns),
+        "exec-within-provider-write" => Knob::DurationNs(|c| &mut c.provider.write_timeout_ns),
+        "gateway-write-covers-response" => Knob::DurationNs(|c| &mut c.gateway.write_timeout_ns),
+        "client-timeout-covers-response" => Knob::DurationNs(|c| &mut c.load.timeout_ns),
+        "provider-idle-below-watchdog-idle" => {
+            Knob::DurationNs(|c| &mut c.function.watchdog.read_timeout_ns)
+        }
+        "healthcheck-covers-endpoint-lag" => Knob::HealthcheckNs,
+        "grace-covers-drain" | "fixed-wait-grace" => Knob::GraceS,
+        "max-inflight-covers-load" => Knob::Count(|c| &mut c.function.watchdog.max_inflight),
+        _ => return None,
+    })
+}
+
+fn set(config: &mut Config, knob: Knob, value: u64) {
+    match knob {
+        Knob::DurationNs(field) => *field(config) = value,
+        Knob::HealthcheckNs => {
+            let ns = i64::try_from(value).unwrap_or(i64::MAX);
+            config.function.watchdog.healthcheck_interval_ns = ns;
+            // The child reads the same variable.
+            config.function.child.healthcheck_interval_ns = ns;
+        }
+        Knob::GraceS => config.kubernetes.grace_s = value,
+        Knob::Count(field) => *field(config) = u32::try_from(value).unwrap_or(u32::MAX),
+    }
+}
+
+fn show(knob: Knob, value: u64) -> String {
+    match knob {
+        Knob::DurationNs(_) | Knob::HealthcheckNs => go(value),
+        Knob::GraceS | Knob::Count(_) => value.to_string(),
+    }
+}
+
+fn step(knob: Knob) -> u64 {
+    match knob {
+        Knob::DurationNs(_) | Knob::HealthcheckNs => NS_PER_MS,
+        Knob::GraceS | Knob::Count(_) => 1,
+    }
+}
+
+/// The smallest value of `knob` with which the rule holds (the inequality's), found upward
+/// from `from` in the knob's unit by doubling then bisection on `holds`.
+fn smallest(from: u64, unit: u64, holds: &dyn Fn(u64) -> bool) -> Option<u64> {
+    let mut low = from;
+    let mut high = from.max(unit);
+    let mut tries = 0;
+    while !holds(high) {
+        low = high;
+        high = high.saturating_mul(2);
+        tries += 1;
+        if tries > 60 {
+            return None;
+        }
+    }
+    // holds(high), !holds(low) unless low == from and it holds.
+    if holds(low) {
+        return Some(low);
+    }
+    while high - low > unit {
+        let mid = low + (high - low) / 2 / unit * unit;
+        let mid = if mid == low { low + unit } else { mid };
+        if holds(mid) { high = mid } else { low = mid }
+    }
+    Some(high)
+}
+
+/// The smallest value of a rule's knob that satisfies its inequality.
+fn smallest_by_rule(rule: &Rule, config: &Config, events: &[Event]) -> Option<(Knob, u64)> {
+    let knob = knob_for(rule.id)?;
+    let unit = step(knob);
+    let start = current(knob, config).max(unit);
+    let value = smallest(start, unit, &|value| {
+        let mut c = config.clone();
+        set(&mut c, knob, value);
+        !rules::check(&c, events)
+            .iter()
+            .any(|b| b.rule.id == rule.id)
+    })?;
+    Some((knob, value))
+}
+
+fn current(knob: Knob, config: &Config) -> u64 {
+    let mut tmp = config.clone();
+    match knob {
+        Knob::DurationNs(field) => *field(&mut tmp),
+        Knob::HealthcheckNs => {
+            u64::try_from(config.function.watchdog.healthcheck_interval_ns).unwrap_or(0)
+        }
+        Knob::GraceS => config.kubernetes.grace_s,
+        Knob::Count(field) => u64::from(*field(&mut tmp)),
+    }
+}
+
+/// `config` with every other broken rule mended by its inequality, so the search sees this
+/// rule alone.
+fn others_mended(rule: &Rule, config: &Config, events: &[Event]) -> Config {
+    let mut mended = config.clone();
+    for other in rules::check(config, events) {
+        if other.rule.id == rule.id {
+            continue;
+        }
+        if let Some((knob, value)) = smallest_by_rule(other.rule, config, events) {
+            set(&mut mended, knob, value);
+        }
+    }
+    mended
+}
+
+fn safe_value(
+    rule: &Rule,
+    config: &Config,
+    events: &[Event],
+    witness_config: &Config,
+    witness_events: &[Event],
+    seed: u64,
+) -> Option<SafeValue> {
+    let knob = knob_for(rule.id)?;
+    let unit = step(knob);
+    let start = current(knob, config).max(unit);
+    let (_, by_rule) = smallest_by_rule(rule, config, events)?;
+    // The witness's own load stays; every other broken rule's knob takes its mended value, so
+    // the search sees this rule alone.
+    let mended = others_mended(rule, config, events);
+    let mut base = witness_config.clone();
+    for other in rules::check(config, events) {
+        if other.rule.id != rule.id
+            && let Some(other_knob) = knob_for(other.rule.id)
+        {
+            set(&mut base, other_knob, current(other_knob, &mended));
+        }
+    }
+    let by_run = smallest(start, unit, &|value| {
+        let mut c = base.clone();
+        set(&mut c, knob, value);
+        let run = run_witness(&c, witness_events, seed);
+        !run.violations
+            .iter()
+            .any(|v| v.property.name() == rule.property)
+    })?;
+    Some(SafeValue {
+        key: fix_key(rule).to_string(),
+        simulated: show(knob, by_run),
+        inequality: show(knob, by_rule),
+        differs: by_run != by_rule,
+    })
+}
+
+fn severity(rule: &Rule) -> Severity {
+    match rule.property {
+        "no-dropped-in-flight" | "no-refused-routing" | "no-timeout" => Severity::Error,
+        "graceful-exit" => Severity::Warning,
+        _ => Severity::Warning,
+    }
+}
+
+fn finding(
+    input: &FunctionInput,
+    breach: &Breach,
+    config: &Config,
+    events: &[Event],
+    options: &Options,
+) -> Finding {
+    let rule = breach.rule;
+    let key = fix_key(rule).to_string();
+    let location = location_of(input, &key).or_else(|| Some(input.location.clone()));
+    let witness = witness(rule.id, config);
+    let counterexample = witness
+        .as_ref()
+        .and_then(|(wc, we)| counterexample(&input.name, rule, wc, we, options.seed));
+    let safe_value = match (&witness, options.search) {
+        (Some((wc, we)), true) if counterexample.is_some() => {
+            safe_value(rule, config, events, wc, we, options.seed)
+        }
+        _ => None,
+    };
+    let fix = match &safe_value {
+        Some(safe) => format!("{}: {} (the smallest safe value)", safe.key, safe.simulated),
+        None => breach.fix.clone(),
+    };
+    let severity = if rule.id == "grace-covers-drain"
+        && counterexample
+            .as_ref()
+            .is_some_and(|c| c.violated.iter().any(|p| p == "no-dropped-in-flight"))
+    {
+        Severity::Error
+    } else {
+        severity(rule)
+    };
+    Finding {
+        rule: rule.id.to_string(),
+        severity,
+        function: input.name.clone(),
+        key,
+        location,
+        message: breach.detail.clone(),
+        fix,
+        counterexample,
+        safe_value,
+    }
+}
+
+/// Check every function.
+pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
+    let mut findings = Vec::new();
+    for input in inputs {
+        let config = judged_config(input, options);
+        let events = judged_events(&config, input);
+        for found in &input.input_findings {
+            if !ignored(input, options, &found.rule) {
+                findings.push(found.clone());
+            }
+        }
+        for breach in rules::check(&config, &events) {
+            if ignored(input, options, breach.rule.id) {
+                continue;
+            }
+            if breach.rule.id == "client-timeout-covers-response"
+                && options.client_timeout_ns.is_none()
+            {
+                continue;
+            }
+            findings.push(finding(input, &breach, &config, &events, options));
+        }
+    }
+    Report {
+        functions: inputs.to_vec(),
+        findings,
+    }
+}
+
+fn ignored(input: &FunctionInput, options: &Options, rule: &str) -> bool {
+    options.ignore.iter().any(|r| r == rule) || input.ignored_rules.iter().any(|r| r == rule)
+}
+
+/// The kind of watchdog, for `explain --function`.
+pub fn watchdog_kind_name(config: &Config) -> &'static str {
+    match config.function.watchdog.kind {
+        WatchdogKind::OfWatchdog => "of-watchdog",
+        WatchdogKind::FixedWait => "fixed-wait",
+    }
+}

@@ -1,0 +1,161 @@
+//! `faasim check`: read the OpenFaaS and Kubernetes files users already have, work out each
+//! function's effective configuration with where every value came from, report every rule it
+//! breaks with a simulated counterexample and the smallest safe value, in the formats linters
+//! use. `input` reads files, `analyze` finds and proves breaches, `output` renders them.
+
+pub mod analyze;
+pub mod input;
+pub mod output;
+
+use faasim_model::config::Config;
+
+/// A place in an input file, 1-based.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// File name as given (`-` or `<stdin>` for standard input).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Where an effective value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The component's own default (nothing set it).
+    Default,
+    /// Written in a file.
+    File(Location),
+    /// A command-line flag (`--edition`, `--endpoint-lag`, ...).
+    Flag(String),
+    /// Derived from other values (e.g. Pro grace = write_timeout + 2s).
+    Derived(String),
+    /// Written in a file but silently replaced by the component's default.
+    Fallback {
+        /// Where the invalid value is.
+        location: Location,
+        /// The value as written.
+        raw: String,
+    },
+}
+
+/// One effective value and its origin, for reports and `explain --function`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// Dotted key, as in a scenario file (e.g. `function.environment.exec_timeout`,
+    /// `gateway.upstreamTimeout`, `kubernetes.terminationGracePeriodSeconds`).
+    pub key: String,
+    /// The effective value as a user would write it (`2m0s`, `152`, `true`).
+    pub value: String,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// One function found in the inputs, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionInput {
+    /// Function name.
+    pub name: String,
+    /// Where the function is defined (its entry in a stack file, its Function or Deployment).
+    pub location: Location,
+    /// The effective configuration (defaults, fall-backs and edition rules applied).
+    pub config: Config,
+    /// Every value the rules read, with its origin.
+    pub provenance: Vec<Provenance>,
+    /// Rules silenced for this function (`faasim.dev/ignore`, `ignore-check.faasim.dev/<rule>`).
+    pub ignored_rules: Vec<String>,
+    /// Values a component silently replaces and other input problems that are findings of
+    /// their own (rule ids `invalid-duration-fallback`, `bare-int-duration`).
+    pub input_findings: Vec<Finding>,
+}
+
+impl FunctionInput {
+    /// The origin of a key, if recorded.
+    pub fn origin(&self, key: &str) -> Option<&Provenance> {
+        self.provenance.iter().find(|p| p.key == key)
+    }
+}
+
+/// How serious a finding is; maps one to one to SARIF `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Informational.
+    Note,
+    /// Worth fixing.
+    Warning,
+    /// Loses requests.
+    Error,
+}
+
+impl Severity {
+    /// Name in reports and SARIF.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// What the simulator saw when it ran the failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counterexample {
+    /// The scenario that was run, as a scenario file (`faasim run` reproduces it).
+    pub scenario_yaml: String,
+    /// Its seed.
+    pub seed: u64,
+    /// One line: which request, which status, when (e.g. "request 0: 502 at 60.000s
+    /// (gateway upstream_timeout)").
+    pub saw: String,
+    /// Status counts of the run, e.g. `[("200", 5), ("500", 5)]`.
+    pub statuses: Vec<(String, u64)>,
+    /// Properties the run violated.
+    pub violated: Vec<String>,
+}
+
+/// The smallest safe value, found by searching with the simulator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SafeValue {
+    /// The key to change.
+    pub key: String,
+    /// The smallest value the simulator found safe, as a user writes it.
+    pub simulated: String,
+    /// The value the rule's inequality gives.
+    pub inequality: String,
+    /// Whether the two differ (and the report says so).
+    pub differs: bool,
+}
+
+/// One problem with one function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Rule id (`exec-within-upstream`, ... or an input rule such as `invalid-duration-fallback`).
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Function name.
+    pub function: String,
+    /// The key whose value to change.
+    pub key: String,
+    /// Where that value is written, when it is written somewhere.
+    pub location: Option<Location>,
+    /// What is wrong, with this configuration's numbers.
+    pub message: String,
+    /// One line: the smallest change that is safe.
+    pub fix: String,
+    /// The failure, simulated.
+    pub counterexample: Option<Counterexample>,
+    /// The smallest safe value by simulation, next to the inequality's.
+    pub safe_value: Option<SafeValue>,
+}
+
+/// Everything `faasim check` found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// The functions checked, in input order.
+    pub functions: Vec<FunctionInput>,
+    /// Findings, grouped by function in input order, then by rule order.
+    pub findings: Vec<Finding>,
+}
