@@ -10,6 +10,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use faasim_sim::check::Severity;
+use faasim_sim::check::command::{self, CheckArgs, Outcome};
+use faasim_sim::check::output::Format as CheckOutput;
+use faasim_sim::explain;
 use faasim_sim::explore::{self, Options, SeedReport, Summary};
 use faasim_sim::regression::{self, Source};
 use faasim_sim::report::{self, Header};
@@ -147,6 +151,145 @@ enum Command {
         /// The seed.
         seed: u64,
     },
+    /// Lint OpenFaaS and Kubernetes files (stack files, Function resources, Helm values,
+    /// rendered manifests) for timeout interactions; every finding is proven by a simulated run.
+    Check {
+        #[command(flatten)]
+        inputs: InputArgs,
+        /// Output format.
+        #[arg(
+            short = 'o',
+            long = "output-format",
+            value_enum,
+            default_value = "human"
+        )]
+        output: CheckFormat,
+        /// Exit 1 when a finding is at least this severe [default: error, or .faasim.yaml's].
+        #[arg(long, value_enum)]
+        fail_on: Option<SeverityArg>,
+        /// Do not report this rule (repeatable).
+        #[arg(long, value_name = "RULE")]
+        ignore: Vec<String>,
+        /// Callers in the simulated runs (hey -c).
+        #[arg(long, default_value_t = 5)]
+        concurrency: u32,
+        /// The longest a handler runs [default: just under exec_timeout].
+        #[arg(long, value_name = "DURATION")]
+        max_duration: Option<String>,
+        /// The callers' own timeout [default: unknown, the client rule is skipped].
+        #[arg(long, value_name = "DURATION")]
+        client_timeout: Option<String>,
+        /// The callers' method: POST is never retried, GET may be.
+        #[arg(long, default_value = "POST")]
+        method: String,
+        /// Do not search the smallest safe value with the simulator.
+        #[arg(long)]
+        no_search: bool,
+        /// Colour: auto (a terminal and no NO_COLOR), always or never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorArg,
+    },
+    /// List the rules `faasim check` applies.
+    Rules,
+    /// `faasim explain RULE` prints a rule's page (the text of docs/rules.md);
+    /// `faasim explain --function NAME [FILES]` prints that function's timeout chain from the
+    /// client to its handler, with effective values, where each came from and which limit
+    /// fires first.
+    Explain {
+        /// A function in the inputs: print its timeout chain (the positional arguments are then
+        /// the files to read).
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
+        #[command(flatten)]
+        inputs: InputArgs,
+    },
+}
+
+/// The inputs `check` and `explain --function` read.
+#[derive(clap::Args, Clone, Debug)]
+struct InputArgs {
+    /// Files to read; `-` is standard input [default: stack.yaml, else stack.yml].
+    paths: Vec<String>,
+    /// A file to read, as faas-cli's -f (repeatable).
+    #[arg(short = 'f', long = "yaml", value_name = "FILE")]
+    yaml: Vec<String>,
+    /// Only functions whose name matches this wildcard.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Only functions whose name matches this regular expression.
+    #[arg(long)]
+    regex: Option<String>,
+    /// Substitute ${VAR} and ${VAR:-default} in stack files, as faas-cli does.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    envsubst: bool,
+    /// OpenFaaS edition: pro (grace = write_timeout + 2s) or ce (30 s).
+    #[arg(long, value_name = "ce|pro")]
+    edition: Option<String>,
+    /// Endpoint propagation delay, a duration or a range A..B [default: 0s..1s].
+    #[arg(long, value_name = "DURATION")]
+    endpoint_lag: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl InputArgs {
+    fn check_args(&self) -> CheckArgs {
+        let mut paths = self.paths.clone();
+        paths.extend(self.yaml.iter().cloned());
+        CheckArgs {
+            paths,
+            filter: self.filter.clone(),
+            regex: self.regex.clone(),
+            envsubst: self.envsubst,
+            edition: self.edition.clone(),
+            endpoint_lag: self.endpoint_lag.clone(),
+            ..CheckArgs::default()
+        }
+    }
+}
+
+/// The process's working directory, environment and (when `-` is an input) standard input.
+fn process_inputs(
+    args: &CheckArgs,
+) -> (
+    PathBuf,
+    std::collections::BTreeMap<String, String>,
+    Option<String>,
+) {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let env = std::env::vars().collect();
+    let stdin = args.paths.iter().any(|p| p == "-").then(|| {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text);
+        text
+    });
+    (cwd, env, stdin)
+}
+
+fn emit_outcome(outcome: &Outcome) -> ExitCode {
+    print!("{}", outcome.stdout);
+    eprint!("{}", outcome.stderr);
+    ExitCode::from(outcome.code)
 }
 
 fn main() -> ExitCode {
@@ -187,6 +330,78 @@ fn main() -> ExitCode {
             explore_command(seeds, from, jobs, shard, &options, &failures, verbose)
         }
         Command::Replay { file, line, bless } => replay(&file, line, bless),
+        Command::Check {
+            inputs,
+            output,
+            fail_on,
+            ignore,
+            concurrency,
+            max_duration,
+            client_timeout,
+            method,
+            no_search,
+            color,
+        } => {
+            let color = match color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            let args = CheckArgs {
+                format: match output {
+                    CheckFormat::Human => CheckOutput::Human,
+                    CheckFormat::Json => CheckOutput::Json,
+                    CheckFormat::Sarif => CheckOutput::Sarif,
+                    CheckFormat::Github => CheckOutput::Github,
+                },
+                fail_on: fail_on.map(|s| match s {
+                    SeverityArg::Error => Severity::Error,
+                    SeverityArg::Warning => Severity::Warning,
+                    SeverityArg::Note => Severity::Note,
+                }),
+                ignore,
+                concurrency,
+                max_duration,
+                client_timeout,
+                method: Some(method),
+                no_search,
+                color,
+                ..inputs.check_args()
+            };
+            let (cwd, env, stdin) = process_inputs(&args);
+            emit_outcome(&command::check(&args, cwd, env, stdin))
+        }
+        Command::Rules => {
+            print!("{}", explain::rule_list());
+            ExitCode::SUCCESS
+        }
+        Command::Explain { function, inputs } => match function {
+            Some(name) => {
+                let args = inputs.check_args();
+                let (cwd, env, stdin) = process_inputs(&args);
+                emit_outcome(&command::explain_function(&args, &name, cwd, env, stdin))
+            }
+            None => match inputs.paths.as_slice() {
+                [id] => match explain::find(id) {
+                    Some(rule) => {
+                        print!("{}", explain::rule_page(rule));
+                        ExitCode::SUCCESS
+                    }
+                    None => {
+                        eprintln!("error: no rule `{id}` (faasim rules lists them)");
+                        ExitCode::from(2)
+                    }
+                },
+                _ => {
+                    eprintln!(
+                        "error: give one rule id (faasim rules lists them), or --function NAME"
+                    );
+                    ExitCode::from(2)
+                }
+            },
+        },
         Command::Swarm { seed } => {
             let case = swarm::case(seed);
             let meta = emit::Meta {

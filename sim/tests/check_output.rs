@@ -2,6 +2,10 @@
 //! validated against the SARIF 2.1.0 JSON schema (vendored in `tests/fixtures`), and the
 //! escaping and grouping rules each format promises.
 
+#[path = "support/sarif.rs"]
+mod sarif;
+use sarif::{assert_valid_sarif, sarif_validator};
+
 use faasim_model::config::{Config, Edition, GraceSource, Span};
 use faasim_model::rules::RULES;
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
@@ -312,37 +316,6 @@ fn explain_go_long() {
 #[test]
 fn explain_typo() {
     insta::assert_snapshot!("explain_typo", explain_function(&typo()));
-}
-
-fn sarif_validator() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/sarif-schema-2.1.0.json"
-    );
-    let text = std::fs::read_to_string(path).expect("schema file");
-    // The published schema's `run.language` pattern has a stray `]`
-    // (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`). ECMA-262 reads it as a literal `]`, but the
-    // draft-07 meta-schema's `format: regex` check rejects it, so the schema would not compile.
-    // Escape it here, meaning unchanged, and keep the vendored file a verbatim copy.
-    let stray = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
-    assert!(text.contains(stray), "the vendored schema changed");
-    let text = text.replace(stray, r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#);
-    let schema: Value = serde_json::from_str(&text).expect("JSON");
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the SARIF schema compiles")
-}
-
-fn assert_valid_sarif(text: &str) -> Value {
-    let instance: Value = serde_json::from_str(text).expect("valid JSON");
-    let validator = sarif_validator();
-    let errors: Vec<String> = validator
-        .iter_errors(&instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "SARIF schema errors: {errors:#?}");
-    instance
 }
 
 #[test]

@@ -124,11 +124,18 @@ fn fix_key(rule: &Rule) -> &'static str {
 }
 
 fn location_of(input: &FunctionInput, key: &str) -> Option<Location> {
-    match &input.origin(key)?.origin {
+    let found = match &input.origin(key)?.origin {
         Origin::File(location) => Some(location.clone()),
         Origin::Fallback { location, .. } => Some(location.clone()),
         _ => None,
-    }
+    };
+    // The chart passes the gateway's timeouts to faas-netes when its own are empty: the value
+    // to change is then the gateway's.
+    found.or_else(|| match key {
+        "faasnetes.readTimeout" => location_of(input, "gateway.readTimeout"),
+        "faasnetes.writeTimeout" => location_of(input, "gateway.writeTimeout"),
+        _ => None,
+    })
 }
 
 /// The load and schedule that show a rule's failure on this configuration.
@@ -186,8 +193,18 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
         | "grace-covers-drain"
         | "fixed-wait-grace"
         | "child-drains-on-sigterm" => {
-            // Calls in flight when the old pod is deleted.
+            // The worst case: a wave of calls reaches the old pod just before the provider's
+            // view drops it, so the last of them ends as late as a call can. The old pod is
+            // deleted when its replacement is ready.
             closed(&mut config, u64::from(c) * 2);
+            let probe = &config.kubernetes.readiness;
+            let ready_ns = config.function.startup_ns.hi_ns
+                + u64::from(probe.initial_delay_s) * NS_PER_S
+                + u64::from(probe.success_threshold.saturating_sub(1))
+                    * u64::from(probe.period_s)
+                    * NS_PER_S;
+            let lag = config.kubernetes.endpoint_lag_ns.hi_ns;
+            config.load.start_ns = (DISRUPTION_AT_NS + ready_ns + lag).saturating_sub(NS_PER_MS);
             vec![Event {
                 at_ns: DISRUPTION_AT_NS,
                 action: Action::Rollout,
@@ -356,9 +373,11 @@ fn set(config: &mut Config, knob: Knob, value: u64) {
     }
 }
 
+/// A value as a user writes it: durations rounded up to a whole second (the search runs in
+/// milliseconds; nobody writes `1m59.999s`).
 fn show(knob: Knob, value: u64) -> String {
     match knob {
-        Knob::DurationNs(_) | Knob::HealthcheckNs => go(value),
+        Knob::DurationNs(_) | Knob::HealthcheckNs => go(value.div_ceil(NS_PER_S) * NS_PER_S),
         Knob::GraceS | Knob::Count(_) => value.to_string(),
     }
 }
@@ -473,7 +492,7 @@ fn safe_value(
         key: fix_key(rule).to_string(),
         simulated: show(knob, by_run),
         inequality: show(knob, by_rule),
-        differs: by_run != by_rule,
+        differs: show(knob, by_run) != show(knob, by_rule),
     })
 }
 
@@ -495,7 +514,9 @@ fn finding(
     let rule = breach.rule;
     let key = fix_key(rule).to_string();
     let location = location_of(input, &key).or_else(|| Some(input.location.clone()));
-    let witness = witness(rule.id, config);
+    // The other broken rules are mended in the witness, so that it shows this rule's failure
+    // rather than whichever timer fires first.
+    let witness = witness(rule.id, &others_mended(rule, config, events));
     let counterexample = witness
         .as_ref()
         .and_then(|(wc, we)| counterexample(&input.name, rule, wc, we, options.seed));

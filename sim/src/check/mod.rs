@@ -4,6 +4,7 @@
 //! use. `input` reads files, `analyze` finds and proves breaches, `output` renders them.
 
 pub mod analyze;
+pub mod command;
 pub mod input;
 pub mod output;
 

@@ -172,8 +172,8 @@ pub struct InputRule {
 pub const INPUT_RULES: &[InputRule] = &[
     InputRule {
         id: "invalid-duration-fallback",
-        summary: "a timeout OpenFaaS cannot parse is silently replaced by the default (30 s in of-watchdog, 8 s in the gateway)",
-        explanation: "of-watchdog and the gateway read their timeouts as bare integer seconds or a Go duration (`1m30s`). Any other value is not an error: it is silently replaced by the component's default, 30 s in of-watchdog and 8 s in the gateway, so the function runs with a timeout nobody wrote.",
+        summary: "a value OpenFaaS cannot parse is silently replaced by the default (30 s in of-watchdog, 60 s in the gateway)",
+        explanation: "of-watchdog and the gateway read their timeouts as bare integer seconds or a Go duration (`1m30s`). Any other value is not an error: it is silently replaced by the component's default, 30 s in of-watchdog and 60 s in the gateway (8 s before openfaas/faas 46042710, 2022-08), so the function runs with a timeout nobody wrote. The same holds for max_inflight and the scaling labels.",
         fix: "write the value as a Go duration (`90s`, `1m30s`) or as bare integer seconds",
         severity: Severity::Warning,
     },
@@ -182,6 +182,13 @@ pub const INPUT_RULES: &[InputRule] = &[
         summary: "a bare integer where OpenFaaS uses time.ParseDuration (Pro grace derivation, autoscaler labels)",
         explanation: "faas-netes derives terminationGracePeriodSeconds from write_timeout with Go's time.ParseDuration, which rejects a bare integer such as `60`: the derivation fails and the grace period falls to 2 s (inferred from the last public code; unverified against today's Pro operator). The autoscaler's duration labels take Go durations only.",
         fix: "write the duration with a unit (`60s`, not `60`)",
+        severity: Severity::Warning,
+    },
+    InputRule {
+        id: "envsubst-unset",
+        summary: "a ${VAR} in a stack file with no value and no default becomes an empty string",
+        explanation: "faas-cli substitutes environment variables in stack files before reading them. An unset variable without a `:-default` becomes the empty string, so the timeout it should have set falls back to the component's default.",
+        fix: "set the variable, or give it a default: `${VAR:-60s}`",
         severity: Severity::Warning,
     },
 ];

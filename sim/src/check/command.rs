@@ -1,0 +1,269 @@
+//! The `faasim check` and `faasim explain --function` commands as library calls: flags in,
+//! text and an exit code out (0 clean, 1 findings at or above `--fail-on`, 2 usage or input
+//! error), so that `main` stays a few lines and tests can call them directly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use faasim_model::config::Method;
+use faasim_model::duration;
+
+use super::analyze::{self, Options};
+use super::input::{self, InputRequest};
+use super::output::{self, Format, RenderOptions};
+use super::{FunctionInput, Severity};
+
+/// The flags of `faasim check` (and the input flags of `explain --function`).
+#[derive(Clone, Debug)]
+pub struct CheckArgs {
+    /// Files (`-` for standard input); none: stack.yaml / stack.yml in the working directory.
+    pub paths: Vec<String>,
+    /// faas-cli `--filter`.
+    pub filter: Option<String>,
+    /// faas-cli `--regex`.
+    pub regex: Option<String>,
+    /// faas-cli `--envsubst`.
+    pub envsubst: bool,
+    /// `--edition ce|pro`.
+    pub edition: Option<String>,
+    /// `--endpoint-lag DURATION|A..B`.
+    pub endpoint_lag: Option<String>,
+    /// `-o`.
+    pub format: Format,
+    /// `--fail-on`.
+    pub fail_on: Option<Severity>,
+    /// `--ignore RULE` (repeatable).
+    pub ignore: Vec<String>,
+    /// `--concurrency`: callers in the witness runs.
+    pub concurrency: u32,
+    /// `--max-duration`: the longest handler (default just under exec_timeout).
+    pub max_duration: Option<String>,
+    /// `--client-timeout`: the callers' timeout (unknown by default).
+    pub client_timeout: Option<String>,
+    /// `--method GET|POST` of the callers (default POST, never retried).
+    pub method: Option<String>,
+    /// Skip the search for the smallest safe value.
+    pub no_search: bool,
+    /// ANSI colour in human output.
+    pub color: bool,
+    /// Where rule pages are, for SARIF helpUri and help text.
+    pub rule_help_base: Option<String>,
+}
+
+impl Default for CheckArgs {
+    fn default() -> Self {
+        CheckArgs {
+            paths: Vec::new(),
+            filter: None,
+            regex: None,
+            envsubst: true,
+            edition: None,
+            endpoint_lag: None,
+            format: Format::Human,
+            fail_on: None,
+            ignore: Vec::new(),
+            concurrency: 5,
+            max_duration: None,
+            client_timeout: None,
+            method: None,
+            no_search: false,
+            color: false,
+            rule_help_base: Some("docs/rules.md".to_string()),
+        }
+    }
+}
+
+/// What a command prints and how it exits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub stderr: String,
+    /// Exit code.
+    pub code: u8,
+}
+
+fn usage(message: String) -> Outcome {
+    Outcome {
+        stdout: String::new(),
+        stderr: format!("error: {message}\n"),
+        code: 2,
+    }
+}
+
+fn strict_duration(flag: &str, text: &str) -> Result<u64, String> {
+    let ns = match text.parse::<u64>() {
+        Ok(seconds) => seconds.saturating_mul(1_000_000_000),
+        Err(_) => {
+            let ns = duration::parse_go(text).map_err(|e| format!("{flag}: {e}"))?;
+            u64::try_from(ns).map_err(|_| format!("{flag}: {text} is negative"))?
+        }
+    };
+    Ok(ns)
+}
+
+/// Read and resolve the inputs, with `.faasim.yaml` from `cwd`.
+fn read(
+    args: &CheckArgs,
+    cwd: PathBuf,
+    env: BTreeMap<String, String>,
+    stdin: Option<String>,
+) -> Result<(Vec<FunctionInput>, Option<input::CheckConfig>), Outcome> {
+    let config_file = match input::find_config_file(&cwd) {
+        Ok(found) => found.map(|(_, config)| config),
+        Err(error) => return Err(input_error(&error)),
+    };
+    let edition = match &args.edition {
+        Some(text) => Some(
+            input::parse_edition(text)
+                .ok_or_else(|| usage(format!("--edition: `{text}` is not ce or pro")))?,
+        ),
+        None => None,
+    };
+    let endpoint_lag = match &args.endpoint_lag {
+        Some(text) => {
+            Some(input::parse_span(text).map_err(|e| usage(format!("--endpoint-lag: {e}")))?)
+        }
+        None => None,
+    };
+    let request = InputRequest {
+        paths: args.paths.clone(),
+        stdin,
+        cwd,
+        filter: args.filter.clone(),
+        regex: args.regex.clone(),
+        envsubst: args.envsubst,
+        env,
+        edition,
+        endpoint_lag,
+        config: config_file.clone(),
+    };
+    match input::read_inputs(&request) {
+        Ok(functions) => Ok((functions, config_file)),
+        Err(error) => Err(input_error(&error)),
+    }
+}
+
+fn input_error(error: &input::InputError) -> Outcome {
+    let mut text = error.render();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Outcome {
+        stdout: String::new(),
+        stderr: text,
+        code: 2,
+    }
+}
+
+fn options(args: &CheckArgs, config: Option<&input::CheckConfig>) -> Result<Options, Outcome> {
+    let mut ignore = args.ignore.clone();
+    if let Some(config) = config {
+        ignore.extend(config.ignore.iter().map(|s| s.value.clone()));
+    }
+    let method = match args
+        .method
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        None | Some("POST") => Method::Post,
+        Some("GET") => Method::Get,
+        Some(other) => return Err(usage(format!("--method: `{other}` is not GET or POST"))),
+    };
+    let max_duration_ns = match &args.max_duration {
+        Some(text) => Some(strict_duration("--max-duration", text).map_err(usage)?),
+        None => None,
+    };
+    let client_timeout_ns = match &args.client_timeout {
+        Some(text) => Some(strict_duration("--client-timeout", text).map_err(usage)?),
+        None => None,
+    };
+    if args.concurrency == 0 {
+        return Err(usage("--concurrency must be at least 1".to_string()));
+    }
+    Ok(Options {
+        concurrency: args.concurrency,
+        max_duration_ns,
+        client_timeout_ns,
+        method,
+        ignore,
+        seed: 1,
+        search: !args.no_search,
+    })
+}
+
+/// `faasim check`.
+pub fn check(
+    args: &CheckArgs,
+    cwd: PathBuf,
+    env: BTreeMap<String, String>,
+    stdin: Option<String>,
+) -> Outcome {
+    let (functions, config) = match read(args, cwd, env, stdin) {
+        Ok(read) => read,
+        Err(outcome) => return outcome,
+    };
+    let options = match options(args, config.as_ref()) {
+        Ok(options) => options,
+        Err(outcome) => return outcome,
+    };
+    if functions.is_empty() {
+        return usage(
+            "no OpenFaaS function found in the input (stack file, Function or Deployment)"
+                .to_string(),
+        );
+    }
+    let report = analyze::analyze(&functions, &options);
+    let render_options = RenderOptions {
+        color: args.color,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        rule_help_base: args.rule_help_base.clone(),
+    };
+    let stdout = output::render(&report, args.format, &render_options);
+    let fail_on = args
+        .fail_on
+        .or_else(|| {
+            config
+                .as_ref()
+                .and_then(|c| c.fail_on.as_ref().map(|s| s.value))
+        })
+        .unwrap_or(Severity::Error);
+    let failing = output::rendered_findings(&report)
+        .iter()
+        .any(|f| f.severity >= fail_on);
+    Outcome {
+        stdout,
+        stderr: String::new(),
+        code: u8::from(failing),
+    }
+}
+
+/// `faasim explain --function NAME`.
+pub fn explain_function(
+    args: &CheckArgs,
+    name: &str,
+    cwd: PathBuf,
+    env: BTreeMap<String, String>,
+    stdin: Option<String>,
+) -> Outcome {
+    let (functions, _) = match read(args, cwd, env, stdin) {
+        Ok(read) => read,
+        Err(outcome) => return outcome,
+    };
+    match functions.iter().find(|f| f.name == name) {
+        Some(function) => Outcome {
+            stdout: output::explain_function(function),
+            stderr: String::new(),
+            code: 0,
+        },
+        None => {
+            let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+            usage(format!(
+                "no function `{name}` in the input (found: {})",
+                names.join(", ")
+            ))
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! `faasim check` end to end on real files: the seed's go-long stack behind the chart's gateway
+//! defaults, behind the timeout tutorial's values on Pro and on CE, and a multi-document
+//! `helm template` output; snapshots of the human, JSON and SARIF output, the SARIF checked
+//! against the SARIF 2.1.0 schema, and the exit codes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use faasim_sim::check::command::{CheckArgs, Outcome, check};
+use faasim_sim::check::output::Format;
+
+#[path = "support/sarif.rs"]
+mod sarif;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
+}
+
+fn run(paths: &[&str], edition: &str, format: Format) -> Outcome {
+    let args = CheckArgs {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        edition: Some(edition.to_string()),
+        format,
+        ..CheckArgs::default()
+    };
+    check(&args, fixtures(), BTreeMap::new(), None)
+}
+
+#[test]
+fn go_long_behind_the_chart_defaults_is_flagged_with_the_502_at_60_s() {
+    let outcome = run(
+        &["go-long/stack.yml", "chart-values.yaml"],
+        "pro",
+        Format::Human,
+    );
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains("error[exec-within-upstream]"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("got 502 at 60.000s"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("gateway.upstreamTimeout at chart-values.yaml:30:20"),
+        "{}",
+        outcome.stdout
+    );
+    insta::assert_snapshot!("check_go_long_chart_defaults_human", outcome.stdout);
+    let json = run(
+        &["go-long/stack.yml", "chart-values.yaml"],
+        "pro",
+        Format::Json,
+    );
+    insta::assert_snapshot!("check_go_long_chart_defaults_json", json.stdout);
+    let sarif = run(
+        &["go-long/stack.yml", "chart-values.yaml"],
+        "pro",
+        Format::Sarif,
+    );
+    let value = sarif::assert_valid_sarif(&sarif.stdout);
+    assert_eq!(
+        value["runs"][0]["results"].as_array().map(Vec::len),
+        Some(4)
+    );
+    insta::assert_snapshot!("check_go_long_chart_defaults_sarif", sarif.stdout);
+}
+
+#[test]
+fn go_long_behind_the_tutorials_values_on_pro_is_clean() {
+    let outcome = run(
+        &["go-long/stack.yml", "timeout-tutorial/values.yaml"],
+        "pro",
+        Format::Human,
+    );
+    assert_eq!(outcome.code, 0, "{}{}", outcome.stdout, outcome.stderr);
+    insta::assert_snapshot!("check_go_long_tutorial_pro_human", outcome.stdout);
+}
+
+#[test]
+fn go_long_on_ce_loses_five_calls_to_the_30_s_grace() {
+    let outcome = run(
+        &["go-long/stack.yml", "timeout-tutorial/values.yaml"],
+        "ce",
+        Format::Human,
+    );
+    assert_eq!(outcome.code, 1);
+    assert!(
+        outcome.stdout.contains("error[grace-covers-drain]"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("500 x5"),
+        "five dropped: {}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("dropped, SIGKILL"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("terminationGracePeriodSeconds: 122"),
+        "{}",
+        outcome.stdout
+    );
+    insta::assert_snapshot!("check_go_long_tutorial_ce_human", outcome.stdout);
+}
+
+#[test]
+fn a_helm_template_output_is_checked_from_stdin() {
+    let text = std::fs::read_to_string(fixtures().join("helm-template.yaml")).expect("fixture");
+    let args = CheckArgs {
+        paths: vec!["-".to_string()],
+        ..CheckArgs::default()
+    };
+    let human = check(&args, fixtures(), BTreeMap::new(), Some(text.clone()));
+    assert_ne!(human.code, 2, "{}", human.stderr);
+    insta::assert_snapshot!("check_helm_template_human", human.stdout);
+    let args = CheckArgs {
+        paths: vec!["-".to_string()],
+        format: Format::Sarif,
+        ..CheckArgs::default()
+    };
+    let sarif = check(&args, fixtures(), BTreeMap::new(), Some(text));
+    sarif::assert_valid_sarif(&sarif.stdout);
+    insta::assert_snapshot!("check_helm_template_sarif", sarif.stdout);
+}
+
+#[test]
+fn fail_on_and_ignore_decide_the_exit_code() {
+    let paths = ["go-long/stack.yml", "chart-values.yaml"];
+    let ignore_all = CheckArgs {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+        edition: Some("pro".to_string()),
+        ignore: vec![
+            "exec-within-upstream".to_string(),
+            "exec-within-provider-timeout".to_string(),
+            "exec-within-provider-write".to_string(),
+            "gateway-write-covers-response".to_string(),
+        ],
+        ..CheckArgs::default()
+    };
+    assert_eq!(
+        check(&ignore_all, fixtures(), BTreeMap::new(), None).code,
+        0
+    );
+    let bad_flag = CheckArgs {
+        edition: Some("enterprise".to_string()),
+        ..ignore_all.clone()
+    };
+    assert_eq!(check(&bad_flag, fixtures(), BTreeMap::new(), None).code, 2);
+    let missing = CheckArgs {
+        paths: vec!["nothere.yml".to_string()],
+        ..CheckArgs::default()
+    };
+    let outcome = check(&missing, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.contains("nothere.yml"), "{}", outcome.stderr);
+}
+
+#[test]
+fn the_binary_maps_findings_to_exit_codes() {
+    let faasim = env!("CARGO_BIN_EXE_faasim");
+    let status = |args: &[&str]| {
+        std::process::Command::new(faasim)
+            .current_dir(fixtures())
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let flagged = status(&[
+        "check",
+        "-f",
+        "go-long/stack.yml",
+        "chart-values.yaml",
+        "--edition",
+        "pro",
+        "-o",
+        "github",
+    ]);
+    assert_eq!(flagged.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&flagged.stdout);
+    assert!(
+        text.starts_with("::error file=chart-values.yaml,line=30"),
+        "{text}"
+    );
+    let clean = status(&[
+        "check",
+        "go-long/stack.yml",
+        "timeout-tutorial/values.yaml",
+        "--edition",
+        "pro",
+    ]);
+    assert_eq!(clean.status.code(), Some(0));
+    let rules = status(&["rules"]);
+    assert!(String::from_utf8_lossy(&rules.stdout).contains("grace-covers-drain"));
+    let page = status(&["explain", "grace-covers-drain"]);
+    assert!(String::from_utf8_lossy(&page.stdout).contains("```text"));
+    let chain = status(&[
+        "explain",
+        "--function",
+        "go-long",
+        "go-long/stack.yml",
+        "chart-values.yaml",
+    ]);
+    assert_eq!(
+        chain.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&chain.stderr)
+    );
+    assert!(String::from_utf8_lossy(&chain.stdout).contains("upstream"));
+    assert_eq!(status(&["explain", "no-such-rule"]).status.code(), Some(2));
+}
