@@ -66,3 +66,21 @@ mod tests {
         }
     }
 }
+
+/// A stack file of `count` golang-middleware functions whose timeouts vary (some safe, many
+/// not), as a realistic input for `faasim check`.
+pub fn stack_file(count: usize) -> String {
+    let mut text = String::from(
+        "version: 1.0\nprovider:\n  name: openfaas\n  gateway: http://127.0.0.1:8080\nfunctions:\n",
+    );
+    for i in 0..count {
+        let exec_s = [30, 60, 120, 300, 900][i % 5];
+        let write_s = exec_s + [0, 5, 0, 30][i % 4] - [0, 0, 10, 0][i % 4];
+        let hc = ["5s", "10s", "0", "30s"][i % 4];
+        text.push_str(&format!(
+            "  fn-{i:02}:\n    lang: golang-middleware\n    handler: ./fn-{i:02}\n    image: example/fn-{i:02}:latest\n    environment:\n      exec_timeout: {exec_s}s\n      write_timeout: {write_s}s\n      read_timeout: {write_s}s\n      healthcheck_interval: {hc}\n    labels:\n      com.openfaas.scale.min: {}\n",
+            1 + i % 3
+        ));
+    }
+    text
+}
