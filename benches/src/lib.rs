@@ -53,20 +53,6 @@ impl Prepared {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bench_scenarios_load_and_pass() {
-        for file in ["go-long.yaml", "rolling-update-200rps.yaml"] {
-            let run = Prepared::load(file).run(false);
-            assert!(run.passed(), "{file}: {:?}", run.violations);
-            assert!(run.result.events > 0);
-        }
-    }
-}
-
 /// A stack file of `count` golang-middleware functions whose timeouts vary (some safe, many
 /// not), as a realistic input for `faasim check`.
 pub fn stack_file(count: usize) -> String {
@@ -83,4 +69,18 @@ pub fn stack_file(count: usize) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_scenarios_load_and_pass() {
+        for file in ["go-long.yaml", "rolling-update-200rps.yaml"] {
+            let run = Prepared::load(file).run(false);
+            assert!(run.passed(), "{file}: {:?}", run.violations);
+            assert!(run.result.events > 0);
+        }
+    }
 }
