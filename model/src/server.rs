@@ -40,29 +40,43 @@ pub struct DrainPolicy {
 }
 
 impl DrainPolicy {
-    /// The watchdog's sequence for its kind.
-    pub fn watchdog(config: &WatchdogConfig) -> DrainPolicy {
-        match config.kind {
-            WatchdogKind::OfWatchdog => DrainPolicy {
-                wait_ns: u64::try_from(config.healthcheck_interval_ns)
-                    .ok()
-                    .filter(|ns| *ns > 0),
-                deadline_ns: Some(config.write_timeout_ns),
-                linger_ns: 0,
-                dies_on_sigterm: false,
-            },
-            WatchdogKind::FixedWait => DrainPolicy {
-                wait_ns: Some(config.write_timeout_ns),
-                deadline_ns: None,
-                linger_ns: config.write_timeout_ns,
-                dies_on_sigterm: false,
-            },
+    /// The 2021 sequence both the watchdog and the golang-middleware child run: wait with
+    /// `<-time.Tick(hc)` (a nil channel for hc <= 0: never close, domain.md §1.1, mechanism 25;
+    /// golang-http-template b77a0ec, a693532), then `Shutdown(write_timeout)`.
+    fn draining(healthcheck_interval_ns: i64, write_timeout_ns: u64) -> DrainPolicy {
+        DrainPolicy {
+            wait_ns: u64::try_from(healthcheck_interval_ns)
+                .ok()
+                .filter(|ns| *ns > 0),
+            deadline_ns: Some(write_timeout_ns),
+            linger_ns: 0,
+            dies_on_sigterm: false,
         }
     }
 
-    /// The HTTP-mode child's sequence: the golang-middleware template sleeps its
-    /// healthcheck_interval, then `Shutdown(write_timeout)`; the pre-2021 template ran the same
-    /// fixed wait as the old watchdog.
+    /// The pre-2021 sequence: sleep write_timeout, `Shutdown` with no deadline, sleep
+    /// write_timeout again.
+    fn fixed_wait(write_timeout_ns: u64) -> DrainPolicy {
+        DrainPolicy {
+            wait_ns: Some(write_timeout_ns),
+            deadline_ns: None,
+            linger_ns: write_timeout_ns,
+            dies_on_sigterm: false,
+        }
+    }
+
+    /// The watchdog's sequence for its kind.
+    pub fn watchdog(config: &WatchdogConfig) -> DrainPolicy {
+        match config.kind {
+            WatchdogKind::OfWatchdog => {
+                DrainPolicy::draining(config.healthcheck_interval_ns, config.write_timeout_ns)
+            }
+            WatchdogKind::FixedWait => DrainPolicy::fixed_wait(config.write_timeout_ns),
+        }
+    }
+
+    /// The HTTP-mode child's sequence: the golang-middleware template's, the pre-2021
+    /// template's fixed wait, or dying at once when it has no SIGTERM handler.
     pub fn child(config: &ChildConfig, kind: WatchdogKind) -> DrainPolicy {
         if config.on_sigterm == OnSigterm::Exit {
             return DrainPolicy {
@@ -73,23 +87,10 @@ impl DrainPolicy {
             };
         }
         match kind {
-            WatchdogKind::OfWatchdog => DrainPolicy {
-                // The template waits with `<-time.Tick(healthInterval)` like the watchdog
-                // (golang-http-template b77a0ec, a693532): a non-positive interval is a nil
-                // channel, so it never closes its listener (domain.md §1.1, mechanism 25).
-                wait_ns: u64::try_from(config.healthcheck_interval_ns)
-                    .ok()
-                    .filter(|ns| *ns > 0),
-                deadline_ns: Some(config.write_timeout_ns),
-                linger_ns: 0,
-                dies_on_sigterm: false,
-            },
-            WatchdogKind::FixedWait => DrainPolicy {
-                wait_ns: Some(config.write_timeout_ns),
-                deadline_ns: None,
-                linger_ns: config.write_timeout_ns,
-                dies_on_sigterm: false,
-            },
+            WatchdogKind::OfWatchdog => {
+                DrainPolicy::draining(config.healthcheck_interval_ns, config.write_timeout_ns)
+            }
+            WatchdogKind::FixedWait => DrainPolicy::fixed_wait(config.write_timeout_ns),
         }
     }
 }
