@@ -221,3 +221,42 @@ fn the_binary_maps_findings_to_exit_codes() {
     assert!(String::from_utf8_lossy(&chain.stdout).contains("upstream"));
     assert_eq!(status(&["explain", "no-such-rule"]).status.code(), Some(2));
 }
+
+#[test]
+fn faasim_yaml_sets_fail_on_and_ignore() {
+    let at = |dir: &str| {
+        let args = CheckArgs::default();
+        check(&args, fixtures().join(dir), BTreeMap::new(), None)
+    };
+    // failOn: warning turns the invalid-duration warning into exit 1 ...
+    let strict = at("config-fail-on");
+    assert_eq!(strict.code, 1, "{}", strict.stdout);
+    assert!(
+        strict.stdout.contains("warning[invalid-duration-fallback]"),
+        "{}",
+        strict.stdout
+    );
+    // ... and its ignore list silences the rule in every format.
+    let quiet = at("config-ignore");
+    assert_eq!(quiet.code, 0, "{}", quiet.stdout);
+    assert!(
+        !quiet.stdout.contains("invalid-duration-fallback"),
+        "{}",
+        quiet.stdout
+    );
+    let args = CheckArgs {
+        format: Format::Sarif,
+        ..CheckArgs::default()
+    };
+    let sarif = check(
+        &args,
+        fixtures().join("config-ignore"),
+        BTreeMap::new(),
+        None,
+    );
+    let value = sarif::assert_valid_sarif(&sarif.stdout);
+    assert_eq!(
+        value["runs"][0]["results"].as_array().map(Vec::len),
+        Some(0)
+    );
+}

@@ -575,8 +575,22 @@ pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
             findings.push(finding(input, &breach, &config, &events, options));
         }
     }
+    // Rules ignored by flag or .faasim.yaml are silenced on every function, so no format shows
+    // the input findings it would otherwise list beside the report's.
+    let functions = inputs
+        .iter()
+        .map(|input| {
+            let mut input = input.clone();
+            for rule in &options.ignore {
+                if !input.ignored_rules.contains(rule) {
+                    input.ignored_rules.push(rule.clone());
+                }
+            }
+            input
+        })
+        .collect();
     Report {
-        functions: inputs.to_vec(),
+        functions,
         findings,
     }
 }
