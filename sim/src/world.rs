@@ -214,6 +214,10 @@ pub struct World<'a> {
     flights: Vec<Flight>,
     worker_left: Vec<u64>,
     tracing: bool,
+    /// The event being dispatched turned out to be a stale timer.
+    stale: bool,
+    /// When the last event that did something ran.
+    last_effective_ns: Nanos,
     mutation: Mutation,
     trace: Vec<TraceLine>,
     events_run: u64,
@@ -247,6 +251,8 @@ impl<'a> World<'a> {
             flights: Vec::new(),
             worker_left: Vec::new(),
             tracing,
+            stale: false,
+            last_effective_ns: 0,
             mutation: Mutation::None,
             trace: Vec::new(),
             events_run: 0,
@@ -295,7 +301,16 @@ impl<'a> World<'a> {
             }
             self.now = at_ns;
             self.events_run += 1;
+            self.stale = false;
             self.dispatch(event);
+            if !self.stale {
+                self.last_effective_ns = at_ns;
+            }
+        }
+        if self.now < self.limit_ns {
+            // The run ends with its last event that did something, not with the wake-ups of
+            // timers whose request had already been answered.
+            self.now = self.last_effective_ns;
         }
         self.finish_run()
     }
@@ -1384,6 +1399,7 @@ impl<'a> World<'a> {
         let now = self.now;
         let flight = &mut self.flights[req as usize];
         if flight.stage == Stage::Done || flight.wake_ns != now {
+            self.stale = true;
             return;
         }
         flight.wake_ns = NONE_NS;
