@@ -182,6 +182,9 @@ pub fn json(run: &Run, header: &Header) -> String {
     text
 }
 
+/// Timelines longer than this leave out the lines of requests that went well.
+const TIMELINE_FULL_MAX: usize = 400;
+
 fn secs4(ns: Nanos) -> String {
     format!("{:.4}", seconds(ns))
 }
@@ -285,13 +288,26 @@ pub fn text(run: &Run, header: &Header) -> String {
     }
     if !result.trace.is_empty() {
         let _ = writeln!(out, "\nTimeline:");
+        // A long run's timeline is mostly answered requests: keep the rest, count those.
+        let long = result.trace.len() > TIMELINE_FULL_MAX;
+        let mut omitted = 0;
         for line in &result.trace {
+            if long && line.who == "client" && line.what.contains("(ok,") {
+                omitted += 1;
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  {:>10}  {:<16} {}",
                 stamp(line.at_ns),
                 line.who,
                 line.what
+            );
+        }
+        if omitted > 0 {
+            let _ = writeln!(
+                out,
+                "  ({omitted} requests answered 200 not listed; --format json has every line)"
             );
         }
     }
