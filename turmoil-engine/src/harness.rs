@@ -1,0 +1,1116 @@
+//! The hosts (client, gateway, pods) and the control-plane step loop.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use faasim_model::choice::{Chooser, Stream};
+use faasim_model::config::{Config, Method, Mode, OnSigterm, Span, Start};
+use faasim_model::deployment::{self, PodView};
+use faasim_model::ledger::{Cause, PodId, Record, Status};
+use faasim_model::properties::{self, PodFate};
+use faasim_model::schedule::Action;
+use faasim_model::time::{NS_PER_S, Nanos};
+use faasim_sim::engine::SeedChooser;
+use faasim_sim::scenario::Scenario;
+use faasim_sim::world::{PodEnd, PodSummary, RunResult, TraceLine};
+use faasim_sim::{DEFAULT_LIMIT_NS, Run};
+use faasim_watchdog::memory::{self, MemoryConnector, MemoryListener};
+use faasim_watchdog::{Accept, Connect, Monitor, Settings, Watchdog, X_OPENFAAS_INTERNAL};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// turmoil's tick: every host runs this much simulated time per step.
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// Port of the gateway and of every watchdog.
+const PORT: u16 = 8080;
+
+/// Header carrying the ledger id from the client through the gateway.
+const X_REQUEST_ID: &str = "x-faasim-id";
+
+type HostResult = Result<(), Box<dyn Error>>;
+
+// ------------------------------------------------------------------------------ shared state
+
+/// The model's chooser: one PRNG per purpose (`Stream`), seeded as the model seeds it. The
+/// harness draws from the same streams in the same order as the model wherever it can
+/// (start-up times, endpoint lag, handler durations, endpoint picks, scale-down victims), so
+/// one seed gives both engines the same choices.
+struct Rng(SeedChooser);
+
+impl Rng {
+    fn span(&mut self, stream: Stream, span: Span) -> Nanos {
+        if span.is_fixed() {
+            span.lo_ns
+        } else {
+            self.0.pick_u64(stream, span.lo_ns, span.hi_ns)
+        }
+    }
+
+    fn index(&mut self, stream: Stream, len: usize) -> usize {
+        self.0.pick_index(stream, len)
+    }
+}
+
+/// What the gateway learnt about a request, for the client to close its record with.
+#[derive(Clone, Copy, Debug, Default)]
+struct Hint {
+    cause: Option<Cause>,
+    lost: Option<Cause>,
+    refused: bool,
+    /// The child's write_timeout cut its response.
+    child_write_timeout: bool,
+}
+
+struct PodState {
+    name: String,
+    revision: u32,
+    started: bool,
+    ready: bool,
+    probe_successes: u32,
+    deletion_ns: Option<Nanos>,
+    end: PodEnd,
+    end_ns: Option<Nanos>,
+    killed_with: u32,
+    /// Why its process went away, for requests that then see EOF.
+    exit_cause: Option<Cause>,
+    child_died: bool,
+    child_startup_ns: Nanos,
+    created_ns: Nanos,
+    ready_since_ns: Option<Nanos>,
+    node: u32,
+    monitor: Option<Monitor>,
+    sigterm: watch::Sender<bool>,
+}
+
+struct Shared {
+    config: Config,
+    ledger: Vec<Record>,
+    hints: Vec<Hint>,
+    /// The gateway's (provider's) endpoint view, sorted pod ids.
+    view: Vec<PodId>,
+    desired: u32,
+    /// The gateway asked for a scale from zero: the control plane reconciles.
+    reconcile_needed: bool,
+    pods: Vec<PodState>,
+    rng: Rng,
+    trace: Vec<TraceLine>,
+}
+
+impl Shared {
+    fn note(&mut self, at_ns: Nanos, who: impl Into<String>, what: impl Into<String>) {
+        self.trace.push(TraceLine {
+            at_ns,
+            who: who.into(),
+            what: what.into(),
+        });
+    }
+}
+
+#[derive(Clone)]
+struct SharedRef(Arc<Mutex<Shared>>);
+
+impl SharedRef {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Simulated time inside a host.
+fn now_ns() -> Nanos {
+    turmoil::sim_elapsed()
+        .map(|d| d.as_nanos() as Nanos)
+        .unwrap_or(0)
+}
+
+/// Aborts a spawned task when dropped, so a cancelled caller also closes its connection.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+// ------------------------------------------------------------------------------ entry points
+
+/// Run `scenario` on turmoil with `seed`, at the default tick ([`TICK`]).
+pub fn run_turmoil(scenario: &Scenario, seed: u64) -> Result<Run, String> {
+    run_turmoil_with(scenario, seed, TICK)
+}
+
+/// Run `scenario` on turmoil with `seed` and turmoil tick `tick`.
+pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Result<Run, String> {
+    check_supported(scenario)?;
+    let config = scenario.config.clone();
+    let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+    let mut sim = turmoil::Builder::new()
+        .simulation_duration(Duration::from_nanos(limit_ns) + Duration::from_secs(60))
+        .tick_duration(tick)
+        .min_message_latency(tick)
+        .max_message_latency(tick)
+        .tcp_capacity(4096)
+        .rng_seed(seed)
+        .build();
+    let shared = SharedRef(Arc::new(Mutex::new(Shared {
+        config: config.clone(),
+        ledger: Vec::new(),
+        hints: Vec::new(),
+        view: Vec::new(),
+        desired: config.function.scale_min,
+        reconcile_needed: false,
+        pods: Vec::new(),
+        rng: Rng(SeedChooser::new(seed)),
+        trace: Vec::new(),
+    })));
+    {
+        let shared = shared.clone();
+        sim.host("gateway", move || gateway_main(shared.clone()));
+    }
+    sim.client("client", client_main(shared.clone()));
+
+    let mut plane = ControlPlane {
+        shared: shared.clone(),
+        queue: BTreeMap::new(),
+        seq: 0,
+        view_last_ns: 0,
+        events: Vec::new(),
+    };
+    plane.setup(&mut sim, &scenario.events);
+    let mut steps: u64 = 0;
+    let end_ns = loop {
+        let now = sim.elapsed().as_nanos() as Nanos;
+        plane.run_due(now, &mut sim);
+        let client_done = sim.step().map_err(|e| e.to_string())?;
+        steps += 1;
+        let now = sim.elapsed().as_nanos() as Nanos;
+        if now >= limit_ns || (client_done && plane.settled()) {
+            break now.min(limit_ns);
+        }
+    };
+    drop(sim);
+
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    let pods: Vec<PodSummary> = state
+        .pods
+        .iter()
+        .map(|p| PodSummary {
+            name: p.name.clone(),
+            revision: p.revision,
+            end: p.end,
+            end_ns: p.end_ns,
+            terminating: p.deletion_ns.is_some(),
+            killed_with: p.killed_with,
+            restarts: 0,
+        })
+        .collect();
+    let fates: Vec<PodFate> = pods
+        .iter()
+        .map(|p| PodFate {
+            name: p.name.clone(),
+            terminating: p.terminating,
+            killed: p.end == PodEnd::Killed,
+        })
+        .collect();
+    let ledger = std::mem::take(&mut state.ledger);
+    let violations = properties::evaluate(&ledger, &fates);
+    let mut trace = std::mem::take(&mut state.trace);
+    trace.sort_by_key(|t| t.at_ns);
+    Ok(Run {
+        seed,
+        result: RunResult {
+            ledger,
+            pods,
+            events: steps,
+            end_ns,
+            trace,
+        },
+        violations,
+    })
+}
+
+/// What this engine implements; anything else is refused rather than run wrongly.
+fn check_supported(scenario: &Scenario) -> Result<(), String> {
+    let config = &scenario.config;
+    if config.function.watchdog.mode != Mode::Http {
+        return Err("turmoil engine: only `mode: http` is supported".into());
+    }
+    for event in &scenario.events {
+        if !matches!(event.action, Action::Scale(_)) {
+            return Err(format!(
+                "turmoil engine: only `scale` events are supported, not {:?}",
+                event.action
+            ));
+        }
+    }
+    if config.load.concurrency == 0 && config.load.rate_per_s == 0 {
+        return Err("turmoil engine: load.concurrency must be positive".into());
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------ control plane
+
+#[derive(Clone, Copy, Debug)]
+enum Plan {
+    Scenario(usize),
+    Start(PodId),
+    Probe(PodId),
+    ViewSet(PodId, bool),
+    Sigterm(PodId),
+    Sigkill(PodId),
+}
+
+/// The deployment controller, the endpoints controller and the kubelets, run between steps.
+struct ControlPlane {
+    shared: SharedRef,
+    queue: BTreeMap<(Nanos, u64), Plan>,
+    seq: u64,
+    view_last_ns: Nanos,
+    events: Vec<faasim_model::schedule::Event>,
+}
+
+impl ControlPlane {
+    fn push(&mut self, at_ns: Nanos, plan: Plan) {
+        self.seq += 1;
+        self.queue.insert((at_ns, self.seq), plan);
+    }
+
+    fn setup(&mut self, sim: &mut turmoil::Sim<'_>, events: &[faasim_model::schedule::Event]) {
+        let (min, warm) = {
+            let s = self.shared.lock();
+            (
+                s.config.function.scale_min,
+                s.config.function.start == Start::Warm,
+            )
+        };
+        for _ in 0..min {
+            let pod = self.create_pod(0, !warm);
+            if warm {
+                self.start_pod(pod, 0, false, sim);
+                let mut s = self.shared.lock();
+                s.pods[pod as usize].ready = true;
+                s.pods[pod as usize].ready_since_ns = Some(0);
+                s.view.push(pod);
+            }
+        }
+        for (index, event) in events.iter().enumerate() {
+            self.push(event.at_ns, Plan::Scenario(index));
+        }
+        self.events = events.to_vec();
+    }
+
+    fn run_due(&mut self, now: Nanos, sim: &mut turmoil::Sim<'_>) {
+        if std::mem::take(&mut self.shared.lock().reconcile_needed) {
+            self.reconcile(now);
+        }
+        while let Some(entry) = self.queue.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let plan = entry.remove();
+            self.dispatch(plan, now, sim);
+        }
+    }
+
+    /// Every pod asked to terminate has ended.
+    fn settled(&self) -> bool {
+        let s = self.shared.lock();
+        s.pods
+            .iter()
+            .all(|p| p.deletion_ns.is_none() || p.end != PodEnd::Running)
+    }
+
+    fn dispatch(&mut self, plan: Plan, now: Nanos, sim: &mut turmoil::Sim<'_>) {
+        match plan {
+            Plan::Scenario(index) => self.scenario_event(index, now),
+            Plan::Start(pod) => self.start_pod(pod, now, true, sim),
+            Plan::Probe(pod) => self.probe(pod, now),
+            Plan::ViewSet(pod, routed) => {
+                let mut s = self.shared.lock();
+                let name = s.pods[pod as usize].name.clone();
+                match (s.view.binary_search(&pod), routed) {
+                    (Err(at), true) => {
+                        s.view.insert(at, pod);
+                        s.note(now, "provider", format!("endpoints view adds {name}"));
+                    }
+                    (Ok(at), false) => {
+                        s.view.remove(at);
+                        s.note(now, "provider", format!("endpoints view drops {name}"));
+                    }
+                    _ => {}
+                }
+            }
+            Plan::Sigterm(pod) => {
+                let mut s = self.shared.lock();
+                let p = &s.pods[pod as usize];
+                if p.end == PodEnd::Running {
+                    p.sigterm.send_replace(true);
+                    let name = p.name.clone();
+                    s.note(now, name, "SIGTERM");
+                }
+            }
+            Plan::Sigkill(pod) => {
+                let name = {
+                    let mut s = self.shared.lock();
+                    let p = &mut s.pods[pod as usize];
+                    if p.end != PodEnd::Running {
+                        return;
+                    }
+                    p.killed_with = p
+                        .monitor
+                        .as_ref()
+                        .map(|m| m.requests_in_flight() as u32)
+                        .unwrap_or(0);
+                    p.end = PodEnd::Killed;
+                    p.end_ns = Some(now);
+                    p.exit_cause = Some(Cause::Sigkill);
+                    let (name, active) = (p.name.clone(), p.killed_with);
+                    s.note(
+                        now,
+                        name.clone(),
+                        format!("SIGKILL at grace end with {active} requests active (exit 137)"),
+                    );
+                    name
+                };
+                sim.crash(name.as_str());
+            }
+        }
+    }
+
+    fn scenario_event(&mut self, index: usize, now: Nanos) {
+        // Only scale events are accepted (check_supported).
+        if let Some(Action::Scale(replicas)) = self.events.get(index).map(|e| e.action.clone()) {
+            {
+                let mut s = self.shared.lock();
+                s.desired = replicas;
+                s.note(
+                    now,
+                    "operator",
+                    format!("kubectl scale --replicas={replicas}"),
+                );
+            }
+            self.reconcile(now);
+        }
+    }
+
+    fn create_pod(&mut self, now: Nanos, schedule_start: bool) -> PodId {
+        let mut s = self.shared.lock();
+        let id = s.pods.len() as PodId;
+        // The model's revisions start at 1; pods are named as the model names them.
+        let name = format!("{}-r1-{}", s.config.function.name, id);
+        let (sigterm, _) = watch::channel(false);
+        let nodes = s.config.kubernetes.nodes.max(1);
+        let mut counts = vec![0u32; nodes as usize];
+        for p in s.pods.iter().filter(|p| p.end == PodEnd::Running) {
+            counts[p.node as usize] += 1;
+        }
+        let node = (0..nodes)
+            .min_by_key(|&n| (counts[n as usize], n))
+            .unwrap_or(0);
+        s.pods.push(PodState {
+            name: name.clone(),
+            revision: 1,
+            child_startup_ns: 0,
+            created_ns: now,
+            ready_since_ns: None,
+            node,
+            started: false,
+            ready: false,
+            probe_successes: 0,
+            deletion_ns: None,
+            end: PodEnd::Running,
+            end_ns: None,
+            killed_with: 0,
+            exit_cause: None,
+            child_died: false,
+            monitor: None,
+            sigterm,
+        });
+        if schedule_start {
+            let span = s.config.function.startup_ns;
+            let startup = s.rng.span(Stream::Startup, span);
+            s.note(
+                now,
+                name,
+                format!("created, listening in {:.3}s", startup as f64 / 1e9),
+            );
+            drop(s);
+            self.push(now + startup, Plan::Start(id));
+        }
+        id
+    }
+
+    /// The pod's watchdog starts (its host is created). `draw_child`: draw the child's start-up
+    /// delay, as the model does for every pod but the warm ones at time 0.
+    fn start_pod(&mut self, pod: PodId, now: Nanos, draw_child: bool, sim: &mut turmoil::Sim<'_>) {
+        let (name, delay) = {
+            let mut s = self.shared.lock();
+            let p = &mut s.pods[pod as usize];
+            if p.deletion_ns.is_some() || p.end != PodEnd::Running {
+                return;
+            }
+            p.started = true;
+            let name = p.name.clone();
+            let span = s.config.function.child.startup_ns;
+            let child_startup = if draw_child {
+                s.rng.span(Stream::Startup, span)
+            } else {
+                0
+            };
+            s.pods[pod as usize].child_startup_ns = child_startup;
+            let delay = u64::from(s.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
+            s.note(now, name.clone(), "watchdog starts on :8080");
+            (name, delay)
+        };
+        let shared = self.shared.clone();
+        sim.host(name.as_str(), move || pod_main(shared.clone(), pod));
+        self.push(now + delay, Plan::Probe(pod));
+    }
+
+    fn probe(&mut self, pod: PodId, now: Nanos) {
+        let (passed, period) = {
+            let mut s = self.shared.lock();
+            let probe = s.config.kubernetes.readiness;
+            let p = &mut s.pods[pod as usize];
+            if p.deletion_ns.is_some() || p.end != PodEnd::Running || p.ready {
+                return;
+            }
+            let healthy = p.monitor.as_ref().is_some_and(Monitor::healthy);
+            if healthy {
+                p.probe_successes += 1;
+            } else {
+                p.probe_successes = 0;
+            }
+            let passed = p.probe_successes >= probe.success_threshold;
+            if passed {
+                p.ready = true;
+                p.ready_since_ns = Some(now);
+                let name = p.name.clone();
+                s.note(now, name, "readiness probe passed: Ready");
+            }
+            (passed, u64::from(probe.period_s) * NS_PER_S)
+        };
+        if passed {
+            self.view_change(pod, true, now);
+            self.reconcile(now);
+        } else {
+            self.push(now + period, Plan::Probe(pod));
+        }
+    }
+
+    fn view_change(&mut self, pod: PodId, routed: bool, now: Nanos) {
+        let lag = {
+            let mut s = self.shared.lock();
+            let span = s.config.kubernetes.endpoint_lag_ns;
+            s.rng.span(Stream::Endpoints, span)
+        };
+        let at = (now + lag).max(self.view_last_ns);
+        self.view_last_ns = at;
+        self.push(at, Plan::ViewSet(pod, routed));
+    }
+
+    /// Scale only (no rollouts): create or delete pods until the live ones match `desired`,
+    /// choosing victims with the model's ranking (`deployment::victims`).
+    fn reconcile(&mut self, now: Nanos) {
+        let (desired, victims) = {
+            let mut guard = self.shared.lock();
+            let s = &mut *guard;
+            let mut on_node = vec![0u32; s.config.kubernetes.nodes.max(1) as usize];
+            for p in &s.pods {
+                if p.end == PodEnd::Running && p.deletion_ns.is_none() {
+                    on_node[p.node as usize] += 1;
+                }
+            }
+            let live: Vec<PodView> = s
+                .pods
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
+                .map(|(id, p)| PodView {
+                    id: id as PodId,
+                    revision: p.revision,
+                    assigned: true,
+                    running: p.started,
+                    ready: p.ready,
+                    ready_since_ns: p.ready_since_ns,
+                    pods_on_node: on_node[p.node as usize],
+                    restarts: 0,
+                    created_ns: p.created_ns,
+                })
+                .collect();
+            let desired = s.desired as usize;
+            let victims = if live.len() > desired {
+                deployment::victims(&live, live.len() - desired, &mut s.rng.0)
+            } else {
+                Vec::new()
+            };
+            (desired.saturating_sub(live.len()), victims)
+        };
+        for _ in 0..desired {
+            self.create_pod(now, true);
+        }
+        for pod in victims {
+            self.delete_pod(pod, now);
+        }
+    }
+
+    fn delete_pod(&mut self, pod: PodId, now: Nanos) {
+        let (grace_ns, pre_stop_ns) = {
+            let mut s = self.shared.lock();
+            let (grace_s, pre_stop_s) = (
+                s.config.kubernetes.grace_s,
+                s.config.kubernetes.pre_stop_sleep_s,
+            );
+            let p = &mut s.pods[pod as usize];
+            if p.deletion_ns.is_some() || p.end != PodEnd::Running {
+                return;
+            }
+            p.deletion_ns = Some(now);
+            p.ready = false;
+            let name = p.name.clone();
+            if !p.started {
+                p.end = PodEnd::Exited;
+                p.end_ns = Some(now);
+                s.note(now, name, "deleted before it started");
+                return;
+            }
+            s.note(
+                now,
+                name,
+                format!("deleted: grace {grace_s}s, preStop sleep {pre_stop_s}s"),
+            );
+            (grace_s * NS_PER_S, pre_stop_s * NS_PER_S)
+        };
+        self.view_change(pod, false, now);
+        if pre_stop_ns < grace_ns {
+            self.push(now + pre_stop_ns, Plan::Sigterm(pod));
+            self.push(now + grace_ns, Plan::Sigkill(pod));
+        } else {
+            self.push(now + grace_ns, Plan::Sigterm(pod));
+            self.push(now + grace_ns + 2 * NS_PER_S, Plan::Sigkill(pod));
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ pod host
+
+/// turmoil's listener as the watchdog's `Accept`.
+struct TurmoilListener(turmoil::net::TcpListener);
+
+impl Accept for TurmoilListener {
+    type Io = turmoil::net::TcpStream;
+
+    async fn accept(&mut self) -> io::Result<Self::Io> {
+        let (stream, _) = self.0.accept().await?;
+        Ok(stream)
+    }
+}
+
+/// The watchdog's dial to the child on :8082: refused until the child listens and after it
+/// closed its listener (an in-memory pipe inside the pod host).
+struct ChildConnector {
+    inner: MemoryConnector,
+    up: Arc<AtomicBool>,
+}
+
+impl Connect for ChildConnector {
+    type Io = tokio::io::DuplexStream;
+
+    async fn connect(&self) -> io::Result<Self::Io> {
+        if !self.up.load(Ordering::Acquire) {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "child not listening",
+            ));
+        }
+        self.inner.dial()
+    }
+}
+
+/// One pod: the real watchdog on :8080 in front of a child HTTP server. SIGTERM is the
+/// watchdog's shutdown future (and the child's own signal); SIGKILL is `Sim::crash`.
+async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
+    let (settings, child, handler, sigterm) = {
+        let s = shared.lock();
+        let settings = Settings::new(s.config.function.watchdog.clone(), "http://127.0.0.1:8082");
+        (
+            settings,
+            s.config.function.child.clone(),
+            s.config.function.handler_ns,
+            s.pods[pod as usize].sigterm.subscribe(),
+        )
+    };
+    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+    let (child_listener, connector) = memory::listener();
+    let up = Arc::new(AtomicBool::new(false));
+    let watchdog = Watchdog::new(
+        settings,
+        ChildConnector {
+            inner: connector,
+            up: up.clone(),
+        },
+    );
+    shared.lock().pods[pod as usize].monitor = Some(watchdog.monitor());
+    let exits_on_sigterm = child.on_sigterm == OnSigterm::Exit;
+    let mut child_task = AbortOnDrop(tokio::task::spawn_local(child_main(
+        shared.clone(),
+        pod,
+        child_listener,
+        up,
+        child,
+        handler,
+        sigterm.clone(),
+    )));
+    let shutdown = {
+        let mut rx = sigterm;
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let run = watchdog.run(TurmoilListener(listener), shutdown);
+    let (cause, at_exit) = tokio::select! {
+        exit = run => {
+            let cause = if exit.drained { Cause::WatchdogExit } else { Cause::DrainDeadline };
+            (cause, exit.requests_at_exit as u32)
+        }
+        _ = &mut child_task.0, if exits_on_sigterm => {
+            // The child died of the signal: of-watchdog's cmd.Wait fails and it log.Fatalfs.
+            (Cause::ChildExited, 0)
+        }
+    };
+    drop(child_task);
+    {
+        let now = now_ns();
+        let mut s = shared.lock();
+        let p = &mut s.pods[pod as usize];
+        if p.end == PodEnd::Running {
+            p.end = PodEnd::Exited;
+            p.end_ns = Some(now);
+            p.exit_cause = Some(cause);
+            p.killed_with = at_exit;
+            let name = p.name.clone();
+            s.note(now, name, format!("watchdog exits ({})", cause.name()));
+        }
+    }
+    // The pod's IP stays until the pod object goes: connects are refused, not black-holed.
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The child: an HTTP server whose handler sleeps the handler duration, then answers 200.
+/// On SIGTERM it drains like the golang-middleware template (listens on for its
+/// healthcheck_interval, then closes its listener; requests in flight finish), or dies at once.
+async fn child_main(
+    shared: SharedRef,
+    pod: PodId,
+    mut listener: MemoryListener,
+    up: Arc<AtomicBool>,
+    config: faasim_model::config::ChildConfig,
+    handler: Span,
+    mut sigterm: watch::Receiver<bool>,
+) {
+    let startup = shared.lock().pods[pod as usize].child_startup_ns;
+    if startup > 0 {
+        tokio::time::sleep(Duration::from_nanos(startup)).await;
+    }
+    up.store(true, Ordering::Release);
+    let mut connections: Vec<AbortOnDrop> = Vec::new();
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let mut close_at: Option<tokio::time::Instant> = None;
+    let mut signalled = false;
+    loop {
+        let close = async {
+            match close_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok(io) = accepted else { break };
+                let shared = shared.clone();
+                let write_timeout_ns = config.write_timeout_ns;
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let id: Option<usize> = req
+                        .headers()
+                        .get(X_REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    let d = shared.lock().rng.span(Stream::Handler, handler);
+                    let shared = shared.clone();
+                    async move {
+                        tokio::time::sleep(Duration::from_nanos(d)).await;
+                        if d > write_timeout_ns {
+                            // Go's WriteTimeout passed: the write fails, the connection closes.
+                            if let Some(id) = id {
+                                shared.lock().hints[id].child_write_timeout = true;
+                            }
+                            return Err(io::Error::other("child write_timeout"));
+                        }
+                        Ok::<_, io::Error>(Response::new(Full::new(Bytes::from_static(b"done\n"))))
+                    }
+                });
+                let mut closing = closing_rx.clone();
+                connections.push(AbortOnDrop(tokio::task::spawn_local(async move {
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(io), service);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = closing.wait_for(|c| *c) => {
+                            // Go's Shutdown: idle connections close now, active ones after
+                            // their response.
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
+                })));
+            }
+            _ = sigterm.wait_for(|s| *s), if !signalled => {
+                signalled = true;
+                match config.on_sigterm {
+                    OnSigterm::Exit => {
+                        up.store(false, Ordering::Release);
+                        shared.lock().pods[pod as usize].child_died = true;
+                        // Dropping `connections` kills every request the child serves.
+                        return;
+                    }
+                    OnSigterm::Drain if config.healthcheck_interval_ns > 0 => {
+                        close_at = Some(
+                            tokio::time::Instant::now()
+                                + Duration::from_nanos(config.healthcheck_interval_ns as u64),
+                        );
+                    }
+                    // `<-time.Tick(d <= 0)` never fires: the child listens on.
+                    OnSigterm::Drain => {}
+                }
+            }
+            _ = close => break,
+        }
+    }
+    // Listener closed; requests in flight finish (the child's drain deadline is not modelled).
+    up.store(false, Ordering::Release);
+    drop(listener);
+    closing_tx.send_replace(true);
+    std::future::pending::<()>().await;
+}
+
+// ------------------------------------------------------------------------------ gateway host
+
+/// The gateway and the provider (faas-netes) as one process on :8080.
+async fn gateway_main(shared: SharedRef) -> HostResult {
+    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let shared = shared.clone();
+        tokio::task::spawn_local(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
+                let shared = shared.clone();
+                async move { gateway_request(shared, req).await }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn gateway_request(
+    shared: SharedRef,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, io::Error> {
+    let id: usize = req
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| io::Error::other("no request id"))?;
+    let method = req.method().clone();
+    drop(req);
+    let arrive = now_ns();
+    let config = shared.lock().config.clone();
+    let gateway = &config.gateway;
+    if gateway.scale_from_zero && shared.lock().view.is_empty() {
+        {
+            let mut s = shared.lock();
+            if s.desired == 0 {
+                let target = s.config.function.scale_min.max(1);
+                s.desired = target;
+                s.reconcile_needed = true;
+                s.note(
+                    arrive,
+                    "gateway",
+                    format!("scale from zero: SetReplicas({target}), holding requests"),
+                );
+            }
+        }
+        let mut polls = 1;
+        loop {
+            tokio::time::sleep(Duration::from_nanos(gateway.poll_interval_ns)).await;
+            if !shared.lock().view.is_empty() || polls >= gateway.poll_attempts {
+                break;
+            }
+            polls += 1;
+        }
+    }
+    let forward_ns = now_ns();
+    let (mut code, mut cause, lost, refused) =
+        forward(&shared, &config, id, method, forward_ns).await;
+    let now = now_ns();
+    if now - forward_ns > config.provider.write_timeout_ns {
+        (code, cause) = (502, Cause::ProviderWriteTimeout);
+    }
+    let write_timed_out = now - arrive > gateway.write_timeout_ns;
+    {
+        let mut s = shared.lock();
+        let hint = &mut s.hints[id];
+        hint.cause = Some(if write_timed_out {
+            Cause::GatewayWriteTimeout
+        } else {
+            cause
+        });
+        hint.lost = lost;
+        hint.refused = refused;
+    }
+    if write_timed_out {
+        return Err(io::Error::other("gateway write_timeout"));
+    }
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or_default();
+    Ok(response)
+}
+
+enum Call {
+    Refused,
+    Eof,
+    Answered(u16, bool),
+}
+
+/// The provider: pick a ready endpoint from its (lagging) view and proxy to it.
+async fn forward(
+    shared: &SharedRef,
+    config: &Config,
+    id: usize,
+    method: hyper::Method,
+    forward_ns: Nanos,
+) -> (u16, Cause, Option<Cause>, bool) {
+    let picked = {
+        let mut s = shared.lock();
+        if s.view.is_empty() {
+            None
+        } else {
+            let len = s.view.len();
+            let index = s.rng.index(Stream::Provider, len);
+            let pod = s.view[index];
+            s.ledger[id].pod = Some(pod);
+            Some((pod, s.pods[pod as usize].name.clone()))
+        }
+    };
+    let Some((pod, name)) = picked else {
+        return (503, Cause::NoEndpoints, None, false);
+    };
+    let upstream = config.gateway.upstream_timeout_ns;
+    let provider = config.provider.read_timeout_ns;
+    let first = upstream.min(provider);
+    let deadline = tokio::time::Instant::now() + Duration::from_nanos(first);
+    let call = tokio::time::timeout_at(deadline, call_pod(name, id, method)).await;
+    match call {
+        Err(_) if provider <= upstream => (500, Cause::ProviderTimeout, None, false),
+        Err(_) => (502, Cause::UpstreamTimeout, None, false),
+        Ok(Call::Refused) => (500, Cause::ConnectionRefused, None, true),
+        Ok(Call::Answered(200, _)) => (200, Cause::Handler, None, false),
+        Ok(Call::Answered(504, _)) => (504, Cause::ExecTimeout, None, false),
+        Ok(Call::Answered(429, _)) => (429, Cause::MaxInflight, None, false),
+        Ok(Call::Answered(code, false)) => (code, Cause::Handler, None, false),
+        Ok(Call::Answered(code, true)) if shared.lock().hints[id].child_write_timeout => {
+            (code, Cause::ChildWriteTimeout, None, false)
+        }
+        Ok(Call::Answered(code, true)) => {
+            let child_died = shared.lock().pods[pod as usize].child_died;
+            if child_died {
+                (code, Cause::ChildExited, Some(Cause::ChildExited), false)
+            } else {
+                (code, Cause::ChildRefused, None, true)
+            }
+        }
+        Ok(Call::Eof) => {
+            let now = now_ns();
+            let s = shared.lock();
+            let p = &s.pods[pod as usize];
+            let cause = if p.child_died {
+                Cause::ChildExited
+            } else if let Some(cause) = p.exit_cause {
+                cause
+            } else if now - forward_ns > config.function.watchdog.write_timeout_ns {
+                return (500, Cause::WatchdogWriteTimeout, None, false);
+            } else {
+                Cause::WatchdogExit
+            };
+            (500, cause, Some(cause), false)
+        }
+    }
+}
+
+async fn call_pod(name: String, id: usize, method: hyper::Method) -> Call {
+    let Ok(stream) = turmoil::net::TcpStream::connect((name.as_str(), PORT)).await else {
+        return Call::Refused;
+    };
+    let Ok((mut sender, conn)) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await
+    else {
+        return Call::Eof;
+    };
+    let _conn = AbortOnDrop(tokio::task::spawn_local(async move {
+        let _ = conn.await;
+    }));
+    let request = Request::builder()
+        .method(method)
+        .uri("/")
+        .header(hyper::header::HOST, name.as_str())
+        .header(X_REQUEST_ID, id.to_string())
+        .body(Empty::new());
+    let Ok(request) = request else {
+        return Call::Eof;
+    };
+    let Ok(response) = sender.send_request(request).await else {
+        return Call::Eof;
+    };
+    let code = response.status().as_u16();
+    let internal = response.headers().contains_key(X_OPENFAAS_INTERNAL);
+    match response.into_body().collect().await {
+        Ok(_) => Call::Answered(code, internal),
+        Err(_) => Call::Eof,
+    }
+}
+
+// ------------------------------------------------------------------------------ client host
+
+type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
+
+/// hey: `concurrency` workers in a closed loop, or an open loop at `rate`.
+async fn client_main(shared: SharedRef) -> HostResult {
+    let load = shared.lock().config.load.clone();
+    if load.start_ns > 0 {
+        tokio::time::sleep(Duration::from_nanos(load.start_ns)).await;
+    }
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    if load.rate_per_s == 0 {
+        let per_worker = load.requests / u64::from(load.concurrency.max(1));
+        for worker in 0..load.concurrency {
+            let shared = shared.clone();
+            tasks.push(tokio::task::spawn_local(async move {
+                let mut conn = None;
+                for _ in 0..per_worker {
+                    send_one(&shared, worker, &mut conn).await;
+                }
+            }));
+        }
+    } else {
+        for k in 0..load.requests {
+            let offset =
+                (u128::from(k) * u128::from(NS_PER_S) / u128::from(load.rate_per_s)) as u64;
+            tokio::time::sleep_until(start + Duration::from_nanos(offset)).await;
+            let shared = shared.clone();
+            tasks.push(tokio::task::spawn_local(async move {
+                send_one(&shared, 0, &mut None).await;
+            }));
+        }
+    }
+    for task in tasks {
+        task.await?;
+    }
+    Ok(())
+}
+
+async fn connect_gateway() -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
+    let stream = turmoil::net::TcpStream::connect(("gateway", PORT)).await?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let task = AbortOnDrop(tokio::task::spawn_local(async move {
+        let _ = conn.await;
+    }));
+    Ok((sender, task))
+}
+
+/// One request: record it, send it (reusing the worker's keep-alive connection), close it.
+async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
+    let (id, load) = {
+        let mut s = shared.lock();
+        let id = s.ledger.len();
+        let now = now_ns();
+        s.ledger.push(Record::new(id as u32, worker, now));
+        s.hints.push(Hint::default());
+        (id, s.config.load.clone())
+    };
+    let method = match load.method {
+        Method::Get => hyper::Method::GET,
+        Method::Post => hyper::Method::POST,
+    };
+    let attempt = async {
+        let reusable = match conn.as_mut() {
+            Some((sender, _)) => load.keep_alive && sender.ready().await.is_ok(),
+            None => false,
+        };
+        if !reusable {
+            *conn = Some(connect_gateway().await?);
+        }
+        let Some((sender, _)) = conn.as_mut() else {
+            return Err::<u16, Box<dyn Error>>("no connection".into());
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri("/function/fn")
+            .header(hyper::header::HOST, "gateway")
+            .header(X_REQUEST_ID, id.to_string())
+            .body(Empty::new())?;
+        let response = sender.send_request(request).await?;
+        let code = response.status().as_u16();
+        response.into_body().collect().await?;
+        Ok(code)
+    };
+    let result = if load.timeout_ns > 0 {
+        tokio::time::timeout(Duration::from_nanos(load.timeout_ns), attempt).await
+    } else {
+        Ok(attempt.await)
+    };
+    let now = now_ns();
+    let mut s = shared.lock();
+    let hint = s.hints[id];
+    let record = &mut s.ledger[id];
+    record.lost = hint.lost;
+    record.refused = hint.refused;
+    match result {
+        Err(_) => {
+            *conn = None;
+            record.finish(now, Status::Error, Cause::ClientTimeout);
+        }
+        Ok(Ok(code)) => {
+            record.finish(
+                now,
+                Status::Code(code),
+                hint.cause.unwrap_or(Cause::Handler),
+            );
+        }
+        Ok(Err(_)) => {
+            *conn = None;
+            record.finish(
+                now,
+                Status::Error,
+                hint.cause.unwrap_or(Cause::GatewayWriteTimeout),
+            );
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! faasim's second engine: a scenario run on turmoil's simulated network, with real HTTP
+//! clients, a gateway + provider written against hyper, and the real watchdog
+//! (`faasim_watchdog::Watchdog`) in every pod, so the model (`faasim_sim::simulate`) can be
+//! checked against real code.
+//!
+//! Hosts are few, as turmoil's cost grows steeply with them (`../shared/measured.md` §3b):
+//! `client` (every load worker is a task), `gateway` (gateway and provider in one process), and
+//! one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
+//! pipe). The control plane (deployment controller, endpoints, kubelet) is the step loop of
+//! [`run_turmoil`]: it creates pod hosts after `startup`, probes the watchdog's health, moves
+//! pods in and out of the gateway's endpoint view after the endpoint lag, sends SIGTERM (the
+//! watchdog's shutdown future) and SIGKILL (`Sim::crash`).
+//!
+//! Deliberate differences from the model are listed in `README.md`.
+
+mod harness;
+
+pub use harness::{TICK, run_turmoil, run_turmoil_with};

@@ -1,0 +1,146 @@
+//! The seed article's runs on turmoil: go-long (Pro grace) and go-long-ce (30 s grace).
+
+use std::path::Path;
+use std::time::Instant;
+
+use faasim_model::ledger::{Outcome, Status};
+use faasim_sim::scenario;
+use faasim_turmoil::run_turmoil;
+
+fn load(name: &str) -> scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(name);
+    scenario::load(&path).expect("scenario loads")
+}
+
+fn statuses(run: &faasim_sim::Run) -> Vec<Option<Status>> {
+    run.result.ledger.iter().map(|r| r.status).collect()
+}
+
+#[test]
+fn go_long_gives_ten_200s() {
+    let scenario = load("go-long.yaml");
+    let wall = Instant::now();
+    let run = run_turmoil(&scenario, scenario.seed.unwrap_or(1)).expect("runs");
+    let wall = wall.elapsed();
+    let sim_s = run.result.end_ns as f64 / 1e9;
+    eprintln!(
+        "go-long on turmoil: {sim_s:.1} simulated s in {:.2} wall s = {:.1} sim-s/wall-s",
+        wall.as_secs_f64(),
+        sim_s / wall.as_secs_f64()
+    );
+    for line in &run.result.trace {
+        eprintln!(
+            "{:>10.3} {} {}",
+            line.at_ns as f64 / 1e9,
+            line.who,
+            line.what
+        );
+    }
+    for r in &run.result.ledger {
+        eprintln!("{r:?}");
+    }
+    assert_eq!(run.result.ledger.len(), 10);
+    assert!(
+        statuses(&run).iter().all(|s| *s == Some(Status::Code(200))),
+        "{:?}",
+        statuses(&run)
+    );
+    assert!(run.result.ledger.iter().all(|r| r.outcome == Outcome::Ok));
+    assert!(run.passed(), "{:?}", run.violations);
+}
+
+#[test]
+fn go_long_ce_gives_five_500s_then_five_200s() {
+    let scenario = load("go-long-ce.yaml");
+    let run = run_turmoil(&scenario, scenario.seed.unwrap_or(1)).expect("runs");
+    for line in &run.result.trace {
+        eprintln!(
+            "{:>10.3} {} {}",
+            line.at_ns as f64 / 1e9,
+            line.who,
+            line.what
+        );
+    }
+    for r in &run.result.ledger {
+        eprintln!("{r:?}");
+    }
+    let got = statuses(&run);
+    assert_eq!(got.len(), 10);
+    assert_eq!(
+        got.iter()
+            .filter(|s| **s == Some(Status::Code(500)))
+            .count(),
+        5,
+        "{got:?}"
+    );
+    assert_eq!(
+        got.iter()
+            .filter(|s| **s == Some(Status::Code(200)))
+            .count(),
+        5,
+        "{got:?}"
+    );
+    let dropped: Vec<_> = run
+        .result
+        .ledger
+        .iter()
+        .filter(|r| r.outcome == Outcome::Dropped)
+        .collect();
+    assert_eq!(dropped.len(), 5);
+    let names: Vec<&str> = run.violations.iter().map(|v| v.property.name()).collect();
+    assert_eq!(names, ["no-dropped-in-flight", "graceful-exit"]);
+}
+
+/// The turmoil run renders with the model's report code, with the same keys.
+#[test]
+fn the_report_has_the_models_shape() {
+    use faasim_sim::report::{Header, json};
+    let scenario = load("go-long-ce.yaml");
+    let header = Header {
+        name: scenario.name.clone(),
+        source: scenario.source.clone(),
+        warnings: Vec::new(),
+    };
+    let seed = scenario.seed.unwrap_or(1);
+    let turmoil = run_turmoil(&scenario, seed).expect("runs");
+    let model = faasim_sim::simulate(
+        &scenario.config,
+        &scenario.events,
+        scenario.limit_ns.unwrap_or(faasim_sim::DEFAULT_LIMIT_NS),
+        seed,
+        false,
+    );
+    let parse = |run: &faasim_sim::Run| -> serde_json::Value {
+        serde_json::from_str(&json(run, &header)).expect("valid JSON")
+    };
+    let (t, m) = (parse(&turmoil), parse(&model));
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&t), keys(&m));
+    for key in ["verdict", "status", "outcomes", "violations"] {
+        assert_eq!(t[key], m[key], "{key}");
+    }
+    let pods: Vec<(&str, &str)> = t["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["end"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        pods,
+        [("go-long-r1-0", "killed"), ("go-long-r1-1", "running")]
+    );
+}
+
+/// turmoil, the harness and its draws are seeded: the same seed gives the same run.
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let scenario = load("mechanism-02-routed-after-listener-closed.yaml");
+    let a = run_turmoil(&scenario, 3).expect("runs");
+    let b = run_turmoil(&scenario, 3).expect("runs");
+    assert_eq!(a.result.ledger, b.result.ledger);
+    assert_eq!(a.result.pods, b.result.pods);
+    assert_eq!(a.result.end_ns, b.result.end_ns);
+}
