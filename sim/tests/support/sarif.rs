@@ -3,12 +3,10 @@
 
 use serde_json::Value;
 
+/// The SARIF 2.1.0 schema, compiled.
 pub fn sarif_validator() -> jsonschema::Validator {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/sarif-schema-2.1.0.json"
-    );
-    let text = std::fs::read_to_string(path).expect("schema file");
+    // Relative to this file, so every test crate that includes it finds the schema.
+    let text = include_str!("../fixtures/sarif-schema-2.1.0.json").to_string();
     // The published schema's `run.language` pattern has a stray `]`
     // (`^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`). ECMA-262 reads it as a literal `]`, but the
     // draft-07 meta-schema's `format: regex` check rejects it, so the schema would not compile.
@@ -23,6 +21,7 @@ pub fn sarif_validator() -> jsonschema::Validator {
         .expect("the SARIF schema compiles")
 }
 
+/// Parses `text` and checks it against the schema.
 pub fn assert_valid_sarif(text: &str) -> Value {
     let instance: Value = serde_json::from_str(text).expect("valid JSON");
     let validator = sarif_validator();

@@ -213,3 +213,35 @@ fn usage_errors_exit_with_two() {
     let output = faasim(&["run", &scenario("go-long.yaml"), "--format", "xml"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn go_long_on_the_turmoil_engine_matches_the_seed_too() {
+    let output = faasim(&[
+        "run",
+        &scenario("go-long.yaml"),
+        "--engine",
+        "turmoil",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
+    assert_eq!(report["status"]["200"], 10);
+    let unsupported = faasim(&[
+        "run",
+        &scenario("mechanism-22-spot-node.yaml"),
+        "--engine",
+        "turmoil",
+    ]);
+    let refused = unsupported.status.code() == Some(2);
+    let agrees = unsupported.status.code() == Some(1);
+    assert!(
+        refused || agrees,
+        "a scenario the engine cannot run is an input error, not a verdict"
+    );
+}

@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use faasim_sim::check::command::{CheckArgs, Outcome, check};
 use faasim_sim::check::output::Format;
 
-#[path = "support/sarif.rs"]
+#[path = "../../sim/tests/support/sarif.rs"]
 mod sarif;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sim/tests/fixtures/check")
 }
 
 fn run(paths: &[&str], edition: &str, format: Format) -> Outcome {

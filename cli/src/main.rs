@@ -31,6 +31,15 @@ struct Cli {
     command: Command,
 }
 
+/// Which engine runs a scenario.
+#[derive(Clone, Copy, ValueEnum)]
+enum Engine {
+    /// The discrete-event model.
+    Model,
+    /// Real code (the watchdog, hyper clients and gateway) on turmoil's simulated network.
+    Turmoil,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -99,6 +108,9 @@ enum Command {
         /// Leave the timeline out of the report.
         #[arg(long)]
         no_timeline: bool,
+        /// The model (fast, exhaustive) or turmoil: the real watchdog and hyper on simulated TCP.
+        #[arg(long, value_enum, default_value = "model")]
+        engine: Engine,
     },
     /// Swarm testing: run many generated cases (swarm-v1), each seed first drawing which
     /// features and faults are on, and report the seeds whose violations no rule predicts.
@@ -310,7 +322,8 @@ fn main() -> ExitCode {
             seed,
             format,
             no_timeline,
-        } => run(&file, seed, format, no_timeline),
+            engine,
+        } => run(&file, seed, format, no_timeline, engine),
         Command::Explore {
             seeds,
             from,
@@ -416,7 +429,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &Path, seed: Option<u64>, format: Format, no_timeline: bool) -> ExitCode {
+fn run(
+    file: &Path,
+    seed: Option<u64>,
+    format: Format,
+    no_timeline: bool,
+    engine: Engine,
+) -> ExitCode {
     let loaded = match scenario::load(file) {
         Ok(loaded) => loaded,
         Err(error) => {
@@ -426,7 +445,19 @@ fn run(file: &Path, seed: Option<u64>, format: Format, no_timeline: bool) -> Exi
     };
     let seed = seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
     let limit_ns = loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
-    let run = simulate(&loaded.config, &loaded.events, limit_ns, seed, !no_timeline);
+    let run = match engine {
+        Engine::Model => simulate(&loaded.config, &loaded.events, limit_ns, seed, !no_timeline),
+        Engine::Turmoil => match faasim_turmoil::run_turmoil(&loaded, seed) {
+            Ok(run) => run,
+            Err(error) => {
+                eprintln!(
+                    "error: {}: the turmoil engine cannot run it: {error}",
+                    file.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
     let header = Header {
         name: loaded.name.clone(),
         source: loaded.source.clone(),
