@@ -69,6 +69,9 @@ struct Hint {
     refused: bool,
     /// The child's write_timeout cut its response.
     child_write_timeout: bool,
+    /// When the provider picked the pod (to tell a dial into a dead node from a request the
+    /// node took down with it).
+    picked_ns: Nanos,
 }
 
 struct PodState {
@@ -87,9 +90,20 @@ struct PodState {
     child_startup_ns: Nanos,
     created_ns: Nanos,
     ready_since_ns: Option<Nanos>,
-    node: u32,
+    /// `None`: Pending, no schedulable node.
+    node: Option<u32>,
+    /// Incarnation: bumps on a container crash so stale timers are ignored.
+    generation: u32,
+    restarts: u32,
+    /// Its host has been created (a restart reopens the gate instead).
+    host_created: bool,
+    /// When its node died: traffic to it is black-holed from then on.
+    black_hole_ns: Option<Nanos>,
     monitor: Option<Monitor>,
     sigterm: watch::Sender<bool>,
+    /// The container may start: the pod's software waits for it (a crashed container's host is
+    /// bounced at once, and listens again only after restartDelay + startup).
+    gate: watch::Sender<bool>,
 }
 
 struct Shared {
@@ -99,6 +113,10 @@ struct Shared {
     /// The gateway's (provider's) endpoint view, sorted pod ids.
     view: Vec<PodId>,
     desired: u32,
+    /// The deployment's template revision (rollouts bump it).
+    revision: u32,
+    node_alive: Vec<bool>,
+    node_cordoned: Vec<bool>,
     /// The gateway asked for a scale from zero: the control plane reconciles.
     reconcile_needed: bool,
     pods: Vec<PodState>,
@@ -169,6 +187,9 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
         hints: Vec::new(),
         view: Vec::new(),
         desired: config.function.scale_min,
+        revision: 1,
+        node_alive: vec![true; config.kubernetes.nodes.max(1) as usize],
+        node_cordoned: vec![false; config.kubernetes.nodes.max(1) as usize],
         reconcile_needed: false,
         pods: Vec::new(),
         rng: Rng(SeedChooser::new(seed)),
@@ -213,7 +234,7 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             end_ns: p.end_ns,
             terminating: p.deletion_ns.is_some(),
             killed_with: p.killed_with,
-            restarts: 0,
+            restarts: p.restarts,
         })
         .collect();
     let fates: Vec<PodFate> = pods
@@ -245,15 +266,8 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
 fn check_supported(scenario: &Scenario) -> Result<(), String> {
     let config = &scenario.config;
     if config.function.watchdog.mode != Mode::Http {
+        // The real watchdog has HTTP mode only (no fork per request).
         return Err("turmoil engine: only `mode: http` is supported".into());
-    }
-    for event in &scenario.events {
-        if !matches!(event.action, Action::Scale(_)) {
-            return Err(format!(
-                "turmoil engine: only `scale` events are supported, not {:?}",
-                event.action
-            ));
-        }
     }
     if config.load.concurrency == 0 && config.load.rate_per_s == 0 {
         return Err("turmoil engine: load.concurrency must be positive".into());
@@ -266,8 +280,10 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
 #[derive(Clone, Copy, Debug)]
 enum Plan {
     Scenario(usize),
-    Start(PodId),
-    Probe(PodId),
+    Start(PodId, u32),
+    Probe(PodId, u32),
+    Restart(PodId, u32),
+    NodeDies(u32),
     ViewSet(PodId, bool),
     Sigterm(PodId),
     Sigkill(PodId),
@@ -299,7 +315,7 @@ impl ControlPlane {
         for _ in 0..min {
             let pod = self.create_pod(0, !warm);
             if warm {
-                self.start_pod(pod, 0, false, sim);
+                self.start_pod(pod, 0, 0, false, sim);
                 let mut s = self.shared.lock();
                 s.pods[pod as usize].ready = true;
                 s.pods[pod as usize].ready_since_ns = Some(0);
@@ -325,19 +341,54 @@ impl ControlPlane {
         }
     }
 
-    /// Every pod asked to terminate has ended.
+    /// Every pod asked to terminate has ended and nothing the control plane still has queued
+    /// would do anything (the model runs until its queue is empty: scenario events after the
+    /// load, pod starts, probes and node deaths still change the pods).
     fn settled(&self) -> bool {
         let s = self.shared.lock();
-        s.pods
-            .iter()
-            .all(|p| p.deletion_ns.is_none() || p.end != PodEnd::Running)
+        let live = |pod: PodId, generation: Option<u32>| {
+            let p = &s.pods[pod as usize];
+            p.end == PodEnd::Running
+                && generation.is_none_or(|g| g == p.generation && p.deletion_ns.is_none())
+        };
+        let pending = self.queue.values().any(|plan| match *plan {
+            Plan::Scenario(_) | Plan::NodeDies(_) | Plan::ViewSet(..) => true,
+            Plan::Start(pod, g) | Plan::Probe(pod, g) | Plan::Restart(pod, g) => live(pod, Some(g)),
+            Plan::Sigterm(pod) | Plan::Sigkill(pod) => live(pod, None),
+        });
+        !pending
+            && s.pods
+                .iter()
+                .all(|p| p.deletion_ns.is_none() || p.end != PodEnd::Running)
+    }
+
+    /// The pod is running in this incarnation.
+    fn current(&self, pod: PodId, generation: u32) -> bool {
+        let s = self.shared.lock();
+        let p = &s.pods[pod as usize];
+        p.generation == generation && p.end == PodEnd::Running
     }
 
     fn dispatch(&mut self, plan: Plan, now: Nanos, sim: &mut turmoil::Sim<'_>) {
         match plan {
-            Plan::Scenario(index) => self.scenario_event(index, now),
-            Plan::Start(pod) => self.start_pod(pod, now, true, sim),
-            Plan::Probe(pod) => self.probe(pod, now),
+            Plan::Scenario(index) => self.scenario_event(index, now, sim),
+            Plan::Start(pod, generation) => self.start_pod(pod, generation, now, true, sim),
+            Plan::Probe(pod, generation) => self.probe(pod, generation, now),
+            Plan::Restart(pod, generation) => {
+                if !self.current(pod, generation) {
+                    return;
+                }
+                let startup = {
+                    let mut s = self.shared.lock();
+                    if s.pods[pod as usize].deletion_ns.is_some() {
+                        return;
+                    }
+                    let span = s.config.function.startup_ns;
+                    s.rng.span(Stream::Startup, span)
+                };
+                self.push(now + startup, Plan::Start(pod, generation));
+            }
+            Plan::NodeDies(node) => self.node_dies(node, now, sim),
             Plan::ViewSet(pod, routed) => {
                 let mut s = self.shared.lock();
                 let name = s.pods[pod as usize].name.clone();
@@ -377,56 +428,222 @@ impl ControlPlane {
                     p.end = PodEnd::Killed;
                     p.end_ns = Some(now);
                     p.exit_cause = Some(Cause::Sigkill);
-                    let (name, active) = (p.name.clone(), p.killed_with);
+                    let (name, active, host) = (p.name.clone(), p.killed_with, p.host_created);
                     s.note(
                         now,
                         name.clone(),
                         format!("SIGKILL at grace end with {active} requests active (exit 137)"),
                     );
-                    name
+                    host.then_some(name)
                 };
-                sim.crash(name.as_str());
+                if let Some(name) = name {
+                    sim.crash(name.as_str());
+                }
             }
         }
     }
 
-    fn scenario_event(&mut self, index: usize, now: Nanos) {
-        // Only scale events are accepted (check_supported).
-        if let Some(Action::Scale(replicas)) = self.events.get(index).map(|e| e.action.clone()) {
-            {
-                let mut s = self.shared.lock();
-                s.desired = replicas;
+    /// A scenario event, as the model's `World::scenario_event` runs it (same draws, same order).
+    fn scenario_event(&mut self, index: usize, now: Nanos, sim: &mut turmoil::Sim<'_>) {
+        let Some(action) = self.events.get(index).map(|e| e.action.clone()) else {
+            return;
+        };
+        match action {
+            Action::Scale(replicas) => {
+                {
+                    let mut s = self.shared.lock();
+                    s.desired = replicas;
+                    s.note(
+                        now,
+                        "operator",
+                        format!("kubectl scale --replicas={replicas}"),
+                    );
+                }
+                self.reconcile(now);
+            }
+            Action::Rollout => {
+                {
+                    let mut s = self.shared.lock();
+                    s.revision += 1;
+                    let revision = s.revision;
+                    s.note(now, "operator", format!("rollout to revision {revision}"));
+                }
+                self.reconcile(now);
+            }
+            Action::DrainNode { notice_ns, node } => {
+                let (node, evicted): (usize, Vec<PodId>) = {
+                    let mut s = self.shared.lock();
+                    let node = node.map(|n| n as usize).unwrap_or_else(|| busiest_node(&s));
+                    if node >= s.node_alive.len() {
+                        return;
+                    }
+                    s.node_cordoned[node] = true;
+                    s.note(
+                        now,
+                        format!("node-{node}"),
+                        format!(
+                            "reclaim notice: cordoned, pods evicted, node dies in {:.3}s",
+                            notice_ns as f64 / 1e9
+                        ),
+                    );
+                    let evicted = s
+                        .pods
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| {
+                            p.node == Some(node as u32)
+                                && p.deletion_ns.is_none()
+                                && p.end == PodEnd::Running
+                        })
+                        .map(|(id, _)| id as PodId)
+                        .collect();
+                    (node, evicted)
+                };
+                for pod in evicted {
+                    self.delete_pod(pod, now);
+                }
+                // After the evictions' signals, as the model queues it (same instant: FIFO).
+                self.push(now + notice_ns, Plan::NodeDies(node as u32));
+                self.reconcile(now);
+            }
+            Action::KillPod { pod } => {
+                let target = {
+                    let mut s = self.shared.lock();
+                    let candidates: Vec<PodId> = s
+                        .pods
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| {
+                            p.started && p.end == PodEnd::Running && p.deletion_ns.is_none()
+                        })
+                        .map(|(id, _)| id as PodId)
+                        .collect();
+                    match pod {
+                        Some(name) => candidates
+                            .iter()
+                            .copied()
+                            .find(|&p| s.pods[p as usize].name == name),
+                        None if candidates.is_empty() => None,
+                        None => Some(candidates[s.rng.index(Stream::Deployment, candidates.len())]),
+                    }
+                };
+                if let Some(target) = target {
+                    self.crash(target, now, sim);
+                }
+            }
+        }
+    }
+
+    /// The container crashes (no SIGTERM): requests in flight are dropped (the bounced host's
+    /// connections close), the pod is unready at once, and it listens again after
+    /// restartDelay + startup (model: `World::crash`).
+    fn crash(&mut self, pod: PodId, now: Nanos, sim: &mut turmoil::Sim<'_>) {
+        let (name, generation, delay) = {
+            let mut s = self.shared.lock();
+            let delay = s.config.kubernetes.restart_delay_ns;
+            let p = &mut s.pods[pod as usize];
+            let active = p
+                .monitor
+                .as_ref()
+                .map(|m| m.requests_in_flight())
+                .unwrap_or(0);
+            p.exit_cause = Some(Cause::PodCrash);
+            p.child_died = false;
+            p.generation += 1;
+            p.restarts += 1;
+            p.started = false;
+            p.ready = false;
+            p.probe_successes = 0;
+            p.monitor = None;
+            p.gate.send_replace(false);
+            let (name, generation) = (p.name.clone(), p.generation);
+            s.note(
+                now,
+                name.clone(),
+                format!("container crashed with {active} requests active; restarting"),
+            );
+            (name, generation, delay)
+        };
+        sim.bounce(name.as_str());
+        self.view_change(pod, false, now);
+        self.push(now + delay, Plan::Restart(pod, generation));
+        self.reconcile(now);
+    }
+
+    /// The node dies at the end of its notice: its pods vanish without a FIN. Traffic between
+    /// the gateway and their hosts is dropped (a partition), so calls in flight and new dials
+    /// hang until a timer gives up, as the model's black hole.
+    fn node_dies(&mut self, node: u32, now: Nanos, sim: &mut turmoil::Sim<'_>) {
+        let lost: Vec<String> = {
+            let mut s = self.shared.lock();
+            s.node_alive[node as usize] = false;
+            s.note(
+                now,
+                format!("node-{node}"),
+                "node dies: its pods vanish without a FIN",
+            );
+            let mut lost = Vec::new();
+            for i in 0..s.pods.len() {
+                let p = &mut s.pods[i];
+                if p.node != Some(node) || p.end != PodEnd::Running {
+                    continue;
+                }
+                p.killed_with = p
+                    .monitor
+                    .as_ref()
+                    .map(|m| m.requests_in_flight() as u32)
+                    .unwrap_or(0);
+                p.end = PodEnd::Killed;
+                p.end_ns = Some(now);
+                p.exit_cause = Some(Cause::NodeLost);
+                p.black_hole_ns = Some(now);
+                let (name, count, host) = (p.name.clone(), p.killed_with, p.host_created);
                 s.note(
                     now,
-                    "operator",
-                    format!("kubectl scale --replicas={replicas}"),
+                    name.clone(),
+                    format!("lost with the node, {count} requests hang"),
                 );
+                if host {
+                    lost.push(name);
+                }
             }
-            self.reconcile(now);
+            lost
+        };
+        for name in lost {
+            sim.partition("gateway", name.as_str());
         }
+        self.reconcile(now);
     }
 
     fn create_pod(&mut self, now: Nanos, schedule_start: bool) -> PodId {
         let mut s = self.shared.lock();
         let id = s.pods.len() as PodId;
-        // The model's revisions start at 1; pods are named as the model names them.
-        let name = format!("{}-r1-{}", s.config.function.name, id);
+        // Pods are named as the model names them: function, revision, id.
+        let revision = s.revision;
+        let name = format!("{}-r{}-{}", s.config.function.name, revision, id);
         let (sigterm, _) = watch::channel(false);
-        let nodes = s.config.kubernetes.nodes.max(1);
-        let mut counts = vec![0u32; nodes as usize];
+        let (gate, _) = watch::channel(true);
+        let mut counts = vec![0u32; s.node_alive.len()];
         for p in s.pods.iter().filter(|p| p.end == PodEnd::Running) {
-            counts[p.node as usize] += 1;
+            if let Some(node) = p.node {
+                counts[node as usize] += 1;
+            }
         }
-        let node = (0..nodes)
-            .min_by_key(|&n| (counts[n as usize], n))
-            .unwrap_or(0);
+        let node = (0..counts.len())
+            .filter(|&n| s.node_alive[n] && !s.node_cordoned[n])
+            .min_by_key(|&n| (counts[n], n))
+            .map(|n| n as u32);
         s.pods.push(PodState {
             name: name.clone(),
-            revision: 1,
+            revision,
             child_startup_ns: 0,
             created_ns: now,
             ready_since_ns: None,
             node,
+            generation: 0,
+            restarts: 0,
+            host_created: false,
+            black_hole_ns: None,
             started: false,
             ready: false,
             probe_successes: 0,
@@ -438,31 +655,49 @@ impl ControlPlane {
             child_died: false,
             monitor: None,
             sigterm,
+            gate,
         });
         if schedule_start {
+            let Some(node) = node else {
+                s.note(now, name, "created, Pending: no schedulable node");
+                return id;
+            };
             let span = s.config.function.startup_ns;
             let startup = s.rng.span(Stream::Startup, span);
             s.note(
                 now,
                 name,
-                format!("created, listening in {:.3}s", startup as f64 / 1e9),
+                format!(
+                    "created on node-{node}, listening in {:.3}s",
+                    startup as f64 / 1e9
+                ),
             );
             drop(s);
-            self.push(now + startup, Plan::Start(id));
+            self.push(now + startup, Plan::Start(id, 0));
         }
         id
     }
 
-    /// The pod's watchdog starts (its host is created). `draw_child`: draw the child's start-up
-    /// delay, as the model does for every pod but the warm ones at time 0.
-    fn start_pod(&mut self, pod: PodId, now: Nanos, draw_child: bool, sim: &mut turmoil::Sim<'_>) {
-        let (name, delay) = {
+    /// The pod's watchdog starts (its host is created, or a restarted container's gate opens).
+    /// `draw_child`: draw the child's start-up delay, as the model does for every pod start but
+    /// the warm ones at time 0.
+    fn start_pod(
+        &mut self,
+        pod: PodId,
+        generation: u32,
+        now: Nanos,
+        draw_child: bool,
+        sim: &mut turmoil::Sim<'_>,
+    ) {
+        let (name, delay, create_host) = {
             let mut s = self.shared.lock();
             let p = &mut s.pods[pod as usize];
-            if p.deletion_ns.is_some() || p.end != PodEnd::Running {
+            if p.deletion_ns.is_some() || p.end != PodEnd::Running || p.generation != generation {
                 return;
             }
             p.started = true;
+            p.exit_cause = None;
+            let create_host = !std::mem::replace(&mut p.host_created, true);
             let name = p.name.clone();
             let span = s.config.function.child.startup_ns;
             let child_startup = if draw_child {
@@ -470,25 +705,46 @@ impl ControlPlane {
             } else {
                 0
             };
-            s.pods[pod as usize].child_startup_ns = child_startup;
+            let p = &mut s.pods[pod as usize];
+            p.child_startup_ns = child_startup;
+            if !create_host {
+                p.gate.send_replace(true);
+            }
             let delay = u64::from(s.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
             s.note(now, name.clone(), "watchdog starts on :8080");
-            (name, delay)
+            (name, delay, create_host)
         };
-        let shared = self.shared.clone();
-        sim.host(name.as_str(), move || pod_main(shared.clone(), pod));
-        self.push(now + delay, Plan::Probe(pod));
+        if create_host {
+            let shared = self.shared.clone();
+            match user_server::for_pod(pod) {
+                Some((server, ready)) => sim.host(name.as_str(), move || {
+                    user_server::pod_main(shared.clone(), pod, server.clone(), ready.clone())
+                }),
+                None => sim.host(name.as_str(), move || pod_main(shared.clone(), pod)),
+            }
+        }
+        self.push(now + delay, Plan::Probe(pod, generation));
     }
 
-    fn probe(&mut self, pod: PodId, now: Nanos) {
+    fn probe(&mut self, pod: PodId, generation: u32, now: Nanos) {
         let (passed, period) = {
             let mut s = self.shared.lock();
             let probe = s.config.kubernetes.readiness;
             let p = &mut s.pods[pod as usize];
-            if p.deletion_ns.is_some() || p.end != PodEnd::Running || p.ready {
+            if p.deletion_ns.is_some()
+                || p.end != PodEnd::Running
+                || p.ready
+                || p.generation != generation
+            {
                 return;
             }
-            let healthy = p.monitor.as_ref().is_some_and(Monitor::healthy);
+            let healthy = match p.monitor.as_ref() {
+                Some(monitor) => monitor.healthy(),
+                // Started at this instant (initialDelaySeconds 0): the watchdog has not run a
+                // step yet; it is healthy as it starts, as the model's is.
+                None if !user_server::installed() => p.started,
+                None => user_server::ready(pod),
+            };
             if healthy {
                 p.probe_successes += 1;
             } else {
@@ -507,7 +763,7 @@ impl ControlPlane {
             self.view_change(pod, true, now);
             self.reconcile(now);
         } else {
-            self.push(now + period, Plan::Probe(pod));
+            self.push(now + period, Plan::Probe(pod, generation));
         }
     }
 
@@ -522,48 +778,56 @@ impl ControlPlane {
         self.push(at, Plan::ViewSet(pod, routed));
     }
 
-    /// Scale only (no rollouts): create or delete pods until the live ones match `desired`,
-    /// choosing victims with the model's ranking (`deployment::victims`).
+    /// The Deployment and ReplicaSet controllers: the model's own `deployment::reconcile`
+    /// (scale, rolling update within maxSurge / maxUnavailable), repeated as the model repeats
+    /// it, creating and deleting pods in its order.
     fn reconcile(&mut self, now: Nanos) {
-        let (desired, victims) = {
-            let mut guard = self.shared.lock();
-            let s = &mut *guard;
-            let mut on_node = vec![0u32; s.config.kubernetes.nodes.max(1) as usize];
-            for p in &s.pods {
-                if p.end == PodEnd::Running && p.deletion_ns.is_none() {
-                    on_node[p.node as usize] += 1;
+        for _ in 0..8 {
+            let plan = {
+                let mut guard = self.shared.lock();
+                let s = &mut *guard;
+                let mut on_node = vec![0u32; s.node_alive.len()];
+                for p in &s.pods {
+                    if let (Some(node), PodEnd::Running, None) = (p.node, p.end, p.deletion_ns) {
+                        on_node[node as usize] += 1;
+                    }
                 }
-            }
-            let live: Vec<PodView> = s
-                .pods
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
-                .map(|(id, p)| PodView {
-                    id: id as PodId,
-                    revision: p.revision,
-                    assigned: true,
-                    running: p.started,
-                    ready: p.ready,
-                    ready_since_ns: p.ready_since_ns,
-                    pods_on_node: on_node[p.node as usize],
-                    restarts: 0,
-                    created_ns: p.created_ns,
-                })
-                .collect();
-            let desired = s.desired as usize;
-            let victims = if live.len() > desired {
-                deployment::victims(&live, live.len() - desired, &mut s.rng.0)
-            } else {
-                Vec::new()
+                let views: Vec<PodView> = s
+                    .pods
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
+                    .map(|(id, p)| PodView {
+                        id: id as PodId,
+                        revision: p.revision,
+                        assigned: p.node.is_some(),
+                        running: p.started,
+                        ready: p.ready,
+                        ready_since_ns: p.ready_since_ns,
+                        pods_on_node: p.node.map(|n| on_node[n as usize]).unwrap_or(0),
+                        restarts: p.restarts,
+                        created_ns: p.created_ns,
+                    })
+                    .collect();
+                let k8s = &s.config.kubernetes;
+                deployment::reconcile(
+                    s.desired,
+                    s.revision,
+                    &views,
+                    k8s.max_surge,
+                    k8s.max_unavailable,
+                    &mut s.rng.0,
+                )
             };
-            (desired.saturating_sub(live.len()), victims)
-        };
-        for _ in 0..desired {
-            self.create_pod(now, true);
-        }
-        for pod in victims {
-            self.delete_pod(pod, now);
+            if plan.create == 0 && plan.delete.is_empty() {
+                return;
+            }
+            for _ in 0..plan.create {
+                self.create_pod(now, true);
+            }
+            for pod in plan.delete {
+                self.delete_pod(pod, now);
+            }
         }
     }
 
@@ -605,6 +869,18 @@ impl ControlPlane {
     }
 }
 
+/// The node with the most function pods (lowest index on ties), as the model picks it.
+fn busiest_node(s: &Shared) -> usize {
+    let mut counts = vec![0u32; s.node_alive.len()];
+    for p in &s.pods {
+        if let (Some(node), PodEnd::Running, None) = (p.node, p.end, p.deletion_ns) {
+            counts[node as usize] += 1;
+        }
+    }
+    let best = counts.iter().copied().max().unwrap_or(0);
+    counts.iter().position(|c| *c == best).unwrap_or(0)
+}
+
 // ------------------------------------------------------------------------------ pod host
 
 /// turmoil's listener as the watchdog's `Accept`.
@@ -643,6 +919,9 @@ impl Connect for ChildConnector {
 /// One pod: the real watchdog on :8080 in front of a child HTTP server. SIGTERM is the
 /// watchdog's shutdown future (and the child's own signal); SIGKILL is `Sim::crash`.
 async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
+    // A crashed container's host is bounced at once; its software waits for the restart.
+    let mut gate = shared.lock().pods[pod as usize].gate.subscribe();
+    let _ = gate.wait_for(|open| *open).await;
     let (settings, child, handler, sigterm) = {
         let s = shared.lock();
         let settings = Settings::new(s.config.function.watchdog.clone(), "http://127.0.0.1:8082");
@@ -808,6 +1087,140 @@ async fn child_main(
     std::future::pending::<()>().await;
 }
 
+// ------------------------------------------------------------------------------ user server hook
+
+/// The hook `crate::server` uses to run a user's server in every pod instead of the watchdog
+/// and its child. Installed for one run on the calling thread (turmoil runs every host on it),
+/// so [`run_turmoil_with`] needs no parameter for it.
+pub(crate) mod user_server {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use faasim_model::choice::Stream;
+    use faasim_model::ledger::{Cause, PodId};
+    use faasim_sim::world::PodEnd;
+    use tokio::sync::watch;
+
+    use super::{HostResult, PORT, SharedRef, now_ns};
+
+    /// What a pod gets: its listener on :8080, its SIGTERM, its readiness flag (set while the
+    /// server accepts) and a draw of the handler duration from the model's handler stream.
+    pub(crate) struct PodIo {
+        pub(crate) listener: turmoil::net::TcpListener,
+        pub(crate) sigterm: watch::Receiver<bool>,
+        pub(crate) ready: Arc<AtomicBool>,
+        pub(crate) handler_delay: Rc<dyn Fn() -> Duration>,
+    }
+
+    /// The user's server, type-erased: runs until the process exits.
+    pub(crate) type PodServer = Rc<dyn Fn(PodIo) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+    struct Installed {
+        server: PodServer,
+        ready: BTreeMap<PodId, Arc<AtomicBool>>,
+    }
+
+    thread_local! {
+        static INSTALLED: RefCell<Option<Installed>> = const { RefCell::new(None) };
+    }
+
+    /// Uninstalls on drop, so a panicking run leaves no server behind for the next.
+    struct Uninstall;
+
+    impl Drop for Uninstall {
+        fn drop(&mut self) {
+            INSTALLED.with(|i| i.borrow_mut().take());
+        }
+    }
+
+    /// Run `run` (a `run_turmoil_with`) with `server` in every pod.
+    pub(crate) fn with<T>(server: PodServer, run: impl FnOnce() -> T) -> T {
+        INSTALLED.with(|i| {
+            *i.borrow_mut() = Some(Installed {
+                server,
+                ready: BTreeMap::new(),
+            })
+        });
+        let _uninstall = Uninstall;
+        run()
+    }
+
+    /// The installed server and a fresh readiness flag for `pod`, if a user server is installed.
+    pub(super) fn for_pod(pod: PodId) -> Option<(PodServer, Arc<AtomicBool>)> {
+        INSTALLED.with(|i| {
+            let mut i = i.borrow_mut();
+            let installed = i.as_mut()?;
+            let ready = Arc::new(AtomicBool::new(false));
+            installed.ready.insert(pod, ready.clone());
+            Some((installed.server.clone(), ready))
+        })
+    }
+
+    /// A user server is installed for this run.
+    pub(super) fn installed() -> bool {
+        INSTALLED.with(|i| i.borrow().is_some())
+    }
+
+    /// The readiness probe of a user-server pod: its server is accepting on :8080.
+    pub(super) fn ready(pod: PodId) -> bool {
+        INSTALLED.with(|i| {
+            i.borrow()
+                .as_ref()
+                .and_then(|i| i.ready.get(&pod))
+                .is_some_and(|r| r.load(Ordering::Acquire))
+        })
+    }
+
+    /// One pod running the user's server. Its return is the process exiting.
+    pub(super) async fn pod_main(
+        shared: SharedRef,
+        pod: PodId,
+        server: PodServer,
+        ready: Arc<AtomicBool>,
+    ) -> HostResult {
+        let (sigterm, handler) = {
+            let s = shared.lock();
+            (
+                s.pods[pod as usize].sigterm.subscribe(),
+                s.config.function.handler_ns,
+            )
+        };
+        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+        let draw = shared.clone();
+        let handler_delay: Rc<dyn Fn() -> Duration> =
+            Rc::new(move || Duration::from_nanos(draw.lock().rng.span(Stream::Handler, handler)));
+        server(PodIo {
+            listener,
+            sigterm,
+            ready: ready.clone(),
+            handler_delay,
+        })
+        .await;
+        ready.store(false, Ordering::Release);
+        {
+            let now = now_ns();
+            let mut s = shared.lock();
+            let p = &mut s.pods[pod as usize];
+            if p.end == PodEnd::Running {
+                p.end = PodEnd::Exited;
+                p.end_ns = Some(now);
+                p.exit_cause = Some(Cause::WatchdogExit);
+                let name = p.name.clone();
+                s.note(now, name, "server exits");
+            }
+        }
+        // As for the watchdog: the pod's IP stays, connects are refused.
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
 // ------------------------------------------------------------------------------ gateway host
 
 /// The gateway and the provider (faas-netes) as one process on :8080.
@@ -916,6 +1329,7 @@ async fn forward(
             let index = s.rng.index(Stream::Provider, len);
             let pod = s.view[index];
             s.ledger[id].pod = Some(pod);
+            s.hints[id].picked_ns = forward_ns;
             Some((pod, s.pods[pod as usize].name.clone()))
         }
     };
@@ -928,8 +1342,14 @@ async fn forward(
     let deadline = tokio::time::Instant::now() + Duration::from_nanos(first);
     let call = tokio::time::timeout_at(deadline, call_pod(name, id, method)).await;
     match call {
-        Err(_) if provider <= upstream => (500, Cause::ProviderTimeout, None, false),
-        Err(_) => (502, Cause::UpstreamTimeout, None, false),
+        Err(_) => {
+            let (lost, refused) = black_hole_fate(&shared.lock(), id);
+            if provider <= upstream {
+                (500, Cause::ProviderTimeout, lost, refused)
+            } else {
+                (502, Cause::UpstreamTimeout, lost, refused)
+            }
+        }
         Ok(Call::Refused) => (500, Cause::ConnectionRefused, None, true),
         Ok(Call::Answered(200, _)) => (200, Cause::Handler, None, false),
         Ok(Call::Answered(504, _)) => (504, Cause::ExecTimeout, None, false),
@@ -961,6 +1381,19 @@ async fn forward(
             };
             (500, cause, Some(cause), false)
         }
+    }
+}
+
+/// A request that hangs on a pod whose node died: lost with the node when it was there before
+/// the node died, refused (a dial into the black hole) when it was sent after.
+fn black_hole_fate(s: &Shared, id: usize) -> (Option<Cause>, bool) {
+    let Some(pod) = s.ledger[id].pod else {
+        return (None, false);
+    };
+    match s.pods[pod as usize].black_hole_ns {
+        Some(at) if s.hints[id].picked_ns >= at => (None, true),
+        Some(_) => (Some(Cause::NodeLost), false),
+        None => (None, false),
     }
 }
 
@@ -1089,9 +1522,14 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
     let now = now_ns();
     let mut s = shared.lock();
     let hint = s.hints[id];
+    let (lost, refused) = match (&result, hint.cause) {
+        // The client gave up first: what a dead node did to the request still counts.
+        (Err(_), None) => black_hole_fate(&s, id),
+        _ => (hint.lost, hint.refused),
+    };
     let record = &mut s.ledger[id];
-    record.lost = hint.lost;
-    record.refused = hint.refused;
+    record.lost = lost;
+    record.refused = refused;
     match result {
         Err(_) => {
             *conn = None;

@@ -13,6 +13,11 @@
 //!
 //! Deliberate differences from the model are listed in `README.md`.
 
+//!
+//! [`server`] runs the same scenarios with your own tokio server (axum, hyper, ...) in every pod
+//! in place of the watchdog.
+
 mod harness;
+pub mod server;
 
 pub use harness::{TICK, run_turmoil, run_turmoil_with};

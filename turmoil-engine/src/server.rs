@@ -1,0 +1,210 @@
+//! Your own tokio server in every pod: run a scenario against any server written as a function
+//! of a [`Listener`] (its socket on :8080) and a [`Shutdown`] (SIGTERM).
+//!
+//! ```no_run
+//! # #[cfg(feature = "axum")] {
+//! use axum::{Router, routing::any};
+//! use faasim_turmoil::server::{handler_delay, run_server_scenario};
+//!
+//! let path = std::path::Path::new("scenarios/mechanism-02-routed-after-listener-closed.yaml");
+//! let scenario = faasim_sim::scenario::load(path).unwrap();
+//! let run = run_server_scenario(&scenario, 1, |listener, shutdown| async move {
+//!     let app = Router::new().fallback(any(|| async {
+//!         tokio::time::sleep(handler_delay()).await;
+//!         "done\n"
+//!     }));
+//!     let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+//! })
+//! .unwrap();
+//! println!("{:?}", run.violations);
+//! # }
+//! ```
+//!
+//! What the pod does with your server:
+//! - The pod's host binds :8080 and hands your function the [`Listener`]; your function's
+//!   future is the process: when it returns, the process has exited (connections to the pod are
+//!   refused from then on). Tasks it spawned keep running until SIGKILL, so return only once
+//!   they are done (as `axum::serve(..).with_graceful_shutdown(..)` does).
+//! - **Readiness**: the pod is Ready (after the scenario's readiness probe timing) once your
+//!   server is accepting: it has called [`Listener::accept`] (axum and the watchdog do as soon
+//!   as they run) and has not dropped the listener. There is no HTTP `/ready` probe.
+//! - **SIGTERM** resolves [`Shutdown`]; **SIGKILL** (the grace period's end) crashes the host:
+//!   everything in flight is lost.
+//! - **Handler duration**: call [`handler_delay`] once per request and sleep that long; it
+//!   draws `function.handler.duration` from the model's handler stream, so both engines draw
+//!   the same durations for one seed.
+//! - The result is a [`faasim_sim::Run`]: the same ledger, properties and reports as the model's
+//!   and the watchdog's runs. A pod's exit is recorded with the watchdog's exit cause, and the
+//!   requests active at SIGKILL are not counted (`killed_with` is 0).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use faasim_sim::Run;
+use faasim_sim::scenario::Scenario;
+
+use crate::harness::user_server::{self, PodIo, PodServer};
+use crate::harness::{TICK, run_turmoil_with};
+
+/// The pod's listening socket on :8080 (a turmoil TCP listener). Implements
+/// `axum::serve::Listener` (feature `axum`, on by default) and the watchdog's
+/// [`faasim_watchdog::Accept`].
+pub struct Listener {
+    inner: turmoil::net::TcpListener,
+    ready: Arc<AtomicBool>,
+}
+
+impl Listener {
+    /// Accept one connection. The first call marks the pod as accepting (Ready to the probe).
+    pub async fn accept(&mut self) -> io::Result<(turmoil::net::TcpStream, SocketAddr)> {
+        self.ready.store(true, Ordering::Release);
+        self.inner.accept().await
+    }
+
+    /// The address bound: `0.0.0.0:8080`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        // Closed: no longer accepting.
+        self.ready.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum::serve::Listener for Listener {
+    type Io = turmoil::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match Listener::accept(self).await {
+                Ok(accepted) => return accepted,
+                // As axum does for tokio's listener: back off, retry.
+                Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Listener::local_addr(self)
+    }
+}
+
+impl faasim_watchdog::Accept for Listener {
+    type Io = turmoil::net::TcpStream;
+
+    async fn accept(&mut self) -> io::Result<Self::Io> {
+        let (stream, _) = Listener::accept(self).await?;
+        Ok(stream)
+    }
+}
+
+/// Resolves when the pod receives SIGTERM. `Send + 'static`, as `with_graceful_shutdown`
+/// wants; cheap to clone.
+pub struct Shutdown {
+    sigterm: tokio::sync::watch::Receiver<bool>,
+    wait: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl Shutdown {
+    fn new(sigterm: tokio::sync::watch::Receiver<bool>) -> Shutdown {
+        Shutdown {
+            sigterm,
+            wait: None,
+        }
+    }
+
+    /// SIGTERM has been received.
+    pub fn signalled(&self) -> bool {
+        *self.sigterm.borrow()
+    }
+}
+
+impl Clone for Shutdown {
+    fn clone(&self) -> Shutdown {
+        Shutdown::new(self.sigterm.clone())
+    }
+}
+
+impl Future for Shutdown {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let wait = this.wait.get_or_insert_with(|| {
+            let mut rx = this.sigterm.clone();
+            Box::pin(async move {
+                // Err: the pod is gone with the simulation; then nothing will signal it.
+                if rx.wait_for(|s| *s).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            })
+        });
+        wait.as_mut().poll(cx)
+    }
+}
+
+thread_local! {
+    static HANDLER_DELAY: RefCell<Option<Rc<dyn Fn() -> Duration>>> = const { RefCell::new(None) };
+}
+
+/// The duration of one request's handler: a draw of the scenario's `function.handler.duration`.
+/// Call it once per request, inside a server run by [`run_server_scenario`]; outside one it
+/// returns zero.
+pub fn handler_delay() -> Duration {
+    let draw = HANDLER_DELAY.with(|d| d.borrow().clone());
+    draw.map(|draw| draw()).unwrap_or_default()
+}
+
+/// Run `scenario` with `seed` on turmoil, with `server` in every pod in place of the watchdog
+/// and its child (see the module documentation for what the pod does with it). `server` is
+/// called once per pod, with the pod's listener and shutdown signal.
+pub fn run_server_scenario<F, Fut>(scenario: &Scenario, seed: u64, server: F) -> Result<Run, String>
+where
+    F: Fn(Listener, Shutdown) -> Fut + Clone + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    run_server_scenario_with(scenario, seed, TICK, server)
+}
+
+/// [`run_server_scenario`] with turmoil tick `tick`.
+pub fn run_server_scenario_with<F, Fut>(
+    scenario: &Scenario,
+    seed: u64,
+    tick: Duration,
+    server: F,
+) -> Result<Run, String>
+where
+    F: Fn(Listener, Shutdown) -> Fut + Clone + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let pod_server: PodServer = Rc::new(move |io: PodIo| {
+        let PodIo {
+            listener,
+            sigterm,
+            ready,
+            handler_delay,
+        } = io;
+        HANDLER_DELAY.with(|d| *d.borrow_mut() = Some(handler_delay));
+        let listener = Listener {
+            inner: listener,
+            ready,
+        };
+        Box::pin(server(listener, Shutdown::new(sigterm))) as Pin<Box<dyn Future<Output = ()>>>
+    });
+    let run = user_server::with(pod_server, || run_turmoil_with(scenario, seed, tick));
+    HANDLER_DELAY.with(|d| d.borrow_mut().take());
+    run
+}
