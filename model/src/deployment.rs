@@ -32,6 +32,59 @@ pub struct PodView {
     pub created_ns: Nanos,
 }
 
+/// What a world knows of one pod before the per-node counts are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodFacts {
+    /// Pod id (creation order).
+    pub id: PodId,
+    /// Template revision.
+    pub revision: u32,
+    /// Its node, once scheduled.
+    pub node: Option<u32>,
+    /// Neither deleted nor ended: the controllers count it.
+    pub active: bool,
+    /// Its container is running.
+    pub running: bool,
+    /// Ready condition.
+    pub ready: bool,
+    /// When it last became ready.
+    pub ready_since_ns: Option<Nanos>,
+    /// Container restarts.
+    pub restarts: u32,
+    /// Creation instant.
+    pub created_ns: Nanos,
+}
+
+/// The controllers' view of the active pods, each with how many active pods share its node
+/// (`nodes` is the number of nodes).
+pub fn views(nodes: usize, pods: &[PodFacts]) -> Vec<PodView> {
+    let mut on_node = vec![0u32; nodes];
+    for pod in pods.iter().filter(|p| p.active) {
+        if let Some(node) = pod.node
+            && let Some(count) = on_node.get_mut(node as usize)
+        {
+            *count += 1;
+        }
+    }
+    pods.iter()
+        .filter(|p| p.active)
+        .map(|p| PodView {
+            id: p.id,
+            revision: p.revision,
+            assigned: p.node.is_some(),
+            running: p.running,
+            ready: p.ready,
+            ready_since_ns: p.ready_since_ns,
+            pods_on_node: p
+                .node
+                .and_then(|n| on_node.get(n as usize).copied())
+                .unwrap_or(0),
+            restarts: p.restarts,
+            created_ns: p.created_ns,
+        })
+        .collect()
+}
+
 /// The controllers' decisions for one reconcile pass.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {

@@ -5,7 +5,7 @@
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::config::{Config, Mode, Span, Start};
-use faasim_model::deployment::{self, PodView};
+use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::pool::{Checkout, Pool};
 use faasim_model::schedule::{Action, Event};
@@ -716,29 +716,23 @@ impl<'a> World<'a> {
 
     fn reconcile(&mut self) {
         for _ in 0..8 {
-            let mut on_node = vec![0u32; self.node_alive.len()];
-            for pod in &self.pods {
-                if let (Some(node), PodEnd::Running, None) = (pod.node, pod.end, pod.deletion_ns) {
-                    on_node[node as usize] += 1;
-                }
-            }
-            let views: Vec<PodView> = self
+            let facts: Vec<PodFacts> = self
                 .pods
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
-                .map(|(id, p)| PodView {
+                .map(|(id, p)| PodFacts {
                     id: id as PodId,
                     revision: p.revision,
-                    assigned: p.node.is_some(),
+                    node: p.node,
+                    active: p.deletion_ns.is_none() && p.end == PodEnd::Running,
                     running: p.started,
                     ready: p.ready,
                     ready_since_ns: p.ready_since_ns,
-                    pods_on_node: p.node.map(|n| on_node[n as usize]).unwrap_or(0),
                     restarts: p.restarts,
                     created_ns: p.created_ns,
                 })
                 .collect();
+            let views = deployment::views(self.node_alive.len(), &facts);
             let k8s = &self.config.kubernetes;
             let plan = deployment::reconcile(
                 self.desired,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::config::{Config, Method, Mode, OnSigterm, Span, Start};
-use faasim_model::deployment::{self, PodView};
+use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, Status};
 use faasim_model::properties::{self, PodFate};
 use faasim_model::schedule::Action;
@@ -786,29 +786,23 @@ impl ControlPlane {
             let plan = {
                 let mut guard = self.shared.lock();
                 let s = &mut *guard;
-                let mut on_node = vec![0u32; s.node_alive.len()];
-                for p in &s.pods {
-                    if let (Some(node), PodEnd::Running, None) = (p.node, p.end, p.deletion_ns) {
-                        on_node[node as usize] += 1;
-                    }
-                }
-                let views: Vec<PodView> = s
+                let facts: Vec<PodFacts> = s
                     .pods
                     .iter()
                     .enumerate()
-                    .filter(|(_, p)| p.deletion_ns.is_none() && p.end == PodEnd::Running)
-                    .map(|(id, p)| PodView {
+                    .map(|(id, p)| PodFacts {
                         id: id as PodId,
                         revision: p.revision,
-                        assigned: p.node.is_some(),
+                        node: p.node,
+                        active: p.deletion_ns.is_none() && p.end == PodEnd::Running,
                         running: p.started,
                         ready: p.ready,
                         ready_since_ns: p.ready_since_ns,
-                        pods_on_node: p.node.map(|n| on_node[n as usize]).unwrap_or(0),
                         restarts: p.restarts,
                         created_ns: p.created_ns,
                     })
                     .collect();
+                let views = deployment::views(s.node_alive.len(), &facts);
                 let k8s = &s.config.kubernetes;
                 deployment::reconcile(
                     s.desired,
