@@ -62,7 +62,7 @@ impl fmt::Display for DeadlineExceeded {
 
 impl StdError for DeadlineExceeded {}
 
-/// A body that yields `DeadlineExceeded` instead of any frame not ready before its deadline.
+/// A body that yields `DeadlineExceeded` instead of any frame not ready by its deadline.
 pub struct DeadlineBody<B> {
     inner: B,
     sleep: Option<Pin<Box<Sleep>>>,
@@ -93,10 +93,20 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         // The deadline is checked first: past it, Go's read or write on the socket (or on the
-        // cancelled upstream response) fails even if bytes are ready.
-        if let Some(sleep) = self.sleep.as_mut()
-            && sleep.as_mut().poll(cx).is_ready()
-        {
+        // cancelled upstream response) fails even if bytes are ready. A frame ready at the
+        // deadline instant itself is still in time, as a response ready exactly at
+        // write_timeout is written (the model's "equality is safe", and `timeout_at`, which
+        // polls its future before its timer); nothing later is.
+        let expired_at = self
+            .sleep
+            .as_mut()
+            .and_then(|sleep| sleep.as_mut().poll(cx).is_ready().then(|| sleep.deadline()));
+        if let Some(deadline) = expired_at {
+            if Instant::now() == deadline
+                && let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx)
+            {
+                return Poll::Ready(frame.map(|r| r.map_err(Into::into)));
+            }
             let which = self.which;
             return Poll::Ready(Some(Err(Box::new(DeadlineExceeded(which)))));
         }
@@ -191,5 +201,18 @@ mod tests {
             err.downcast_ref::<DeadlineExceeded>(),
             Some(&DeadlineExceeded(Deadline::Exec))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_frame_ready_at_the_deadline_instant_is_in_time() {
+        let deadline = Instant::now() + Duration::from_millis(100);
+        tokio::time::sleep_until(deadline).await;
+        let mut body = DeadlineBody::new(OneThenStall(false), Some(deadline), Deadline::Write);
+        let first = body.frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "a");
+        // Nothing else is ready at that instant: the deadline holds.
+        let err = body.frame().await.unwrap().unwrap_err();
+        assert_eq!(Instant::now(), deadline);
+        assert!(err.downcast_ref::<DeadlineExceeded>().is_some());
     }
 }

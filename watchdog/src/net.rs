@@ -1,6 +1,7 @@
 //! The two seams between the watchdog and a network: a listener it accepts from and a
-//! connector it dials the upstream child with. The same watchdog code runs on tokio TCP here,
-//! on in-memory pipes in paused-time tests (`memory`), and on turmoil's simulated TCP later.
+//! connector it dials the upstream child with (HTTP mode; streaming mode has `NoUpstream`).
+//! The same watchdog code runs on tokio TCP here, on in-memory pipes in paused-time tests
+//! (`memory`), and on turmoil's simulated TCP.
 
 use std::future::Future;
 use std::io;
@@ -76,5 +77,20 @@ impl Connect for TcpConnector {
         let stream = tokio::net::TcpStream::connect(&self.authority).await?;
         stream.set_nodelay(true)?;
         Ok(stream)
+    }
+}
+
+/// The connector of a watchdog without an upstream (streaming mode): every dial is refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoUpstream;
+
+impl Connect for NoUpstream {
+    type Io = tokio::io::DuplexStream;
+
+    async fn connect(&self) -> io::Result<Self::Io> {
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "streaming mode has no upstream",
+        ))
     }
 }

@@ -17,8 +17,9 @@ use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 
 use crate::body::{self, BoxBody, BoxError, Deadline, DeadlineBody};
+use crate::config::Settings;
 use crate::net::Connect;
-use crate::server::{Shared, Tasks};
+use crate::server::Tasks;
 
 /// The header of-watchdog and faas-middleware put on the responses they make themselves.
 pub const X_OPENFAAS_INTERNAL: HeaderName = HeaderName::from_static("x-openfaas-internal");
@@ -116,15 +117,19 @@ fn duration_value(started: Instant) -> HeaderValue {
 /// Forward one request and turn the outcome into the response of-watchdog gives:
 /// the upstream's own response; 504 (empty, `X-OpenFaaS-Internal: of-watchdog`) when
 /// exec_timeout passed first; 500 (same headers) when the upstream refused, reset or closed.
-pub(crate) async fn forward<C: Connect>(shared: &Shared<C>, out: Outgoing) -> Response<BoxBody> {
+pub(crate) async fn forward<C: Connect>(
+    settings: &Settings,
+    upstream: &Upstream<C>,
+    out: Outgoing,
+) -> Response<BoxBody> {
     let started = Instant::now();
-    let exec_ns = exec_timeout_ns(&out.headers, shared.settings.exec_timeout_ns());
+    let exec_ns = exec_timeout_ns(&out.headers, settings.exec_timeout_ns());
     let deadline = u64::try_from(exec_ns)
         .ok()
         .filter(|ns| *ns > 0)
         .map(|ns| started + Duration::from_nanos(ns));
     // Go concatenates the upstream URL and the request URI as strings.
-    let target = format!("{}{}", shared.settings.upstream_base_path(), out.target);
+    let target = format!("{}{}", settings.upstream_base_path(), out.target);
     let uri = match target.parse::<Uri>() {
         Ok(uri) => uri,
         Err(e) => {
@@ -140,14 +145,12 @@ pub(crate) async fn forward<C: Connect>(shared: &Shared<C>, out: Outgoing) -> Re
     // hyper derives the framing from the body, as Go's transport ignores these headers.
     headers.remove(header::CONTENT_LENGTH);
     if !headers.contains_key(header::HOST)
-        && let Ok(host) = HeaderValue::from_str(&shared.settings.upstream_authority())
+        && let Ok(host) = HeaderValue::from_str(&settings.upstream_authority())
     {
         headers.insert(header::HOST, host);
     }
 
-    let attempt = shared
-        .upstream
-        .round_trip(out.method, uri, headers, out.body);
+    let attempt = upstream.round_trip(out.method, uri, headers, out.body);
     let outcome = match deadline {
         Some(deadline) => match tokio::time::timeout_at(deadline, attempt).await {
             Ok(outcome) => outcome,

@@ -26,8 +26,10 @@ use tokio::time::Instant;
 use crate::body::{self, BoxBody, Deadline, DeadlineBody, Hold};
 use crate::config::Settings;
 use crate::drain::{Drain, Signal, Ticket};
-use crate::net::{Accept, Connect};
+use crate::fork::Fork;
+use crate::net::{Accept, Connect, NoUpstream};
 use crate::proxy::{self, Outgoing, Upstream};
+use crate::streaming;
 
 /// Go counts a connection that has read no byte yet ("StateNew") as idle only once it is this
 /// old (net/http `closeIdleConns`, golang/go#22682); younger ones may still send a request.
@@ -147,11 +149,19 @@ impl Tasks {
     }
 }
 
+/// How function requests are run: of-watchdog's `mode`.
+pub(crate) enum Function<C> {
+    /// HTTP mode: proxied to the upstream child through this keep-alive pool.
+    Proxy(Arc<Upstream<C>>),
+    /// Streaming mode: one process per request.
+    Fork(Box<dyn Fork>),
+}
+
 /// What the request handlers need.
 pub(crate) struct Shared<C> {
     pub(crate) settings: Settings,
     pub(crate) state: Arc<State>,
-    pub(crate) upstream: Arc<Upstream<C>>,
+    pub(crate) function: Function<C>,
     pub(crate) tasks: Tasks,
 }
 
@@ -193,16 +203,33 @@ impl Monitor {
     }
 }
 
-/// An of-watchdog-compatible watchdog in HTTP mode, proxying to the upstream `C` dials.
-pub struct Watchdog<C: Connect> {
+/// An of-watchdog-compatible watchdog: in HTTP mode (`new`) it proxies to the upstream `C`
+/// dials; in streaming mode (`streaming`) it forks a process per request and has no
+/// upstream (`C` is `NoUpstream`).
+pub struct Watchdog<C: Connect = NoUpstream> {
     shared: Arc<Shared<C>>,
     closing: watch::Sender<Option<Instant>>,
 }
 
+impl Watchdog<NoUpstream> {
+    /// A streaming-mode watchdog that has not started: each function request (and each
+    /// `/_/ready` when `ready_path` is set) runs one process that `fork` starts.
+    /// `settings.watchdog.mode` is not consulted.
+    pub fn streaming(settings: Settings, fork: impl Fork) -> Watchdog<NoUpstream> {
+        Watchdog::build(settings, Tasks::new(), Function::Fork(Box::new(fork)))
+    }
+}
+
 impl<C: Connect> Watchdog<C> {
-    /// A watchdog that has not started: not listening, not healthy.
+    /// An HTTP-mode watchdog that has not started: not listening, not healthy.
+    /// `settings.watchdog.mode` is not consulted.
     pub fn new(settings: Settings, connector: C) -> Watchdog<C> {
         let tasks = Tasks::new();
+        let upstream = Upstream::new(connector, tasks.clone());
+        Watchdog::build(settings, tasks, Function::Proxy(upstream))
+    }
+
+    fn build(settings: Settings, tasks: Tasks, function: Function<C>) -> Watchdog<C> {
         let (status, _) = watch::channel(Status {
             phase: Phase::Starting,
             signalled_at: None,
@@ -217,13 +244,12 @@ impl<C: Connect> Watchdog<C> {
             drain: Arc::new(Drain::new(Notify::new())),
             status,
         });
-        let upstream = Upstream::new(connector, tasks.clone());
         let (closing, _) = watch::channel(None);
         Watchdog {
             shared: Arc::new(Shared {
                 settings,
                 state,
-                upstream,
+                function,
                 tasks,
             }),
             closing,
@@ -240,8 +266,9 @@ impl<C: Connect> Watchdog<C> {
 
     /// Serve `listener` until `shutdown` completes, then drain as of-watchdog does and
     /// return. With `healthcheck_interval <= 0` it never returns after the signal (Go's
-    /// `time.Tick(d <= 0)` is nil). Dropping the future is a SIGKILL: every connection, upstream
-    /// connection and task of this watchdog is dropped at once.
+    /// `time.Tick(d <= 0)` is nil). When it returns, or when the future is dropped (a
+    /// SIGKILL), every connection, upstream connection, process and task of this watchdog is
+    /// dropped at once.
     pub async fn run<A: Accept>(self, listener: A, shutdown: impl Future<Output = ()>) -> Exit {
         let Watchdog { shared, closing } = self;
         let state = Arc::clone(&shared.state);
@@ -597,7 +624,7 @@ fn health(state: &State, method: &Method) -> Response<BoxBody> {
 }
 
 /// `readiness.ServeHTTP`: 503 when unhealthy, 429 when `max_inflight` is met, else the
-/// upstream's answer on `ready_path` if set, else 200 with no body.
+/// function's answer on `ready_path` if set, else 200 with no body.
 async fn ready<C: Connect>(shared: &Shared<C>, req: &Request<Incoming>) -> Response<BoxBody> {
     if req.method() != Method::GET {
         return status_only(StatusCode::METHOD_NOT_ALLOWED);
@@ -613,16 +640,25 @@ async fn ready<C: Connect>(shared: &Shared<C>, req: &Request<Incoming>) -> Respo
     }
     // Through the unlimited base handler, as of-watchdog passes it the handler from before
     // the limiter wraps it.
-    proxy::forward(
-        shared,
-        Outgoing {
-            method: Method::GET,
-            target: shared.settings.ready_path.clone(),
-            headers: req.headers().clone(),
-            body: None,
-        },
-    )
-    .await
+    match &shared.function {
+        Function::Proxy(upstream) => {
+            proxy::forward(
+                &shared.settings,
+                upstream,
+                Outgoing {
+                    method: Method::GET,
+                    target: shared.settings.ready_path.clone(),
+                    headers: req.headers().clone(),
+                    body: None,
+                },
+            )
+            .await
+        }
+        Function::Fork(fork) => {
+            let invocation = streaming::readiness_invocation(&shared.settings, req.headers());
+            streaming::invoke(&shared.settings, fork.as_ref(), invocation).await
+        }
+    }
 }
 
 /// The function, behind faas-middleware's concurrency limiter.
@@ -648,9 +684,18 @@ async fn function<C: Connect>(
         );
         return response;
     };
-    let response = proxy::forward(shared, Outgoing::from_incoming(req, read_deadline)).await;
+    let response = match &shared.function {
+        Function::Proxy(upstream) => {
+            let out = Outgoing::from_incoming(req, read_deadline);
+            proxy::forward(&shared.settings, upstream, out).await
+        }
+        Function::Fork(fork) => {
+            let invocation = streaming::invocation(&shared.settings, req, read_deadline);
+            streaming::invoke(&shared.settings, fork.as_ref(), invocation).await
+        }
+    };
     // The slot is held until hyper has written the whole body, as Go's handler holds it
-    // through its copy loop.
+    // through its copy loop (streaming mode: until the process has exited).
     response.map(|b| {
         use http_body_util::BodyExt;
         Hold::new(b, slot).boxed_unsync()

@@ -1,15 +1,19 @@
-//! Test helpers: a tiny upstream child with a configurable delay, an HTTP client, and a way
-//! to start a watchdog and send it its shutdown signal. All generic over the network seams,
-//! so the loopback tests and the paused-time tests share them.
+//! Test helpers: a tiny upstream child with a configurable delay, an in-memory process for
+//! streaming mode that follows a script in its request URI, an HTTP client, and a way to
+//! start a watchdog and send it its shutdown signal. All generic over the network seams, so
+//! the loopback tests and the paused-time tests share them.
 
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use faasim_model::config::WatchdogConfig;
-use faasim_watchdog::{Accept, Connect, Exit, Monitor, Settings, Watchdog};
+use faasim_watchdog::{
+    Accept, Connect, Exit, Fork, Forked, Invocation, Monitor, Settings, Watchdog,
+};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
@@ -17,8 +21,10 @@ use hyper::header::HeaderMap;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio::time::Instant;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -101,6 +107,151 @@ impl Reply {
     }
 }
 
+/// A query parameter of a request URI.
+fn query_param<'a>(target: &'a str, key: &str) -> Option<&'a str> {
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    query.split('&').find_map(|kv| match kv.split_once('=') {
+        Some((k, v)) if k == key => Some(v),
+        None if kv == key => Some(""),
+        _ => None,
+    })
+}
+
+/// One process the in-memory fork started.
+#[derive(Clone, Debug)]
+pub struct Started {
+    pub at: Instant,
+    pub target: String,
+    pub env: Vec<(String, String)>,
+}
+
+impl Started {
+    /// The last value of an environment variable, as `exec` would see it.
+    pub fn env(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Processes {
+    started: Vec<Started>,
+    exited_at: Vec<Instant>,
+    killed_at: Vec<Instant>,
+}
+
+/// What the in-memory processes did, and when.
+#[derive(Clone, Default)]
+pub struct ProcessLog(Arc<Mutex<Processes>>);
+
+impl ProcessLog {
+    fn with<T>(&self, f: impl FnOnce(&mut Processes) -> T) -> T {
+        f(&mut self.0.lock().unwrap())
+    }
+    pub fn started(&self) -> Vec<Started> {
+        self.with(|p| p.started.clone())
+    }
+    /// When processes ran to their end.
+    pub fn exited_at(&self) -> Vec<Instant> {
+        self.with(|p| p.exited_at.clone())
+    }
+    /// When processes were killed (their handle dropped before they ended).
+    pub fn killed_at(&self) -> Vec<Instant> {
+        self.with(|p| p.killed_at.clone())
+    }
+}
+
+/// Records a kill when a process's task is dropped before it ends.
+struct Alive {
+    log: ProcessLog,
+    exited: bool,
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        self.log.with(|p| {
+            if self.exited {
+                p.exited_at.push(now);
+            } else {
+                p.killed_at.push(now);
+            }
+        });
+    }
+}
+
+/// Aborts a process's task when its handle is dropped: the kill.
+struct KillOnDrop(AbortHandle);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Streaming mode's process, in memory (tokio time only). Its script is in the request URI:
+/// `out=TEXT` writes `TEXT\n` at once; `echo` then copies stdin; `ms=N` sleeps N ms; then it
+/// writes `done\n` and exits with status `exit=N` (default 0).
+pub struct ScriptedFork {
+    pub log: ProcessLog,
+}
+
+impl ScriptedFork {
+    pub fn new() -> (ScriptedFork, ProcessLog) {
+        let log = ProcessLog::default();
+        (ScriptedFork { log: log.clone() }, log)
+    }
+}
+
+impl Fork for ScriptedFork {
+    fn fork(&self, invocation: Invocation) -> io::Result<Forked> {
+        let target = invocation.target.clone();
+        let out = query_param(&target, "out").map(str::to_string);
+        let echo = query_param(&target, "echo").is_some();
+        let delay_ms = query_param(&target, "ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let status: i32 = query_param(&target, "exit")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        self.log.with(|p| {
+            p.started.push(Started {
+                at: Instant::now(),
+                target: target.clone(),
+                env: invocation.env.clone(),
+            })
+        });
+        let (mut stdout, reader) = tokio::io::duplex(64 * 1024);
+        let log = self.log.clone();
+        let process = tokio::spawn(async move {
+            let mut alive = Alive { log, exited: false };
+            if let Some(out) = out {
+                stdout.write_all(format!("{out}\n").as_bytes()).await?;
+            }
+            if echo && let Some(body) = invocation.stdin {
+                let input = body.collect().await.map_err(io::Error::other)?.to_bytes();
+                stdout.write_all(&input).await?;
+            }
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            stdout.write_all(b"done\n").await?;
+            alive.exited = true;
+            if status == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::other(format!("exit status {status}")))
+            }
+        });
+        let kill = KillOnDrop(process.abort_handle());
+        Ok(Forked::new(reader, async move {
+            let _kill = kill;
+            process.await.map_err(io::Error::other)?
+        }))
+    }
+}
+
 /// One request on a new connection.
 pub async fn send<C: Connect>(
     connector: &C,
@@ -175,6 +326,30 @@ impl KeepAlive {
     }
 }
 
+/// A POST with `body` on a new connection.
+pub async fn post<C: Connect>(
+    connector: &C,
+    path: &str,
+    body: &'static str,
+) -> Result<Reply, BoxError> {
+    let io = connector.connect().await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
+    tokio::spawn(conn);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("host", "watchdog")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))?;
+    let response = sender.send_request(request).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    })
+}
+
 /// Watchdog settings for tests: short timers, overridable.
 pub fn settings(upstream_url: &str, tweak: impl FnOnce(&mut WatchdogConfig)) -> Settings {
     let mut config = WatchdogConfig {
@@ -204,9 +379,23 @@ impl Running {
     }
 }
 
+/// Streaming-mode settings for tests: the same short timers, overridable.
+pub fn streaming_settings(tweak: impl FnOnce(&mut WatchdogConfig)) -> Settings {
+    let http = settings("", tweak);
+    Settings::streaming(http.watchdog, "in-memory")
+}
+
 /// Start `settings` on `listener`, proxying through `connector`.
 pub fn start<A: Accept, C: Connect>(settings: Settings, listener: A, connector: C) -> Running {
-    let watchdog = Watchdog::new(settings, connector);
+    launch(Watchdog::new(settings, connector), listener)
+}
+
+/// Start `settings` in streaming mode on `listener`, forking with `fork`.
+pub fn start_streaming<A: Accept>(settings: Settings, listener: A, fork: impl Fork) -> Running {
+    launch(Watchdog::streaming(settings, fork), listener)
+}
+
+fn launch<A: Accept, C: Connect>(watchdog: Watchdog<C>, listener: A) -> Running {
     let monitor = watchdog.monitor();
     let (tx, rx) = oneshot::channel::<()>();
     let exit = tokio::spawn(watchdog.run(listener, async move {
