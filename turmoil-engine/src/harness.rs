@@ -1,8 +1,10 @@
 //! The hosts (client, gateway, pods) and the control-plane step loop.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::io;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -19,16 +21,21 @@ use faasim_sim::scenario::Scenario;
 use faasim_sim::world::{PodEnd, PodSummary, RunResult, TraceLine};
 use faasim_sim::{DEFAULT_LIMIT_NS, Run};
 use faasim_watchdog::memory::{self, MemoryConnector, MemoryListener};
-use faasim_watchdog::{Accept, Connect, Monitor, Settings, Watchdog, X_OPENFAAS_INTERNAL};
+use faasim_watchdog::{
+    Accept, Connect, Fork, Forked, Invocation, Monitor, Settings, Watchdog, X_OPENFAAS_INTERNAL,
+};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// turmoil's tick: every host runs this much simulated time per step.
+/// turmoil's tick: every host runs this much simulated time per step. Not finer: tokio's timer
+/// wheel has millisecond slots, and with a 500 µs tick on turmoil 0.7.2 a load meant to start
+/// at 11.8 s started at 5.9 s.
 pub const TICK: Duration = Duration::from_millis(1);
 
 /// Port of the gateway and of every watchdog.
@@ -69,6 +76,8 @@ struct Hint {
     refused: bool,
     /// The child's write_timeout cut its response.
     child_write_timeout: bool,
+    /// The provider's transport retried it on a new connection.
+    retried: bool,
     /// When the provider picked the pod (to tell a dial into a dead node from a request the
     /// node took down with it).
     picked_ns: Nanos,
@@ -122,6 +131,8 @@ struct Shared {
     pods: Vec<PodState>,
     rng: Rng,
     trace: Vec<TraceLine>,
+    /// One message's time on the network.
+    latency_ns: Nanos,
 }
 
 impl Shared {
@@ -168,16 +179,27 @@ pub fn run_turmoil(scenario: &Scenario, seed: u64) -> Result<Run, String> {
     run_turmoil_with(scenario, seed, TICK)
 }
 
+/// How long one message takes on turmoil's network: half the scenario's round trip, rounded
+/// up to whole ticks and at least one (turmoil delivers on ticks). The model's hops take no time; its `rtt` only
+/// sets how long a closed keep-alive connection still looks usable, which on turmoil is the
+/// time the FIN needs to come back.
+fn one_way_latency(rtt_ns: Nanos, tick: Duration) -> Duration {
+    let tick_ns = tick.as_nanos() as Nanos;
+    let half_ns = (rtt_ns / 2).div_ceil(tick_ns) * tick_ns;
+    Duration::from_nanos(half_ns.max(tick_ns))
+}
+
 /// Run `scenario` on turmoil with `seed` and turmoil tick `tick`.
 pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Result<Run, String> {
     check_supported(scenario)?;
     let config = scenario.config.clone();
     let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+    let latency = one_way_latency(config.network.rtt_ns, tick);
     let mut sim = turmoil::Builder::new()
         .simulation_duration(Duration::from_nanos(limit_ns) + Duration::from_secs(60))
         .tick_duration(tick)
-        .min_message_latency(tick)
-        .max_message_latency(tick)
+        .min_message_latency(latency)
+        .max_message_latency(latency)
         .tcp_capacity(4096)
         .rng_seed(seed)
         .build();
@@ -194,6 +216,7 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
         pods: Vec::new(),
         rng: Rng(SeedChooser::new(seed)),
         trace: Vec::new(),
+        latency_ns: latency.as_nanos() as Nanos,
     })));
     {
         let shared = shared.clone();
@@ -265,10 +288,6 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
 /// What this engine implements; anything else is refused rather than run wrongly.
 fn check_supported(scenario: &Scenario) -> Result<(), String> {
     let config = &scenario.config;
-    if config.function.watchdog.mode != Mode::Http {
-        // The real watchdog has HTTP mode only (no fork per request).
-        return Err("turmoil engine: only `mode: http` is supported".into());
-    }
     if config.load.concurrency == 0 && config.load.rate_per_s == 0 {
         return Err("turmoil engine: load.concurrency must be positive".into());
     }
@@ -910,61 +929,75 @@ impl Connect for ChildConnector {
     }
 }
 
-/// One pod: the real watchdog on :8080 in front of a child HTTP server. SIGTERM is the
-/// watchdog's shutdown future (and the child's own signal); SIGKILL is `Sim::crash`.
+/// One pod: the real watchdog on :8080, in HTTP mode in front of a child HTTP server, or in
+/// streaming mode forking one simulated process per request. SIGTERM is the watchdog's
+/// shutdown future (and the child's own signal); SIGKILL is `Sim::crash`.
 async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
     // A crashed container's host is bounced at once; its software waits for the restart.
     let mut gate = shared.lock().pods[pod as usize].gate.subscribe();
     let _ = gate.wait_for(|open| *open).await;
-    let (settings, child, handler, sigterm) = {
+    let (watchdog_config, child, handler, sigterm) = {
         let s = shared.lock();
-        let settings = Settings::new(s.config.function.watchdog.clone(), "http://127.0.0.1:8082");
         (
-            settings,
+            s.config.function.watchdog.clone(),
             s.config.function.child.clone(),
             s.config.function.handler_ns,
             s.pods[pod as usize].sigterm.subscribe(),
         )
     };
-    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
-    let (child_listener, connector) = memory::listener();
-    let up = Arc::new(AtomicBool::new(false));
-    let watchdog = Watchdog::new(
-        settings,
-        ChildConnector {
-            inner: connector,
-            up: up.clone(),
-        },
-    );
-    shared.lock().pods[pod as usize].monitor = Some(watchdog.monitor());
-    let exits_on_sigterm = child.on_sigterm == OnSigterm::Exit;
-    let mut child_task = AbortOnDrop(tokio::task::spawn_local(child_main(
-        shared.clone(),
-        pod,
-        child_listener,
-        up,
-        child,
-        handler,
-        sigterm.clone(),
-    )));
+    let listener = TurmoilListener(turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?);
     let shutdown = {
-        let mut rx = sigterm;
+        let mut rx = sigterm.clone();
         async move {
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    let run = watchdog.run(TurmoilListener(listener), shutdown);
-    let (cause, at_exit) = tokio::select! {
-        exit = run => {
-            let cause = if exit.drained { Cause::WatchdogExit } else { Cause::DrainDeadline };
-            (cause, exit.requests_at_exit as u32)
-        }
-        _ = &mut child_task.0, if exits_on_sigterm => {
-            // The child died of the signal: of-watchdog's cmd.Wait fails and it log.Fatalfs.
-            (Cause::ChildExited, 0)
+    let exit_of = |exit: faasim_watchdog::Exit| {
+        let cause = if exit.drained {
+            Cause::WatchdogExit
+        } else {
+            Cause::DrainDeadline
+        };
+        (cause, exit.requests_at_exit as u32)
+    };
+    let (cause, at_exit) = if watchdog_config.mode == Mode::Streaming {
+        let watchdog = Watchdog::streaming(
+            Settings::streaming(watchdog_config, "faasim-handler"),
+            handler_process(shared.clone(), handler),
+        );
+        shared.lock().pods[pod as usize].monitor = Some(watchdog.monitor());
+        exit_of(watchdog.run(listener, shutdown).await)
+    } else {
+        let settings = Settings::new(watchdog_config, "http://127.0.0.1:8082");
+        let (child_listener, connector) = memory::listener();
+        let up = Arc::new(AtomicBool::new(false));
+        let watchdog = Watchdog::new(
+            settings,
+            ChildConnector {
+                inner: connector,
+                up: up.clone(),
+            },
+        );
+        shared.lock().pods[pod as usize].monitor = Some(watchdog.monitor());
+        let exits_on_sigterm = child.on_sigterm == OnSigterm::Exit;
+        let mut child_task = AbortOnDrop(tokio::task::spawn_local(child_main(
+            shared.clone(),
+            pod,
+            child_listener,
+            up,
+            child,
+            handler,
+            sigterm,
+        )));
+        let run = watchdog.run(listener, shutdown);
+        tokio::select! {
+            exit = run => exit_of(exit),
+            _ = &mut child_task.0, if exits_on_sigterm => {
+                // The child died of the signal: of-watchdog's cmd.Wait fails and it log.Fatalfs.
+                (Cause::ChildExited, 0)
+            }
         }
     };
-    drop(child_task);
     {
         let now = now_ns();
         let mut s = shared.lock();
@@ -981,6 +1014,26 @@ async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
     // The pod's IP stays until the pod object goes: connects are refused, not black-holed.
     std::future::pending::<()>().await;
     Ok(())
+}
+
+/// Streaming mode's `fprocess`: each request's process sleeps the handler duration (drawn from
+/// the model's handler stream when the watchdog forks it, where the model draws it), writes
+/// "done\n" and exits 0. Killed at exec_timeout, it has written nothing.
+fn handler_process(shared: SharedRef, handler: Span) -> impl Fork {
+    move |_: Invocation| {
+        let duration_ns = shared.lock().rng.span(Stream::Handler, handler);
+        let (mut stdout, read_end) = tokio::io::duplex(64);
+        // The process runs on its own whether or not the watchdog polls its exit; the exit
+        // future owns its abort guard, so dropping it kills the process.
+        let process = AbortOnDrop(tokio::task::spawn(async move {
+            tokio::time::sleep(Duration::from_nanos(duration_ns)).await;
+            let _ = stdout.write_all(b"done\n").await;
+        }));
+        Ok(Forked::new(read_end, async move {
+            let mut process = process;
+            (&mut process.0).await.map_err(io::Error::other)
+        }))
+    }
 }
 
 /// The child: an HTTP server whose handler sleeps the handler duration, then answers 200.
@@ -1220,13 +1273,16 @@ pub(crate) mod user_server {
 /// The gateway and the provider (faas-netes) as one process on :8080.
 async fn gateway_main(shared: SharedRef) -> HostResult {
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+    let pool = ProviderPool::default();
     loop {
         let (stream, _) = listener.accept().await?;
         let shared = shared.clone();
+        let pool = pool.clone();
         tokio::task::spawn_local(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let shared = shared.clone();
-                async move { gateway_request(shared, req).await }
+                let pool = pool.clone();
+                async move { gateway_request(shared, pool, req).await }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -1237,6 +1293,7 @@ async fn gateway_main(shared: SharedRef) -> HostResult {
 
 async fn gateway_request(
     shared: SharedRef,
+    pool: ProviderPool,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, io::Error> {
     let id: usize = req
@@ -1275,7 +1332,7 @@ async fn gateway_request(
     }
     let forward_ns = now_ns();
     let (mut code, mut cause, lost, refused) =
-        forward(&shared, &config, id, method, forward_ns).await;
+        forward(&shared, &pool, &config, id, method, forward_ns).await;
     let now = now_ns();
     if now - forward_ns > config.provider.write_timeout_ns {
         (code, cause) = (502, Cause::ProviderWriteTimeout);
@@ -1300,15 +1357,24 @@ async fn gateway_request(
     Ok(response)
 }
 
+/// How one call from the provider to a pod ended.
 enum Call {
+    /// The dial was refused.
     Refused,
+    /// A reused connection met a close the provider could not yet see, and the request was
+    /// not retried (or its retry's dial was refused).
+    KeepAliveReset,
+    /// The connection closed before a whole response came.
     Eof,
-    Answered(u16, bool),
+    /// A whole response: its status, whether the watchdog made it itself
+    /// (`X-OpenFaaS-Internal`), and whether its body was empty.
+    Answered(u16, bool, bool),
 }
 
 /// The provider: pick a ready endpoint from its (lagging) view and proxy to it.
 async fn forward(
     shared: &SharedRef,
+    pool: &ProviderPool,
     config: &Config,
     id: usize,
     method: hyper::Method,
@@ -1334,7 +1400,7 @@ async fn forward(
     let provider = config.provider.read_timeout_ns;
     let first = upstream.min(provider);
     let deadline = tokio::time::Instant::now() + Duration::from_nanos(first);
-    let call = tokio::time::timeout_at(deadline, call_pod(name, id, method)).await;
+    let call = tokio::time::timeout_at(deadline, pool.call(shared, pod, name, id, method)).await;
     match call {
         Err(_) => {
             let (lost, refused) = black_hole_fate(&shared.lock(), id);
@@ -1345,14 +1411,22 @@ async fn forward(
             }
         }
         Ok(Call::Refused) => (500, Cause::ConnectionRefused, None, true),
-        Ok(Call::Answered(200, _)) => (200, Cause::Handler, None, false),
-        Ok(Call::Answered(504, _)) => (504, Cause::ExecTimeout, None, false),
-        Ok(Call::Answered(429, _)) => (429, Cause::MaxInflight, None, false),
-        Ok(Call::Answered(code, false)) => (code, Cause::Handler, None, false),
-        Ok(Call::Answered(code, true)) if shared.lock().hints[id].child_write_timeout => {
+        Ok(Call::KeepAliveReset) => (500, Cause::KeepAliveReset, None, true),
+        // Every handler writes "done\n" as it ends; in streaming mode an empty 200 is a process
+        // killed at exec_timeout before it wrote anything (the status was implicit).
+        Ok(Call::Answered(200, false, true))
+            if config.function.watchdog.mode == Mode::Streaming =>
+        {
+            (200, Cause::ExecTimeout, None, false)
+        }
+        Ok(Call::Answered(200, _, _)) => (200, Cause::Handler, None, false),
+        Ok(Call::Answered(504, _, _)) => (504, Cause::ExecTimeout, None, false),
+        Ok(Call::Answered(429, _, _)) => (429, Cause::MaxInflight, None, false),
+        Ok(Call::Answered(code, false, _)) => (code, Cause::Handler, None, false),
+        Ok(Call::Answered(code, true, _)) if shared.lock().hints[id].child_write_timeout => {
             (code, Cause::ChildWriteTimeout, None, false)
         }
-        Ok(Call::Answered(code, true)) => {
+        Ok(Call::Answered(code, true, _)) => {
             let child_died = shared.lock().pods[pod as usize].child_died;
             if child_died {
                 (code, Cause::ChildExited, Some(Cause::ChildExited), false)
@@ -1391,35 +1465,157 @@ fn black_hole_fate(s: &Shared, id: usize) -> (Option<Cause>, bool) {
     }
 }
 
-async fn call_pod(name: String, id: usize, method: hyper::Method) -> Call {
-    let Ok(stream) = turmoil::net::TcpStream::connect((name.as_str(), PORT)).await else {
-        return Call::Refused;
-    };
-    let Ok((mut sender, conn)) =
-        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await
-    else {
-        return Call::Eof;
-    };
-    let _conn = AbortOnDrop(tokio::task::spawn_local(async move {
-        let _ = conn.await;
-    }));
+/// The provider's keep-alive connections to the pods (faas-netes' proxy `http.Transport`),
+/// with the rules of the model's `pool::Pool`: the newest idle connection first, idle ones
+/// closed after `IdleConnTimeout`, one whose FIN has arrived skipped, and a request that meets
+/// a close it could not see yet retried once on a new dial only when it is replayable (a GET
+/// without a body: `shouldRetryRequest`), else 500.
+#[derive(Clone, Default)]
+struct ProviderPool(Rc<RefCell<BTreeMap<PodId, Vec<Pooled>>>>);
+
+/// One idle keep-alive connection to a pod.
+struct Pooled {
+    sender: Sender,
+    idle_since: tokio::time::Instant,
+    _connection: AbortOnDrop,
+}
+
+/// One exchange on one connection.
+enum Exchange {
+    /// A whole response (status, made by the watchdog itself, empty body); the connection
+    /// can go back to the pool.
+    Answered(u16, bool, bool, Pooled),
+    /// No response at all: the connection closed (or reset) before one came.
+    NoResponse,
+    /// The response began and its body broke off.
+    BrokenBody,
+}
+
+impl ProviderPool {
+    /// A usable idle connection to `pod`, newest first, if any.
+    fn checkout(&self, pod: PodId, idle_timeout: Duration) -> Option<Pooled> {
+        let mut pools = self.0.borrow_mut();
+        let idle = pools.entry(pod).or_default();
+        let now = tokio::time::Instant::now();
+        while let Some(conn) = idle.pop() {
+            if now >= conn.idle_since + idle_timeout {
+                // The transport's idle timer closed it; every older one is older still.
+                idle.clear();
+                return None;
+            }
+            if !conn.sender.is_closed() {
+                return Some(conn);
+            }
+            // Its FIN arrived: Go's readLoop removed it from the pool.
+        }
+        None
+    }
+
+    fn checkin(&self, pod: PodId, mut conn: Pooled) {
+        if conn.sender.is_closed() {
+            return;
+        }
+        conn.idle_since = tokio::time::Instant::now();
+        self.0.borrow_mut().entry(pod).or_default().push(conn);
+    }
+
+    /// The call to `pod` for request `id`, on a pooled connection or a new one.
+    async fn call(
+        &self,
+        shared: &SharedRef,
+        pod: PodId,
+        name: String,
+        id: usize,
+        method: hyper::Method,
+    ) -> Call {
+        let (idle_timeout, round_trip, replayable) = {
+            let s = shared.lock();
+            (
+                Duration::from_nanos(s.config.provider.idle_conn_timeout_ns),
+                Duration::from_nanos(2 * s.latency_ns),
+                // The load's method, not the wire's: the POST here carries no body, but
+                // stands for one with a body (never replayable through the gateway).
+                s.config.load.method.is_replayable(),
+            )
+        };
+        if let Some(conn) = self.checkout(pod, idle_timeout) {
+            let sent_at = tokio::time::Instant::now();
+            match exchange(conn, &name, id, method.clone()).await {
+                Exchange::Answered(code, internal, empty, conn) => {
+                    self.checkin(pod, conn);
+                    return Call::Answered(code, internal, empty);
+                }
+                Exchange::BrokenBody => return Call::Eof,
+                // Within one round trip of sending, the close crossed the request: the server
+                // closed the connection before it read anything (idle timeout or Shutdown).
+                Exchange::NoResponse if sent_at.elapsed() <= round_trip => {
+                    if !replayable {
+                        return Call::KeepAliveReset;
+                    }
+                    shared.lock().hints[id].retried = true;
+                    return match self.dial_and_call(pod, &name, id, method).await {
+                        Call::Refused => Call::KeepAliveReset,
+                        other => other,
+                    };
+                }
+                Exchange::NoResponse => return Call::Eof,
+            }
+        }
+        self.dial_and_call(pod, &name, id, method).await
+    }
+
+    async fn dial_and_call(
+        &self,
+        pod: PodId,
+        name: &str,
+        id: usize,
+        method: hyper::Method,
+    ) -> Call {
+        let Ok(stream) = turmoil::net::TcpStream::connect((name, PORT)).await else {
+            return Call::Refused;
+        };
+        let Ok((sender, conn)) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await
+        else {
+            return Call::Eof;
+        };
+        let connection = AbortOnDrop(tokio::task::spawn_local(async move {
+            let _ = conn.await;
+        }));
+        let fresh = Pooled {
+            sender,
+            idle_since: tokio::time::Instant::now(),
+            _connection: connection,
+        };
+        match exchange(fresh, name, id, method).await {
+            Exchange::Answered(code, internal, empty, conn) => {
+                self.checkin(pod, conn);
+                Call::Answered(code, internal, empty)
+            }
+            Exchange::NoResponse | Exchange::BrokenBody => Call::Eof,
+        }
+    }
+}
+
+/// Send one request on `conn` and read the whole response.
+async fn exchange(mut conn: Pooled, name: &str, id: usize, method: hyper::Method) -> Exchange {
     let request = Request::builder()
         .method(method)
         .uri("/")
-        .header(hyper::header::HOST, name.as_str())
+        .header(hyper::header::HOST, name)
         .header(X_REQUEST_ID, id.to_string())
         .body(Empty::new());
     let Ok(request) = request else {
-        return Call::Eof;
+        return Exchange::NoResponse;
     };
-    let Ok(response) = sender.send_request(request).await else {
-        return Call::Eof;
+    let Ok(response) = conn.sender.send_request(request).await else {
+        return Exchange::NoResponse;
     };
     let code = response.status().as_u16();
     let internal = response.headers().contains_key(X_OPENFAAS_INTERNAL);
     match response.into_body().collect().await {
-        Ok(_) => Call::Answered(code, internal),
-        Err(_) => Call::Eof,
+        Ok(body) => Exchange::Answered(code, internal, body.to_bytes().is_empty(), conn),
+        Err(_) => Exchange::BrokenBody,
     }
 }
 
@@ -1524,6 +1720,7 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
     let record = &mut s.ledger[id];
     record.lost = lost;
     record.refused = refused;
+    record.retried = hint.retried;
     match result {
         Err(_) => {
             *conn = None;

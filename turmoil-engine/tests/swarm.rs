@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use common::{compare, counts, max_skew, names};
-use faasim_model::config::Mode;
 use faasim_sim::scenario::Scenario;
 use faasim_sim::swarm::{self, SwarmCase};
 use faasim_sim::{Run, simulate};
@@ -36,8 +35,8 @@ fn model(case: &SwarmCase) -> Run {
     )
 }
 
-/// Survey: every seed in `FAASIM_SWARM_FROM..FAASIM_SWARM_TO` (default 0..40), no skipping
-/// but streaming, with the wall time of each turmoil run.
+/// Survey: every seed in `FAASIM_SWARM_FROM..FAASIM_SWARM_TO` (default 0..40), no skipping,
+/// with the wall time of each turmoil run.
 #[test]
 #[ignore]
 fn survey() {
@@ -59,9 +58,6 @@ fn survey() {
             m.result.end_ns as f64 / 1e9,
             case.feature_line()
         );
-        if case.config.function.watchdog.mode == Mode::Streaming {
-            continue;
-        }
         if std::env::var("FAASIM_SWARM_DEBUG").is_ok() {
             eprintln!("{:#?}\n{:#?}", case.config, case.events);
         }
@@ -91,9 +87,6 @@ fn survey() {
 /// Generated cases the two engines cannot be expected to agree on request by request, and why.
 fn skip_reason(case: &SwarmCase, model: &Run) -> Option<&'static str> {
     let c = &case.config;
-    if c.function.watchdog.mode == Mode::Streaming {
-        return Some("mode: streaming (refused: the watchdog has HTTP mode only)");
-    }
     if c.load.rate_per_s == 0 && c.load.concurrency > 1 {
         return Some(
             "closed loop with several workers: same-instant sends reach the gateway in another \
@@ -140,9 +133,10 @@ const CASES: usize = 20;
 /// not asserted; README "Agreement with the model" lists them as open.
 const KNOWN: &[(u64, &str)] = &[
     (
-        28,
-        "open: the provider's read timeout fires about 5 s later on turmoil (gateway write \
-         timeout instead of provider write timeout) after a scale to zero",
+        13,
+        "a request sent 7 ms before a crashed pod listens again: the model refuses it at once, \
+         while on turmoil (rtt 4.755 ms: 3 ms a hop) its SYN arrives as the listener opens, so \
+         it is served; the handler draws after it then go to other requests",
     ),
     (
         30,
@@ -150,10 +144,28 @@ const KNOWN: &[(u64, &str)] = &[
          turmoil forwards them in another order, so the handler draws go to other requests",
     ),
     (
+        63,
+        "a request arrives at the gateway on the same 1 ms tick as the view drops the last \
+         routed pods (the model: 1 ms before), so it finds no endpoint (503 after the hold) \
+         instead of a provider timeout",
+    ),
+    (
+        66,
+        "requests held through a scale from zero: the pod is routed 1 ms later on turmoil, so \
+         five held requests whose gateway poll fell in that millisecond wait one more poll \
+         interval (108 ms later; tolerance 100 ms)",
+    ),
+    (
         80,
         "a scale from zero starts 1 ms later on turmoil (the client's hop), so the pod is routed \
          1 ms later and 3 held requests whose gateway poll fell in that millisecond wait one \
          more poll interval: they end 103-107 ms apart (tolerance 100 ms)",
+    ),
+    (
+        128,
+        "requests held at the gateway while the only pod restarts after a crash are released \
+         within the same milliseconds; turmoil forwards them in another order, so the handler \
+         draws go to other requests",
     ),
     (
         154,
