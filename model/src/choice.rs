@@ -61,9 +61,30 @@ pub trait Chooser {
     /// An index in `0..n`, `n >= 1`.
     fn pick_index(&mut self, stream: Stream, n: usize) -> usize;
 
+    /// A value in `lo..=hi` that belongs to one request, `key` ([`request_key`]): drawn
+    /// independently of the order in which requests reach the draw, so that two engines whose
+    /// requests reach the same instant in another order still give each request the same
+    /// value. Default: the stream's next value.
+    fn pick_u64_keyed(&mut self, stream: Stream, key: u64, lo: u64, hi: u64) -> u64 {
+        let _ = key;
+        self.pick_u64(stream, lo, hi)
+    }
+
+    /// An index in `0..n` that belongs to one request, as [`Chooser::pick_u64_keyed`].
+    fn pick_index_keyed(&mut self, stream: Stream, key: u64, n: usize) -> usize {
+        let _ = key;
+        self.pick_index(stream, n)
+    }
+
     /// Whether the order of events due at the same instant is a choice. When false (the
     /// simulation default) they run in insertion order, the documented tie rule.
     fn orders_ties(&self) -> bool {
         false
     }
+}
+
+/// The key of a request's own draws: the load worker that sent it and which of that worker's
+/// requests it is (open loop: worker 0, the n-th request). Both engines number requests this way.
+pub fn request_key(worker: u32, nth: u32) -> u64 {
+    (u64::from(worker) << 32) | u64::from(nth)
 }

@@ -230,6 +230,8 @@ impl Xoshiro256StarStar {
 #[derive(Clone, Debug)]
 pub struct SeedChooser {
     streams: Vec<Xoshiro256StarStar>,
+    /// Each stream's sub-seed, from which keyed draws derive their own generator.
+    sub_seeds: Vec<u64>,
     /// Choices made, for reports.
     pub draws: u64,
 }
@@ -237,16 +239,33 @@ pub struct SeedChooser {
 impl SeedChooser {
     /// Sub-seeds derived from `seed` and each stream's name.
     pub fn new(seed: u64) -> Self {
-        let streams = Stream::ALL
+        let sub_seeds: Vec<u64> = Stream::ALL
             .iter()
-            .map(|stream| Xoshiro256StarStar::seed_from(seed ^ fnv1a64(stream.name().as_bytes())))
+            .map(|stream| seed ^ fnv1a64(stream.name().as_bytes()))
             .collect();
-        SeedChooser { streams, draws: 0 }
+        let streams = sub_seeds
+            .iter()
+            .map(|sub| Xoshiro256StarStar::seed_from(*sub))
+            .collect();
+        SeedChooser {
+            streams,
+            sub_seeds,
+            draws: 0,
+        }
     }
 
     fn stream(&mut self, stream: Stream) -> &mut Xoshiro256StarStar {
         let index = Stream::ALL.iter().position(|s| *s == stream).unwrap_or(0);
         &mut self.streams[index]
+    }
+
+    /// A generator of its own for one key of one stream: xoshiro256** seeded (through
+    /// SplitMix64) from the stream's sub-seed and the key, mixed once more so that
+    /// neighbouring keys start far apart.
+    fn keyed(&self, stream: Stream, key: u64) -> Xoshiro256StarStar {
+        let index = Stream::ALL.iter().position(|s| *s == stream).unwrap_or(0);
+        let mut mixed = key;
+        Xoshiro256StarStar::seed_from(self.sub_seeds[index] ^ splitmix64(&mut mixed))
     }
 }
 
@@ -270,6 +289,27 @@ impl Chooser for SeedChooser {
         }
         self.stream(stream).below(n as u64) as usize
     }
+
+    fn pick_u64_keyed(&mut self, stream: Stream, key: u64, lo: u64, hi: u64) -> u64 {
+        self.draws += 1;
+        if hi <= lo {
+            return lo;
+        }
+        let mut rng = self.keyed(stream, key);
+        let span = hi - lo;
+        if span == u64::MAX {
+            return rng.next_u64();
+        }
+        lo + rng.below(span + 1)
+    }
+
+    fn pick_index_keyed(&mut self, stream: Stream, key: u64, n: usize) -> usize {
+        self.draws += 1;
+        if n <= 1 {
+            return 0;
+        }
+        self.keyed(stream, key).below(n as u64) as usize
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +322,33 @@ mod tests {
         let mut rng = Xoshiro256StarStar { s: [1, 2, 3, 4] };
         let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
         assert_eq!(first, vec![11520, 0, 1509978240]);
+    }
+
+    #[test]
+    fn keyed_draws_ignore_the_order_they_are_made_in() {
+        let mut a = SeedChooser::new(7);
+        let mut b = SeedChooser::new(7);
+        let forward: Vec<u64> = (0..50)
+            .map(|key| a.pick_u64_keyed(Stream::Handler, key, 0, 1_000_000))
+            .collect();
+        let mut backward: Vec<u64> = (0..50)
+            .rev()
+            .map(|key| b.pick_u64_keyed(Stream::Handler, key, 0, 1_000_000))
+            .collect();
+        backward.reverse();
+        assert_eq!(forward, backward);
+        // Different keys, different values; other streams, other values.
+        assert!(forward.windows(2).any(|w| w[0] != w[1]));
+        let provider: Vec<u64> = (0..50)
+            .map(|key| a.pick_u64_keyed(Stream::Provider, key, 0, 1_000_000))
+            .collect();
+        assert_ne!(forward, provider);
+        // Keyed draws do not move the stream's own sequence.
+        let mut c = SeedChooser::new(7);
+        assert_eq!(
+            a.pick_u64(Stream::Handler, 0, 1_000_000),
+            c.pick_u64(Stream::Handler, 0, 1_000_000)
+        );
     }
 
     #[test]

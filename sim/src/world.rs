@@ -3,7 +3,7 @@
 //! and back, and the control plane (deployment controller, endpoints and their lagging view,
 //! kubelet signals, nodes) around them. Each hop turns a failure into its own status.
 
-use faasim_model::choice::{Chooser, Stream};
+use faasim_model::choice::{Chooser, Stream, request_key};
 use faasim_model::config::{Config, Mode, Span, Start};
 use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
@@ -132,6 +132,8 @@ enum Stage {
 #[derive(Clone, Copy, Debug)]
 struct Flight {
     stage: Stage,
+    /// `choice::request_key`: the key of this request's own draws (handler, endpoint).
+    key: u64,
     arrive_ns: Nanos,
     polls: u32,
     forward_ns: Nanos,
@@ -213,6 +215,8 @@ pub struct World<'a> {
     ledger: Vec<Record>,
     flights: Vec<Flight>,
     worker_left: Vec<u64>,
+    /// Requests each load worker has sent (open loop: one worker).
+    worker_sent: Vec<u32>,
     tracing: bool,
     /// The event being dispatched turned out to be a stale timer.
     stale: bool,
@@ -250,6 +254,7 @@ impl<'a> World<'a> {
             ledger: Vec::new(),
             flights: Vec::new(),
             worker_left: Vec::new(),
+            worker_sent: Vec::new(),
             tracing,
             stale: false,
             last_effective_ns: 0,
@@ -339,6 +344,7 @@ impl<'a> World<'a> {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
         let load = self.config.load.clone();
+        self.worker_sent = vec![0; load.concurrency.max(1) as usize];
         if load.rate_per_s == 0 {
             let per_worker = load.requests / u64::from(load.concurrency.max(1));
             self.worker_left = vec![per_worker; load.concurrency as usize];
@@ -1038,8 +1044,12 @@ impl<'a> World<'a> {
         let id = self.ledger.len() as RequestId;
         self.ledger.push(Record::new(id, worker, self.now));
         let timeout = self.config.load.timeout_ns;
+        let sent = &mut self.worker_sent[worker as usize];
+        let key = request_key(worker, *sent);
+        *sent += 1;
         self.flights.push(Flight {
             stage: Stage::Gateway,
+            key,
             arrive_ns: self.now,
             polls: 0,
             forward_ns: 0,
@@ -1116,7 +1126,10 @@ impl<'a> World<'a> {
             self.provider_respond(req, 503, Cause::NoEndpoints);
             return;
         }
-        let index = self.chooser.pick_index(Stream::Provider, self.view.len());
+        let key = self.flights[req as usize].key;
+        let index = self
+            .chooser
+            .pick_index_keyed(Stream::Provider, key, self.view.len());
         let pod = self.view[index];
         self.ledger[req as usize].pod = Some(pod);
         let (client_idle, server_idle, rtt) = (
@@ -1222,7 +1235,14 @@ impl<'a> World<'a> {
     }
 
     fn start_handler(&mut self, req: RequestId, pod: PodId) {
-        let duration = self.draw(Stream::Handler, self.config.function.handler_ns);
+        let span = self.config.function.handler_ns;
+        let duration = if span.is_fixed() {
+            span.lo_ns
+        } else {
+            let key = self.flights[req as usize].key;
+            self.chooser
+                .pick_u64_keyed(Stream::Handler, key, span.lo_ns, span.hi_ns)
+        };
         let generation = self.pods[pod as usize].generation;
         self.queue
             .push(self.now + duration, Ev::HandlerDone(req, pod, generation));

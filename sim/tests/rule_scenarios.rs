@@ -148,8 +148,8 @@ fn child_closing_before_the_watchdog_refuses_calls() {
 fn ready_before_the_child_listens_refuses_calls() {
     assert_pinned(
         "rule-child-ready-before-routing.yaml",
-        &[("200", 534), ("500", 66)],
-        &[("child refused", 66), ("handler", 534)],
+        &[("200", 550), ("500", 50)],
+        &[("child refused", 50), ("handler", 550)],
         &["no-refused-routing"],
     );
 }

@@ -625,7 +625,7 @@ fn mechanism_18_rolling_update_refuses_on_each_old_pod() {
     }
     assert_eq!(
         per_pod,
-        strings([("api-r1-0", 19), ("api-r1-1", 20), ("api-r1-2", 21)])
+        strings([("api-r1-0", 18), ("api-r1-1", 20), ("api-r1-2", 22)])
     );
 }
 

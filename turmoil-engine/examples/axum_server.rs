@@ -21,8 +21,8 @@ use faasim_turmoil::server::{Listener, Shutdown, handler_delay, run_server_scena
 
 /// The function: sleep the scenario's handler duration, answer 200.
 fn app() -> Router {
-    Router::new().fallback(any(|| async {
-        tokio::time::sleep(handler_delay()).await;
+    Router::new().fallback(any(|headers: axum::http::HeaderMap| async move {
+        tokio::time::sleep(handler_delay(&headers)).await;
         "done\n"
     }))
 }

@@ -22,8 +22,8 @@ use hyper_util::rt::TokioIo;
 async fn child(mut listener: MemoryListener) {
     while let Ok(io) = listener.accept().await {
         tokio::spawn(async move {
-            let service = service_fn(|_: Request<Incoming>| async {
-                tokio::time::sleep(handler_delay()).await;
+            let service = service_fn(|req: Request<Incoming>| async move {
+                tokio::time::sleep(handler_delay(req.headers())).await;
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"done\n"))))
             });
             let _ = hyper::server::conn::http1::Builder::new()

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use faasim_model::choice::{Chooser, Stream};
+use faasim_model::choice::{Chooser, Stream, request_key};
 use faasim_model::config::{Config, Method, Mode, OnSigterm, Span, Start};
 use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, Status};
@@ -49,9 +49,10 @@ type HostResult = Result<(), Box<dyn Error>>;
 // ------------------------------------------------------------------------------ shared state
 
 /// The model's chooser: one PRNG per purpose (`Stream`), seeded as the model seeds it. The
-/// harness draws from the same streams in the same order as the model wherever it can
-/// (start-up times, endpoint lag, handler durations, endpoint picks, scale-down victims), so
-/// one seed gives both engines the same choices.
+/// harness draws from the same streams in the same order as the model (start-up times, endpoint
+/// lag, scale-down victims), and a request's own draws (its handler duration, its endpoint)
+/// with the same key (`choice::request_key`: worker, n-th request), so one seed gives both
+/// engines the same choices, whichever order same-instant requests arrive in.
 struct Rng(SeedChooser);
 
 impl Rng {
@@ -61,6 +62,19 @@ impl Rng {
         } else {
             self.0.pick_u64(stream, span.lo_ns, span.hi_ns)
         }
+    }
+
+    /// A draw of the request keyed `key` (`choice::request_key`), as the model keys it.
+    fn span_for(&mut self, stream: Stream, key: u64, span: Span) -> Nanos {
+        if span.is_fixed() {
+            span.lo_ns
+        } else {
+            self.0.pick_u64_keyed(stream, key, span.lo_ns, span.hi_ns)
+        }
+    }
+
+    fn index_for(&mut self, stream: Stream, key: u64, len: usize) -> usize {
+        self.0.pick_index_keyed(stream, key, len)
     }
 
     fn index(&mut self, stream: Stream, len: usize) -> usize {
@@ -119,6 +133,10 @@ struct Shared {
     config: Config,
     ledger: Vec<Record>,
     hints: Vec<Hint>,
+    /// Each request's draw key (`choice::request_key`), by ledger id.
+    keys: Vec<u64>,
+    /// Requests each load worker has sent.
+    worker_sent: Vec<u32>,
     /// The gateway's (provider's) endpoint view, sorted pod ids.
     view: Vec<PodId>,
     desired: u32,
@@ -157,6 +175,24 @@ impl SharedRef {
 }
 
 /// Simulated time inside a host.
+/// The ledger id a request carries (`x-faasim-id`), from the client through every hop.
+fn request_id(headers: &hyper::HeaderMap) -> Option<usize> {
+    headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The handler duration of the request `id`: the model's keyed draw. A request without an id
+/// (none reach a handler in a run) takes the handler stream's next draw.
+fn handler_duration_ns(shared: &SharedRef, id: Option<usize>, handler: Span) -> Nanos {
+    let mut s = shared.lock();
+    match id.and_then(|id| s.keys.get(id).copied()) {
+        Some(key) => s.rng.span_for(Stream::Handler, key, handler),
+        None => s.rng.span(Stream::Handler, handler),
+    }
+}
+
 fn now_ns() -> Nanos {
     turmoil::sim_elapsed()
         .map(|d| d.as_nanos() as Nanos)
@@ -207,6 +243,8 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
         config: config.clone(),
         ledger: Vec::new(),
         hints: Vec::new(),
+        keys: Vec::new(),
+        worker_sent: vec![0; config.load.concurrency.max(1) as usize],
         view: Vec::new(),
         desired: config.function.scale_min,
         revision: 1,
@@ -1020,8 +1058,9 @@ async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
 /// the model's handler stream when the watchdog forks it, where the model draws it), writes
 /// "done\n" and exits 0. Killed at exec_timeout, it has written nothing.
 fn handler_process(shared: SharedRef, handler: Span) -> impl Fork {
-    move |_: Invocation| {
-        let duration_ns = shared.lock().rng.span(Stream::Handler, handler);
+    move |invocation: Invocation| {
+        let id = request_id(&invocation.headers);
+        let duration_ns = handler_duration_ns(&shared, id, handler);
         let (mut stdout, read_end) = tokio::io::duplex(64);
         // The process runs on its own whether or not the watchdog polls its exit; the exit
         // future owns its abort guard, so dropping it kills the process.
@@ -1070,12 +1109,8 @@ async fn child_main(
                 let shared = shared.clone();
                 let write_timeout_ns = config.write_timeout_ns;
                 let service = service_fn(move |req: Request<Incoming>| {
-                    let id: Option<usize> = req
-                        .headers()
-                        .get(X_REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse().ok());
-                    let d = shared.lock().rng.span(Stream::Handler, handler);
+                    let id = request_id(req.headers());
+                    let d = handler_duration_ns(&shared, id, handler);
                     let shared = shared.clone();
                     async move {
                         tokio::time::sleep(Duration::from_nanos(d)).await;
@@ -1149,7 +1184,6 @@ pub(crate) mod user_server {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
-    use faasim_model::choice::Stream;
     use faasim_model::ledger::{Cause, PodId};
     use faasim_sim::world::PodEnd;
     use tokio::sync::watch;
@@ -1157,13 +1191,16 @@ pub(crate) mod user_server {
     use super::{HostResult, PORT, SharedRef, now_ns};
 
     /// What a pod gets: its listener on :8080, its SIGTERM, its readiness flag (set while the
-    /// server accepts) and a draw of the handler duration from the model's handler stream.
+    /// server accepts) and the handler duration of a request (the model's draw for it).
     pub(crate) struct PodIo {
         pub(crate) listener: turmoil::net::TcpListener,
         pub(crate) sigterm: watch::Receiver<bool>,
         pub(crate) ready: Arc<AtomicBool>,
-        pub(crate) handler_delay: Rc<dyn Fn() -> Duration>,
+        pub(crate) handler_delay: HandlerDelay,
     }
+
+    /// A request's handler duration, from its headers.
+    pub(crate) type HandlerDelay = Rc<dyn Fn(&hyper::HeaderMap) -> Duration>;
 
     /// The user's server, type-erased: runs until the process exits.
     pub(crate) type PodServer = Rc<dyn Fn(PodIo) -> Pin<Box<dyn Future<Output = ()>>>>;
@@ -1240,8 +1277,10 @@ pub(crate) mod user_server {
         };
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
         let draw = shared.clone();
-        let handler_delay: Rc<dyn Fn() -> Duration> =
-            Rc::new(move || Duration::from_nanos(draw.lock().rng.span(Stream::Handler, handler)));
+        let handler_delay: HandlerDelay = Rc::new(move |headers: &hyper::HeaderMap| {
+            let id = super::request_id(headers);
+            Duration::from_nanos(super::handler_duration_ns(&draw, id, handler))
+        });
         server(PodIo {
             listener,
             sigterm,
@@ -1386,7 +1425,8 @@ async fn forward(
             None
         } else {
             let len = s.view.len();
-            let index = s.rng.index(Stream::Provider, len);
+            let key = s.keys[id];
+            let index = s.rng.index_for(Stream::Provider, key, len);
             let pod = s.view[index];
             s.ledger[id].pod = Some(pod);
             s.hints[id].picked_ns = forward_ns;
@@ -1676,6 +1716,9 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         let now = now_ns();
         s.ledger.push(Record::new(id as u32, worker, now));
         s.hints.push(Hint::default());
+        let sent = s.worker_sent[worker as usize];
+        s.worker_sent[worker as usize] += 1;
+        s.keys.push(request_key(worker, sent));
         (id, s.config.load.clone())
     };
     let method = match load.method {

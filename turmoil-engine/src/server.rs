@@ -9,8 +9,8 @@
 //! let path = std::path::Path::new("scenarios/mechanism-02-routed-after-listener-closed.yaml");
 //! let scenario = faasim_sim::scenario::load(path).unwrap();
 //! let run = run_server_scenario(&scenario, 1, |listener, shutdown| async move {
-//!     let app = Router::new().fallback(any(|| async {
-//!         tokio::time::sleep(handler_delay()).await;
+//!     let app = Router::new().fallback(any(|headers: axum::http::HeaderMap| async move {
+//!         tokio::time::sleep(handler_delay(&headers)).await;
 //!         "done\n"
 //!     }));
 //!     let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
@@ -30,9 +30,10 @@
 //!   as they run) and has not dropped the listener. There is no HTTP `/ready` probe.
 //! - **SIGTERM** resolves [`Shutdown`]; **SIGKILL** (the grace period's end) crashes the host:
 //!   everything in flight is lost.
-//! - **Handler duration**: call [`handler_delay`] once per request and sleep that long; it
-//!   draws `function.handler.duration` from the model's handler stream, so both engines draw
-//!   the same durations for one seed.
+//! - **Handler duration**: sleep [`handler_delay`]`(request.headers())` in each request; it is
+//!   the model's draw of `function.handler.duration` for that request (found by the
+//!   `x-faasim-id` header the client sends through every hop), so both engines give every
+//!   request the same duration for one seed.
 //! - The result is a [`faasim_sim::Run`]: the same ledger, properties and reports as the model's
 //!   and the watchdog's runs. A pod's exit is recorded with the watchdog's exit cause, and the
 //!   requests active at SIGKILL are not counted (`killed_with` is 0).
@@ -51,7 +52,7 @@ use std::time::Duration;
 use faasim_sim::Run;
 use faasim_sim::scenario::Scenario;
 
-use crate::harness::user_server::{self, PodIo, PodServer};
+use crate::harness::user_server::{self, HandlerDelay, PodIo, PodServer};
 use crate::harness::{TICK, run_turmoil_with};
 
 /// The pod's listening socket on :8080 (a turmoil TCP listener). Implements
@@ -157,15 +158,15 @@ impl Future for Shutdown {
 }
 
 thread_local! {
-    static HANDLER_DELAY: RefCell<Option<Rc<dyn Fn() -> Duration>>> = const { RefCell::new(None) };
+    static HANDLER_DELAY: RefCell<Option<HandlerDelay>> = const { RefCell::new(None) };
 }
 
-/// The duration of one request's handler: a draw of the scenario's `function.handler.duration`.
-/// Call it once per request, inside a server run by [`run_server_scenario`]; outside one it
-/// returns zero.
-pub fn handler_delay() -> Duration {
+/// The duration of one request's handler, given the request's headers: the model's draw of
+/// the scenario's `function.handler.duration` for that request (its `x-faasim-id` header names
+/// it). Inside a server run by [`run_server_scenario`]; outside one it returns zero.
+pub fn handler_delay(headers: &hyper::HeaderMap) -> Duration {
     let draw = HANDLER_DELAY.with(|d| d.borrow().clone());
-    draw.map(|draw| draw()).unwrap_or_default()
+    draw.map(|draw| draw(headers)).unwrap_or_default()
 }
 
 /// Run `scenario` with `seed` on turmoil, with `server` in every pod in place of the watchdog

@@ -87,12 +87,6 @@ fn survey() {
 /// Generated cases the two engines cannot be expected to agree on request by request, and why.
 fn skip_reason(case: &SwarmCase, model: &Run) -> Option<&'static str> {
     let c = &case.config;
-    if c.load.rate_per_s == 0 && c.load.concurrency > 1 {
-        return Some(
-            "closed loop with several workers: same-instant sends reach the gateway in another \
-             order on turmoil, so the model's draws go to other requests",
-        );
-    }
     let handler = c.function.handler_ns;
     let near = NEAR_NS;
     let timers = [
@@ -136,12 +130,7 @@ const KNOWN: &[(u64, &str)] = &[
         13,
         "a request sent 7 ms before a crashed pod listens again: the model refuses it at once, \
          while on turmoil (rtt 4.755 ms: 3 ms a hop) its SYN arrives as the listener opens, so \
-         it is served; the handler draws after it then go to other requests",
-    ),
-    (
-        30,
-        "requests held at the gateway through a cold start are released at one instant; \
-         turmoil forwards them in another order, so the handler draws go to other requests",
+         it is served",
     ),
     (
         63,
@@ -154,34 +143,6 @@ const KNOWN: &[(u64, &str)] = &[
         "requests held through a scale from zero: the pod is routed 1 ms later on turmoil, so \
          five held requests whose gateway poll fell in that millisecond wait one more poll \
          interval (108 ms later; tolerance 100 ms)",
-    ),
-    (
-        80,
-        "a scale from zero starts 1 ms later on turmoil (the client's hop), so the pod is routed \
-         1 ms later and 3 held requests whose gateway poll fell in that millisecond wait one \
-         more poll interval: they end 103-107 ms apart (tolerance 100 ms)",
-    ),
-    (
-        128,
-        "requests held at the gateway while the only pod restarts after a crash are released \
-         within the same milliseconds; turmoil forwards them in another order, so the handler \
-         draws go to other requests",
-    ),
-    (
-        154,
-        "a response completes at the instant the drained node dies (34.396 s): the model \
-         delivers it (no hop latency), turmoil's 1 ms hop is cut by the partition, so the \
-         request hangs and is dropped by the upstream timeout",
-    ),
-    (
-        156,
-        "requests held at the gateway through a cold start are released at one instant; \
-         turmoil forwards them in another order, so the handler draws go to other requests",
-    ),
-    (
-        186,
-        "a request arrives at the gateway on the same 1 ms tick as the view drops a crashed \
-         pod (the model: 1 ms before), so it is routed elsewhere and not lost with the next crash",
     ),
 ];
 

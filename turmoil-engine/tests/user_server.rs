@@ -29,8 +29,8 @@ fn load(name: &str) -> scenario::Scenario {
 }
 
 fn app() -> Router {
-    Router::new().fallback(any(|| async {
-        tokio::time::sleep(handler_delay()).await;
+    Router::new().fallback(any(|headers: axum::http::HeaderMap| async move {
+        tokio::time::sleep(handler_delay(&headers)).await;
         "done\n"
     }))
 }
@@ -127,8 +127,8 @@ fn axum_with_a_drain_delay_passes() {
 async fn child(mut listener: MemoryListener) {
     while let Ok(io) = listener.accept().await {
         tokio::spawn(async move {
-            let service = service_fn(|_: Request<Incoming>| async {
-                tokio::time::sleep(handler_delay()).await;
+            let service = service_fn(|req: Request<Incoming>| async move {
+                tokio::time::sleep(handler_delay(req.headers())).await;
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"done\n"))))
             });
             let _ = hyper::server::conn::http1::Builder::new()
