@@ -215,7 +215,7 @@ fn usage_errors_exit_with_two() {
 }
 
 #[test]
-fn go_long_on_the_turmoil_engine_matches_the_seed_too() {
+fn go_long_and_streaming_run_on_the_turmoil_engine() {
     let output = faasim(&[
         "run",
         &scenario("go-long.yaml"),
@@ -232,16 +232,18 @@ fn go_long_on_the_turmoil_engine_matches_the_seed_too() {
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
     assert_eq!(report["status"]["200"], 10);
-    let unsupported = faasim(&[
+    // Streaming mode runs on the real watchdog too: the process killed at exec_timeout gives
+    // 200 with an empty body, which the report calls timed-out, and the verdict is a failure.
+    let streaming = faasim(&[
         "run",
-        &scenario("mechanism-22-spot-node.yaml"),
+        &scenario("mechanism-05-exec-timeout-streaming.yaml"),
         "--engine",
         "turmoil",
+        "--format",
+        "json",
     ]);
-    let refused = unsupported.status.code() == Some(2);
-    let agrees = unsupported.status.code() == Some(1);
-    assert!(
-        refused || agrees,
-        "a scenario the engine cannot run is an input error, not a verdict"
-    );
+    assert_eq!(streaming.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&streaming.stdout).expect("json report");
+    assert_eq!(report["status"]["200"], 4);
+    assert_eq!(report["outcomes"]["timed-out"], 4);
 }
