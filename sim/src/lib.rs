@@ -40,6 +40,26 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run's result with the properties it violates, judged from its ledger and the fates of
+    /// its pods (either engine's result).
+    pub fn judged(seed: u64, result: RunResult) -> Run {
+        let fates: Vec<PodFate> = result
+            .pods
+            .iter()
+            .map(|p| PodFate {
+                name: p.name.clone(),
+                terminating: p.terminating,
+                killed: p.end == PodEnd::Killed,
+            })
+            .collect();
+        let violations = properties::evaluate(&result.ledger, &fates);
+        Run {
+            seed,
+            result,
+            violations,
+        }
+    }
+
     /// True when no property is violated.
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
@@ -76,19 +96,5 @@ pub fn simulate_mutated(
     )
     .with_mutation(mutation)
     .run();
-    let fates: Vec<PodFate> = result
-        .pods
-        .iter()
-        .map(|p| PodFate {
-            name: p.name.clone(),
-            terminating: p.terminating,
-            killed: p.end == PodEnd::Killed,
-        })
-        .collect();
-    let violations = properties::evaluate(&result.ledger, &fates);
-    Run {
-        seed,
-        result,
-        violations,
-    }
+    Run::judged(seed, result)
 }

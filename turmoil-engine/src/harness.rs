@@ -13,7 +13,6 @@ use faasim_model::choice::{Chooser, Stream, request_key};
 use faasim_model::config::{Config, Method, Mode, OnSigterm, Span, Start};
 use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, Status};
-use faasim_model::properties::{self, PodFate};
 use faasim_model::schedule::Action;
 use faasim_model::time::{NS_PER_S, Nanos};
 use faasim_sim::engine::SeedChooser;
@@ -127,6 +126,21 @@ struct PodState {
     /// The container may start: the pod's software waits for it (a crashed container's host is
     /// bounced at once, and listens again only after restartDelay + startup).
     gate: watch::Sender<bool>,
+}
+
+impl PodState {
+    /// The pod's process is gone without exiting (SIGKILL, its node lost) at `now`, with the
+    /// requests its watchdog had in flight.
+    fn kill(&mut self, now: Nanos, cause: Cause) {
+        self.killed_with = self
+            .monitor
+            .as_ref()
+            .map(|m| m.requests_in_flight() as u32)
+            .unwrap_or(0);
+        self.end = PodEnd::Killed;
+        self.end_ns = Some(now);
+        self.exit_cause = Some(cause);
+    }
 }
 
 struct Shared {
@@ -298,29 +312,19 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             restarts: p.restarts,
         })
         .collect();
-    let fates: Vec<PodFate> = pods
-        .iter()
-        .map(|p| PodFate {
-            name: p.name.clone(),
-            terminating: p.terminating,
-            killed: p.end == PodEnd::Killed,
-        })
-        .collect();
     let ledger = std::mem::take(&mut state.ledger);
-    let violations = properties::evaluate(&ledger, &fates);
     let mut trace = std::mem::take(&mut state.trace);
     trace.sort_by_key(|t| t.at_ns);
-    Ok(Run {
+    Ok(Run::judged(
         seed,
-        result: RunResult {
+        RunResult {
             ledger,
             pods,
             events: steps,
             end_ns,
             trace,
         },
-        violations,
-    })
+    ))
 }
 
 /// What this engine implements; anything else is refused rather than run wrongly.
@@ -477,14 +481,7 @@ impl ControlPlane {
                     if p.end != PodEnd::Running {
                         return;
                     }
-                    p.killed_with = p
-                        .monitor
-                        .as_ref()
-                        .map(|m| m.requests_in_flight() as u32)
-                        .unwrap_or(0);
-                    p.end = PodEnd::Killed;
-                    p.end_ns = Some(now);
-                    p.exit_cause = Some(Cause::Sigkill);
+                    p.kill(now, Cause::Sigkill);
                     let (name, active, host) = (p.name.clone(), p.killed_with, p.host_created);
                     s.note(
                         now,
@@ -645,14 +642,7 @@ impl ControlPlane {
                 if p.node != Some(node) || p.end != PodEnd::Running {
                     continue;
                 }
-                p.killed_with = p
-                    .monitor
-                    .as_ref()
-                    .map(|m| m.requests_in_flight() as u32)
-                    .unwrap_or(0);
-                p.end = PodEnd::Killed;
-                p.end_ns = Some(now);
-                p.exit_cause = Some(Cause::NodeLost);
+                p.kill(now, Cause::NodeLost);
                 p.black_hole_ns = Some(now);
                 let (name, count, host) = (p.name.clone(), p.killed_with, p.host_created);
                 s.note(
