@@ -40,7 +40,7 @@ fn go_long_behind_the_chart_defaults_is_flagged_with_the_502_at_60_s() {
         outcome.stdout
     );
     assert!(
-        outcome.stdout.contains("got 502 at 60.000s"),
+        outcome.stdout.contains("got 502 at 60.001s"),
         "{}",
         outcome.stdout
     );

@@ -68,7 +68,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "exec-within-upstream",
-        inequality: "min(D_max, E) < U",
+        inequality: "min(D_max, E) + 2 rtt < U",
         explanation: "The gateway's upstream_timeout bounds the call to the provider; when it fires first the client gets 502 with an empty body, while the function keeps running.",
         fix: "raise gateway.upstreamTimeout above exec_timeout (and gateway read/write timeouts above that)",
         mechanisms: &[8],
@@ -77,7 +77,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "exec-within-provider-timeout",
-        inequality: "min(D_max, E) < PR",
+        inequality: "min(D_max, E) + 2 rtt < PR",
         explanation: "faas-netes uses its read_timeout as the proxy client's timeout; when it fires first the client gets 500 \"Can't reach service\".",
         fix: "raise faasnetes.readTimeout (the chart defaults it to gateway.readTimeout) above exec_timeout",
         mechanisms: &[10],
@@ -86,7 +86,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "exec-within-provider-write",
-        inequality: "min(D_max, E) <= PW",
+        inequality: "min(D_max, E) + 2 rtt <= PW",
         explanation: "faas-netes's server WriteTimeout: a response ready after it is not written and the gateway sees EOF (502).",
         fix: "raise faasnetes.writeTimeout (the chart defaults it to gateway.writeTimeout) above exec_timeout",
         mechanisms: &[10],
@@ -95,7 +95,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "gateway-write-covers-response",
-        inequality: "T_hold + min(D_max, E) <= GWw",
+        inequality: "T_hold + min(D_max, E) + 2 rtt <= GWw",
         explanation: "The gateway's WriteTimeout counts from the client's request, scale-from-zero hold included. Past it the client gets an empty reply with no status.",
         fix: "raise gateway.writeTimeout above upstreamTimeout plus the cold start",
         mechanisms: &[9],
@@ -104,7 +104,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "client-timeout-covers-response",
-        inequality: "T_hold + min(D_max, E) < Tc",
+        inequality: "T_hold + min(D_max, E) + 4 rtt < Tc",
         explanation: "The client's own timeout counts the cold start the gateway holds it for, then the handler.",
         fix: "raise the client timeout above the cold start plus the longest handler",
         mechanisms: &[11],
@@ -149,7 +149,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "healthcheck-covers-endpoint-lag",
-        inequality: "d_prop <= preStop + hc (fixed-wait: preStop + W)",
+        inequality: "d_prop + 1.5 rtt <= preStop + hc (fixed-wait: preStop + W)",
         explanation: "SIGTERM and endpoint removal start together; the provider keeps routing to the pod until its view catches up. The watchdog keeps its listener open for healthcheck_interval after SIGTERM for exactly this; if the view is slower, requests meet a closed listener (connection refused, 500) or a pooled connection it just closed.",
         fix: "raise healthcheck_interval (or add a preStop sleep) above the endpoint propagation delay",
         mechanisms: &[2, 3, 18],
@@ -167,7 +167,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "grace-covers-drain",
-        inequality: "max(preStop + hc, d_prop + min(D_max, E) + poll) < G",
+        inequality: "max(preStop + hc, d_prop + 1.5 rtt + min(D_max, E) + poll) < G",
         explanation: "After SIGTERM the watchdog serves for healthcheck_interval, then waits for active requests up to write_timeout. Requests keep arriving until the provider's view drops the pod; the last one must finish, and the watchdog notice it (poll <= 550 ms), before the kubelet's SIGKILL at the end of the grace period. Whatever is still in flight then is dropped (500). (The drain deadline itself, d_prop + min(D_max, E) <= preStop + hc + W, follows from healthcheck-covers-endpoint-lag and exec-within-write.)",
         fix: "raise terminationGracePeriodSeconds (OpenFaaS Pro derives write_timeout + 2s; CE keeps 30 s) or shorten healthcheck_interval",
         mechanisms: &[1, 12, 16, 20],
@@ -176,7 +176,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "fixed-wait-grace",
-        inequality: "max(preStop + W, d_prop + min(D_max, E) + poll) + W < G",
+        inequality: "max(preStop + W, d_prop + 1.5 rtt + min(D_max, E) + poll) + W < G",
         explanation: "The pre-2021 watchdog sleeps write_timeout with its listener open, shuts down without a deadline, then sleeps write_timeout again: it needs twice write_timeout after SIGTERM even with nothing in flight.",
         fix: "upgrade the watchdog (of-watchdog >= 31e1d32), or set the grace period above 2 x write_timeout",
         mechanisms: &[15],
@@ -185,7 +185,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "child-drains-on-sigterm",
-        inequality: "HTTP mode: the child drains on SIGTERM, or d_prop + min(D_max, E) <= preStop",
+        inequality: "HTTP mode: the child drains on SIGTERM, or d_prop + 1.5 rtt + min(D_max, E) <= preStop",
         explanation: "The watchdog forwards SIGTERM to the child at once. A child without a handler dies, its calls fail (500), and the watchdog log.Fatalf's after it, dropping everything in flight.",
         fix: "handle SIGTERM in the function's server like the golang-middleware template: sleep healthcheck_interval, then Shutdown(write_timeout)",
         mechanisms: &[13],
@@ -194,7 +194,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "child-listens-while-routed",
-        inequality: "HTTP mode: d_prop <= preStop + hc_child, and d_prop + D_max <= preStop + hc_child + W_child",
+        inequality: "HTTP mode: d_prop + 1.5 rtt <= preStop + hc_child, and d_prop + 1.5 rtt + D_max <= preStop + hc_child + W_child",
         explanation: "The child runs its own drain timer from the forwarded SIGTERM. If it closes its listener, or hits its own deadline, while the watchdog still accepts, the watchdog's calls are refused or cut (500).",
         fix: "give the child the same healthcheck_interval and write_timeout as the watchdog (set both in the environment)",
         mechanisms: &[14],
@@ -221,7 +221,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "provider-idle-below-watchdog-idle",
-        inequality: "POST: provider IdleConnTimeout (5s) <= watchdog R, and watchdog's (500ms) <= child R",
+        inequality: "POST: provider IdleConnTimeout (5s) + rtt <= watchdog R, and watchdog's (500ms) <= child R",
         explanation: "A server whose keep-alive idle timeout (its read_timeout) is shorter than its client's closes pooled connections the client is about to reuse; Go retries only bodiless GETs, so a POST meeting the close fails (500).",
         fix: "raise read_timeout above 5 s",
         mechanisms: &[4],
@@ -262,6 +262,12 @@ pub struct Derived {
     pub handler_max_ns: Nanos,
     /// Longest time from the watchdog accepting to its answer: min(D_max, E).
     pub response_max_ns: Nanos,
+    /// One network hop: half of `network.rtt`. A dial costs three (SYN, SYN-ACK, the
+    /// request), a request on a pooled connection one, an answer one per leg.
+    pub hop_ns: Nanos,
+    /// Longest time from the provider forwarding a request to the answer reaching it:
+    /// min(D_max, E) + 2 rtt (a dial's three hops there, one back).
+    pub call_max_ns: Nanos,
     /// Longest endpoint propagation delay.
     pub lag_max_ns: Nanos,
     /// Longest cold start until the gateway sees the replica, when requests can be held.
@@ -276,6 +282,9 @@ pub struct Derived {
     pub sigkill_ns: Nanos,
     /// From deletion to the watchdog closing its listener (`None`: never).
     pub close_ns: Option<Nanos>,
+    /// From deletion to the watchdog accepting the last request routed to the pod: sent just
+    /// before the view drops it (or its listener closes), on a new connection.
+    pub last_accept_ns: Nanos,
     /// From deletion to the last request routed to the pod ending.
     pub last_end_ns: Nanos,
     /// From deletion to the watchdog exiting (`None`: never on its own).
@@ -302,6 +311,8 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         handler_max_ns.min(exec)
     };
     let lag_max_ns = k.endpoint_lag_ns.hi_ns;
+    let hop_ns = config.network.rtt_ns / 2;
+    let call_max_ns = response_max_ns + 4 * hop_ns;
     let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
     let replicas = f.scale_min;
     let drains = events
@@ -362,10 +373,13 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         WatchdogKind::FixedWait => Some(f.watchdog.write_timeout_ns),
     };
     let close_ns = wait_ns.map(|w| sigterm_ns + w);
-    let last_accept_ns = match close_ns {
-        Some(close) => lag_max_ns.min(close),
-        None => lag_max_ns,
+    // The SYN of the last dial reaches the pod a hop after the view dropped it, and no later
+    // than the listener's close; its request comes a round trip after the SYN.
+    let last_syn_ns = match close_ns {
+        Some(close) => (lag_max_ns + hop_ns).min(close),
+        None => lag_max_ns + hop_ns,
     };
+    let last_accept_ns = last_syn_ns + 2 * hop_ns;
     let last_end_ns = last_accept_ns + response_max_ns;
     let exit_ns = close_ns.map(|close| {
         let drained = if last_end_ns <= close {
@@ -390,6 +404,8 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     Derived {
         handler_max_ns,
         response_max_ns,
+        hop_ns,
+        call_max_ns,
         lag_max_ns,
         hold_max_ns,
         view_can_empty,
@@ -397,6 +413,7 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         sigterm_ns,
         sigkill_ns,
         close_ns,
+        last_accept_ns,
         last_end_ns,
         exit_ns,
         peak_concurrency,
@@ -459,62 +476,69 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             ),
         );
     }
-    if r >= g.upstream_timeout_ns {
+    // Timers outside the pod see the answer a network path later than the watchdog sends it.
+    let call = d.call_max_ns;
+    if call >= g.upstream_timeout_ns {
         breach(
             "exec-within-upstream",
             format!(
                 "response after up to {} >= upstream_timeout {}",
-                go(r),
+                go(call),
                 go(g.upstream_timeout_ns)
             ),
-            format!("gateway.upstreamTimeout: {}", go(r + NS_PER_S)),
+            format!("gateway.upstreamTimeout: {}", go(call + NS_PER_S)),
         );
     }
-    if r >= config.provider.read_timeout_ns {
+    if call >= config.provider.read_timeout_ns {
         breach(
             "exec-within-provider-timeout",
             format!(
                 "response after up to {} >= faas-netes read_timeout {}",
-                go(r),
+                go(call),
                 go(config.provider.read_timeout_ns)
             ),
-            format!("faasnetes.readTimeout: {}", go(r + NS_PER_S)),
+            format!("faasnetes.readTimeout: {}", go(call + NS_PER_S)),
         );
     }
-    if r > config.provider.write_timeout_ns {
+    if call > config.provider.write_timeout_ns {
         breach(
             "exec-within-provider-write",
             format!(
                 "response after up to {} > faas-netes write_timeout {}",
-                go(r),
+                go(call),
                 go(config.provider.write_timeout_ns)
             ),
-            format!("faasnetes.writeTimeout: {}", go(r)),
+            format!("faasnetes.writeTimeout: {}", go(call)),
         );
     }
-    if d.hold_max_ns + r > g.write_timeout_ns {
+    if d.hold_max_ns + call > g.write_timeout_ns {
         breach(
             "gateway-write-covers-response",
             format!(
                 "hold {} + response {} > gateway write_timeout {}",
                 go(d.hold_max_ns),
-                go(r),
+                go(call),
                 go(g.write_timeout_ns)
             ),
-            format!("gateway.writeTimeout: {}", go(d.hold_max_ns + r)),
+            format!("gateway.writeTimeout: {}", go(d.hold_max_ns + call)),
         );
     }
     let client = config.load.timeout_ns;
-    if client > 0 && d.hold_max_ns + r >= client {
+    // The client's own dial (3 hops) and the answer's last hop.
+    let client_call = call + 4 * d.hop_ns;
+    if client > 0 && d.hold_max_ns + client_call >= client {
         breach(
             "client-timeout-covers-response",
             format!(
                 "hold {} + response {} >= client timeout {}",
                 go(d.hold_max_ns),
-                go(r),
+                go(client_call),
                 go(client)
             ),
-            format!("load.timeout: {}", go(d.hold_max_ns + r + NS_PER_S)),
+            format!(
+                "load.timeout: {}",
+                go(d.hold_max_ns + client_call + NS_PER_S)
+            ),
         );
     }
     if w.max_inflight > 0 && u64::from(w.max_inflight) < d.peak_concurrency {
@@ -558,13 +582,15 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
         None
     };
     let mut emptying: Vec<Nanos> = cold_from.into_iter().collect();
+    // A request reaches the gateway up to a dial (3 hops) after it is sent, and a closed-loop
+    // client learns of an answer a hop after the gateway sends it: 4 rtt bounds the network.
     let window_end = |start: Nanos| {
         if Some(start) == cold_from {
-            start.saturating_add(d.hold_max_ns)
+            start.saturating_add(d.hold_max_ns + 8 * d.hop_ns)
         } else {
             start
                 .max(config.load.start_ns)
-                .saturating_add(d.last_end_ns + d.hold_max_ns)
+                .saturating_add(d.last_end_ns + d.hold_max_ns + 8 * d.hop_ns)
         }
     };
     for event in events {
@@ -597,8 +623,12 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
     }
     if deletes {
         let wait_ns = d.close_ns.map(|c| c - d.sigterm_ns);
+        // The last request the provider sends before its view drops the pod reaches it up to
+        // a dial (3 hops) later; one whose SYN beat the close but whose request did not is
+        // served by the watchdog (a new connection survives Shutdown) but meets the child's
+        // closed listener when the child closes with it.
         if let Some(close) = d.close_ns
-            && d.lag_max_ns > close
+            && d.lag_max_ns + 3 * d.hop_ns > close
         {
             let what = if w.kind == WatchdogKind::FixedWait {
                 "write_timeout"
@@ -608,11 +638,15 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             breach(
                 "healthcheck-covers-endpoint-lag",
                 format!(
-                    "endpoint lag up to {} > preStop + {what} {}",
+                    "endpoint lag up to {} and a dial {} > preStop + {what} {}",
                     go(d.lag_max_ns),
+                    go(3 * d.hop_ns),
                     go(close)
                 ),
-                format!("{what}: {}", go(d.lag_max_ns.saturating_sub(d.sigterm_ns))),
+                format!(
+                    "{what}: {}",
+                    go((d.lag_max_ns + 3 * d.hop_ns).saturating_sub(d.sigterm_ns))
+                ),
             );
         }
         if w.kind == WatchdogKind::OfWatchdog && wait_ns.is_none() {
@@ -656,7 +690,10 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             );
         }
         // The child's death matters only if a request can be in flight or arrive at SIGTERM.
-        if http && f.child.on_sigterm == OnSigterm::Exit && d.lag_max_ns + r > d.sigterm_ns {
+        if http
+            && f.child.on_sigterm == OnSigterm::Exit
+            && d.lag_max_ns + 3 * d.hop_ns + r > d.sigterm_ns
+        {
             breach(
                 "child-drains-on-sigterm",
                 "upstream.onSigterm: exit".to_string(),
@@ -672,7 +709,10 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             };
             if let Some(child_wait) = child_wait {
                 let child_close = d.sigterm_ns + child_wait;
-                let watchdog_last_accept = d.close_ns.map_or(d.lag_max_ns, |c| c.min(d.lag_max_ns));
+                // What reaches the watchdog after its own close is the healthcheck rule's.
+                let watchdog_last_accept = d.close_ns.map_or(d.lag_max_ns + 3 * d.hop_ns, |c| {
+                    c.min(d.lag_max_ns + 3 * d.hop_ns)
+                });
                 let child_deadline = match w.kind {
                     WatchdogKind::OfWatchdog => Some(child_close + f.child.write_timeout_ns),
                     WatchdogKind::FixedWait => None,
@@ -736,17 +776,23 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
     if config.load.method.is_replayable() {
         // GETs are retried on a fresh dial to a listening server: the idle race is harmless.
     } else if config.network.rtt_ns > 0
-        && (w.read_timeout_ns < config.provider.idle_conn_timeout_ns
+        // The server's idle timer starts a hop before the client's, and the client's last
+        // request takes a hop to arrive: the server must wait a round trip longer.
+        && (w.read_timeout_ns < config.provider.idle_conn_timeout_ns + config.network.rtt_ns
             || (http && f.child.read_timeout_ns < 500 * crate::time::NS_PER_MS))
     {
         breach(
             "provider-idle-below-watchdog-idle",
             format!(
-                "watchdog read_timeout {} < the provider's IdleConnTimeout {}",
+                "watchdog read_timeout {} < the provider's IdleConnTimeout {} + rtt {}",
                 go(w.read_timeout_ns),
-                go(config.provider.idle_conn_timeout_ns)
+                go(config.provider.idle_conn_timeout_ns),
+                go(config.network.rtt_ns)
             ),
-            format!("read_timeout: {}", go(config.provider.idle_conn_timeout_ns)),
+            format!(
+                "read_timeout: {}",
+                go(config.provider.idle_conn_timeout_ns + config.network.rtt_ns)
+            ),
         );
     }
     let drain_count = events

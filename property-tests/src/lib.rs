@@ -317,13 +317,16 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
         handler_max + ms(1) + s(0)
     };
     let response = handler_max;
-    let lag_beyond_pre_stop = ms(k.lag_hi_ms).saturating_sub(k.pre_stop_s * NS_PER_S);
+    // One network hop; a request routed just before the view drops a pod reaches it up to a
+    // dial (3 hops) later, and timers outside the pod see the answer up to 4 hops later.
+    let hop = k.rtt_us * 1000 / 2;
+    let lag_beyond_pre_stop = (ms(k.lag_hi_ms) + 3 * hop).saturating_sub(k.pre_stop_s * NS_PER_S);
     f.watchdog.write_timeout_ns = (response + s(1)).max(ms(1));
     if k.fixed_wait {
         // The fixed wait keeps the listener open for write_timeout instead of hc.
         f.watchdog.write_timeout_ns = f.watchdog.write_timeout_ns.max(lag_beyond_pre_stop);
     }
-    f.watchdog.read_timeout_ns = 5 * NS_PER_S + s(2);
+    f.watchdog.read_timeout_ns = 5 * NS_PER_S + k.rtt_us * 1000 + s(2);
     f.child.write_timeout_ns = f.watchdog.write_timeout_ns;
     f.child.read_timeout_ns = f.watchdog.read_timeout_ns;
     f.scale_min = k.replicas;
@@ -346,7 +349,7 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
         Span::fixed((u64::from(k.probe_delay_s) * NS_PER_S).min(s(3)));
     let pre_stop = k.pre_stop_s * NS_PER_S;
     let lag_max = ms(k.lag_hi_ms);
-    let hc = lag_max.saturating_sub(pre_stop).max(ms(1)) + s(4) / 4;
+    let hc = (lag_max + 3 * hop).saturating_sub(pre_stop).max(ms(1)) + s(4) / 4;
     config.function.watchdog.healthcheck_interval_ns = hc as i64;
     config.function.child.healthcheck_interval_ns = hc as i64;
     config.load.method = if k.post { Method::Post } else { Method::Get };
@@ -372,15 +375,16 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     // Now the bounds that depend on derived quantities.
     let mut derived = rules::derive(&config, &events);
     let hold = derived.hold_max_ns;
-    config.gateway.upstream_timeout_ns = response + ms(1) + s(5);
-    config.provider.read_timeout_ns = response + ms(1) + s(6);
-    config.provider.write_timeout_ns = response + s(6);
-    config.gateway.write_timeout_ns = hold + response + s(7);
+    let call = derived.call_max_ns;
+    config.gateway.upstream_timeout_ns = call + ms(1) + s(5);
+    config.provider.read_timeout_ns = call + ms(1) + s(6);
+    config.provider.write_timeout_ns = call + s(6);
+    config.gateway.write_timeout_ns = hold + call + s(7);
     config.gateway.read_timeout_ns = config.gateway.write_timeout_ns;
     config.load.timeout_ns = if k.client_timeout_off {
         0
     } else {
-        hold + response + ms(1) + s(7)
+        hold + call + 4 * hop + ms(1) + s(7)
     };
     derived = rules::derive(&config, &events);
     config.function.watchdog.max_inflight = if k.max_inflight_on {

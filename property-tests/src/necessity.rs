@@ -123,6 +123,9 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
     let lag = config.kubernetes.endpoint_lag_ns.hi_ns;
     let handler = config.function.handler_ns.hi_ns;
     let http = config.function.watchdog.mode == Mode::Http;
+    // A request routed just before the view drops a pod reaches it up to a dial (3 hops)
+    // later; timers outside the pod see the answer up to 4 hops after the watchdog's.
+    let hop = config.network.rtt_ns / 2;
     let w = &mut config.function.watchdog;
     if keep("handler-within-exec") && w.exec_timeout_ns != 0 && w.exec_timeout_ns <= handler {
         w.exec_timeout_ns = handler + margin_ns;
@@ -140,7 +143,7 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
             config.function.child.write_timeout_ns.max(handler);
     }
     let w = &mut config.function.watchdog;
-    let hc_needed = lag.saturating_sub(pre_stop) + margin_ns;
+    let hc_needed = (lag + 3 * hop).saturating_sub(pre_stop) + margin_ns;
     if w.kind == WatchdogKind::OfWatchdog
         && keep("healthcheck-covers-endpoint-lag")
         && keep("healthcheck-interval-positive")
@@ -153,7 +156,7 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
     }
     if http && keep("child-listens-while-routed") {
         let child = &mut config.function.child;
-        let needed = (lag + handler)
+        let needed = (lag + 3 * hop + handler)
             .saturating_sub(pre_stop + child.write_timeout_ns)
             .max(hc_needed);
         match config.function.watchdog.kind {
@@ -169,28 +172,29 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
             }
         }
     }
+    let call = response + 4 * hop;
     if keep("exec-within-upstream") {
         config.gateway.upstream_timeout_ns =
-            config.gateway.upstream_timeout_ns.max(response + margin_ns);
+            config.gateway.upstream_timeout_ns.max(call + margin_ns);
     }
     if keep("exec-within-provider-timeout") {
-        config.provider.read_timeout_ns = config.provider.read_timeout_ns.max(response + margin_ns);
+        config.provider.read_timeout_ns = config.provider.read_timeout_ns.max(call + margin_ns);
     }
     if keep("exec-within-provider-write") {
-        config.provider.write_timeout_ns = config.provider.write_timeout_ns.max(response);
+        config.provider.write_timeout_ns = config.provider.write_timeout_ns.max(call);
     }
     let derived = rules::derive(config, events);
     if keep("gateway-write-covers-response") {
         config.gateway.write_timeout_ns = config
             .gateway
             .write_timeout_ns
-            .max(derived.hold_max_ns + response);
+            .max(derived.hold_max_ns + call);
     }
     if keep("client-timeout-covers-response") && config.load.timeout_ns != 0 {
         config.load.timeout_ns = config
             .load
             .timeout_ns
-            .max(derived.hold_max_ns + response + margin_ns);
+            .max(derived.hold_max_ns + call + 4 * hop + margin_ns);
     }
     if keep("max-inflight-covers-load") && config.function.watchdog.max_inflight != 0 {
         config.function.watchdog.max_inflight = config
@@ -201,8 +205,11 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
     }
     if keep("provider-idle-below-watchdog-idle") {
         let idle = config.provider.idle_conn_timeout_ns;
-        config.function.watchdog.read_timeout_ns =
-            config.function.watchdog.read_timeout_ns.max(idle);
+        config.function.watchdog.read_timeout_ns = config
+            .function
+            .watchdog
+            .read_timeout_ns
+            .max(idle + config.network.rtt_ns);
         config.function.child.read_timeout_ns =
             config.function.child.read_timeout_ns.max(500 * NS_PER_MS);
     }

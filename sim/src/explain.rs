@@ -113,7 +113,7 @@ const EXAMPLES: &[(&str, &str)] = &[
 const BOUNDARIES: &[(&str, &str, Option<&str>)] = &[
     (
         "grace-covers-drain",
-        "domain.md's S6 asks hc + E <= G (and hc + W <= G in its strong form). That is safe but not exact: requests stop arriving once the provider's view drops the pod, so only the last of them, d_prop + min(D_max, E) after the deletion, has to finish (and the watchdog notice it, within one Shutdown poll of at most 550 ms) before SIGKILL. The 550 ms poll margin is the one place this rule is conservative.",
+        "domain.md's S6 asks hc + E <= G (and hc + W <= G in its strong form). That is safe but not exact: requests stop arriving once the provider's view drops the pod, so only the last of them, reaching the pod up to a dial (1.5 rtt) after d_prop and answering min(D_max, E) later, has to finish (and the watchdog notice it, within one Shutdown poll of at most 550 ms) before SIGKILL. The 550 ms poll margin is the one place this rule is conservative.",
         Some("boundary-grace-s6-conservative.yaml"),
     ),
     (
@@ -123,32 +123,32 @@ const BOUNDARIES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "exec-within-upstream",
-        "domain.md's S1 (from the docs) asks E <= U. Exactly, the gateway's timer cuts a call that lasts min(D_max, E) or longer: it is armed before the watchdog's, so at equal instants it fires first (the simulator's documented tie rule).",
+        "domain.md's S1 (from the docs) asks E <= U. Exactly, the gateway's timer runs from its forward, and the answer reaches it a network path after the watchdog sends it: up to 2 rtt (the provider's dial, 3 hops, and the hop back) on top of min(D_max, E). So U must exceed min(D_max, E) + 2 rtt, and at E = U a call that ends just before exec_timeout still gets the gateway's 502.",
         None,
     ),
     (
         "healthcheck-covers-endpoint-lag",
-        "domain.md's S5 asks hc >= d_prop. A preStop sleep runs before SIGTERM and counts too: d_prop <= preStop + hc. Equality is safe: the view drops the pod before the listener closes at the same instant.",
+        "domain.md's S5 asks hc >= d_prop. A preStop sleep runs before SIGTERM and counts too, and the last request the provider sends before its view drops the pod is still on the wire: on a pooled connection it arrives a hop (rtt/2) later, and meets a connection the watchdog closed at ts + hc if the close came first; on a new one its SYN arrives a hop later and the request a round trip after that, when a child that closed with the watchdog refuses it. So d_prop + 1.5 rtt <= preStop + hc.",
         None,
     ),
     (
         "fixed-wait-grace",
-        "domain.md's S7 asks 2W <= G for a clean exit. Exactly, the old watchdog exits W after its Shutdown returns, which is at preStop + W with nothing in flight, or one poll after the last request: max(preStop + W, d_prop + min(D_max, E) + poll) + W < G, strictly, since the kubelet's SIGKILL was scheduled first.",
+        "domain.md's S7 asks 2W <= G for a clean exit. Exactly, the old watchdog exits W after its Shutdown returns, which is at preStop + W with nothing in flight, or one poll after the last request: max(preStop + W, d_prop + 1.5 rtt + min(D_max, E) + poll) + W < G, strictly, since the kubelet's SIGKILL was scheduled first.",
         None,
     ),
     (
         "child-drains-on-sigterm",
-        "A child that dies on SIGTERM loses nothing when nothing can be in flight or routed to the pod at SIGTERM: when d_prop + min(D_max, E) <= preStop, a preStop sleep covers it.",
+        "A child that dies on SIGTERM loses nothing when nothing can be in flight or routed to the pod at SIGTERM: when d_prop + 1.5 rtt + min(D_max, E) <= preStop, a preStop sleep covers it.",
         None,
     ),
     (
         "spot-notice-covers-drain",
-        "domain.md's S13 asks notice - drain latency >= hc + D_max. The exact drain time after eviction is the watchdog's exit, max(preStop + hc, d_prop + min(D_max, E) + poll), capped by its Shutdown deadline preStop + hc + W.",
+        "domain.md's S13 asks notice - drain latency >= hc + D_max. The exact drain time after eviction is the watchdog's exit, max(preStop + hc, d_prop + 1.5 rtt + min(D_max, E) + poll), capped by its Shutdown deadline preStop + hc + W.",
         None,
     ),
     (
         "provider-idle-below-watchdog-idle",
-        "domain.md's S10 (client idle timeout < server idle timeout) matters only for requests Go does not retry: a bodiless GET that meets the close is retried on a new connection to the same, still listening, pod. The race also needs a reuse within one round trip of the server's close, so the rule flags a possibility, not a certainty.",
+        "domain.md's S10 (client idle timeout < server idle timeout) matters only for requests Go does not retry: a bodiless GET that meets the close is retried on a new connection to the same, still listening, pod. The race also needs a request that reaches the pod after the server's close but leaves before its FIN is back at the provider (a window of one round trip, centred on the close), so the rule flags a possibility, not a certainty.",
         None,
     ),
 ];
@@ -317,7 +317,10 @@ configurations that break it alone violate the property it predicts (necessity).
 R = read_timeout, hc = healthcheck_interval, G = grace period, U = the gateway's upstream_timeout, \
 GWw = the gateway's write_timeout, PR / PW = faas-netes's read / write timeout, Tc = the client's \
 timeout, d_prop = endpoint propagation delay (`endpointLag`), T_hold = the longest the gateway \
-holds a request for a cold start, poll = Go's Shutdown poll (at most 550 ms).\n"
+holds a request for a cold start, poll = Go's Shutdown poll (at most 550 ms), rtt = the network's \
+round trip (`network.rtt`, 500 µs unless set; a message takes half, a dial 1.5 rtt before the \
+request arrives). domain.md's inequalities leave the network out; here a timer outside the pod \
+counts the way there and back, so at the default rtt they move by a millisecond or two.\n"
     );
     for rule in RULES {
         let _ = writeln!(out, "- [`{}`](#{}): {}", rule.id, rule.id, rule.inequality);

@@ -159,7 +159,8 @@ struct RawScenario {
     faasnetes: Option<RawFaasnetes>,
     /// Default: every `load` default (hey's).
     load: Option<RawLoad>,
-    /// Added section: the network between components. Default: `rtt: 500us`.
+    /// Added section: the network between components (every message takes `rtt / 2`).
+    /// Default: `rtt: 500us`.
     network: Option<RawNetwork>,
     /// Default: no events.
     events: Option<Vec<Spanned<RawEvent>>>,

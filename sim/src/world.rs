@@ -7,7 +7,7 @@ use faasim_model::choice::{Chooser, Stream, request_key};
 use faasim_model::config::{Config, Mode, Span, Start};
 use faasim_model::deployment::{self, PodFacts};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
-use faasim_model::pool::{Checkout, Pool};
+use faasim_model::pool::{Checkout, Pool, Reach};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::server::{DrainPolicy, Phase, Server, Step};
 use faasim_model::time::{NS_PER_S, Nanos, stamp};
@@ -57,6 +57,37 @@ enum Ev {
     Restart(PodId, u32),
     /// A drained node dies.
     NodeDies(u32),
+    /// A message of a request crosses the network; dropped when the request's `leg` moved on
+    /// (a timer answered it first).
+    Deliver(RequestId, u32, Msg),
+    /// A caller's cancel reaches the pod (incarnation) serving the request.
+    Cancel(RequestId, PodId, u32),
+}
+
+/// What crosses the network for a request, each after a hop of half the round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Msg {
+    /// The request reaches the gateway.
+    ToGateway,
+    /// The provider's SYN reaches a pod.
+    Syn { pod: PodId, retry: bool },
+    /// The request reaches a pod's watchdog, on a reused or a new connection.
+    ToPod {
+        pod: PodId,
+        reused: bool,
+        retry: bool,
+    },
+    /// The provider learns that a reused connection was closed under its request.
+    Reset { pod: PodId },
+    /// A response (or a transport error) reaches the provider; `reuse`: the pod whose
+    /// connection goes back to the pool.
+    ToProvider {
+        code: u16,
+        cause: Cause,
+        reuse: Option<PodId>,
+    },
+    /// The response (or the gateway's broken connection) reaches the client.
+    ToClient { status: Status, cause: Cause },
 }
 
 /// A deliberate bug planted in the world, for mutation testing of the property tests.
@@ -122,9 +153,13 @@ struct Pod {
 /// Where a request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
+    /// On its way to the gateway, or held there.
     Gateway,
+    /// The provider waits for it: on its way to a pod or back.
     Provider,
     Watchdog,
+    /// The gateway answered; the answer is on its way to the client.
+    ToClient,
     Done,
 }
 
@@ -132,6 +167,9 @@ enum Stage {
 #[derive(Clone, Copy, Debug)]
 struct Flight {
     stage: Stage,
+    /// Bumped whenever a timer or the client ends a leg: messages sent on an older leg are
+    /// dropped on arrival.
+    leg: u32,
     /// `choice::request_key`: the key of this request's own draws (handler, endpoint).
     key: u64,
     arrive_ns: Nanos,
@@ -139,6 +177,12 @@ struct Flight {
     forward_ns: Nanos,
     watchdog_header_ns: Nanos,
     child_header_ns: Nanos,
+    /// When the request left for the pod on its connection (a reused one), or when the pod
+    /// accepted its SYN (a new one): a close after this instant closes it under the request.
+    sent_ns: Nanos,
+    /// When the watchdog wrote its response: the pod's idle timer for the connection runs
+    /// from here.
+    written_ns: Nanos,
     pod: PodId,
     generation: u32,
     in_watchdog: bool,
@@ -217,6 +261,10 @@ pub struct World<'a> {
     worker_left: Vec<u64>,
     /// Requests each load worker has sent (open loop: one worker).
     worker_sent: Vec<u32>,
+    /// A closed-loop worker holds a keep-alive connection to the gateway.
+    worker_connected: Vec<bool>,
+    /// One network hop: half the round trip.
+    hop_ns: Nanos,
     tracing: bool,
     /// The event being dispatched turned out to be a stale timer.
     stale: bool,
@@ -237,6 +285,7 @@ impl<'a> World<'a> {
         tracing: bool,
     ) -> World<'a> {
         let nodes = config.kubernetes.nodes.max(1) as usize;
+        let config_hop_ns = config.network.rtt_ns / 2;
         World {
             config,
             events,
@@ -255,6 +304,8 @@ impl<'a> World<'a> {
             flights: Vec::new(),
             worker_left: Vec::new(),
             worker_sent: Vec::new(),
+            worker_connected: Vec::new(),
+            hop_ns: config_hop_ns,
             tracing,
             stale: false,
             last_effective_ns: 0,
@@ -345,6 +396,7 @@ impl<'a> World<'a> {
         }
         let load = self.config.load.clone();
         self.worker_sent = vec![0; load.concurrency.max(1) as usize];
+        self.worker_connected = vec![false; load.concurrency.max(1) as usize];
         if load.rate_per_s == 0 {
             let per_worker = load.requests / u64::from(load.concurrency.max(1));
             self.worker_left = vec![per_worker; load.concurrency as usize];
@@ -479,6 +531,8 @@ impl<'a> World<'a> {
                 }
             }
             Ev::NodeDies(node) => self.node_dies(node),
+            Ev::Deliver(req, leg, msg) => self.deliver(req, leg, msg),
+            Ev::Cancel(req, pod, generation) => self.cancel_arrives(req, pod, generation),
         }
     }
 
@@ -1022,6 +1076,10 @@ impl<'a> World<'a> {
                 let flight = &mut self.flights[req as usize];
                 flight.in_watchdog = false;
                 flight.in_child = false;
+                if flight.stage != Stage::Watchdog {
+                    // Its caller gave up; the cancel was still on its way.
+                    continue;
+                }
                 flight.exec_deadline_ns = NONE_NS;
                 flight.stage = Stage::Provider;
                 // No FIN: the provider waits until a timer gives up.
@@ -1034,7 +1092,8 @@ impl<'a> World<'a> {
     // ---------------------------------------------------------------- requests
 
     fn client_send(&mut self, worker: u32) {
-        if self.config.load.rate_per_s == 0 {
+        let open_loop = self.config.load.rate_per_s > 0;
+        if !open_loop {
             let left = &mut self.worker_left[worker as usize];
             if *left == 0 {
                 return;
@@ -1049,12 +1108,15 @@ impl<'a> World<'a> {
         *sent += 1;
         self.flights.push(Flight {
             stage: Stage::Gateway,
+            leg: 0,
             key,
             arrive_ns: self.now,
             polls: 0,
             forward_ns: 0,
             watchdog_header_ns: 0,
             child_header_ns: 0,
+            sent_ns: 0,
+            written_ns: 0,
             pod: PodId::MAX,
             generation: 0,
             in_watchdog: false,
@@ -1070,7 +1132,55 @@ impl<'a> World<'a> {
             wake_ns: NONE_NS,
         });
         self.arm(id);
-        self.gateway_receive(id);
+        // hey dials per request in an open loop; a closed-loop worker keeps its connection
+        // until an error. A dial costs a round trip before the request goes out.
+        let keep = !open_loop && self.config.load.keep_alive;
+        let connected = &mut self.worker_connected[worker as usize];
+        let delay = if keep && *connected {
+            self.hop_ns
+        } else {
+            3 * self.hop_ns
+        };
+        *connected = keep;
+        self.send(id, delay, Msg::ToGateway);
+    }
+
+    /// Put `msg` on the network for `req`, arriving `delay_ns` from now (at once when the
+    /// scenario's round trip is zero).
+    fn send(&mut self, req: RequestId, delay_ns: Nanos, msg: Msg) {
+        let leg = self.flights[req as usize].leg;
+        if delay_ns == 0 {
+            self.deliver(req, leg, msg);
+        } else {
+            self.queue
+                .push(self.now + delay_ns, Ev::Deliver(req, leg, msg));
+        }
+    }
+
+    fn deliver(&mut self, req: RequestId, leg: u32, msg: Msg) {
+        if self.flights[req as usize].leg != leg {
+            self.stale = true;
+            return;
+        }
+        match msg {
+            Msg::ToGateway => {
+                self.flights[req as usize].arrive_ns = self.now;
+                self.gateway_receive(req);
+            }
+            Msg::Syn { pod, retry } => self.syn_arrives(req, pod, retry),
+            Msg::ToPod { pod, reused, retry } => self.request_arrives(req, pod, reused, retry),
+            Msg::Reset { pod } => self.connection_reset(req, pod),
+            Msg::ToProvider { code, cause, reuse } => {
+                if let Some(pod) = reuse {
+                    let written = self.flights[req as usize].written_ns;
+                    self.pods[pod as usize]
+                        .provider_pool
+                        .checkin(self.now, written);
+                }
+                self.provider_respond(req, code, cause);
+            }
+            Msg::ToClient { status, cause } => self.client_receive(req, status, cause),
+        }
     }
 
     fn gateway_receive(&mut self, req: RequestId) {
@@ -1132,46 +1242,116 @@ impl<'a> World<'a> {
             .pick_index_keyed(Stream::Provider, key, self.view.len());
         let pod = self.view[index];
         self.ledger[req as usize].pod = Some(pod);
-        let (client_idle, server_idle, rtt) = (
+        let (client_idle, server_idle, hop) = (
             self.config.provider.idle_conn_timeout_ns,
             self.config.function.watchdog.read_timeout_ns,
-            self.config.network.rtt_ns,
+            self.hop_ns,
         );
-        let checkout =
-            self.pods[pod as usize]
-                .provider_pool
-                .checkout(self.now, client_idle, server_idle, rtt);
+        let reach = Reach {
+            request_ns: hop,
+            fin_ns: hop,
+        };
+        let checkout = self.pods[pod as usize].provider_pool.checkout(
+            self.now,
+            client_idle,
+            server_idle,
+            reach,
+        );
         match checkout {
-            Checkout::Reused => self.watchdog_accept(req, pod),
-            Checkout::Hang => self.ledger[req as usize].refused = true,
-            Checkout::Race => {
-                if self.config.load.method.is_replayable() {
-                    self.ledger[req as usize].retried = true;
-                    self.dial(req, pod, true);
-                } else {
-                    self.ledger[req as usize].refused = true;
-                    self.provider_respond(req, 500, Cause::KeepAliveReset);
-                }
+            Checkout::Reused => {
+                self.flights[req as usize].sent_ns = self.now;
+                let msg = Msg::ToPod {
+                    pod,
+                    reused: true,
+                    retry: false,
+                };
+                self.send(req, hop, msg);
             }
+            Checkout::Hang => self.ledger[req as usize].refused = true,
+            // The reset comes back a round trip after the request left.
+            Checkout::Race => self.send(req, 2 * hop, Msg::Reset { pod }),
             Checkout::Dial => self.dial(req, pod, false),
         }
     }
 
+    /// A reused connection was closed under the request: Go retries a replayable request on a
+    /// new dial, anything else fails.
+    fn connection_reset(&mut self, req: RequestId, pod: PodId) {
+        if self.config.load.method.is_replayable() {
+            self.ledger[req as usize].retried = true;
+            self.dial(req, pod, true);
+        } else {
+            self.ledger[req as usize].refused = true;
+            self.provider_respond(req, 500, Cause::KeepAliveReset);
+        }
+    }
+
     fn dial(&mut self, req: RequestId, pod: PodId, retry: bool) {
+        self.send(req, self.hop_ns, Msg::Syn { pod, retry });
+    }
+
+    fn syn_arrives(&mut self, req: RequestId, pod: PodId, retry: bool) {
         let p = &self.pods[pod as usize];
         if p.black_hole {
             // SYNs to a vanished host: the dial hangs until a timer gives up.
             self.ledger[req as usize].refused = true;
         } else if p.end == PodEnd::Running && p.watchdog.listening() {
-            self.watchdog_accept(req, pod);
-        } else {
-            self.ledger[req as usize].refused = true;
-            let cause = if retry {
-                Cause::KeepAliveReset
-            } else {
-                Cause::ConnectionRefused
+            // Accepted: the SYN-ACK goes back and the request comes after it.
+            self.flights[req as usize].sent_ns = self.now;
+            self.flights[req as usize].generation = p.generation;
+            let msg = Msg::ToPod {
+                pod,
+                reused: false,
+                retry,
             };
-            self.provider_respond(req, 500, cause);
+            self.send(req, 2 * self.hop_ns, msg);
+        } else {
+            self.dial_failed(req, retry);
+        }
+    }
+
+    /// A new connection failed before the request was read (an RST for the SYN, or the
+    /// process gone): the provider learns it a hop later. A retry that fails is still the
+    /// keep-alive race's casualty.
+    fn dial_failed(&mut self, req: RequestId, retry: bool) {
+        self.ledger[req as usize].refused = true;
+        let cause = if retry {
+            Cause::KeepAliveReset
+        } else {
+            Cause::ConnectionRefused
+        };
+        let msg = Msg::ToProvider {
+            code: 500,
+            cause,
+            reuse: None,
+        };
+        self.send(req, self.hop_ns, msg);
+    }
+
+    /// The request's bytes reach the pod. A reused connection may have been closed since the
+    /// request left (Shutdown's idle close, the process's end): a keep-alive race. A new one
+    /// survives Shutdown (Go leaves a connection that has not sent its first request alone)
+    /// but not the process: a failed call that Go does not retry.
+    fn request_arrives(&mut self, req: RequestId, pod: PodId, reused: bool, retry: bool) {
+        let p = &self.pods[pod as usize];
+        if p.black_hole {
+            self.ledger[req as usize].refused = true;
+            return;
+        }
+        let flight = &self.flights[req as usize];
+        let open = if reused {
+            p.provider_pool
+                .last_close_ns()
+                .is_none_or(|at| at < flight.sent_ns)
+        } else {
+            p.generation == flight.generation
+        };
+        if p.end == PodEnd::Running && open {
+            self.watchdog_accept(req, pod);
+        } else if reused {
+            self.send(req, self.hop_ns, Msg::Reset { pod });
+        } else {
+            self.dial_failed(req, retry);
         }
     }
 
@@ -1185,9 +1365,14 @@ impl<'a> World<'a> {
         flight.generation = p.generation;
         flight.watchdog_header_ns = now;
         if max_inflight > 0 && p.active.len() as u32 >= max_inflight {
-            p.provider_pool.checkin(now);
             flight.stage = Stage::Provider;
-            self.provider_respond(req, 429, Cause::MaxInflight);
+            flight.written_ns = now;
+            let msg = Msg::ToProvider {
+                code: 429,
+                cause: Cause::MaxInflight,
+                reuse: Some(pod),
+            };
+            self.send(req, self.hop_ns, msg);
             return;
         }
         p.active.push(req);
@@ -1205,15 +1390,19 @@ impl<'a> World<'a> {
     }
 
     fn child_call(&mut self, req: RequestId, pod: PodId) {
-        let (client_idle, server_idle, rtt) = (
+        // Loopback: the request is there at once; the FIN takes a tenth of a round trip.
+        let (client_idle, server_idle, reach) = (
             500 * faasim_model::time::NS_PER_MS,
             self.config.function.child.read_timeout_ns,
-            self.config.network.rtt_ns / 10,
+            Reach {
+                request_ns: 0,
+                fin_ns: self.config.network.rtt_ns / 10,
+            },
         );
         let p = &mut self.pods[pod as usize];
         let checkout = p
             .child_pool
-            .checkout(self.now, client_idle, server_idle, rtt);
+            .checkout(self.now, client_idle, server_idle, reach);
         let reachable = match checkout {
             Checkout::Reused => true,
             Checkout::Race if self.config.load.method.is_replayable() => {
@@ -1270,7 +1459,7 @@ impl<'a> World<'a> {
                 return;
             }
             if matches!(p.child.phase, Phase::Serving | Phase::Draining) {
-                p.child_pool.checkin(self.now);
+                p.child_pool.checkin(self.now, self.now);
             }
             self.watchdog_respond(req, 200, Cause::Handler);
         } else {
@@ -1300,31 +1489,46 @@ impl<'a> World<'a> {
             }
         }
         flight.stage = Stage::Provider;
+        flight.written_ns = now;
         let write = self.config.function.watchdog.write_timeout_ns;
-        if now - flight.watchdog_header_ns > write {
-            self.provider_respond(req, 500, Cause::WatchdogWriteTimeout);
-            return;
-        }
-        let p = &mut self.pods[pod as usize];
-        if matches!(p.watchdog.phase, Phase::Serving | Phase::Draining) {
-            p.provider_pool.checkin(now);
-        }
-        self.provider_respond(req, code, cause);
+        let msg = if now - flight.watchdog_header_ns > write {
+            Msg::ToProvider {
+                code: 500,
+                cause: Cause::WatchdogWriteTimeout,
+                reuse: None,
+            }
+        } else {
+            let phase = self.pods[pod as usize].watchdog.phase;
+            let reusable = matches!(phase, Phase::Serving | Phase::Draining);
+            Msg::ToProvider {
+                code,
+                cause,
+                reuse: reusable.then_some(pod),
+            }
+        };
+        self.send(req, self.hop_ns, msg);
     }
 
-    /// A transport error at the provider: "Can't reach service" (500).
+    /// The pod's end of the connection is gone (the process exited or crashed): the provider
+    /// sees EOF, "Can't reach service" (500), a hop later.
     fn provider_fail(&mut self, req: RequestId, cause: Cause) {
         let flight = &mut self.flights[req as usize];
         if flight.stage == Stage::Done {
             return;
         }
         flight.stage = Stage::Provider;
-        self.provider_respond(req, 500, cause);
+        flight.exec_deadline_ns = NONE_NS;
+        let msg = Msg::ToProvider {
+            code: 500,
+            cause,
+            reuse: None,
+        };
+        self.send(req, self.hop_ns, msg);
     }
 
     fn provider_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
         let flight = &self.flights[req as usize];
-        if flight.stage == Stage::Done {
+        if matches!(flight.stage, Stage::ToClient | Stage::Done) {
             return;
         }
         if self.now - flight.forward_ns > self.config.provider.write_timeout_ns {
@@ -1335,17 +1539,23 @@ impl<'a> World<'a> {
     }
 
     fn gateway_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
-        let flight = &self.flights[req as usize];
-        if self.now - flight.arrive_ns > self.config.gateway.write_timeout_ns {
-            self.client_receive(req, Status::Error, Cause::GatewayWriteTimeout);
-            return;
-        }
-        self.client_receive(req, Status::Code(code), cause);
+        let flight = &mut self.flights[req as usize];
+        flight.stage = Stage::ToClient;
+        flight.upstream_deadline_ns = NONE_NS;
+        flight.provider_deadline_ns = NONE_NS;
+        let (status, cause) = if self.now - flight.arrive_ns > self.config.gateway.write_timeout_ns
+        {
+            (Status::Error, Cause::GatewayWriteTimeout)
+        } else {
+            (Status::Code(code), cause)
+        };
+        self.send(req, self.hop_ns, Msg::ToClient { status, cause });
     }
 
     fn client_receive(&mut self, req: RequestId, status: Status, cause: Cause) {
         let flight = &mut self.flights[req as usize];
         flight.stage = Stage::Done;
+        flight.leg += 1;
         self.ledger[req as usize].finish(self.now, status, cause);
         if self.tracing {
             let record = &self.ledger[req as usize];
@@ -1374,6 +1584,10 @@ impl<'a> World<'a> {
         }
         if self.config.load.rate_per_s == 0 {
             let worker = self.ledger[req as usize].worker;
+            if status == Status::Error {
+                // hey drops a connection that failed; the next request dials.
+                self.worker_connected[worker as usize] = false;
+            }
             self.queue.push(self.now, Ev::ClientSend(worker));
         }
     }
@@ -1417,6 +1631,10 @@ impl<'a> World<'a> {
             return;
         }
         flight.wake_ns = NONE_NS;
+        if flight.exec_deadline_ns <= now && flight.stage != Stage::Watchdog {
+            // The watchdog's timer died with its call (an answer or an EOF is on its way).
+            flight.exec_deadline_ns = NONE_NS;
+        }
         // At equal instants the innermost timer wins: its response is already on its way out.
         if flight.exec_deadline_ns <= now && flight.stage == Stage::Watchdog {
             flight.exec_deadline_ns = NONE_NS;
@@ -1433,13 +1651,13 @@ impl<'a> World<'a> {
             }
             self.watchdog_respond(req, code, Cause::ExecTimeout);
         } else if flight.provider_deadline_ns <= now {
-            self.cancel_downstream(req);
+            self.cancel_downstream(req, 1);
             self.provider_respond(req, 500, Cause::ProviderTimeout);
         } else if flight.upstream_deadline_ns <= now {
-            self.cancel_downstream(req);
+            self.cancel_downstream(req, 1);
             self.gateway_respond(req, 502, Cause::UpstreamTimeout);
         } else if flight.client_deadline_ns <= now {
-            self.cancel_downstream(req);
+            self.cancel_downstream(req, 2);
             self.client_receive(req, Status::Error, Cause::ClientTimeout);
         }
         if self.flights[req as usize].stage != Stage::Done {
@@ -1447,21 +1665,39 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A caller gave up: the cancel travels down the chain, ending the watchdog's call (the
-    /// handler itself runs on, as Go handlers that ignore their context do).
-    fn cancel_downstream(&mut self, req: RequestId) {
+    /// A caller `hops` away from the pod gave up: whatever was on its way for the request is
+    /// dropped, and the cancel travels down the chain, ending the watchdog's call when it
+    /// arrives (the handler itself runs on, as Go handlers that ignore their context do).
+    fn cancel_downstream(&mut self, req: RequestId, hops: u64) {
+        let delay = hops * self.hop_ns;
         let flight = &mut self.flights[req as usize];
         flight.exec_deadline_ns = NONE_NS;
-        if flight.in_watchdog {
-            flight.in_watchdog = false;
-            let p = &mut self.pods[flight.pod as usize];
-            p.watchdog.active = p.watchdog.active.saturating_sub(1);
-            if let Some(at) = p.active.iter().position(|r| *r == req) {
-                p.active.swap_remove(at);
-            }
-        }
+        flight.leg += 1;
         flight.in_child = flight.in_child && self.config.function.watchdog.mode == Mode::Http;
         flight.stage = Stage::Provider;
+        if flight.in_watchdog {
+            let (pod, generation) = (flight.pod, flight.generation);
+            if delay == 0 {
+                self.cancel_arrives(req, pod, generation);
+            } else {
+                self.queue
+                    .push(self.now + delay, Ev::Cancel(req, pod, generation));
+            }
+        }
+    }
+
+    fn cancel_arrives(&mut self, req: RequestId, pod: PodId, generation: u32) {
+        let flight = &mut self.flights[req as usize];
+        let p = &mut self.pods[pod as usize];
+        if !flight.in_watchdog || p.generation != generation {
+            self.stale = true;
+            return;
+        }
+        flight.in_watchdog = false;
+        p.watchdog.active = p.watchdog.active.saturating_sub(1);
+        if let Some(at) = p.active.iter().position(|r| *r == req) {
+            p.active.swap_remove(at);
+        }
     }
 
     fn finish_run(self) -> RunResult {

@@ -74,6 +74,17 @@ fn ms(millis: u64) -> Nanos {
     millis * NS_PER_MS
 }
 
+/// One network hop at the default round trip (`network.rtt: 500us`): 250 µs. A request from a
+/// fresh connection reaches the gateway after a dial (SYN, SYN-ACK, the request: 3 hops), a pod
+/// after 3 more when the provider dials, 1 when it reuses a connection; each answer is 2 hops
+/// back to the client.
+const HOP: Nanos = 250_000;
+
+/// `n` default hops.
+fn hops(n: u64) -> Nanos {
+    n * HOP
+}
+
 fn status_name(status: Option<Status>) -> String {
     match status {
         Some(Status::Code(code)) => code.to_string(),
@@ -260,10 +271,18 @@ fn mechanism_01_go_long_on_ce_grace_is_sigkilled_mid_call() {
         assert_eq!(record.outcome, Outcome::Dropped);
         assert_eq!(record.lost, Some(Cause::Sigkill));
         assert_eq!(record.start_ns, 0, "a wave-1 call");
-        assert_eq!(end(record), s(60), "scale at 30 s + 30 s grace");
+        assert_eq!(
+            end(record),
+            s(60) + hops(2),
+            "scale at 30 s + 30 s grace, and the EOF's 2 hops back"
+        );
     }
     for record in with_status(&run, 200) {
-        assert_eq!(record.start_ns, s(60), "sent when the first call failed");
+        assert_eq!(
+            record.start_ns,
+            s(60) + hops(2),
+            "sent when the first call failed"
+        );
         assert_within(latency(record), ms(94_600), s(1), "cold start + 90 s");
     }
     let killed = &run.result.pods[0];
@@ -321,7 +340,7 @@ fn mechanism_15_fixed_wait_watchdog_on_ce_grace_drops_the_first_wave() {
     assert_eq!(violated(&run), ["no-dropped-in-flight", "graceful-exit"]);
     for record in with_cause(&run, Cause::Sigkill) {
         assert_eq!(record.status, Some(Status::Code(500)));
-        assert_eq!(end(record), s(60));
+        assert_eq!(end(record), s(60) + hops(2));
     }
     let killed = &run.result.pods[0];
     assert_eq!(
@@ -358,7 +377,11 @@ fn mechanism_02_routed_after_listener_closed_is_refused() {
             "refused only between the listener closing and the view dropping the pod: {}",
             record.start_ns
         );
-        assert_eq!(latency(record), 0, "a refused dial answers at once");
+        assert_eq!(
+            latency(record),
+            hops(6),
+            "a refused dial answers in a round trip, after the client's own dial and before the hop back"
+        );
         assert!(!record.retried);
     }
     // Before ts + hc the listener is still open: the victim serves what it is sent.
@@ -379,35 +402,40 @@ fn mechanism_03_keep_alive_race_resets_a_post_without_retry() {
     let loaded = load("mechanism-03-keep-alive-race.yaml");
     assert_eq!(loaded.config.load.method, Method::Post);
     let run = run_scenario(&loaded);
-    assert_eq!(statuses(&run), strings([("200", 298), ("500", 102)]));
-    assert_eq!(outcomes(&run), counts([("ok", 298), ("refused", 102)]));
+    assert_eq!(statuses(&run), strings([("200", 241), ("500", 159)]));
+    assert_eq!(outcomes(&run), counts([("ok", 241), ("refused", 159)]));
     assert_eq!(
         causes(&run),
         counts([
-            (Cause::Handler, 298),
-            (Cause::ConnectionRefused, 98),
-            (Cause::KeepAliveReset, 4)
+            (Cause::Handler, 241),
+            (Cause::ConnectionRefused, 156),
+            (Cause::KeepAliveReset, 3)
         ])
     );
     assert_eq!(violated(&run), ["no-refused-routing"]);
 
     let victim = only_terminated(&run);
     let close = s(12);
-    let rtt = loaded.config.network.rtt_ns;
-    assert_eq!(rtt, ms(5));
+    let hop = loaded.config.network.rtt_ns / 2;
+    assert_eq!(hop, ms(3));
+    // hey dials per request: the provider writes it 3 hops after the client sent it.
+    let to_provider = 3 * hop;
     for record in with_cause(&run, Cause::KeepAliveReset) {
         assert_eq!(record.status, Some(Status::Code(500)));
         assert_eq!(pod_of(&run, record).name, victim.name);
+        let written = record.start_ns + to_provider;
         assert!(
-            (close..close + rtt).contains(&record.start_ns),
-            "the race window is one round trip after closeIdleConns: {}",
-            record.start_ns
+            (close - hop..close + hop).contains(&written),
+            "written on a pooled connection that reaches the pod after closeIdleConns, before its FIN is back: {written}"
         );
         assert!(!record.retried, "a POST with a body is never retried");
+        // The reset comes back a round trip after the write, then a hop to the client.
+        assert_eq!(end(record), written + 3 * hop);
     }
     for record in with_cause(&run, Cause::ConnectionRefused) {
         assert_eq!(pod_of(&run, record).name, victim.name);
-        assert!((close + rtt..s(13)).contains(&record.start_ns));
+        let written = record.start_ns + to_provider;
+        assert!((close - hop..s(13)).contains(&written));
     }
 }
 
@@ -416,13 +444,13 @@ fn mechanism_03_keep_alive_race_resets_a_post_without_retry() {
 #[test]
 fn mechanism_03_keep_alive_race_retries_a_get_into_the_closed_listener() {
     let get = run("mechanism-03-keep-alive-race-get.yaml");
-    assert_eq!(statuses(&get), strings([("200", 298), ("500", 102)]));
+    assert_eq!(statuses(&get), strings([("200", 241), ("500", 159)]));
     assert_eq!(
         causes(&get),
         counts([
-            (Cause::Handler, 298),
-            (Cause::ConnectionRefused, 98),
-            (Cause::KeepAliveReset, 4)
+            (Cause::Handler, 241),
+            (Cause::ConnectionRefused, 156),
+            (Cause::KeepAliveReset, 3)
         ])
     );
     assert_eq!(violated(&get), ["no-refused-routing"]);
@@ -432,7 +460,7 @@ fn mechanism_03_keep_alive_race_retries_a_get_into_the_closed_listener() {
             .iter()
             .all(|r| r.retried && r.outcome == Outcome::Refused)
     );
-    assert_eq!(get.result.ledger.iter().filter(|r| r.retried).count(), 4);
+    assert_eq!(get.result.ledger.iter().filter(|r| r.retried).count(), 3);
 
     let post = run("mechanism-03-keep-alive-race.yaml");
     let failed = |run: &Run| -> Vec<u32> {
@@ -456,9 +484,12 @@ fn mechanism_05_exec_timeout_gives_504_in_http_mode() {
     assert_eq!(outcomes(&run), counts([("timed-out", 4)]));
     assert_eq!(causes(&run), counts([(Cause::ExecTimeout, 4)]));
     assert_eq!(violated(&run), ["no-timeout"]);
+    // The first two dial twice (8 hops in all); the next two reuse both connections (4 hops).
     let ends: Vec<Nanos> = run.result.ledger.iter().map(end).collect();
-    assert_eq!(ends, [s(10), s(10), s(20), s(20)]);
-    assert!(run.result.ledger.iter().all(|r| latency(r) == s(10)));
+    let (first, next) = (s(10) + hops(8), s(10) + hops(4));
+    assert_eq!(ends, [first, first, first + next, first + next]);
+    let latencies: Vec<Nanos> = run.result.ledger.iter().map(latency).collect();
+    assert_eq!(latencies, [first, first, next, next]);
 }
 
 /// Mechanism 5, streaming mode: the process is killed at E; the status 200 was implicit, so the
@@ -470,7 +501,9 @@ fn mechanism_05_exec_timeout_gives_empty_200_in_streaming_mode() {
     assert_eq!(outcomes(&run), counts([("timed-out", 4)]));
     assert_eq!(causes(&run), counts([(Cause::ExecTimeout, 4)]));
     assert_eq!(violated(&run), ["no-timeout"]);
-    assert!(run.result.ledger.iter().all(|r| latency(r) == s(10)));
+    let latencies: Vec<Nanos> = run.result.ledger.iter().map(latency).collect();
+    let (first, next) = (s(10) + hops(8), s(10) + hops(4));
+    assert_eq!(latencies, [first, first, next, next]);
 }
 
 /// Mechanism 6: W = 10 s < D = 20 s < E = 30 s. The response is lost; the provider sees EOF
@@ -482,9 +515,11 @@ fn mechanism_06_write_timeout_below_exec_timeout_loses_the_response_at_handler_e
     assert_eq!(outcomes(&run), counts([("timed-out", 4)]));
     assert_eq!(causes(&run), counts([(Cause::WatchdogWriteTimeout, 4)]));
     assert_eq!(violated(&run), ["no-timeout"]);
-    assert!(run.result.ledger.iter().all(|r| latency(r) == s(20)));
-    let ends: Vec<Nanos> = run.result.ledger.iter().map(end).collect();
-    assert_eq!(ends, [s(20), s(20), s(40), s(40)]);
+    // The failed write closes the connection to the pod: the next call dials it again
+    // (6 hops: the client's connection is reused).
+    let latencies: Vec<Nanos> = run.result.ledger.iter().map(latency).collect();
+    let (first, next) = (s(20) + hops(8), s(20) + hops(6));
+    assert_eq!(latencies, [first, first, next, next]);
 }
 
 /// Mechanism 8: U = 1m < D = 90 s. 502 from the gateway at 60 s.
@@ -495,9 +530,10 @@ fn mechanism_08_gateway_upstream_timeout_gives_502_at_60_s() {
     assert_eq!(outcomes(&run), counts([("timed-out", 4)]));
     assert_eq!(causes(&run), counts([(Cause::UpstreamTimeout, 4)]));
     assert_eq!(violated(&run), ["no-timeout"]);
-    assert!(run.result.ledger.iter().all(|r| latency(r) == s(60)));
-    let ends: Vec<Nanos> = run.result.ledger.iter().map(end).collect();
-    assert_eq!(ends, [s(60), s(60), s(120), s(120)]);
+    // The gateway's timer runs from its forward: the client's dial before it, a hop after it.
+    let latencies: Vec<Nanos> = run.result.ledger.iter().map(latency).collect();
+    let (first, next) = (s(60) + hops(4), s(60) + hops(2));
+    assert_eq!(latencies, [first, first, next, next]);
 }
 
 /// Mechanism 11: Tc = 12 s < T_cold (about 5.2 s) + D (10 s). The first calls time out at the
@@ -518,7 +554,8 @@ fn mechanism_11_client_timeout_shorter_than_cold_start_plus_handler() {
         assert_eq!((record.start_ns, end(record)), (0, s(12)));
     }
     for record in with_status(&run, 200) {
-        assert_eq!((record.start_ns, latency(record)), (s(12), s(10)));
+        // The client dropped its connection at the timeout: two dials, 8 hops.
+        assert_eq!((record.start_ns, latency(record)), (s(12), s(10) + hops(8)));
     }
 }
 
@@ -539,7 +576,7 @@ fn mechanism_13_child_exits_on_sigterm_drops_in_flight_at_once() {
         causes(&run),
         counts([
             (Cause::Handler, 3),
-            (Cause::KeepAliveReset, 2),
+            (Cause::ConnectionRefused, 2),
             (Cause::ChildExited, 3)
         ])
     );
@@ -561,16 +598,18 @@ fn mechanism_13_child_exits_on_sigterm_drops_in_flight_at_once() {
         assert_eq!(record.start_ns, 0);
         assert_eq!(
             end(record),
-            s(5),
+            s(5) + hops(2),
             "dropped at SIGTERM, 5 s into a 10 s call"
         );
         assert_eq!(pod_of(&run, record).name, victim.name);
     }
-    for record in with_cause(&run, Cause::KeepAliveReset) {
+    for record in with_cause(&run, Cause::ConnectionRefused) {
         assert_eq!(pod_of(&run, record).name, victim.name);
+        // The FINs of the exit are back at the provider before the resent call comes: it
+        // dials the dead pod, still in its view, and is refused a round trip later.
         assert_eq!(
             (record.start_ns, end(record)),
-            (s(5), s(5)),
+            (s(5) + hops(2), s(5) + hops(6)),
             "resent at once, while the dead pod is still in the provider's view"
         );
     }
@@ -650,7 +689,11 @@ fn mechanism_19_scale_to_zero_without_scale_from_zero_rejects_with_503() {
     for record in with_status(&run, 503) {
         assert_eq!(record.pod, None, "no endpoint to route to");
         assert!(record.start_ns > s(10) + ms(150));
-        assert_eq!(latency(record), 0);
+        assert_eq!(
+            latency(record),
+            hops(4),
+            "the client's dial and the hop back"
+        );
     }
     assert_eq!(run.result.pods.len(), 1, "nothing scales it back up");
 }
@@ -670,15 +713,26 @@ fn mechanism_19_scale_from_zero_holds_requests_through_the_cold_start() {
     );
     let ledger = &run.result.ledger;
     // Requests 10..=14 (10.5 s to 14.5 s) are held until the new pod is seen at 14.65 s and
-    // forwarded at their next poll; each then takes the 100 ms handler.
+    // forwarded at their next poll; each then takes the 100 ms handler. hey dials for every
+    // request (3 hops to the gateway); the provider dials each new pod's first calls (3 hops,
+    // else 1), and the answer takes 2.
     for record in &ledger[10..15] {
         assert_eq!(record.pod, Some(1));
-        assert_eq!(end(record), ms(14_800));
+        assert_eq!(end(record), ms(14_800) + hops(8));
         assert!(latency(record) > ms(100));
     }
-    assert_eq!(latency(&ledger[10]), ms(4_300), "the longest hold");
-    for record in ledger[..10].iter().chain(&ledger[15..]) {
-        assert_eq!(latency(record), ms(100), "not held");
+    assert_eq!(
+        latency(&ledger[10]),
+        ms(4_300) + hops(8),
+        "the longest hold"
+    );
+    assert_eq!(
+        latency(&ledger[0]),
+        ms(100) + hops(8),
+        "the pod's first call"
+    );
+    for record in ledger[1..10].iter().chain(&ledger[15..]) {
+        assert_eq!(latency(record), ms(100) + hops(6), "not held");
     }
 }
 
@@ -710,7 +764,11 @@ fn mechanism_22_spot_node_dies_before_its_calls_finish() {
         assert_eq!(record.lost, Some(Cause::NodeLost));
         assert_eq!(record.outcome, Outcome::Dropped);
         assert_eq!(pod_of(&run, record).name, evicted.name);
-        assert_eq!((record.start_ns, end(record)), (0, s(120)));
+        assert_eq!(
+            (record.start_ns, end(record)),
+            (0, s(120) + hops(4)),
+            "the upstream timeout from the gateway's forward"
+        );
     }
     // The replacement pod was scheduled away from the reclaimed node and served calls.
     assert_eq!(pod_named(&run, "batch-r1-2").end, PodEnd::Running);

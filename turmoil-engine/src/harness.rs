@@ -230,13 +230,19 @@ pub fn run_turmoil(scenario: &Scenario, seed: u64) -> Result<Run, String> {
 }
 
 /// How long one message takes on turmoil's network: half the scenario's round trip, rounded
-/// up to whole ticks and at least one (turmoil delivers on ticks). The model's hops take no time; its `rtt` only
-/// sets how long a closed keep-alive connection still looks usable, which on turmoil is the
-/// time the FIN needs to come back.
+/// up to whole ticks and at least one (turmoil delivers on ticks). The model's hop is the
+/// exact half.
 fn one_way_latency(rtt_ns: Nanos, tick: Duration) -> Duration {
     let tick_ns = tick.as_nanos() as Nanos;
     let half_ns = (rtt_ns / 2).div_ceil(tick_ns) * tick_ns;
     Duration::from_nanos(half_ns.max(tick_ns))
+}
+
+/// The round trip turmoil simulates for a scenario's `rtt_ns` at [`TICK`]: two whole-tick hops.
+/// The model given this round trip sees the same network as turmoil (for the default 500 µs,
+/// turmoil's is 2 ms).
+pub fn turmoil_rtt_ns(rtt_ns: Nanos) -> Nanos {
+    2 * one_way_latency(rtt_ns, TICK).as_nanos() as Nanos
 }
 
 /// Run `scenario` on turmoil with `seed` and turmoil tick `tick`.
@@ -1558,7 +1564,7 @@ impl ProviderPool {
         id: usize,
         method: hyper::Method,
     ) -> Call {
-        let (idle_timeout, round_trip, replayable) = {
+        let (idle_timeout, round_trip, replayable, hop) = {
             let s = shared.lock();
             (
                 Duration::from_nanos(s.config.provider.idle_conn_timeout_ns),
@@ -1566,6 +1572,7 @@ impl ProviderPool {
                 // The load's method, not the wire's: the POST here carries no body, but
                 // stands for one with a body (never replayable through the gateway).
                 s.config.load.method.is_replayable(),
+                Duration::from_nanos(s.latency_ns),
             )
         };
         if let Some(conn) = self.checkout(pod, idle_timeout) {
@@ -1583,7 +1590,7 @@ impl ProviderPool {
                         return Call::KeepAliveReset;
                     }
                     shared.lock().hints[id].retried = true;
-                    return match self.dial_and_call(pod, &name, id, method).await {
+                    return match self.dial_and_call(pod, &name, id, method, hop).await {
                         Call::Refused => Call::KeepAliveReset,
                         other => other,
                     };
@@ -1591,7 +1598,7 @@ impl ProviderPool {
                 Exchange::NoResponse => return Call::Eof,
             }
         }
-        self.dial_and_call(pod, &name, id, method).await
+        self.dial_and_call(pod, &name, id, method, hop).await
     }
 
     async fn dial_and_call(
@@ -1600,8 +1607,9 @@ impl ProviderPool {
         name: &str,
         id: usize,
         method: hyper::Method,
+        hop: Duration,
     ) -> Call {
-        let Ok(stream) = turmoil::net::TcpStream::connect((name, PORT)).await else {
+        let Ok(stream) = dial((name, PORT), hop).await else {
             return Call::Refused;
         };
         let Ok((sender, conn)) =
@@ -1689,8 +1697,17 @@ async fn client_main(shared: SharedRef) -> HostResult {
     Ok(())
 }
 
-async fn connect_gateway() -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
-    let stream = turmoil::net::TcpStream::connect(("gateway", PORT)).await?;
+/// A TCP dial as on a real network. turmoil completes `connect` the moment the server's host
+/// takes the SYN (or refuses it), handing the SYN-ACK or the RST back without latency; a real
+/// one comes back a hop later, and only then can the request go out.
+async fn dial(to: (&str, u16), hop: Duration) -> io::Result<turmoil::net::TcpStream> {
+    let connected = turmoil::net::TcpStream::connect(to).await;
+    tokio::time::sleep(hop).await;
+    connected
+}
+
+async fn connect_gateway(hop: Duration) -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
+    let stream = dial(("gateway", PORT), hop).await?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let task = AbortOnDrop(tokio::task::spawn_local(async move {
         let _ = conn.await;
@@ -1700,7 +1717,7 @@ async fn connect_gateway() -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
 
 /// One request: record it, send it (reusing the worker's keep-alive connection), close it.
 async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
-    let (id, load) = {
+    let (id, load, hop) = {
         let mut s = shared.lock();
         let id = s.ledger.len();
         let now = now_ns();
@@ -1709,7 +1726,11 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         let sent = s.worker_sent[worker as usize];
         s.worker_sent[worker as usize] += 1;
         s.keys.push(request_key(worker, sent));
-        (id, s.config.load.clone())
+        (
+            id,
+            s.config.load.clone(),
+            Duration::from_nanos(s.latency_ns),
+        )
     };
     let method = match load.method {
         Method::Get => hyper::Method::GET,
@@ -1721,7 +1742,7 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             None => false,
         };
         if !reusable {
-            *conn = Some(connect_gateway().await?);
+            *conn = Some(connect_gateway(hop).await?);
         }
         let Some((sender, _)) = conn.as_mut() else {
             return Err::<u16, Box<dyn Error>>("no connection".into());

@@ -13,6 +13,13 @@ use faasim_sim::swarm::{self, SwarmCase};
 use faasim_sim::{Run, simulate};
 use faasim_turmoil::run_turmoil;
 
+/// Swarm-v1 case `seed`, at the network turmoil can simulate (`common::comparable`).
+fn case(seed: u64) -> SwarmCase {
+    let mut case = swarm::case(seed);
+    case.config.network.rtt_ns = faasim_turmoil::turmoil_rtt_ns(case.config.network.rtt_ns);
+    case
+}
+
 fn scenario(case: &SwarmCase) -> Scenario {
     Scenario {
         name: format!("swarm-v1 seed {}", case.seed),
@@ -47,7 +54,7 @@ fn survey() {
             .unwrap_or(d)
     };
     for seed in env("FAASIM_SWARM_FROM", 0)..env("FAASIM_SWARM_TO", 40) {
-        let case = swarm::case(seed);
+        let case = case(seed);
         let m = model(&case);
         eprintln!(
             "seed {seed}: {} requests, conc {} rate {}, {} pods, model end {:.1}s, [{}]",
@@ -125,26 +132,13 @@ const CASES: usize = 20;
 
 /// Eligible seeds that disagree today, with what is known of why. They are run and reported,
 /// not asserted; README "Agreement with the model" lists them as open.
-const KNOWN: &[(u64, &str)] = &[
-    (
-        13,
-        "a request sent 7 ms before a crashed pod listens again: the model refuses it at once, \
-         while on turmoil (rtt 4.755 ms: 3 ms a hop) its SYN arrives as the listener opens, so \
-         it is served",
-    ),
-    (
-        63,
-        "a request arrives at the gateway on the same 1 ms tick as the view drops the last \
-         routed pods (the model: 1 ms before), so it finds no endpoint (503 after the hold) \
-         instead of a provider timeout",
-    ),
-    (
-        66,
-        "requests held through a scale from zero: the pod is routed 1 ms later on turmoil, so \
-         five held requests whose gateway poll fell in that millisecond wait one more poll \
+const KNOWN: &[(u64, &str)] = &[(
+    66,
+    "requests held through a scale from zero: the pod is routed 3 ms later on turmoil (its \
+         control plane acts on 1 ms ticks), so five held requests whose gateway poll fell in those \
+         milliseconds wait one more poll \
          interval (108 ms later; tolerance 100 ms)",
-    ),
-];
+)];
 
 /// The first `CASES` eligible seeds of swarm-v1 agree on both engines; the skipped ones are
 /// counted by reason.
@@ -156,7 +150,7 @@ fn generated_cases_agree() {
     let mut failures = Vec::new();
     let mut seed = 0;
     while ran.len() < CASES && seed < 500 {
-        let case = swarm::case(seed);
+        let case = case(seed);
         let m = model(&case);
         seed += 1;
         if let Some(reason) = skip_reason(&case, &m) {
@@ -214,7 +208,7 @@ fn trace_one() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let case = swarm::case(seed);
+    let case = case(seed);
     let m = simulate(&case.config, &case.events, swarm::LIMIT_NS, seed, true);
     let t = run_turmoil(&scenario(&case), seed).expect("runs");
     for (engine, run) in [("model", &m), ("turmoil", &t)] {

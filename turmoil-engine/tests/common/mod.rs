@@ -16,11 +16,20 @@ use faasim_sim::scenario::{self, Scenario};
 /// its accept loop and timers run on turmoil's tick grid.
 pub const TOLERANCE_NS: u64 = 100 * NS_PER_MS;
 
+/// A shipped scenario, at the network turmoil can simulate ([`comparable`]).
 pub fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios")
         .join(name);
-    scenario::load(&path).expect("scenario loads")
+    comparable(scenario::load(&path).expect("scenario loads"))
+}
+
+/// `scenario` with the round trip turmoil actually simulates (whole-millisecond hops), so both
+/// engines run the same network: a sub-millisecond hop in the model against turmoil's 1 ms
+/// would move requests across an endpoint change or a close by the difference alone.
+pub fn comparable(mut scenario: Scenario) -> Scenario {
+    scenario.config.network.rtt_ns = faasim_turmoil::turmoil_rtt_ns(scenario.config.network.rtt_ns);
+    scenario
 }
 
 /// Requests keyed by (worker, n-th request of that worker): ids depend on the order of
