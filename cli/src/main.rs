@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use faasim_model::duration::format_go;
 use faasim_sim::check::Severity;
 use faasim_sim::check::command::{self, CheckArgs, Outcome};
 use faasim_sim::check::output::Format as CheckOutput;
@@ -32,7 +33,7 @@ struct Cli {
 }
 
 /// Which engine runs a scenario.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Engine {
     /// The discrete-event model.
     Model,
@@ -429,6 +430,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn go(ns: u64) -> String {
+    format_go(i64::try_from(ns).unwrap_or(i64::MAX))
+}
+
 fn run(
     file: &Path,
     seed: Option<u64>,
@@ -458,7 +463,7 @@ fn run(
             }
         },
     };
-    let header = Header {
+    let mut header = Header {
         name: loaded.name.clone(),
         source: loaded.source.clone(),
         warnings: loaded
@@ -467,6 +472,17 @@ fn run(
             .map(|w| format!("{}: {}", w.key, w.message))
             .collect(),
     };
+    let rtt_ns = loaded.config.network.rtt_ns;
+    let simulated_ns = faasim_turmoil::turmoil_rtt_ns(rtt_ns);
+    if engine == Engine::Turmoil && simulated_ns != rtt_ns {
+        header.warnings.push(format!(
+            "network.rtt: {} runs as {} on turmoil, whose messages move on whole 1 ms ticks; \
+             the model with rtt: {} sees the same network",
+            go(rtt_ns),
+            go(simulated_ns),
+            go(simulated_ns)
+        ));
+    }
     let text = match format {
         Format::Text => report::text(&run, &header),
         Format::Json => report::json(&run, &header),

@@ -232,6 +232,15 @@ fn go_long_and_streaming_run_on_the_turmoil_engine() {
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
     assert_eq!(report["status"]["200"], 10);
+    // The default 500 µs round trip is not a whole number of turmoil's 1 ms hops: said.
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap_or("")
+            .contains("500µs runs as 2ms on turmoil")),
+        "{warnings:?}"
+    );
     // Streaming mode runs on the real watchdog too: the process killed at exec_timeout gives
     // 200 with an empty body, which the report calls timed-out, and the verdict is a failure.
     let streaming = faasim(&[
@@ -246,4 +255,15 @@ fn go_long_and_streaming_run_on_the_turmoil_engine() {
     let report: serde_json::Value = serde_json::from_slice(&streaming.stdout).expect("json report");
     assert_eq!(report["status"]["200"], 4);
     assert_eq!(report["outcomes"]["timed-out"], 4);
+    // A round trip of whole even milliseconds runs as it is.
+    let exact = faasim(&[
+        "run",
+        &scenario("rule-provider-idle-below-watchdog-idle.yaml"),
+        "--engine",
+        "turmoil",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&exact.stdout).expect("json report");
+    assert_eq!(report["warnings"].as_array().map(Vec::len), Some(0));
 }
