@@ -150,7 +150,7 @@ events:
 }
 
 /// 120 000 requests at 200/s over 10 minutes on 10 + 30 pod hosts: the slowest test of the
-/// suite (116 s in the test profile on 2 cores; README "Figures"), kept in the default run so
+/// suite (94 s in the test profile on 2 cores; README "Figures"), kept in the default run so
 /// that every shipped scenario is compared.
 #[test]
 fn rolling_update_200rps() {
