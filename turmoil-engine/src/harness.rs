@@ -488,6 +488,9 @@ impl ControlPlane {
                         return;
                     }
                     p.kill(now, Cause::Sigkill);
+                    // The bounced host's software waits at the closed gate: its IP refuses
+                    // connects until the pod object goes, as a killed pod's does.
+                    p.gate.send_replace(false);
                     let (name, active, host) = (p.name.clone(), p.killed_with, p.host_created);
                     s.note(
                         now,
@@ -497,7 +500,7 @@ impl ControlPlane {
                     host.then_some(name)
                 };
                 if let Some(name) = name {
-                    sim.crash(name.as_str());
+                    sim.bounce(name.as_str());
                 }
             }
         }
@@ -965,7 +968,7 @@ impl Connect for ChildConnector {
 
 /// One pod: the real watchdog on :8080, in HTTP mode in front of a child HTTP server, or in
 /// streaming mode forking one simulated process per request. SIGTERM is the watchdog's
-/// shutdown future (and the child's own signal); SIGKILL is `Sim::crash`.
+/// shutdown future (and the child's own signal); SIGKILL bounces the host behind a closed start gate.
 async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
     // A crashed container's host is bounced at once; its software waits for the restart.
     let mut gate = shared.lock().pods[pod as usize].gate.subscribe();

@@ -9,7 +9,7 @@
 //! pipe). The control plane (deployment controller, endpoints, kubelet) is the step loop of
 //! [`run_turmoil`]: it creates pod hosts after `startup`, probes the watchdog's health, moves
 //! pods in and out of the gateway's endpoint view after the endpoint lag, sends SIGTERM (the
-//! watchdog's shutdown future) and SIGKILL (`Sim::crash`).
+//! watchdog's shutdown future) and SIGKILL (`Sim::bounce` behind a closed start gate).
 //!
 //! Deliberate differences from the model are listed in `README.md`.
 
