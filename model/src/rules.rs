@@ -268,6 +268,12 @@ pub struct Derived {
     /// Longest time from the provider forwarding a request to the answer reaching it:
     /// min(D_max, E) + 2 rtt (a dial's three hops there, one back).
     pub call_max_ns: Nanos,
+    /// Longest time from the client sending to the answer reaching it, besides a hold:
+    /// `call_max_ns` + 2 rtt (the client's own dial, 3 hops, and the last hop back).
+    pub client_call_max_ns: Nanos,
+    /// By when, after the deletion, the last request routed to the pod reaches it: sent just
+    /// before the provider's view drops it, on a new connection (d_prop + 1.5 rtt).
+    pub routed_arrival_max_ns: Nanos,
     /// Longest endpoint propagation delay.
     pub lag_max_ns: Nanos,
     /// Longest cold start until the gateway sees the replica, when requests can be held.
@@ -311,8 +317,10 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         handler_max_ns.min(exec)
     };
     let lag_max_ns = k.endpoint_lag_ns.hi_ns;
+    let routed_arrival_max_ns = lag_max_ns + 3 * (config.network.rtt_ns / 2);
     let hop_ns = config.network.rtt_ns / 2;
     let call_max_ns = response_max_ns + 4 * hop_ns;
+    let client_call_max_ns = call_max_ns + 4 * hop_ns;
     let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
     let replicas = f.scale_min;
     let drains = events
@@ -406,6 +414,8 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         response_max_ns,
         hop_ns,
         call_max_ns,
+        client_call_max_ns,
+        routed_arrival_max_ns,
         lag_max_ns,
         hold_max_ns,
         view_can_empty,
@@ -524,8 +534,7 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
         );
     }
     let client = config.load.timeout_ns;
-    // The client's own dial (3 hops) and the answer's last hop.
-    let client_call = call + 4 * d.hop_ns;
+    let client_call = d.client_call_max_ns;
     if client > 0 && d.hold_max_ns + client_call >= client {
         breach(
             "client-timeout-covers-response",
@@ -628,7 +637,7 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
         // served by the watchdog (a new connection survives Shutdown) but meets the child's
         // closed listener when the child closes with it.
         if let Some(close) = d.close_ns
-            && d.lag_max_ns + 3 * d.hop_ns > close
+            && d.routed_arrival_max_ns > close
         {
             let what = if w.kind == WatchdogKind::FixedWait {
                 "write_timeout"
@@ -645,7 +654,7 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
                 ),
                 format!(
                     "{what}: {}",
-                    go((d.lag_max_ns + 3 * d.hop_ns).saturating_sub(d.sigterm_ns))
+                    go(d.routed_arrival_max_ns.saturating_sub(d.sigterm_ns))
                 ),
             );
         }
@@ -692,7 +701,7 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
         // The child's death matters only if a request can be in flight or arrive at SIGTERM.
         if http
             && f.child.on_sigterm == OnSigterm::Exit
-            && d.lag_max_ns + 3 * d.hop_ns + r > d.sigterm_ns
+            && d.routed_arrival_max_ns + r > d.sigterm_ns
         {
             breach(
                 "child-drains-on-sigterm",
@@ -710,9 +719,9 @@ pub fn check(config: &Config, events: &[Event]) -> Vec<Breach> {
             if let Some(child_wait) = child_wait {
                 let child_close = d.sigterm_ns + child_wait;
                 // What reaches the watchdog after its own close is the healthcheck rule's.
-                let watchdog_last_accept = d.close_ns.map_or(d.lag_max_ns + 3 * d.hop_ns, |c| {
-                    c.min(d.lag_max_ns + 3 * d.hop_ns)
-                });
+                let watchdog_last_accept = d
+                    .close_ns
+                    .map_or(d.routed_arrival_max_ns, |c| c.min(d.routed_arrival_max_ns));
                 let child_deadline = match w.kind {
                     WatchdogKind::OfWatchdog => Some(child_close + f.child.write_timeout_ns),
                     WatchdogKind::FixedWait => None,

@@ -384,7 +384,7 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     config.load.timeout_ns = if k.client_timeout_off {
         0
     } else {
-        hold + call + 4 * hop + ms(1) + s(7)
+        hold + derived.client_call_max_ns + ms(1) + s(7)
     };
     derived = rules::derive(&config, &events);
     config.function.watchdog.max_inflight = if k.max_inflight_on {

@@ -194,7 +194,7 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
         config.load.timeout_ns = config
             .load
             .timeout_ns
-            .max(derived.hold_max_ns + call + 4 * hop + margin_ns);
+            .max(derived.hold_max_ns + derived.client_call_max_ns + margin_ns);
     }
     if keep("max-inflight-covers-load") && config.function.watchdog.max_inflight != 0 {
         config.function.watchdog.max_inflight = config

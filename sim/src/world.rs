@@ -285,7 +285,7 @@ impl<'a> World<'a> {
         tracing: bool,
     ) -> World<'a> {
         let nodes = config.kubernetes.nodes.max(1) as usize;
-        let config_hop_ns = config.network.rtt_ns / 2;
+        let hop_ns = config.network.rtt_ns / 2;
         World {
             config,
             events,
@@ -305,7 +305,7 @@ impl<'a> World<'a> {
             worker_left: Vec::new(),
             worker_sent: Vec::new(),
             worker_connected: Vec::new(),
-            hop_ns: config_hop_ns,
+            hop_ns,
             tracing,
             stale: false,
             last_effective_ns: 0,

@@ -75,14 +75,19 @@ async fn start_binary(
     (process, lines, to_watchdog)
 }
 
-/// SIGTERM, then the drain's log lines and a 0 exit.
-async fn sigterm_and_exit(mut process: Child, lines: &mut mpsc::UnboundedReceiver<String>) {
+/// SIGTERM to the binary, by `kill` as the kubelet's runtime would send it.
+fn sigterm(process: &Child) {
     let pid = process.0.id();
     let killed = Command::new("sh")
         .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .unwrap();
     assert!(killed.success());
+}
+
+/// SIGTERM, then the drain's log lines and a 0 exit.
+async fn sigterm_and_exit(mut process: Child, lines: &mut mpsc::UnboundedReceiver<String>) {
+    sigterm(&process);
     next_line_with(lines, "SIGTERM: no new connections").await;
     next_line_with(lines, "Exiting. Active connections: 0").await;
     let status = tokio::task::spawn_blocking(move || process.0.wait())
@@ -115,12 +120,7 @@ async fn the_binary_serves_then_drains_on_sigterm() {
         );
 
         let signalled = Instant::now();
-        let pid = process.0.id();
-        let killed = Command::new("sh")
-            .args(["-c", &format!("kill -TERM {pid}")])
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        sigterm(&process);
         next_line_with(&mut lines, "SIGTERM: no new connections").await;
         assert_eq!(
             get(&to_watchdog, "/_/health").await.unwrap().status,

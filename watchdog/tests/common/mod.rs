@@ -102,6 +102,17 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The whole response: its head and its collected body.
+    pub async fn read(response: Response<Incoming>) -> Result<Reply, BoxError> {
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -302,13 +313,7 @@ impl KeepAlive {
             .sender
             .send_request(builder.body(Empty::new())?)
             .await?;
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok(Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
+        Reply::read(response).await
     }
 
     pub async fn get(&mut self, path: &str) -> Result<Reply, BoxError> {
@@ -341,13 +346,7 @@ pub async fn post<C: Connect>(
         .header("host", "watchdog")
         .body(Full::new(Bytes::from_static(body.as_bytes())))?;
     let response = sender.send_request(request).await?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await?.to_bytes();
-    Ok(Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    })
+    Reply::read(response).await
 }
 
 /// Watchdog settings for tests: short timers, overridable.
