@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use faasim_model::duration::format_go;
 use faasim_sim::check::Severity;
 use faasim_sim::check::command::{self, CheckArgs, Outcome};
 use faasim_sim::check::output::Format as CheckOutput;
@@ -430,10 +429,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn go(ns: u64) -> String {
-    format_go(i64::try_from(ns).unwrap_or(i64::MAX))
-}
-
 fn run(
     file: &Path,
     seed: Option<u64>,
@@ -463,25 +458,11 @@ fn run(
             }
         },
     };
-    let mut header = Header {
-        name: loaded.name.clone(),
-        source: loaded.source.clone(),
-        warnings: loaded
-            .warnings
-            .iter()
-            .map(|w| format!("{}: {}", w.key, w.message))
-            .collect(),
-    };
-    let rtt_ns = loaded.config.network.rtt_ns;
-    let simulated_ns = faasim_turmoil::turmoil_rtt_ns(rtt_ns);
-    if engine == Engine::Turmoil && simulated_ns != rtt_ns {
-        header.warnings.push(format!(
-            "network.rtt: {} runs as {} on turmoil, whose messages move on whole 1 ms ticks; \
-             the model with rtt: {} sees the same network",
-            go(rtt_ns),
-            go(simulated_ns),
-            go(simulated_ns)
-        ));
+    let mut header = Header::of(&loaded);
+    if engine == Engine::Turmoil
+        && let Some(warning) = faasim_turmoil::rtt_warning(loaded.config.network.rtt_ns)
+    {
+        header.warnings.push(warning);
     }
     let text = match format {
         Format::Text => report::text(&run, &header),

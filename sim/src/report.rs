@@ -10,6 +10,7 @@ use faasim_model::ledger::{Outcome, Status};
 use faasim_model::time::{Nanos, seconds, stamp};
 
 use crate::Run;
+use crate::scenario::Scenario;
 
 /// What the report needs besides the run.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +21,22 @@ pub struct Header {
     pub source: String,
     /// Warnings about silently replaced values.
     pub warnings: Vec<String>,
+}
+
+impl Header {
+    /// The header `faasim run` prints for `scenario`: its name, its source and its warnings as
+    /// `key: message` lines.
+    pub fn of(scenario: &Scenario) -> Header {
+        Header {
+            name: scenario.name.clone(),
+            source: scenario.source.clone(),
+            warnings: scenario
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {}", w.key, w.message))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]

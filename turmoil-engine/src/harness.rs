@@ -12,6 +12,7 @@ use std::time::Duration;
 use faasim_model::choice::{Chooser, Stream, request_key};
 use faasim_model::config::{Config, Method, Mode, OnSigterm, Span, Start};
 use faasim_model::deployment::{self, PodFacts};
+use faasim_model::duration::format_go;
 use faasim_model::ledger::{Cause, PodId, Record, Status};
 use faasim_model::schedule::Action;
 use faasim_model::time::{NS_PER_S, Nanos};
@@ -243,6 +244,26 @@ fn one_way_latency(rtt_ns: Nanos, tick: Duration) -> Duration {
 /// turmoil's is 2 ms).
 pub fn turmoil_rtt_ns(rtt_ns: Nanos) -> Nanos {
     2 * one_way_latency(rtt_ns, TICK).as_nanos() as Nanos
+}
+
+/// The warning `faasim run --engine turmoil` adds to the report when the scenario's round trip
+/// is not whole 1 ms hops: the round trip turmoil runs instead, and the model's equivalent.
+pub fn rtt_warning(rtt_ns: Nanos) -> Option<String> {
+    let simulated_ns = turmoil_rtt_ns(rtt_ns);
+    (simulated_ns != rtt_ns).then(|| {
+        format!(
+            "network.rtt: {} runs as {} on turmoil, whose messages move on whole 1 ms ticks; \
+             the model with rtt: {} sees the same network",
+            go(rtt_ns),
+            go(simulated_ns),
+            go(simulated_ns)
+        )
+    })
+}
+
+/// Go's `Duration.String()` of a time in nanoseconds.
+fn go(ns: Nanos) -> String {
+    format_go(i64::try_from(ns).unwrap_or(i64::MAX))
 }
 
 /// Run `scenario` on turmoil with `seed` and turmoil tick `tick`.

@@ -20,4 +20,4 @@
 mod harness;
 pub mod server;
 
-pub use harness::{TICK, run_turmoil, run_turmoil_with, turmoil_rtt_ns};
+pub use harness::{TICK, rtt_warning, run_turmoil, run_turmoil_with, turmoil_rtt_ns};

@@ -1,0 +1,120 @@
+//! Behaviour pinned bit for bit: the SHA-256 of the JSON report (timeline included) that
+//! `faasim run scenarios/NAME --format json` prints for every shipped scenario on the model
+//! engine. A refactor that must not change behaviour keeps every line of
+//! `scenarios/report-hashes.sha256`; a change meant to alter a run updates the lines it
+//! alters, in its own commit that says why (`FAASIM_BLESS=1` rewrites the model lines).
+//! The turmoil engine's lines are checked by `turmoil-engine/tests/differential.rs`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use faasim_sim::report::{self, Header};
+use faasim_sim::scenario;
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, simulate};
+use sha2::{Digest, Sha256};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `engine/file` to hex digest, as the file lists them.
+fn pinned() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(root().join("scenarios/report-hashes.sha256"))
+        .expect("scenarios/report-hashes.sha256 is committed");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (hash, name) = l.split_once("  ").expect("`HASH  engine/file` lines");
+            (name.to_string(), hash.to_string())
+        })
+        .collect()
+}
+
+/// The JSON report of `file` on the model, as `faasim run scenarios/FILE --format json`.
+fn model_report(file: &str) -> String {
+    let source = format!("scenarios/{file}");
+    let text = std::fs::read_to_string(root().join(&source)).expect("scenario reads");
+    let loaded = scenario::parse(&text, &source).expect("scenario parses");
+    let run = simulate(
+        &loaded.config,
+        &loaded.events,
+        loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        loaded.seed.unwrap_or(DEFAULT_SEED),
+        true,
+    );
+    report::json(&run, &Header::of(&loaded))
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn shipped() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(root().join("scenarios"))
+        .expect("scenarios/ lists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_reports_its_pinned_hash_on_the_model() {
+    let pinned = pinned();
+    let observed: BTreeMap<String, String> = shipped()
+        .iter()
+        .map(|file| (format!("model/{file}"), sha256_hex(&model_report(file))))
+        .collect();
+    if std::env::var_os("FAASIM_BLESS").is_some() {
+        let mut lines: BTreeMap<String, String> = pinned
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("model/"))
+            .collect();
+        lines.extend(observed);
+        let mut text = String::from(
+            "# SHA-256 of `faasim run scenarios/FILE --format json` (engine model or turmoil).\n\
+             # Checked by sim/tests/report_hashes.rs and turmoil-engine/tests/differential.rs.\n",
+        );
+        for (name, hash) in lines {
+            text.push_str(&format!("{hash}  {name}\n"));
+        }
+        std::fs::write(root().join("scenarios/report-hashes.sha256"), text).expect("writes");
+        return;
+    }
+    let mut differ = Vec::new();
+    for (name, hash) in &observed {
+        match pinned.get(name) {
+            Some(expected) if expected == hash => {}
+            Some(expected) => differ.push(format!("{name}: pinned {expected}, now {hash}")),
+            None => differ.push(format!("{name}: not pinned (now {hash})")),
+        }
+    }
+    for name in pinned.keys().filter(|n| n.starts_with("model/")) {
+        if !observed.contains_key(name) {
+            differ.push(format!("{name}: pinned but no longer shipped"));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "reports changed:\n{}\n(an intended change: FAASIM_BLESS=1 cargo test -p faasim-sim \
+         --test report_hashes, in its own commit with its reason)",
+        differ.join("\n")
+    );
+}
+
+/// The pin is worth something only if it sees a change: a different seed changes the report.
+#[test]
+fn the_hash_sees_a_one_request_difference() {
+    let file = "mechanism-03-keep-alive-race.yaml";
+    let source = format!("scenarios/{file}");
+    let text = std::fs::read_to_string(root().join(&source)).expect("scenario reads");
+    let mut loaded = scenario::parse(&text, &source).expect("scenario parses");
+    loaded.config.load.requests -= 1;
+    let run = simulate(&loaded.config, &loaded.events, DEFAULT_LIMIT_NS, 16, true);
+    let changed = sha256_hex(&report::json(&run, &Header::of(&loaded)));
+    assert_ne!(Some(&changed), pinned().get(&format!("model/{file}")));
+}
