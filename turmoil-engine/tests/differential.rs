@@ -8,9 +8,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::{comparable, compare, counts, load, max_skew, names};
+use faasim_sim::report::{self, Header};
 use faasim_sim::scenario;
+use sha2::{Digest, Sha256};
 use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
-use faasim_turmoil::run_turmoil;
+use faasim_turmoil::{rtt_warning, run_turmoil};
 
 fn both(name: &str) -> (Run, Run, f64) {
     let scenario = load(name);
@@ -29,6 +31,7 @@ fn both(name: &str) -> (Run, Run, f64) {
 
 fn agree(name: &str) {
     let (model, turmoil, wall) = both(name);
+    pinned_hash(name, &turmoil);
     let diffs = compare(&model, &turmoil);
     eprintln!(
         "{name}: {} differences, max skew {:.3} s, turmoil {wall:.1} wall s\n    {:?} {:?}, {} pods",
@@ -39,6 +42,38 @@ fn agree(name: &str) {
         model.result.pods.len(),
     );
     assert!(diffs.is_empty(), "{name}:\n{}", diffs.join("\n"));
+}
+
+/// The turmoil run's JSON report (the header `faasim run --engine turmoil` prints, the run of
+/// this test at turmoil's round trip) has the SHA-256 that `scenarios/report-hashes.sha256`
+/// pins for `turmoil/NAME`: behaviour unchanged bit for bit across refactors. With
+/// `FAASIM_PRINT_HASHES` set it prints the line instead (to re-pin an intended change).
+fn pinned_hash(name: &str, turmoil: &Run) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let source = format!("scenarios/{name}");
+    let text = std::fs::read_to_string(root.join(&source)).expect("scenario reads");
+    let loaded = scenario::parse(&text, &source).expect("scenario parses");
+    let mut header = Header::of(&loaded);
+    header.warnings.extend(rtt_warning(loaded.config.network.rtt_ns));
+    let hash: String = Sha256::digest(report::json(turmoil, &header).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let line = format!("{hash}  turmoil/{name}");
+    if std::env::var_os("FAASIM_PRINT_HASHES").is_some() {
+        eprintln!("HASH {line}");
+        return;
+    }
+    let pins = std::fs::read_to_string(root.join("scenarios/report-hashes.sha256"))
+        .expect("scenarios/report-hashes.sha256 is committed");
+    let pinned = pins
+        .lines()
+        .find(|l| l.ends_with(&format!("  turmoil/{name}")));
+    assert_eq!(
+        pinned,
+        Some(line.as_str()),
+        "{name}: the turmoil report changed (or is not pinned)"
+    );
 }
 
 /// One test per shipped scenario the turmoil engine supports, so they run in parallel.
