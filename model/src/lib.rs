@@ -2,6 +2,7 @@
 //! Time and choices come in as arguments; effects go out as values.
 
 pub mod choice;
+pub mod cluster;
 pub mod config;
 pub mod deployment;
 pub mod duration;
@@ -9,6 +10,7 @@ pub mod ledger;
 pub mod pool;
 pub mod properties;
 pub mod rules;
+pub mod run;
 pub mod schedule;
 pub mod server;
 pub mod time;

@@ -4,11 +4,12 @@
 //! kubelet signals, nodes) around them. Each hop turns a failure into its own status.
 
 use faasim_model::choice::{Chooser, Stream, request_key};
-use faasim_model::config::{Config, Mode, Span, Start};
-use faasim_model::deployment::{self, PodFacts};
+use faasim_model::cluster::{Cluster, Effect, Input, Timer};
+use faasim_model::config::{Config, Mode, Span};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::pool::{Checkout, Pool, Reach};
-use faasim_model::schedule::{Action, Event};
+pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
+use faasim_model::schedule::Event;
 use faasim_model::server::{DrainPolicy, Phase, Server, Step};
 use faasim_model::time::{NS_PER_S, Nanos, stamp};
 
@@ -21,6 +22,8 @@ const NONE_NS: Nanos = Nanos::MAX;
 enum Ev {
     /// A scenario event, by index.
     Scenario(u32),
+    /// A control-plane timer.
+    Cluster(Timer),
     /// A closed-loop worker sends its next request.
     ClientSend(u32),
     /// The open-loop generator sends the k-th request.
@@ -31,18 +34,10 @@ enum Ev {
     Wake(RequestId),
     /// The handler of a request finishes (pod incarnation).
     HandlerDone(RequestId, PodId, u32),
-    /// A pod's watchdog starts listening.
-    PodStart(PodId, u32),
     /// A pod's child starts listening.
     ChildStart(PodId, u32),
-    /// A readiness probe.
-    Probe(PodId, u32),
     /// The provider's view of a pod changes.
     ViewSet(PodId, bool),
-    /// The kubelet sends SIGTERM.
-    Sigterm(PodId),
-    /// The kubelet sends SIGKILL.
-    Sigkill(PodId),
     /// Watchdog drain timers.
     WatchdogClose(PodId, u32),
     WatchdogPoll(PodId, u32),
@@ -53,10 +48,6 @@ enum Ev {
     ChildPoll(PodId, u32),
     ChildDeadline(PodId, u32),
     ChildExit(PodId, u32),
-    /// A crashed container starts again.
-    Restart(PodId, u32),
-    /// A drained node dies.
-    NodeDies(u32),
     /// A message of a request crosses the network; dropped when the request's `leg` moved on
     /// (a timer answered it first).
     Deliver(RequestId, u32, Msg),
@@ -101,52 +92,29 @@ pub enum Mutation {
     WatchdogClosesListenerAtSigterm,
 }
 
-/// How a pod's life ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PodEnd {
-    /// Still running when the run stopped.
-    Running,
-    /// The process exited on its own.
-    Exited,
-    /// SIGKILL or the node's death.
-    Killed,
-}
-
-impl PodEnd {
-    /// Name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            PodEnd::Running => "running",
-            PodEnd::Exited => "exited",
-            PodEnd::Killed => "killed",
-        }
-    }
-}
-
-/// One function pod.
+/// The data plane of one function pod: its watchdog and child processes, the requests they
+/// hold and the connections to them. Its control-plane facts are the cluster's.
 #[derive(Clone, Debug)]
 struct Pod {
+    /// Pod name, for the timeline.
     name: String,
-    revision: u32,
-    node: Option<u32>,
-    created_ns: Nanos,
     /// Incarnation: bumps on a container restart so stale timers are ignored.
     generation: u32,
-    started: bool,
-    ready: bool,
-    ready_since_ns: Option<Nanos>,
-    restarts: u32,
-    probe_successes: u32,
-    deletion_ns: Option<Nanos>,
+    /// The watchdog process.
     watchdog: Server,
+    /// The function's own server (HTTP mode).
     child: Server,
     /// Requests active in the watchdog.
     active: Vec<RequestId>,
+    /// The provider's keep-alive connections to the watchdog.
     provider_pool: Pool,
+    /// The watchdog's keep-alive connections to the child.
     child_pool: Pool,
+    /// Its node died: dials and connections hang.
     black_hole: bool,
+    /// How its processes ended, so far.
     end: PodEnd,
-    end_ns: Option<Nanos>,
+    /// Requests active when it was killed.
     killed_with: u32,
 }
 
@@ -194,51 +162,6 @@ struct Flight {
     wake_ns: Nanos,
 }
 
-/// A summary of one pod for reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PodSummary {
-    /// Pod name.
-    pub name: String,
-    /// Template revision.
-    pub revision: u32,
-    /// How it ended.
-    pub end: PodEnd,
-    /// When.
-    pub end_ns: Option<Nanos>,
-    /// Deletion was requested (scale-down, rollout, eviction).
-    pub terminating: bool,
-    /// Requests active when it was killed.
-    pub killed_with: u32,
-    /// Container restarts.
-    pub restarts: u32,
-}
-
-/// One line of the timeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceLine {
-    /// When.
-    pub at_ns: Nanos,
-    /// Which component.
-    pub who: String,
-    /// What happened.
-    pub what: String,
-}
-
-/// What a run produced.
-#[derive(Clone, Debug)]
-pub struct RunResult {
-    /// One record per request.
-    pub ledger: Vec<Record>,
-    /// One summary per pod.
-    pub pods: Vec<PodSummary>,
-    /// Events run.
-    pub events: u64,
-    /// Simulated time when the run stopped.
-    pub end_ns: Nanos,
-    /// The timeline (empty when tracing is off).
-    pub trace: Vec<TraceLine>,
-}
-
 /// The simulated system.
 pub struct World<'a> {
     config: Config,
@@ -247,15 +170,12 @@ pub struct World<'a> {
     queue: Queue<Ev>,
     now: Nanos,
     limit_ns: Nanos,
-    desired: u32,
-    revision: u32,
+    /// The control plane.
+    cluster: Cluster,
+    /// The pods' data plane, by id (the cluster's ids).
     pods: Vec<Pod>,
-    node_alive: Vec<bool>,
-    node_cordoned: Vec<bool>,
     /// Pods the provider routes to, sorted by id.
     view: Vec<PodId>,
-    /// Last scheduled change of the provider's view, to keep changes in order.
-    view_last_ns: Nanos,
     ledger: Vec<Record>,
     flights: Vec<Flight>,
     worker_left: Vec<u64>,
@@ -284,22 +204,17 @@ impl<'a> World<'a> {
         chooser: &'a mut dyn Chooser,
         tracing: bool,
     ) -> World<'a> {
-        let nodes = config.kubernetes.nodes.max(1) as usize;
         let hop_ns = config.network.rtt_ns / 2;
         World {
+            cluster: Cluster::new(&config, tracing),
             config,
             events,
             chooser,
             queue: Queue::default(),
             now: 0,
             limit_ns,
-            desired: 0,
-            revision: 1,
             pods: Vec::new(),
-            node_alive: vec![true; nodes],
-            node_cordoned: vec![false; nodes],
             view: Vec::new(),
-            view_last_ns: 0,
             ledger: Vec::new(),
             flights: Vec::new(),
             worker_left: Vec::new(),
@@ -376,21 +291,7 @@ impl<'a> World<'a> {
         let expected = usize::try_from(self.config.load.requests.min(1 << 22)).unwrap_or(0);
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
-        let min = self.config.function.scale_min;
-        self.desired = min;
-        for _ in 0..min {
-            let pod = self.create_pod();
-            if self.config.function.start == Start::Warm {
-                // Running, ready and routed at time 0.
-                let p = &mut self.pods[pod as usize];
-                p.started = true;
-                p.watchdog.start();
-                p.child.start();
-                p.ready = true;
-                p.ready_since_ns = Some(0);
-                self.view.push(pod);
-            }
-        }
+        self.to_cluster(Input::Setup);
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
@@ -412,7 +313,11 @@ impl<'a> World<'a> {
 
     fn dispatch(&mut self, event: Ev) {
         match event {
-            Ev::Scenario(index) => self.scenario_event(index as usize),
+            Ev::Scenario(index) => {
+                let action = self.events[index as usize].action.clone();
+                self.to_cluster(Input::Action(action));
+            }
+            Ev::Cluster(timer) => self.to_cluster(Input::Timer(timer)),
             Ev::ClientSend(worker) => self.client_send(worker),
             Ev::OpenLoop(k) => {
                 self.client_send(0);
@@ -427,7 +332,6 @@ impl<'a> World<'a> {
             Ev::GatewayPoll(req) => self.gateway_poll(req),
             Ev::Wake(req) => self.wake(req),
             Ev::HandlerDone(req, pod, generation) => self.handler_done(req, pod, generation),
-            Ev::PodStart(pod, generation) => self.pod_start(pod, generation),
             Ev::ChildStart(pod, generation) => {
                 if self.current(pod, generation) {
                     self.pods[pod as usize].child.start();
@@ -435,10 +339,7 @@ impl<'a> World<'a> {
                     self.note(|| name, || "child listening on :8082".into());
                 }
             }
-            Ev::Probe(pod, generation) => self.probe(pod, generation),
             Ev::ViewSet(pod, routed) => self.view_set(pod, routed),
-            Ev::Sigterm(pod) => self.sigterm(pod),
-            Ev::Sigkill(pod) => self.sigkill(pod),
             Ev::WatchdogClose(pod, generation) => {
                 if self.current(pod, generation) {
                     let step = self.pods[pod as usize].watchdog.close_listener(self.now);
@@ -523,14 +424,6 @@ impl<'a> World<'a> {
                     self.pods[pod as usize].child.exit();
                 }
             }
-            Ev::Restart(pod, generation) => {
-                if self.current(pod, generation) && self.pods[pod as usize].deletion_ns.is_none() {
-                    let startup = self.draw(Stream::Startup, self.config.function.startup_ns);
-                    self.queue
-                        .push(self.now + startup, Ev::PodStart(pod, generation));
-                }
-            }
-            Ev::NodeDies(node) => self.node_dies(node),
             Ev::Deliver(req, leg, msg) => self.deliver(req, leg, msg),
             Ev::Cancel(req, pod, generation) => self.cancel_arrives(req, pod, generation),
         }
@@ -543,161 +436,74 @@ impl<'a> World<'a> {
 
     // ---------------------------------------------------------------- control plane
 
-    fn scenario_event(&mut self, index: usize) {
-        let action = self.events[index].action.clone();
-        match action {
-            Action::Scale(replicas) => {
-                self.note(
-                    || "operator".into(),
-                    || format!("kubectl scale --replicas={replicas}"),
-                );
-                self.desired = replicas;
-                self.reconcile();
-            }
-            Action::Rollout => {
-                self.revision += 1;
-                let revision = self.revision;
-                self.note(
-                    || "operator".into(),
-                    || format!("rollout to revision {revision}"),
-                );
-                self.reconcile();
-            }
-            Action::DrainNode { notice_ns, node } => {
-                let node = node
-                    .map(|n| n as usize)
-                    .unwrap_or_else(|| self.busiest_node());
-                if node >= self.node_alive.len() {
-                    return;
-                }
-                self.node_cordoned[node] = true;
-                self.note(
-                    || format!("node-{node}"),
-                    || {
-                        format!(
-                            "reclaim notice: cordoned, pods evicted, node dies in {}",
-                            stamp(notice_ns)
-                        )
-                    },
-                );
-                let evicted: Vec<PodId> = (0..self.pods.len() as PodId)
-                    .filter(|&p| {
-                        let pod = &self.pods[p as usize];
-                        pod.node == Some(node as u32)
-                            && pod.deletion_ns.is_none()
-                            && pod.end == PodEnd::Running
-                    })
-                    .collect();
-                for pod in evicted {
-                    self.delete_pod(pod);
-                }
-                self.queue
-                    .push(self.now + notice_ns, Ev::NodeDies(node as u32));
-                self.reconcile();
-            }
-            Action::KillPod { pod } => {
-                let candidates: Vec<PodId> = (0..self.pods.len() as PodId)
-                    .filter(|&p| {
-                        let q = &self.pods[p as usize];
-                        q.started && q.end == PodEnd::Running && q.deletion_ns.is_none()
-                    })
-                    .collect();
-                let target = match pod {
-                    Some(name) => candidates
-                        .iter()
-                        .copied()
-                        .find(|&p| self.pods[p as usize].name == name),
-                    None if candidates.is_empty() => None,
-                    None => Some(
-                        candidates[self
-                            .chooser
-                            .pick_index(Stream::Deployment, candidates.len())],
-                    ),
-                };
-                if let Some(target) = target {
-                    self.crash(target);
-                }
-            }
+    /// Hand `input` to the control plane and carry out its effects in order.
+    fn to_cluster(&mut self, input: Input) {
+        let mut effects = Vec::new();
+        self.cluster
+            .handle(self.now, input, &mut *self.chooser, &mut effects);
+        for effect in effects {
+            self.apply(effect);
         }
     }
 
-    fn busiest_node(&self) -> usize {
-        let mut counts = vec![0u32; self.node_alive.len()];
-        for pod in &self.pods {
-            if let (Some(node), PodEnd::Running, None) = (pod.node, pod.end, pod.deletion_ns) {
-                counts[node as usize] += 1;
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Created { pod, name } => {
+                assert_eq!(
+                    pod as usize,
+                    self.pods.len(),
+                    "pods are created in id order"
+                );
+                let function = &self.config.function;
+                let child =
+                    Server::new(DrainPolicy::child(&function.child, function.watchdog.kind));
+                self.pods.push(Pod {
+                    name,
+                    generation: 0,
+                    watchdog: Server::new(self.watchdog_policy()),
+                    child,
+                    active: Vec::new(),
+                    provider_pool: Pool::default(),
+                    child_pool: Pool::default(),
+                    black_hole: false,
+                    end: PodEnd::Running,
+                    killed_with: 0,
+                });
             }
+            Effect::Warm { pod } => {
+                // Running, ready and routed at time 0.
+                let p = &mut self.pods[pod as usize];
+                p.watchdog.start();
+                p.child.start();
+                self.view.push(pod);
+            }
+            Effect::Start { pod, generation } => self.pod_start(pod, generation),
+            Effect::Probe { pod, generation } => {
+                let healthy = self.pods[pod as usize].watchdog.healthy;
+                self.to_cluster(Input::Probed {
+                    pod,
+                    generation,
+                    healthy,
+                });
+            }
+            Effect::Route { pod, routed, at_ns } => {
+                self.queue.push(at_ns, Ev::ViewSet(pod, routed))
+            }
+            Effect::Sigterm { pod } => self.sigterm(pod),
+            Effect::Sigkill { pod } => self.sigkill(pod),
+            Effect::Crash { pod, generation } => self.crash(pod, generation),
+            Effect::NodeLost { pod } => self.node_lost(pod),
+            Effect::Removed { pod } => self.pods[pod as usize].end = PodEnd::Exited,
+            Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Cluster(timer)),
+            Effect::Note { who, what } => self.note(|| who, || what),
         }
-        let best = counts.iter().copied().max().unwrap_or(0);
-        counts.iter().position(|c| *c == best).unwrap_or(0)
-    }
-
-    fn create_pod(&mut self) -> PodId {
-        let id = self.pods.len() as PodId;
-        let node = {
-            let mut counts = vec![0u32; self.node_alive.len()];
-            for pod in &self.pods {
-                if let (Some(node), PodEnd::Running) = (pod.node, pod.end) {
-                    counts[node as usize] += 1;
-                }
-            }
-            (0..counts.len())
-                .filter(|&n| self.node_alive[n] && !self.node_cordoned[n])
-                .min_by_key(|&n| (counts[n], n))
-                .map(|n| n as u32)
-        };
-        let config = &self.config.function;
-        let watchdog = Server::new(self.watchdog_policy());
-        let child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
-        let name = format!("{}-r{}-{}", config.name, self.revision, id);
-        self.pods.push(Pod {
-            name: name.clone(),
-            revision: self.revision,
-            node,
-            created_ns: self.now,
-            generation: 0,
-            started: false,
-            ready: false,
-            ready_since_ns: None,
-            restarts: 0,
-            probe_successes: 0,
-            deletion_ns: None,
-            watchdog,
-            child,
-            active: Vec::new(),
-            provider_pool: Pool::default(),
-            child_pool: Pool::default(),
-            black_hole: false,
-            end: PodEnd::Running,
-            end_ns: None,
-            killed_with: 0,
-        });
-        let warm_at_zero =
-            self.now == 0 && self.config.function.start == Start::Warm && self.events_run == 0;
-        if !warm_at_zero {
-            match node {
-                Some(node) => {
-                    let startup = self.draw(Stream::Startup, self.config.function.startup_ns);
-                    self.note(
-                        || name,
-                        || format!("created on node-{node}, listening in {}", stamp(startup)),
-                    );
-                    self.queue.push(self.now + startup, Ev::PodStart(id, 0));
-                }
-                None => self.note(|| name, || "created, Pending: no schedulable node".into()),
-            }
-        }
-        id
     }
 
     fn pod_start(&mut self, pod: PodId, generation: u32) {
-        if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
-            return;
-        }
+        assert!(self.current(pod, generation), "only a current pod starts");
         let child_delay = self.draw(Stream::Startup, self.config.function.child.startup_ns);
         let http = self.config.function.watchdog.mode == Mode::Http;
         let p = &mut self.pods[pod as usize];
-        p.started = true;
         p.watchdog.start();
         let name = p.name.clone();
         if http && child_delay > 0 {
@@ -710,47 +516,6 @@ impl<'a> World<'a> {
             || name,
             || "watchdog listening on :8080, lock file written".into(),
         );
-        let delay = u64::from(self.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
-        self.queue
-            .push(self.now + delay, Ev::Probe(pod, generation));
-    }
-
-    fn probe(&mut self, pod: PodId, generation: u32) {
-        if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
-            return;
-        }
-        let probe = self.config.kubernetes.readiness;
-        let p = &mut self.pods[pod as usize];
-        if p.ready {
-            return;
-        }
-        if p.watchdog.healthy {
-            p.probe_successes += 1;
-        } else {
-            p.probe_successes = 0;
-        }
-        if p.probe_successes >= probe.success_threshold {
-            p.ready = true;
-            p.ready_since_ns = Some(self.now);
-            let name = p.name.clone();
-            self.note(|| name, || "readiness probe passed: Ready".into());
-            self.view_change(pod, true);
-            self.reconcile();
-        } else {
-            self.queue.push(
-                self.now + u64::from(probe.period_s) * NS_PER_S,
-                Ev::Probe(pod, generation),
-            );
-        }
-    }
-
-    fn view_change(&mut self, pod: PodId, routed: bool) {
-        // Every change reaches the provider through one Endpoints object and one informer,
-        // in order: a later change never overtakes an earlier one.
-        let lag = self.draw(Stream::Endpoints, self.config.kubernetes.endpoint_lag_ns);
-        let at = (self.now + lag).max(self.view_last_ns);
-        self.view_last_ns = at;
-        self.queue.push(at, Ev::ViewSet(pod, routed));
     }
 
     fn view_set(&mut self, pod: PodId, routed: bool) {
@@ -774,90 +539,12 @@ impl<'a> World<'a> {
         }
     }
 
-    fn reconcile(&mut self) {
-        for _ in 0..8 {
-            let facts: Vec<PodFacts> = self
-                .pods
-                .iter()
-                .enumerate()
-                .map(|(id, p)| PodFacts {
-                    id: id as PodId,
-                    revision: p.revision,
-                    node: p.node,
-                    active: p.deletion_ns.is_none() && p.end == PodEnd::Running,
-                    running: p.started,
-                    ready: p.ready,
-                    ready_since_ns: p.ready_since_ns,
-                    restarts: p.restarts,
-                    created_ns: p.created_ns,
-                })
-                .collect();
-            let views = deployment::views(self.node_alive.len(), &facts);
-            let k8s = &self.config.kubernetes;
-            let plan = deployment::reconcile(
-                self.desired,
-                self.revision,
-                &views,
-                k8s.max_surge,
-                k8s.max_unavailable,
-                self.chooser,
-            );
-            if plan.create == 0 && plan.delete.is_empty() {
-                return;
-            }
-            for _ in 0..plan.create {
-                self.create_pod();
-            }
-            for pod in plan.delete {
-                self.delete_pod(pod);
-            }
-        }
-    }
-
-    /// Deletion: the pod leaves the endpoints (seen after the lag) while the kubelet runs
-    /// preStop, SIGTERM and the grace timer, all from the same instant (domain.md §2c).
-    fn delete_pod(&mut self, pod: PodId) {
-        let now = self.now;
-        let p = &mut self.pods[pod as usize];
-        if p.deletion_ns.is_some() || p.end != PodEnd::Running {
-            return;
-        }
-        p.deletion_ns = Some(now);
-        p.ready = false;
-        let name = p.name.clone();
-        if !p.started {
-            // Never ran: nothing to signal.
-            p.end = PodEnd::Exited;
-            p.end_ns = Some(now);
-            self.note(|| name, || "deleted before it started".into());
-            return;
-        }
-        let (grace_s, pre_stop_s) = (
-            self.config.kubernetes.grace_s,
-            self.config.kubernetes.pre_stop_sleep_s,
-        );
-        let grace_ns = grace_s * NS_PER_S;
-        let pre_stop_ns = pre_stop_s * NS_PER_S;
-        self.note(
-            || name,
-            || format!("deleted: endpoints removal starts, grace {grace_s}s, preStop sleep {pre_stop_s}s"),
-        );
-        self.view_change(pod, false);
-        if pre_stop_ns < grace_ns {
-            self.queue.push(now + pre_stop_ns, Ev::Sigterm(pod));
-            self.queue.push(now + grace_ns, Ev::Sigkill(pod));
-        } else {
-            // preStop still running at grace end: SIGTERM then, and a one-off 2 s extension.
-            self.queue.push(now + grace_ns, Ev::Sigterm(pod));
-            self.queue
-                .push(now + grace_ns + 2 * NS_PER_S, Ev::Sigkill(pod));
-        }
-    }
-
     fn sigterm(&mut self, pod: PodId) {
-        if self.pods[pod as usize].end != PodEnd::Running {
-            return;
-        }
+        assert_eq!(
+            self.pods[pod as usize].end,
+            PodEnd::Running,
+            "SIGTERM to a live pod"
+        );
         let generation = self.pods[pod as usize].generation;
         let step = self.pods[pod as usize].watchdog.sigterm(self.now);
         let name = self.pods[pod as usize].name.clone();
@@ -884,9 +571,11 @@ impl<'a> World<'a> {
     }
 
     fn sigkill(&mut self, pod: PodId) {
-        if self.pods[pod as usize].end != PodEnd::Running {
-            return;
-        }
+        assert_eq!(
+            self.pods[pod as usize].end,
+            PodEnd::Running,
+            "SIGKILL to a live pod"
+        );
         let p = &self.pods[pod as usize];
         let (name, active) = (p.name.clone(), p.active.len());
         self.note(
@@ -993,7 +682,10 @@ impl<'a> World<'a> {
         p.child.exit();
         p.provider_pool.server_closed_all(now);
         p.end = end;
-        p.end_ns = Some(now);
+        if end == PodEnd::Exited {
+            // The kubelet sees the container exit; a kill was its own doing.
+            self.to_cluster(Input::Exited { pod });
+        }
         for req in active {
             let flight = &mut self.flights[req as usize];
             flight.in_watchdog = false;
@@ -1006,7 +698,9 @@ impl<'a> World<'a> {
         }
     }
 
-    fn crash(&mut self, pod: PodId) {
+    /// The container crashed: the requests it held are lost (the provider sees EOF), and its
+    /// processes and connections start afresh as incarnation `generation`.
+    fn crash(&mut self, pod: PodId, generation: u32) {
         let now = self.now;
         let watchdog_policy = self.watchdog_policy();
         let name = self.pods[pod as usize].name.clone();
@@ -1031,62 +725,49 @@ impl<'a> World<'a> {
         }
         let config = &self.config.function;
         let p = &mut self.pods[pod as usize];
-        p.generation += 1;
-        p.restarts += 1;
-        p.started = false;
-        p.ready = false;
-        p.probe_successes = 0;
+        assert_eq!(
+            p.generation + 1,
+            generation,
+            "a crash starts the next incarnation"
+        );
+        p.generation = generation;
         p.watchdog = Server::new(watchdog_policy);
         p.child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
         p.provider_pool.server_closed_all(now);
         p.child_pool = Pool::default();
-        let generation = p.generation;
-        self.view_change(pod, false);
-        let delay = self.config.kubernetes.restart_delay_ns;
-        self.queue.push(now + delay, Ev::Restart(pod, generation));
-        self.reconcile();
     }
 
-    fn node_dies(&mut self, node: u32) {
-        self.node_alive[node as usize] = false;
+    /// The pod's node died: its processes vanish without a FIN, and the requests they held
+    /// hang until a timer of the provider, the gateway or the client gives up.
+    fn node_lost(&mut self, pod: PodId) {
+        let p = &mut self.pods[pod as usize];
+        assert_eq!(p.end, PodEnd::Running, "a node takes only live pods");
+        let active = std::mem::take(&mut p.active);
+        p.killed_with = active.len() as u32;
+        p.watchdog.exit();
+        p.child.exit();
+        p.black_hole = true;
+        p.provider_pool.black_hole_all();
+        p.end = PodEnd::Killed;
+        let name = p.name.clone();
+        let count = active.len();
         self.note(
-            || format!("node-{node}"),
-            || "node dies: its pods vanish without a FIN".into(),
+            || name,
+            || format!("lost with the node, {count} requests hang"),
         );
-        for pod in 0..self.pods.len() as PodId {
-            let p = &mut self.pods[pod as usize];
-            if p.node != Some(node) || p.end != PodEnd::Running {
+        for req in active {
+            let flight = &mut self.flights[req as usize];
+            flight.in_watchdog = false;
+            flight.in_child = false;
+            if flight.stage != Stage::Watchdog {
+                // Its caller gave up; the cancel was still on its way.
                 continue;
             }
-            let active = std::mem::take(&mut p.active);
-            p.killed_with = active.len() as u32;
-            p.watchdog.exit();
-            p.child.exit();
-            p.black_hole = true;
-            p.provider_pool.black_hole_all();
-            p.end = PodEnd::Killed;
-            p.end_ns = Some(self.now);
-            let name = p.name.clone();
-            let count = active.len();
-            self.note(
-                || name,
-                || format!("lost with the node, {count} requests hang"),
-            );
-            for req in active {
-                let flight = &mut self.flights[req as usize];
-                flight.in_watchdog = false;
-                flight.in_child = false;
-                if flight.stage != Stage::Watchdog {
-                    // Its caller gave up; the cancel was still on its way.
-                    continue;
-                }
-                flight.exec_deadline_ns = NONE_NS;
-                flight.stage = Stage::Provider;
-                // No FIN: the provider waits until a timer gives up.
-                self.ledger[req as usize].lost = Some(Cause::NodeLost);
-            }
+            flight.exec_deadline_ns = NONE_NS;
+            flight.stage = Stage::Provider;
+            // No FIN: the provider waits until a timer gives up.
+            self.ledger[req as usize].lost = Some(Cause::NodeLost);
         }
-        self.reconcile();
     }
 
     // ---------------------------------------------------------------- requests
@@ -1188,15 +869,8 @@ impl<'a> World<'a> {
             self.forward(req);
             return;
         }
-        if self.desired == 0 {
-            let target = self.config.function.scale_min.max(1);
-            self.note(
-                || "gateway".into(),
-                || format!("scale from zero: SetReplicas({target}), holding requests"),
-            );
-            self.desired = target;
-            self.reconcile();
-        }
+        let replicas = self.config.function.scale_min.max(1);
+        self.to_cluster(Input::ScaleFromZero { replicas });
         self.flights[req as usize].polls = 1;
         let interval = self.config.gateway.poll_interval_ns;
         self.queue.push(self.now + interval, Ev::GatewayPoll(req));
@@ -1702,18 +1376,8 @@ impl<'a> World<'a> {
 
     fn finish_run(self) -> RunResult {
         let pods = self
-            .pods
-            .iter()
-            .map(|p| PodSummary {
-                name: p.name.clone(),
-                revision: p.revision,
-                end: p.end,
-                end_ns: p.end_ns,
-                terminating: p.deletion_ns.is_some(),
-                killed_with: p.killed_with,
-                restarts: p.restarts,
-            })
-            .collect();
+            .cluster
+            .summaries(|pod| self.pods[pod as usize].killed_with);
         RunResult {
             ledger: self.ledger,
             pods,

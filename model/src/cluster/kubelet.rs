@@ -1,0 +1,155 @@
+//! The kubelet's part of the control plane: starting a pod's container, its readiness probes,
+//! deletion (endpoints removal, preStop, SIGTERM and the grace timer, all from the same
+//! instant) and a crashed container's restart.
+
+use super::{Cluster, Effect, Timer};
+use crate::choice::Chooser;
+use crate::ledger::PodId;
+use crate::run::PodEnd;
+use crate::time::{NS_PER_S, Nanos};
+
+impl Cluster {
+    /// The container of incarnation `generation` starts, unless the pod went away meanwhile;
+    /// the first probe follows after `initialDelaySeconds`.
+    pub(super) fn start(
+        &mut self,
+        now: Nanos,
+        pod: PodId,
+        generation: u32,
+        _chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
+            return;
+        }
+        self.pods[pod as usize].started = true;
+        out.push(Effect::Start { pod, generation });
+        let delay = u64::from(self.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
+        out.push(Effect::Arm {
+            at_ns: now + delay,
+            timer: Timer::Probe { pod, generation },
+        });
+    }
+
+    /// The pod answered a probe: after `successThreshold` successes in a row it is Ready,
+    /// the endpoints controller adds it and the controllers look again; otherwise the next
+    /// probe comes a period later.
+    pub(super) fn probed(
+        &mut self,
+        now: Nanos,
+        pod: PodId,
+        generation: u32,
+        healthy: bool,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        let probe = self.config.kubernetes.readiness;
+        let p = &mut self.pods[pod as usize];
+        assert!(
+            p.generation == generation && !p.ready && p.deletion_ns.is_none(),
+            "{}: a probe answer for a pod that was not probed",
+            p.name
+        );
+        if healthy {
+            p.probe_successes += 1;
+        } else {
+            p.probe_successes = 0;
+        }
+        if p.probe_successes >= probe.success_threshold {
+            p.ready = true;
+            p.ready_since_ns = Some(now);
+            let name = p.name.clone();
+            self.note(out, || name, || "readiness probe passed: Ready".into());
+            self.route(now, pod, true, chooser, out);
+            self.reconcile(now, chooser, out);
+        } else {
+            out.push(Effect::Arm {
+                at_ns: now + u64::from(probe.period_s) * NS_PER_S,
+                timer: Timer::Probe { pod, generation },
+            });
+        }
+    }
+
+    /// Deletion: the pod leaves the endpoints (seen after the lag) while the kubelet runs
+    /// preStop, SIGTERM and the grace timer, all from the same instant (domain.md §2c). A
+    /// preStop still running at the grace period's end gets SIGTERM then and a one-off 2 s
+    /// extension.
+    pub(super) fn delete_pod(
+        &mut self,
+        now: Nanos,
+        pod: PodId,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        let p = &mut self.pods[pod as usize];
+        if p.deletion_ns.is_some() || p.end != PodEnd::Running {
+            return;
+        }
+        p.deletion_ns = Some(now);
+        p.ready = false;
+        let name = p.name.clone();
+        if !p.started {
+            // Never ran: nothing to signal.
+            p.end = PodEnd::Exited;
+            p.end_ns = Some(now);
+            out.push(Effect::Removed { pod });
+            self.note(out, || name, || "deleted before it started".into());
+            return;
+        }
+        let (grace_s, pre_stop_s) = (
+            self.config.kubernetes.grace_s,
+            self.config.kubernetes.pre_stop_sleep_s,
+        );
+        let grace_ns = grace_s * NS_PER_S;
+        let pre_stop_ns = pre_stop_s * NS_PER_S;
+        self.note(
+            out,
+            || name,
+            || format!("deleted: endpoints removal starts, grace {grace_s}s, preStop sleep {pre_stop_s}s"),
+        );
+        self.route(now, pod, false, chooser, out);
+        let (sigterm_ns, sigkill_ns) = if pre_stop_ns < grace_ns {
+            (now + pre_stop_ns, now + grace_ns)
+        } else {
+            (now + grace_ns, now + grace_ns + 2 * NS_PER_S)
+        };
+        out.push(Effect::Arm {
+            at_ns: sigterm_ns,
+            timer: Timer::Sigterm { pod },
+        });
+        out.push(Effect::Arm {
+            at_ns: sigkill_ns,
+            timer: Timer::Sigkill { pod },
+        });
+    }
+
+    /// A container crash (no signal): the pod is unready at once, leaves the endpoints after
+    /// the lag, and starts again after `restartDelay` plus its start-up time.
+    pub(super) fn crash(
+        &mut self,
+        now: Nanos,
+        pod: PodId,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        let p = &mut self.pods[pod as usize];
+        assert!(
+            p.started && p.end == PodEnd::Running,
+            "{}: only a running container crashes",
+            p.name
+        );
+        p.generation += 1;
+        p.restarts += 1;
+        p.started = false;
+        p.ready = false;
+        p.probe_successes = 0;
+        let generation = p.generation;
+        out.push(Effect::Crash { pod, generation });
+        self.route(now, pod, false, chooser, out);
+        out.push(Effect::Arm {
+            at_ns: now + self.config.kubernetes.restart_delay_ns,
+            timer: Timer::Restart { pod, generation },
+        });
+        self.reconcile(now, chooser, out);
+    }
+}

@@ -1,0 +1,317 @@
+//! The control plane driven alone, without a world: inputs in, effects out.
+
+use super::*;
+use crate::config::{Config, Span};
+use crate::time::NS_PER_S;
+
+/// Takes the low end of every range and the first of every pick.
+struct Low;
+
+impl Chooser for Low {
+    fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
+        lo
+    }
+    fn pick_index(&mut self, _: Stream, _: usize) -> usize {
+        0
+    }
+}
+
+fn config(min: u32, warm: bool) -> Config {
+    let mut config = Config::default();
+    config.function.name = "fn".into();
+    config.function.scale_min = min;
+    config.function.start = if warm { Start::Warm } else { Start::Cold };
+    config.function.startup_ns = Span::fixed(2 * NS_PER_S);
+    config.kubernetes.endpoint_lag_ns = Span::fixed(NS_PER_S);
+    config.kubernetes.grace_s = 30;
+    config.kubernetes.pre_stop_sleep_s = 0;
+    config.kubernetes.nodes = 2;
+    config
+}
+
+fn handle(cluster: &mut Cluster, now: Nanos, input: Input) -> Vec<Effect> {
+    let mut out = Vec::new();
+    cluster.handle(now, input, &mut Low, &mut out);
+    out
+}
+
+fn arms(effects: &[Effect]) -> Vec<(Nanos, Timer)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Arm { at_ns, timer } => Some((*at_ns, *timer)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_warm_start_routes_its_pods_at_once_and_spreads_them_over_the_nodes() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    let out = handle(&mut cluster, 0, Input::Setup);
+    assert_eq!(
+        out,
+        vec![
+            Effect::Created {
+                pod: 0,
+                name: "fn-r1-0".into()
+            },
+            Effect::Warm { pod: 0 },
+            Effect::Created {
+                pod: 1,
+                name: "fn-r1-1".into()
+            },
+            Effect::Warm { pod: 1 },
+        ]
+    );
+    let nodes: Vec<_> = cluster.pods().iter().map(|p| p.node).collect();
+    assert_eq!(nodes, vec![Some(0), Some(1)]);
+}
+
+#[test]
+fn a_cold_pod_starts_is_probed_and_is_routed_after_the_lag() {
+    let mut config = config(1, false);
+    config.kubernetes.readiness.initial_delay_s = 0;
+    let mut cluster = Cluster::new(&config, true);
+    let out = handle(&mut cluster, 0, Input::Setup);
+    assert_eq!(
+        arms(&out),
+        vec![(
+            2 * NS_PER_S,
+            Timer::Start {
+                pod: 0,
+                generation: 0
+            }
+        )]
+    );
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Timer(Timer::Start {
+            pod: 0,
+            generation: 0,
+        }),
+    );
+    assert_eq!(
+        out[0],
+        Effect::Start {
+            pod: 0,
+            generation: 0
+        }
+    );
+    assert_eq!(
+        arms(&out),
+        vec![(
+            2 * NS_PER_S,
+            Timer::Probe {
+                pod: 0,
+                generation: 0
+            }
+        )]
+    );
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Timer(Timer::Probe {
+            pod: 0,
+            generation: 0,
+        }),
+    );
+    assert_eq!(
+        out,
+        vec![Effect::Probe {
+            pod: 0,
+            generation: 0
+        }]
+    );
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Probed {
+            pod: 0,
+            generation: 0,
+            healthy: true,
+        },
+    );
+    assert!(out.contains(&Effect::Route {
+        pod: 0,
+        routed: true,
+        at_ns: 3 * NS_PER_S
+    }));
+    assert!(cluster.pods()[0].ready);
+}
+
+#[test]
+fn scale_down_removes_the_endpoint_and_signals_from_the_same_instant() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let now = 10 * NS_PER_S;
+    let out = handle(&mut cluster, now, Input::Action(Action::Scale(1)));
+    let victim = match out[0] {
+        Effect::Route {
+            pod,
+            routed: false,
+            at_ns,
+        } => {
+            assert_eq!(at_ns, now + NS_PER_S);
+            pod
+        }
+        ref other => panic!("expected the endpoint removal first, got {other:?}"),
+    };
+    assert_eq!(
+        arms(&out),
+        vec![
+            (now, Timer::Sigterm { pod: victim }),
+            (now + 30 * NS_PER_S, Timer::Sigkill { pod: victim }),
+        ]
+    );
+    // The pod drains and exits before the grace period ends: SIGKILL finds nothing.
+    handle(
+        &mut cluster,
+        now + 5 * NS_PER_S,
+        Input::Exited { pod: victim },
+    );
+    let out = handle(
+        &mut cluster,
+        now + 30 * NS_PER_S,
+        Input::Timer(Timer::Sigkill { pod: victim }),
+    );
+    assert!(out.is_empty());
+    assert_eq!(cluster.pods()[victim as usize].end, PodEnd::Exited);
+}
+
+#[test]
+fn a_pre_stop_longer_than_the_grace_period_gets_sigterm_at_its_end_and_two_seconds() {
+    let mut config = config(1, true);
+    config.kubernetes.pre_stop_sleep_s = 40;
+    let mut cluster = Cluster::new(&config, false);
+    handle(&mut cluster, 0, Input::Setup);
+    let out = handle(&mut cluster, 0, Input::Action(Action::Scale(0)));
+    assert_eq!(
+        arms(&out),
+        vec![
+            (30 * NS_PER_S, Timer::Sigterm { pod: 0 }),
+            (32 * NS_PER_S, Timer::Sigkill { pod: 0 }),
+        ]
+    );
+}
+
+#[test]
+fn a_crash_unreadies_restarts_later_and_stale_timers_do_nothing() {
+    let mut config = config(1, true);
+    config.kubernetes.restart_delay_ns = 4 * NS_PER_S;
+    let mut cluster = Cluster::new(&config, false);
+    handle(&mut cluster, 0, Input::Setup);
+    let out = handle(
+        &mut cluster,
+        NS_PER_S,
+        Input::Action(Action::KillPod { pod: None }),
+    );
+    assert_eq!(
+        out[0],
+        Effect::Crash {
+            pod: 0,
+            generation: 1
+        }
+    );
+    assert_eq!(
+        arms(&out),
+        vec![(
+            5 * NS_PER_S,
+            Timer::Restart {
+                pod: 0,
+                generation: 1
+            }
+        )]
+    );
+    assert_eq!(cluster.pods()[0].restarts, 1);
+    // A probe armed for the old incarnation finds nothing to probe.
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Timer(Timer::Probe {
+            pod: 0,
+            generation: 0,
+        }),
+    );
+    assert!(out.is_empty());
+    let out = handle(
+        &mut cluster,
+        5 * NS_PER_S,
+        Input::Timer(Timer::Restart {
+            pod: 0,
+            generation: 1,
+        }),
+    );
+    assert_eq!(
+        arms(&out),
+        vec![(
+            7 * NS_PER_S,
+            Timer::Start {
+                pod: 0,
+                generation: 1
+            }
+        )]
+    );
+}
+
+#[test]
+fn a_drained_node_evicts_its_pods_then_dies_and_takes_the_rest_without_a_signal() {
+    let mut config = config(2, true);
+    config.kubernetes.nodes = 1;
+    let mut cluster = Cluster::new(&config, false);
+    handle(&mut cluster, 0, Input::Setup);
+    let out = handle(
+        &mut cluster,
+        NS_PER_S,
+        Input::Action(Action::DrainNode {
+            notice_ns: 120 * NS_PER_S,
+            node: None,
+        }),
+    );
+    // Both evicted; their replacements have no schedulable node and stay Pending.
+    assert!(arms(&out).contains(&(121 * NS_PER_S, Timer::NodeDies { node: 0 })));
+    assert!(cluster.pods()[2..].iter().all(|p| p.node.is_none()));
+    let out = handle(
+        &mut cluster,
+        121 * NS_PER_S,
+        Input::Timer(Timer::NodeDies { node: 0 }),
+    );
+    assert_eq!(
+        out,
+        vec![Effect::NodeLost { pod: 0 }, Effect::NodeLost { pod: 1 }]
+    );
+    assert!(cluster.pods()[..2].iter().all(|p| p.end == PodEnd::Killed));
+}
+
+#[test]
+fn scale_from_zero_is_taken_only_while_the_deployment_wants_zero() {
+    let mut cluster = Cluster::new(&config(0, false), true);
+    handle(&mut cluster, 0, Input::Setup);
+    let out = handle(&mut cluster, NS_PER_S, Input::ScaleFromZero { replicas: 1 });
+    assert!(matches!(&out[0], Effect::Note { who, .. } if who == "gateway"));
+    assert_eq!(cluster.desired(), 1);
+    let out = handle(&mut cluster, NS_PER_S, Input::ScaleFromZero { replicas: 1 });
+    assert!(out.is_empty());
+    assert_eq!(cluster.pods().len(), 1);
+}
+
+#[test]
+fn a_rollout_surges_within_max_surge_and_keeps_the_old_pods_until_the_new_are_ready() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let out = handle(&mut cluster, NS_PER_S, Input::Action(Action::Rollout));
+    let created: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Created { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    // Default maxSurge 1 and maxUnavailable 0 (faas-netes): one new pod, nobody deleted.
+    assert_eq!(created, vec!["fn-r2-2".to_string()]);
+    assert!(
+        !out.iter()
+            .any(|e| matches!(e, Effect::Route { routed: false, .. }))
+    );
+}
