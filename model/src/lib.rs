@@ -2,6 +2,7 @@
 //! Time and choices come in as arguments; effects go out as values.
 
 pub mod choice;
+pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod deployment;

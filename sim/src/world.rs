@@ -3,7 +3,8 @@
 //! and back, and the control plane (deployment controller, endpoints and their lagging view,
 //! kubelet signals, nodes) around them. Each hop turns a failure into its own status.
 
-use faasim_model::choice::{Chooser, Stream, request_key};
+use faasim_model::choice::{Chooser, Stream};
+use faasim_model::client::{self, Client};
 use faasim_model::cluster::{Cluster, Effect, Input, Timer};
 use faasim_model::config::{Config, Mode, Span};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
@@ -11,7 +12,7 @@ use faasim_model::pool::{Checkout, Pool, Reach};
 pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
 use faasim_model::schedule::Event;
 use faasim_model::server::{DrainPolicy, Phase, Server, Step};
-use faasim_model::time::{NS_PER_S, Nanos, stamp};
+use faasim_model::time::{Nanos, stamp};
 
 use crate::engine::Queue;
 
@@ -24,10 +25,8 @@ enum Ev {
     Scenario(u32),
     /// A control-plane timer.
     Cluster(Timer),
-    /// A closed-loop worker sends its next request.
-    ClientSend(u32),
-    /// The open-loop generator sends the k-th request.
-    OpenLoop(u64),
+    /// A timer of the load generator.
+    Client(client::Timer),
     /// A request held by the gateway polls for available replicas.
     GatewayPoll(RequestId),
     /// A request's earliest timer may be due.
@@ -178,11 +177,10 @@ pub struct World<'a> {
     view: Vec<PodId>,
     ledger: Vec<Record>,
     flights: Vec<Flight>,
-    worker_left: Vec<u64>,
-    /// Requests each load worker has sent (open loop: one worker).
-    worker_sent: Vec<u32>,
-    /// A closed-loop worker holds a keep-alive connection to the gateway.
-    worker_connected: Vec<bool>,
+    /// The load generator.
+    client: Client,
+    /// The load generator's effects buffer, reused.
+    client_out: Vec<client::Effect>,
     /// One network hop: half the round trip.
     hop_ns: Nanos,
     tracing: bool,
@@ -207,6 +205,7 @@ impl<'a> World<'a> {
         let hop_ns = config.network.rtt_ns / 2;
         World {
             cluster: Cluster::new(&config, tracing),
+            client: Client::new(&config.load),
             config,
             events,
             chooser,
@@ -217,9 +216,7 @@ impl<'a> World<'a> {
             view: Vec::new(),
             ledger: Vec::new(),
             flights: Vec::new(),
-            worker_left: Vec::new(),
-            worker_sent: Vec::new(),
-            worker_connected: Vec::new(),
+            client_out: Vec::new(),
             hop_ns,
             tracing,
             stale: false,
@@ -295,20 +292,7 @@ impl<'a> World<'a> {
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
-        let load = self.config.load.clone();
-        self.worker_sent = vec![0; load.concurrency.max(1) as usize];
-        self.worker_connected = vec![false; load.concurrency.max(1) as usize];
-        if load.rate_per_s == 0 {
-            let per_worker = load.requests / u64::from(load.concurrency.max(1));
-            self.worker_left = vec![per_worker; load.concurrency as usize];
-            if per_worker > 0 {
-                for worker in 0..load.concurrency {
-                    self.queue.push(load.start_ns, Ev::ClientSend(worker));
-                }
-            }
-        } else if load.requests > 0 {
-            self.queue.push(load.start_ns, Ev::OpenLoop(0));
-        }
+        self.to_client(client::Input::Start);
     }
 
     fn dispatch(&mut self, event: Ev) {
@@ -318,17 +302,7 @@ impl<'a> World<'a> {
                 self.to_cluster(Input::Action(action));
             }
             Ev::Cluster(timer) => self.to_cluster(Input::Timer(timer)),
-            Ev::ClientSend(worker) => self.client_send(worker),
-            Ev::OpenLoop(k) => {
-                self.client_send(0);
-                let load = &self.config.load;
-                let next = k + 1;
-                if next < load.requests {
-                    let rate = u128::from(load.rate_per_s);
-                    let offset = (u128::from(next) * u128::from(NS_PER_S) / rate) as Nanos;
-                    self.queue.push(load.start_ns + offset, Ev::OpenLoop(next));
-                }
-            }
+            Ev::Client(timer) => self.to_client(client::Input::Timer(timer)),
             Ev::GatewayPoll(req) => self.gateway_poll(req),
             Ev::Wake(req) => self.wake(req),
             Ev::HandlerDone(req, pod, generation) => self.handler_done(req, pod, generation),
@@ -772,58 +746,61 @@ impl<'a> World<'a> {
 
     // ---------------------------------------------------------------- requests
 
-    fn client_send(&mut self, worker: u32) {
-        let open_loop = self.config.load.rate_per_s > 0;
-        if !open_loop {
-            let left = &mut self.worker_left[worker as usize];
-            if *left == 0 {
-                return;
-            }
-            *left -= 1;
+    /// Hand `input` to the load generator and carry out its effects in order.
+    fn to_client(&mut self, input: client::Input) {
+        let mut out = std::mem::take(&mut self.client_out);
+        self.client.handle(self.now, input, &mut out);
+        for effect in out.drain(..) {
+            self.apply_client(effect);
         }
-        let id = self.ledger.len() as RequestId;
-        self.ledger.push(Record::new(id, worker, self.now));
-        let timeout = self.config.load.timeout_ns;
-        let sent = &mut self.worker_sent[worker as usize];
-        let key = request_key(worker, *sent);
-        *sent += 1;
-        self.flights.push(Flight {
-            stage: Stage::Gateway,
-            leg: 0,
-            key,
-            arrive_ns: self.now,
-            polls: 0,
-            forward_ns: 0,
-            watchdog_header_ns: 0,
-            child_header_ns: 0,
-            sent_ns: 0,
-            written_ns: 0,
-            pod: PodId::MAX,
-            generation: 0,
-            in_watchdog: false,
-            in_child: false,
-            client_deadline_ns: if timeout == 0 {
-                NONE_NS
-            } else {
-                self.now + timeout
-            },
-            upstream_deadline_ns: NONE_NS,
-            provider_deadline_ns: NONE_NS,
-            exec_deadline_ns: NONE_NS,
-            wake_ns: NONE_NS,
-        });
-        self.arm(id);
-        // hey dials per request in an open loop; a closed-loop worker keeps its connection
-        // until an error. A dial costs a round trip before the request goes out.
-        let keep = !open_loop && self.config.load.keep_alive;
-        let connected = &mut self.worker_connected[worker as usize];
-        let delay = if keep && *connected {
-            self.hop_ns
-        } else {
-            3 * self.hop_ns
-        };
-        *connected = keep;
-        self.send(id, delay, Msg::ToGateway);
+        self.client_out = out;
+    }
+
+    fn apply_client(&mut self, effect: client::Effect) {
+        match effect {
+            client::Effect::Request {
+                req,
+                worker,
+                key,
+                dial,
+                deadline_ns,
+            } => {
+                assert_eq!(
+                    req as usize,
+                    self.ledger.len(),
+                    "requests are numbered in order"
+                );
+                self.ledger.push(Record::new(req, worker, self.now));
+                self.flights.push(Flight {
+                    stage: Stage::Gateway,
+                    leg: 0,
+                    key,
+                    arrive_ns: self.now,
+                    polls: 0,
+                    forward_ns: 0,
+                    watchdog_header_ns: 0,
+                    child_header_ns: 0,
+                    sent_ns: 0,
+                    written_ns: 0,
+                    pod: PodId::MAX,
+                    generation: 0,
+                    in_watchdog: false,
+                    in_child: false,
+                    client_deadline_ns: deadline_ns.unwrap_or(NONE_NS),
+                    upstream_deadline_ns: NONE_NS,
+                    provider_deadline_ns: NONE_NS,
+                    exec_deadline_ns: NONE_NS,
+                    wake_ns: NONE_NS,
+                });
+                self.arm(req);
+                // A dial costs a round trip before the request goes out.
+                let delay = if dial { 3 * self.hop_ns } else { self.hop_ns };
+                self.send(req, delay, Msg::ToGateway);
+            }
+            client::Effect::Abandon { req } => self.cancel_downstream(req, 2),
+            client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
+            client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
+        }
     }
 
     /// Put `msg` on the network for `req`, arriving `delay_ns` from now (at once when the
@@ -860,7 +837,9 @@ impl<'a> World<'a> {
                 }
                 self.provider_respond(req, code, cause);
             }
-            Msg::ToClient { status, cause } => self.client_receive(req, status, cause),
+            Msg::ToClient { status, cause } => {
+                self.to_client(client::Input::Answer { req, status, cause })
+            }
         }
     }
 
@@ -1226,7 +1205,8 @@ impl<'a> World<'a> {
         self.send(req, self.hop_ns, Msg::ToClient { status, cause });
     }
 
-    fn client_receive(&mut self, req: RequestId, status: Status, cause: Cause) {
+    /// The ledger closes `req`'s record.
+    fn finish(&mut self, req: RequestId, status: Status, cause: Cause) {
         let flight = &mut self.flights[req as usize];
         flight.stage = Stage::Done;
         flight.leg += 1;
@@ -1255,14 +1235,6 @@ impl<'a> World<'a> {
                 who: "client".into(),
                 what,
             });
-        }
-        if self.config.load.rate_per_s == 0 {
-            let worker = self.ledger[req as usize].worker;
-            if status == Status::Error {
-                // hey drops a connection that failed; the next request dials.
-                self.worker_connected[worker as usize] = false;
-            }
-            self.queue.push(self.now, Ev::ClientSend(worker));
         }
     }
 
@@ -1331,8 +1303,7 @@ impl<'a> World<'a> {
             self.cancel_downstream(req, 1);
             self.gateway_respond(req, 502, Cause::UpstreamTimeout);
         } else if flight.client_deadline_ns <= now {
-            self.cancel_downstream(req, 2);
-            self.client_receive(req, Status::Error, Cause::ClientTimeout);
+            self.to_client(client::Input::Timeout { req });
         }
         if self.flights[req as usize].stage != Stage::Done {
             self.arm(req);

@@ -1,0 +1,357 @@
+//! The load generator, as hey runs it: a closed loop of `concurrency` workers each sending
+//! `requests / concurrency` requests one after the other, or an open loop sending at a fixed
+//! rate. It decides when each request goes, whether it dials or reuses its connection to the
+//! gateway, when it gives up (its timeout), and what it keeps of an answer.
+
+use crate::choice::request_key;
+use crate::config::LoadConfig;
+use crate::ledger::{Cause, RequestId, Status};
+use crate::time::{NS_PER_S, Nanos};
+
+/// A timer of the load generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// A closed-loop worker sends its next request.
+    Send {
+        /// The worker.
+        worker: u32,
+    },
+    /// The open loop sends its `nth` request.
+    OpenLoop {
+        /// Which request of the loop.
+        nth: u64,
+    },
+}
+
+/// One input to the load generator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The load starts: arm the first sends.
+    Start,
+    /// A timer armed earlier is due.
+    Timer(Timer),
+    /// The answer to a request reached the client: a status, or a broken connection.
+    Answer {
+        /// The request.
+        req: RequestId,
+        /// What came back.
+        status: Status,
+        /// Why, as the ledger records it.
+        cause: Cause,
+    },
+    /// The client's own timeout for `req` fired.
+    Timeout {
+        /// The request.
+        req: RequestId,
+    },
+}
+
+/// What the load generator asks of its engine, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Send request `req` to the gateway: on a new connection (`dial`: a round trip first) or
+    /// on the worker's open one. `deadline_ns`: when the client gives up, if it does.
+    Request {
+        /// The request's id (the ledger's index).
+        req: RequestId,
+        /// The worker sending it.
+        worker: u32,
+        /// The key of the request's own draws ([`request_key`]).
+        key: u64,
+        /// A new connection is dialled first.
+        dial: bool,
+        /// The client's deadline.
+        deadline_ns: Option<Nanos>,
+    },
+    /// The client stopped waiting for `req`: whatever is on its way for it is dropped and the
+    /// cancel travels down the chain.
+    Abandon {
+        /// The request.
+        req: RequestId,
+    },
+    /// `req` ended at the client with `status` for `cause`.
+    Finish {
+        /// The request.
+        req: RequestId,
+        /// What the client saw.
+        status: Status,
+        /// Why.
+        cause: Cause,
+    },
+    /// Arm a timer of the load generator.
+    Arm {
+        /// When.
+        at_ns: Nanos,
+        /// Which.
+        timer: Timer,
+    },
+}
+
+/// One closed-loop worker (the open loop is worker 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Worker {
+    /// Requests it has still to send (closed loop).
+    left: u64,
+    /// Requests it has sent.
+    sent: u32,
+    /// It holds a keep-alive connection to the gateway.
+    connected: bool,
+}
+
+/// The load generator's whole state: a plain value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// The scenario's load.
+    load: LoadConfig,
+    /// The workers, by index.
+    workers: Vec<Worker>,
+    /// The worker that sent each request, by request id.
+    senders: Vec<u32>,
+    /// Requests that have ended at the client, by request id.
+    ended: Vec<bool>,
+}
+
+impl Client {
+    /// The load generator of `load`, before it starts.
+    pub fn new(load: &LoadConfig) -> Client {
+        let workers = load.concurrency.max(1) as usize;
+        Client {
+            load: load.clone(),
+            workers: vec![Worker::default(); workers],
+            senders: Vec::new(),
+            ended: Vec::new(),
+        }
+    }
+
+    fn open_loop(&self) -> bool {
+        self.load.rate_per_s > 0
+    }
+
+    /// Requests sent so far.
+    pub fn sent(&self) -> usize {
+        self.senders.len()
+    }
+
+    /// Take one input at `now`; effects go to `out` in order.
+    pub fn handle(&mut self, now: Nanos, input: Input, out: &mut Vec<Effect>) {
+        match input {
+            Input::Start => self.start(out),
+            Input::Timer(Timer::Send { worker }) => self.send(now, worker, out),
+            Input::Timer(Timer::OpenLoop { nth }) => {
+                self.send(now, 0, out);
+                let next = nth + 1;
+                if next < self.load.requests {
+                    let rate = u128::from(self.load.rate_per_s);
+                    let offset_ns = (u128::from(next) * u128::from(NS_PER_S) / rate) as Nanos;
+                    out.push(Effect::Arm {
+                        at_ns: self.load.start_ns + offset_ns,
+                        timer: Timer::OpenLoop { nth: next },
+                    });
+                }
+            }
+            Input::Answer { req, status, cause } => self.answer(now, req, status, cause, out),
+            Input::Timeout { req } => {
+                out.push(Effect::Abandon { req });
+                self.answer(now, req, Status::Error, Cause::ClientTimeout, out);
+            }
+        }
+    }
+
+    fn start(&mut self, out: &mut Vec<Effect>) {
+        let load = &self.load;
+        if !self.open_loop() {
+            // hey: requests / concurrency each; the remainder is not sent.
+            let per_worker = load.requests / u64::from(load.concurrency.max(1));
+            for worker in &mut self.workers {
+                worker.left = per_worker;
+            }
+            if per_worker > 0 {
+                for worker in 0..load.concurrency {
+                    out.push(Effect::Arm {
+                        at_ns: load.start_ns,
+                        timer: Timer::Send { worker },
+                    });
+                }
+            }
+        } else if load.requests > 0 {
+            out.push(Effect::Arm {
+                at_ns: load.start_ns,
+                timer: Timer::OpenLoop { nth: 0 },
+            });
+        }
+    }
+
+    fn send(&mut self, now: Nanos, worker: u32, out: &mut Vec<Effect>) {
+        let open_loop = self.open_loop();
+        let keep = !open_loop && self.load.keep_alive;
+        let w = &mut self.workers[worker as usize];
+        if !open_loop {
+            if w.left == 0 {
+                return;
+            }
+            w.left -= 1;
+        }
+        let req = self.senders.len() as RequestId;
+        let key = request_key(worker, w.sent);
+        w.sent += 1;
+        // hey dials per request in an open loop; a closed-loop worker keeps its connection
+        // until an error.
+        let dial = !(keep && w.connected);
+        w.connected = keep;
+        self.senders.push(worker);
+        self.ended.push(false);
+        let timeout_ns = self.load.timeout_ns;
+        out.push(Effect::Request {
+            req,
+            worker,
+            key,
+            dial,
+            deadline_ns: (timeout_ns > 0).then(|| now + timeout_ns),
+        });
+    }
+
+    fn answer(
+        &mut self,
+        now: Nanos,
+        req: RequestId,
+        status: Status,
+        cause: Cause,
+        out: &mut Vec<Effect>,
+    ) {
+        let ended = &mut self.ended[req as usize];
+        assert!(!*ended, "request {req} ends twice at the client");
+        *ended = true;
+        out.push(Effect::Finish { req, status, cause });
+        if !self.open_loop() {
+            let worker = self.senders[req as usize];
+            if status == Status::Error {
+                // hey drops a connection that failed; the next request dials.
+                self.workers[worker as usize].connected = false;
+            }
+            out.push(Effect::Arm {
+                at_ns: now,
+                timer: Timer::Send { worker },
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LoadConfig;
+
+    fn closed(concurrency: u32, requests: u64) -> Client {
+        Client::new(&LoadConfig {
+            concurrency,
+            requests,
+            ..LoadConfig::default()
+        })
+    }
+
+    fn run(client: &mut Client, now: Nanos, input: Input) -> Vec<Effect> {
+        let mut out = Vec::new();
+        client.handle(now, input, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_closed_loop_sends_requests_over_concurrency_each_and_drops_the_remainder() {
+        let mut client = closed(2, 5);
+        let out = run(&mut client, 0, Input::Start);
+        assert_eq!(out.len(), 2);
+        for _ in 0..3 {
+            run(&mut client, 0, Input::Timer(Timer::Send { worker: 0 }));
+        }
+        // Two per worker: the third send of worker 0 finds nothing left.
+        assert_eq!(client.sent(), 2);
+    }
+
+    #[test]
+    fn a_worker_reuses_its_connection_until_an_error() {
+        let mut client = closed(1, 3);
+        run(&mut client, 0, Input::Start);
+        let first = run(&mut client, 0, Input::Timer(Timer::Send { worker: 0 }));
+        assert!(matches!(
+            first[0],
+            Effect::Request {
+                dial: true,
+                deadline_ns: Some(_),
+                ..
+            }
+        ));
+        let next = run(
+            &mut client,
+            1,
+            Input::Answer {
+                req: 0,
+                status: Status::Code(200),
+                cause: Cause::Handler,
+            },
+        );
+        assert_eq!(
+            next[1],
+            Effect::Arm {
+                at_ns: 1,
+                timer: Timer::Send { worker: 0 }
+            }
+        );
+        let second = run(&mut client, 1, Input::Timer(Timer::Send { worker: 0 }));
+        assert!(matches!(
+            second[0],
+            Effect::Request {
+                req: 1,
+                dial: false,
+                ..
+            }
+        ));
+        let out = run(&mut client, 2, Input::Timeout { req: 1 });
+        assert_eq!(out[0], Effect::Abandon { req: 1 });
+        assert_eq!(
+            out[1],
+            Effect::Finish {
+                req: 1,
+                status: Status::Error,
+                cause: Cause::ClientTimeout
+            }
+        );
+        let third = run(&mut client, 2, Input::Timer(Timer::Send { worker: 0 }));
+        assert!(matches!(
+            third[0],
+            Effect::Request {
+                req: 2,
+                dial: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_open_loop_dials_every_request_at_its_rate() {
+        let mut client = Client::new(&LoadConfig {
+            concurrency: 1,
+            requests: 3,
+            rate_per_s: 4,
+            start_ns: 10,
+            ..LoadConfig::default()
+        });
+        assert_eq!(
+            run(&mut client, 0, Input::Start),
+            vec![Effect::Arm {
+                at_ns: 10,
+                timer: Timer::OpenLoop { nth: 0 }
+            }]
+        );
+        let out = run(&mut client, 10, Input::Timer(Timer::OpenLoop { nth: 0 }));
+        assert!(matches!(out[0], Effect::Request { dial: true, .. }));
+        assert_eq!(
+            out[1],
+            Effect::Arm {
+                at_ns: 10 + NS_PER_S / 4,
+                timer: Timer::OpenLoop { nth: 1 }
+            }
+        );
+        let last = run(&mut client, 0, Input::Timer(Timer::OpenLoop { nth: 2 }));
+        assert_eq!(last.len(), 1, "no timer after the last request");
+    }
+}
