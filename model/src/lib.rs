@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod config;
 pub mod deployment;
 pub mod duration;
+pub mod gateway;
 pub mod ledger;
 pub mod pool;
 pub mod properties;

@@ -7,6 +7,7 @@ use faasim_model::choice::{Chooser, Stream};
 use faasim_model::client::{self, Client};
 use faasim_model::cluster::{Cluster, Effect, Input, Timer};
 use faasim_model::config::{Config, Mode, Span};
+use faasim_model::gateway::{self, Gateway};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::pool::{Checkout, Pool, Reach};
 pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
@@ -27,8 +28,8 @@ enum Ev {
     Cluster(Timer),
     /// A timer of the load generator.
     Client(client::Timer),
-    /// A request held by the gateway polls for available replicas.
-    GatewayPoll(RequestId),
+    /// A timer of the gateway.
+    Gateway(gateway::Timer),
     /// A request's earliest timer may be due.
     Wake(RequestId),
     /// The handler of a request finishes (pod incarnation).
@@ -139,8 +140,6 @@ struct Flight {
     leg: u32,
     /// `choice::request_key`: the key of this request's own draws (handler, endpoint).
     key: u64,
-    arrive_ns: Nanos,
-    polls: u32,
     forward_ns: Nanos,
     watchdog_header_ns: Nanos,
     child_header_ns: Nanos,
@@ -181,6 +180,10 @@ pub struct World<'a> {
     client: Client,
     /// The load generator's effects buffer, reused.
     client_out: Vec<client::Effect>,
+    /// The gateway.
+    gateway: Gateway,
+    /// The gateway's effects buffer, reused.
+    gateway_out: Vec<gateway::Effect>,
     /// One network hop: half the round trip.
     hop_ns: Nanos,
     tracing: bool,
@@ -206,6 +209,8 @@ impl<'a> World<'a> {
         World {
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
+            gateway: Gateway::new(&config.gateway, config.function.scale_min),
+            gateway_out: Vec::new(),
             config,
             events,
             chooser,
@@ -303,7 +308,7 @@ impl<'a> World<'a> {
             }
             Ev::Cluster(timer) => self.to_cluster(Input::Timer(timer)),
             Ev::Client(timer) => self.to_client(client::Input::Timer(timer)),
-            Ev::GatewayPoll(req) => self.gateway_poll(req),
+            Ev::Gateway(timer) => self.to_gateway(gateway::Input::Timer(timer)),
             Ev::Wake(req) => self.wake(req),
             Ev::HandlerDone(req, pod, generation) => self.handler_done(req, pod, generation),
             Ev::ChildStart(pod, generation) => {
@@ -450,6 +455,8 @@ impl<'a> World<'a> {
                 p.watchdog.start();
                 p.child.start();
                 self.view.push(pod);
+                let count = self.view.len();
+                self.to_gateway(gateway::Input::Endpoints { count });
             }
             Effect::Start { pod, generation } => self.pod_start(pod, generation),
             Effect::Probe { pod, generation } => {
@@ -509,8 +516,10 @@ impl<'a> World<'a> {
                     || format!("endpoints view drops {name}"),
                 );
             }
-            _ => {}
+            _ => return,
         }
+        let count = self.view.len();
+        self.to_gateway(gateway::Input::Endpoints { count });
     }
 
     fn sigterm(&mut self, pod: PodId) {
@@ -775,8 +784,6 @@ impl<'a> World<'a> {
                     stage: Stage::Gateway,
                     leg: 0,
                     key,
-                    arrive_ns: self.now,
-                    polls: 0,
                     forward_ns: 0,
                     watchdog_header_ns: 0,
                     child_header_ns: 0,
@@ -797,7 +804,10 @@ impl<'a> World<'a> {
                 let delay = if dial { 3 * self.hop_ns } else { self.hop_ns };
                 self.send(req, delay, Msg::ToGateway);
             }
-            client::Effect::Abandon { req } => self.cancel_downstream(req, 2),
+            client::Effect::Abandon { req } => {
+                self.cancel_downstream(req, 2);
+                self.to_gateway(gateway::Input::Abandoned { req });
+            }
             client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
             client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
         }
@@ -822,8 +832,7 @@ impl<'a> World<'a> {
         }
         match msg {
             Msg::ToGateway => {
-                self.flights[req as usize].arrive_ns = self.now;
-                self.gateway_receive(req);
+                self.to_gateway(gateway::Input::Request { req });
             }
             Msg::Syn { pod, retry } => self.syn_arrives(req, pod, retry),
             Msg::ToPod { pod, reused, retry } => self.request_arrives(req, pod, reused, retry),
@@ -843,42 +852,41 @@ impl<'a> World<'a> {
         }
     }
 
-    fn gateway_receive(&mut self, req: RequestId) {
-        if !self.config.gateway.scale_from_zero || !self.view.is_empty() {
-            self.forward(req);
-            return;
+    /// Hand `input` to the gateway and carry out its effects in order.
+    fn to_gateway(&mut self, input: gateway::Input) {
+        let mut out = std::mem::take(&mut self.gateway_out);
+        self.gateway.handle(self.now, input, &mut out);
+        for effect in out.drain(..) {
+            match effect {
+                gateway::Effect::ScaleFromZero { replicas } => {
+                    self.to_cluster(Input::ScaleFromZero { replicas })
+                }
+                gateway::Effect::Forward {
+                    req,
+                    upstream_deadline_ns,
+                } => self.forward(req, upstream_deadline_ns),
+                gateway::Effect::Abandon { req } => self.cancel_downstream(req, 1),
+                gateway::Effect::Respond { req, status, cause } => {
+                    let flight = &mut self.flights[req as usize];
+                    flight.stage = Stage::ToClient;
+                    flight.upstream_deadline_ns = NONE_NS;
+                    flight.provider_deadline_ns = NONE_NS;
+                    self.send(req, self.hop_ns, Msg::ToClient { status, cause });
+                }
+                gateway::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Gateway(timer)),
+            }
         }
-        let replicas = self.config.function.scale_min.max(1);
-        self.to_cluster(Input::ScaleFromZero { replicas });
-        self.flights[req as usize].polls = 1;
-        let interval = self.config.gateway.poll_interval_ns;
-        self.queue.push(self.now + interval, Ev::GatewayPoll(req));
+        self.gateway_out = out;
     }
 
-    fn gateway_poll(&mut self, req: RequestId) {
-        let flight = &mut self.flights[req as usize];
-        if flight.stage != Stage::Gateway {
-            return;
-        }
-        if !self.view.is_empty() || flight.polls >= self.config.gateway.poll_attempts {
-            self.forward(req);
-            return;
-        }
-        flight.polls += 1;
-        let interval = self.config.gateway.poll_interval_ns;
-        self.queue.push(self.now + interval, Ev::GatewayPoll(req));
-    }
-
-    fn forward(&mut self, req: RequestId) {
+    /// The gateway's call reaches the provider (in the gateway's pod: no hop).
+    fn forward(&mut self, req: RequestId, upstream_deadline_ns: Nanos) {
         let now = self.now;
-        let (upstream, provider) = (
-            self.config.gateway.upstream_timeout_ns,
-            self.config.provider.read_timeout_ns,
-        );
+        let provider = self.config.provider.read_timeout_ns;
         let flight = &mut self.flights[req as usize];
         flight.stage = Stage::Provider;
         flight.forward_ns = now;
-        flight.upstream_deadline_ns = now + upstream;
+        flight.upstream_deadline_ns = upstream_deadline_ns;
         flight.provider_deadline_ns = now + provider;
         self.arm(req);
         self.provider_dispatch(req);
@@ -1185,24 +1193,14 @@ impl<'a> World<'a> {
             return;
         }
         if self.now - flight.forward_ns > self.config.provider.write_timeout_ns {
-            self.gateway_respond(req, 502, Cause::ProviderWriteTimeout);
+            self.to_gateway(gateway::Input::Answer {
+                req,
+                code: 502,
+                cause: Cause::ProviderWriteTimeout,
+            });
             return;
         }
-        self.gateway_respond(req, code, cause);
-    }
-
-    fn gateway_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
-        let flight = &mut self.flights[req as usize];
-        flight.stage = Stage::ToClient;
-        flight.upstream_deadline_ns = NONE_NS;
-        flight.provider_deadline_ns = NONE_NS;
-        let (status, cause) = if self.now - flight.arrive_ns > self.config.gateway.write_timeout_ns
-        {
-            (Status::Error, Cause::GatewayWriteTimeout)
-        } else {
-            (Status::Code(code), cause)
-        };
-        self.send(req, self.hop_ns, Msg::ToClient { status, cause });
+        self.to_gateway(gateway::Input::Answer { req, code, cause });
     }
 
     /// The ledger closes `req`'s record.
@@ -1300,8 +1298,7 @@ impl<'a> World<'a> {
             self.cancel_downstream(req, 1);
             self.provider_respond(req, 500, Cause::ProviderTimeout);
         } else if flight.upstream_deadline_ns <= now {
-            self.cancel_downstream(req, 1);
-            self.gateway_respond(req, 502, Cause::UpstreamTimeout);
+            self.to_gateway(gateway::Input::UpstreamTimeout { req });
         } else if flight.client_deadline_ns <= now {
             self.to_client(client::Input::Timeout { req });
         }

@@ -1,0 +1,325 @@
+//! The OpenFaaS gateway's part of a call: it holds requests while the function scales from
+//! zero (polling for an available replica), forwards them to the provider under its
+//! `upstream_timeout` (502 past it), and writes the answer back within its server's
+//! `write_timeout` (past it the client gets a broken connection and no status).
+
+use crate::config::GatewayConfig;
+use crate::ledger::{Cause, RequestId, Status};
+use crate::time::Nanos;
+
+/// A timer of the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// A held request looks again for an available replica.
+    Poll {
+        /// The request.
+        req: RequestId,
+    },
+}
+
+/// One input to the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A request reached the gateway.
+    Request {
+        /// The request.
+        req: RequestId,
+    },
+    /// A timer armed earlier is due.
+    Timer(Timer),
+    /// The provider answered `req` (a status of the function, or one of its own).
+    Answer {
+        /// The request.
+        req: RequestId,
+        /// The status code.
+        code: u16,
+        /// Why, as the ledger records it.
+        cause: Cause,
+    },
+    /// The upstream timeout of `req` fired.
+    UpstreamTimeout {
+        /// The request.
+        req: RequestId,
+    },
+    /// The client gave up on `req`.
+    Abandoned {
+        /// The request.
+        req: RequestId,
+    },
+    /// The provider's view now holds `count` endpoints (the replicas the gateway sees as
+    /// available).
+    Endpoints {
+        /// Endpoints in the view.
+        count: usize,
+    },
+}
+
+/// What the gateway asks of its engine, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Ask the control plane for `replicas` (it takes it only while the Deployment wants 0).
+    ScaleFromZero {
+        /// The replicas asked for.
+        replicas: u32,
+    },
+    /// Call the provider for `req`; the gateway gives up at `upstream_deadline_ns`.
+    Forward {
+        /// The request.
+        req: RequestId,
+        /// When the upstream timeout fires.
+        upstream_deadline_ns: Nanos,
+    },
+    /// The gateway gives up its call for `req`: the cancel goes down the chain.
+    Abandon {
+        /// The request.
+        req: RequestId,
+    },
+    /// Write the answer for `req` back to the client.
+    Respond {
+        /// The request.
+        req: RequestId,
+        /// What the client will see.
+        status: Status,
+        /// Why.
+        cause: Cause,
+    },
+    /// Arm a timer of the gateway.
+    Arm {
+        /// When.
+        at_ns: Nanos,
+        /// Which.
+        timer: Timer,
+    },
+}
+
+/// Where a request is, as the gateway sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+enum State {
+    /// Not here yet.
+    #[default]
+    Coming,
+    /// Held while the function scales from zero.
+    Held,
+    /// Forwarded: the provider has it.
+    Forwarded,
+    /// Answered, or its client gone.
+    Done,
+}
+
+/// The gateway's record of one request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct Call {
+    /// Where the request is.
+    state: State,
+    /// When it reached the gateway (the server's write timeout runs from here).
+    arrive_ns: Nanos,
+    /// Polls for an available replica so far.
+    polls: u32,
+}
+
+/// The gateway's whole state: a plain value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gateway {
+    /// The gateway's settings.
+    config: GatewayConfig,
+    /// Replicas asked for when scaling from zero (the function's `scale_min`, at least 1).
+    scale_to: u32,
+    /// Endpoints in the provider's view.
+    available: usize,
+    /// Each request's record, by id.
+    calls: Vec<Call>,
+}
+
+impl Gateway {
+    /// A gateway with `config` for a function that scales from zero to `scale_min`.
+    pub fn new(config: &GatewayConfig, scale_min: u32) -> Gateway {
+        Gateway {
+            config: config.clone(),
+            scale_to: scale_min.max(1),
+            available: 0,
+            calls: Vec::new(),
+        }
+    }
+
+    fn call(&mut self, req: RequestId) -> &mut Call {
+        let index = req as usize;
+        if self.calls.len() <= index {
+            self.calls.resize(index + 1, Call::default());
+        }
+        &mut self.calls[index]
+    }
+
+    /// Take one input at `now`; effects go to `out` in order.
+    pub fn handle(&mut self, now: Nanos, input: Input, out: &mut Vec<Effect>) {
+        match input {
+            Input::Request { req } => {
+                let call = self.call(req);
+                assert_eq!(
+                    call.state,
+                    State::Coming,
+                    "request {req} reaches the gateway twice"
+                );
+                call.arrive_ns = now;
+                if !self.config.scale_from_zero || self.available > 0 {
+                    self.forward(now, req, out);
+                    return;
+                }
+                out.push(Effect::ScaleFromZero {
+                    replicas: self.scale_to,
+                });
+                let call = self.call(req);
+                call.state = State::Held;
+                call.polls = 1;
+                out.push(Effect::Arm {
+                    at_ns: now + self.config.poll_interval_ns,
+                    timer: Timer::Poll { req },
+                });
+            }
+            Input::Timer(Timer::Poll { req }) => {
+                let (available, attempts) = (self.available, self.config.poll_attempts);
+                let call = self.call(req);
+                if call.state != State::Held {
+                    return;
+                }
+                if available > 0 || call.polls >= attempts {
+                    self.forward(now, req, out);
+                    return;
+                }
+                call.polls += 1;
+                out.push(Effect::Arm {
+                    at_ns: now + self.config.poll_interval_ns,
+                    timer: Timer::Poll { req },
+                });
+            }
+            Input::Answer { req, code, cause } => self.respond(now, req, code, cause, out),
+            Input::UpstreamTimeout { req } => {
+                out.push(Effect::Abandon { req });
+                self.respond(now, req, 502, Cause::UpstreamTimeout, out);
+            }
+            Input::Abandoned { req } => self.call(req).state = State::Done,
+            Input::Endpoints { count } => self.available = count,
+        }
+    }
+
+    fn forward(&mut self, now: Nanos, req: RequestId, out: &mut Vec<Effect>) {
+        self.call(req).state = State::Forwarded;
+        out.push(Effect::Forward {
+            req,
+            upstream_deadline_ns: now + self.config.upstream_timeout_ns,
+        });
+    }
+
+    /// Past the server's write timeout the write fails: the client sees the connection
+    /// break, with no status.
+    fn respond(
+        &mut self,
+        now: Nanos,
+        req: RequestId,
+        code: u16,
+        cause: Cause,
+        out: &mut Vec<Effect>,
+    ) {
+        let write_timeout_ns = self.config.write_timeout_ns;
+        let call = self.call(req);
+        call.state = State::Done;
+        let (status, cause) = if now - call.arrive_ns > write_timeout_ns {
+            (Status::Error, Cause::GatewayWriteTimeout)
+        } else {
+            (Status::Code(code), cause)
+        };
+        out.push(Effect::Respond { req, status, cause });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::NS_PER_S;
+
+    fn gateway(scale_from_zero: bool) -> Gateway {
+        let config = GatewayConfig {
+            scale_from_zero,
+            ..GatewayConfig::default()
+        };
+        Gateway::new(&config, 0)
+    }
+
+    fn run(gateway: &mut Gateway, now: Nanos, input: Input) -> Vec<Effect> {
+        let mut out = Vec::new();
+        gateway.handle(now, input, &mut out);
+        out
+    }
+
+    #[test]
+    fn with_no_replica_it_scales_from_zero_and_holds_until_one_is_available() {
+        let mut gw = gateway(true);
+        let out = run(&mut gw, 0, Input::Request { req: 0 });
+        assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
+        let poll = gw.config.poll_interval_ns;
+        assert_eq!(
+            out[1],
+            Effect::Arm {
+                at_ns: poll,
+                timer: Timer::Poll { req: 0 }
+            }
+        );
+        let out = run(&mut gw, poll, Input::Timer(Timer::Poll { req: 0 }));
+        assert!(
+            matches!(out[0], Effect::Arm { .. }),
+            "still nothing available: poll again"
+        );
+        run(&mut gw, poll, Input::Endpoints { count: 1 });
+        let out = run(&mut gw, 2 * poll, Input::Timer(Timer::Poll { req: 0 }));
+        assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
+    }
+
+    #[test]
+    fn a_held_request_whose_client_left_is_not_forwarded() {
+        let mut gw = gateway(true);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        run(&mut gw, 1, Input::Abandoned { req: 0 });
+        run(&mut gw, 1, Input::Endpoints { count: 1 });
+        assert!(run(&mut gw, 2, Input::Timer(Timer::Poll { req: 0 })).is_empty());
+    }
+
+    #[test]
+    fn past_the_write_timeout_the_client_gets_no_status() {
+        let mut gw = gateway(false);
+        let out = run(&mut gw, 0, Input::Request { req: 0 });
+        assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
+        let late = gw.config.write_timeout_ns + 1;
+        let out = run(
+            &mut gw,
+            late,
+            Input::Answer {
+                req: 0,
+                code: 200,
+                cause: Cause::Handler,
+            },
+        );
+        assert_eq!(
+            out,
+            vec![Effect::Respond {
+                req: 0,
+                status: Status::Error,
+                cause: Cause::GatewayWriteTimeout
+            }]
+        );
+    }
+
+    #[test]
+    fn the_upstream_timeout_gives_up_the_call_and_answers_502() {
+        let mut gw = gateway(false);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        let out = run(&mut gw, 60 * NS_PER_S, Input::UpstreamTimeout { req: 0 });
+        assert_eq!(out[0], Effect::Abandon { req: 0 });
+        assert_eq!(
+            out[1],
+            Effect::Respond {
+                req: 0,
+                status: Status::Code(502),
+                cause: Cause::UpstreamTimeout
+            }
+        );
+    }
+}
