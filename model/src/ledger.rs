@@ -172,7 +172,30 @@ pub struct Record {
     pub retried: bool,
 }
 
+/// A fact a component learns about a request on its way, for the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// The provider routed it to this pod.
+    Routed(PodId),
+    /// A pod refused it (or its dial hangs) before accepting it.
+    Refused,
+    /// Go's transport retried it on a new connection.
+    Retried,
+    /// A pod accepted it and then lost it.
+    Lost(Cause),
+}
+
 impl Record {
+    /// Record `fact`.
+    pub fn learn(&mut self, fact: Fact) {
+        match fact {
+            Fact::Routed(pod) => self.pod = Some(pod),
+            Fact::Refused => self.refused = true,
+            Fact::Retried => self.retried = true,
+            Fact::Lost(cause) => self.lost = Some(cause),
+        }
+    }
+
     /// A request just sent.
     pub fn new(id: RequestId, worker: u32, start_ns: Nanos) -> Record {
         Record {

@@ -9,7 +9,9 @@ use faasim_model::cluster::{Cluster, Effect, Input, Timer};
 use faasim_model::config::{Config, Mode, Span};
 use faasim_model::gateway::{self, Gateway};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
+use faasim_model::message::Msg;
 use faasim_model::pool::{Checkout, Pool, Reach};
+use faasim_model::provider::{self, Provider};
 pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
 use faasim_model::schedule::Event;
 use faasim_model::server::{DrainPolicy, Phase, Server, Step};
@@ -55,32 +57,6 @@ enum Ev {
     Cancel(RequestId, PodId, u32),
 }
 
-/// What crosses the network for a request, each after a hop of half the round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Msg {
-    /// The request reaches the gateway.
-    ToGateway,
-    /// The provider's SYN reaches a pod.
-    Syn { pod: PodId, retry: bool },
-    /// The request reaches a pod's watchdog, on a reused or a new connection.
-    ToPod {
-        pod: PodId,
-        reused: bool,
-        retry: bool,
-    },
-    /// The provider learns that a reused connection was closed under its request.
-    Reset { pod: PodId },
-    /// A response (or a transport error) reaches the provider; `reuse`: the pod whose
-    /// connection goes back to the pool.
-    ToProvider {
-        code: u16,
-        cause: Cause,
-        reuse: Option<PodId>,
-    },
-    /// The response (or the gateway's broken connection) reaches the client.
-    ToClient { status: Status, cause: Cause },
-}
-
 /// A deliberate bug planted in the world, for mutation testing of the property tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Mutation {
@@ -106,8 +82,9 @@ struct Pod {
     child: Server,
     /// Requests active in the watchdog.
     active: Vec<RequestId>,
-    /// The provider's keep-alive connections to the watchdog.
-    provider_pool: Pool,
+    /// When the pod last closed every connection to its watchdog (Shutdown's idle close,
+    /// the process's end).
+    last_close_ns: Option<Nanos>,
     /// The watchdog's keep-alive connections to the child.
     child_pool: Pool,
     /// Its node died: dials and connections hang.
@@ -140,15 +117,8 @@ struct Flight {
     leg: u32,
     /// `choice::request_key`: the key of this request's own draws (handler, endpoint).
     key: u64,
-    forward_ns: Nanos,
     watchdog_header_ns: Nanos,
     child_header_ns: Nanos,
-    /// When the request left for the pod on its connection (a reused one), or when the pod
-    /// accepted its SYN (a new one): a close after this instant closes it under the request.
-    sent_ns: Nanos,
-    /// When the watchdog wrote its response: the pod's idle timer for the connection runs
-    /// from here.
-    written_ns: Nanos,
     pod: PodId,
     generation: u32,
     in_watchdog: bool,
@@ -172,14 +142,16 @@ pub struct World<'a> {
     cluster: Cluster,
     /// The pods' data plane, by id (the cluster's ids).
     pods: Vec<Pod>,
-    /// Pods the provider routes to, sorted by id.
-    view: Vec<PodId>,
     ledger: Vec<Record>,
     flights: Vec<Flight>,
     /// The load generator.
     client: Client,
     /// The load generator's effects buffer, reused.
     client_out: Vec<client::Effect>,
+    /// The provider.
+    provider: Provider,
+    /// The provider's effects buffer, reused.
+    provider_out: Vec<provider::Effect>,
     /// The gateway.
     gateway: Gateway,
     /// The gateway's effects buffer, reused.
@@ -209,6 +181,14 @@ impl<'a> World<'a> {
         World {
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
+            provider: Provider::new(
+                &config.provider,
+                config.function.watchdog.read_timeout_ns,
+                config.load.method.is_replayable(),
+                hop_ns,
+                tracing,
+            ),
+            provider_out: Vec::new(),
             gateway: Gateway::new(&config.gateway, config.function.scale_min),
             gateway_out: Vec::new(),
             config,
@@ -218,7 +198,6 @@ impl<'a> World<'a> {
             now: 0,
             limit_ns,
             pods: Vec::new(),
-            view: Vec::new(),
             ledger: Vec::new(),
             flights: Vec::new(),
             client_out: Vec::new(),
@@ -318,13 +297,14 @@ impl<'a> World<'a> {
                     self.note(|| name, || "child listening on :8082".into());
                 }
             }
-            Ev::ViewSet(pod, routed) => self.view_set(pod, routed),
+            Ev::ViewSet(pod, routed) => self.to_provider(provider::Input::Route { pod, routed }),
             Ev::WatchdogClose(pod, generation) => {
                 if self.current(pod, generation) {
                     let step = self.pods[pod as usize].watchdog.close_listener(self.now);
                     let p = &mut self.pods[pod as usize];
-                    p.provider_pool.server_closed_all(self.now);
+                    p.last_close_ns = Some(self.now);
                     let (name, active) = (p.name.clone(), p.active.len());
+                    self.to_provider(provider::Input::ServerClosed { pod });
                     self.note(
                         || name,
                         || format!("watchdog closes its listener, draining {active} requests"),
@@ -436,13 +416,18 @@ impl<'a> World<'a> {
                 let function = &self.config.function;
                 let child =
                     Server::new(DrainPolicy::child(&function.child, function.watchdog.kind));
+                let created = provider::Input::PodCreated {
+                    pod,
+                    name: name.clone(),
+                };
+                self.to_provider(created);
                 self.pods.push(Pod {
                     name,
                     generation: 0,
                     watchdog: Server::new(self.watchdog_policy()),
                     child,
                     active: Vec::new(),
-                    provider_pool: Pool::default(),
+                    last_close_ns: None,
                     child_pool: Pool::default(),
                     black_hole: false,
                     end: PodEnd::Running,
@@ -454,9 +439,7 @@ impl<'a> World<'a> {
                 let p = &mut self.pods[pod as usize];
                 p.watchdog.start();
                 p.child.start();
-                self.view.push(pod);
-                let count = self.view.len();
-                self.to_gateway(gateway::Input::Endpoints { count });
+                self.to_provider(provider::Input::Warm { pod });
             }
             Effect::Start { pod, generation } => self.pod_start(pod, generation),
             Effect::Probe { pod, generation } => {
@@ -497,29 +480,6 @@ impl<'a> World<'a> {
             || name,
             || "watchdog listening on :8080, lock file written".into(),
         );
-    }
-
-    fn view_set(&mut self, pod: PodId, routed: bool) {
-        let name = self.pods[pod as usize].name.clone();
-        match (self.view.binary_search(&pod), routed) {
-            (Err(at), true) => {
-                self.view.insert(at, pod);
-                self.note(
-                    || "provider".into(),
-                    || format!("endpoints view adds {name}"),
-                );
-            }
-            (Ok(at), false) => {
-                self.view.remove(at);
-                self.note(
-                    || "provider".into(),
-                    || format!("endpoints view drops {name}"),
-                );
-            }
-            _ => return,
-        }
-        let count = self.view.len();
-        self.to_gateway(gateway::Input::Endpoints { count });
     }
 
     fn sigterm(&mut self, pod: PodId) {
@@ -663,8 +623,9 @@ impl<'a> World<'a> {
         p.killed_with = active.len() as u32;
         p.watchdog.exit();
         p.child.exit();
-        p.provider_pool.server_closed_all(now);
+        p.last_close_ns = Some(now);
         p.end = end;
+        self.to_provider(provider::Input::ServerClosed { pod });
         if end == PodEnd::Exited {
             // The kubelet sees the container exit; a kill was its own doing.
             self.to_cluster(Input::Exited { pod });
@@ -716,8 +677,9 @@ impl<'a> World<'a> {
         p.generation = generation;
         p.watchdog = Server::new(watchdog_policy);
         p.child = Server::new(DrainPolicy::child(&config.child, config.watchdog.kind));
-        p.provider_pool.server_closed_all(now);
+        p.last_close_ns = Some(now);
         p.child_pool = Pool::default();
+        self.to_provider(provider::Input::ServerClosed { pod });
     }
 
     /// The pod's node died: its processes vanish without a FIN, and the requests they held
@@ -730,10 +692,10 @@ impl<'a> World<'a> {
         p.watchdog.exit();
         p.child.exit();
         p.black_hole = true;
-        p.provider_pool.black_hole_all();
         p.end = PodEnd::Killed;
         let name = p.name.clone();
         let count = active.len();
+        self.to_provider(provider::Input::Vanished { pod });
         self.note(
             || name,
             || format!("lost with the node, {count} requests hang"),
@@ -784,11 +746,8 @@ impl<'a> World<'a> {
                     stage: Stage::Gateway,
                     leg: 0,
                     key,
-                    forward_ns: 0,
                     watchdog_header_ns: 0,
                     child_header_ns: 0,
-                    sent_ns: 0,
-                    written_ns: 0,
                     pod: PodId::MAX,
                     generation: 0,
                     in_watchdog: false,
@@ -807,6 +766,7 @@ impl<'a> World<'a> {
             client::Effect::Abandon { req } => {
                 self.cancel_downstream(req, 2);
                 self.to_gateway(gateway::Input::Abandoned { req });
+                self.to_provider(provider::Input::Abandoned { req });
             }
             client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
             client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
@@ -835,17 +795,26 @@ impl<'a> World<'a> {
                 self.to_gateway(gateway::Input::Request { req });
             }
             Msg::Syn { pod, retry } => self.syn_arrives(req, pod, retry),
-            Msg::ToPod { pod, reused, retry } => self.request_arrives(req, pod, reused, retry),
-            Msg::Reset { pod } => self.connection_reset(req, pod),
-            Msg::ToProvider { code, cause, reuse } => {
-                if let Some(pod) = reuse {
-                    let written = self.flights[req as usize].written_ns;
-                    self.pods[pod as usize]
-                        .provider_pool
-                        .checkin(self.now, written);
-                }
-                self.provider_respond(req, code, cause);
-            }
+            Msg::ToPod {
+                pod,
+                reused,
+                retry,
+                sent_ns,
+                generation,
+            } => self.request_arrives(req, pod, reused, retry, sent_ns, generation),
+            Msg::Reset { pod } => self.to_provider(provider::Input::Reset { req, pod }),
+            Msg::ToProvider {
+                code,
+                cause,
+                reuse,
+                written_ns,
+            } => self.to_provider(provider::Input::Answer {
+                req,
+                code,
+                cause,
+                reuse,
+                written_ns,
+            }),
             Msg::ToClient { status, cause } => {
                 self.to_client(client::Input::Answer { req, status, cause })
             }
@@ -864,8 +833,18 @@ impl<'a> World<'a> {
                 gateway::Effect::Forward {
                     req,
                     upstream_deadline_ns,
-                } => self.forward(req, upstream_deadline_ns),
-                gateway::Effect::Abandon { req } => self.cancel_downstream(req, 1),
+                } => {
+                    // The provider is in the gateway's pod: no hop.
+                    let flight = &mut self.flights[req as usize];
+                    flight.stage = Stage::Provider;
+                    flight.upstream_deadline_ns = upstream_deadline_ns;
+                    let key = flight.key;
+                    self.to_provider(provider::Input::Forward { req, key });
+                }
+                gateway::Effect::Abandon { req } => {
+                    self.cancel_downstream(req, 1);
+                    self.to_provider(provider::Input::Abandoned { req });
+                }
                 gateway::Effect::Respond { req, status, cause } => {
                     let flight = &mut self.flights[req as usize];
                     flight.stage = Stage::ToClient;
@@ -879,76 +858,32 @@ impl<'a> World<'a> {
         self.gateway_out = out;
     }
 
-    /// The gateway's call reaches the provider (in the gateway's pod: no hop).
-    fn forward(&mut self, req: RequestId, upstream_deadline_ns: Nanos) {
-        let now = self.now;
-        let provider = self.config.provider.read_timeout_ns;
-        let flight = &mut self.flights[req as usize];
-        flight.stage = Stage::Provider;
-        flight.forward_ns = now;
-        flight.upstream_deadline_ns = upstream_deadline_ns;
-        flight.provider_deadline_ns = now + provider;
-        self.arm(req);
-        self.provider_dispatch(req);
-    }
-
-    fn provider_dispatch(&mut self, req: RequestId) {
-        if self.view.is_empty() {
-            self.provider_respond(req, 503, Cause::NoEndpoints);
-            return;
-        }
-        let key = self.flights[req as usize].key;
-        let index = self
-            .chooser
-            .pick_index_keyed(Stream::Provider, key, self.view.len());
-        let pod = self.view[index];
-        self.ledger[req as usize].pod = Some(pod);
-        let (client_idle, server_idle, hop) = (
-            self.config.provider.idle_conn_timeout_ns,
-            self.config.function.watchdog.read_timeout_ns,
-            self.hop_ns,
-        );
-        let reach = Reach {
-            request_ns: hop,
-            fin_ns: hop,
-        };
-        let checkout = self.pods[pod as usize].provider_pool.checkout(
-            self.now,
-            client_idle,
-            server_idle,
-            reach,
-        );
-        match checkout {
-            Checkout::Reused => {
-                self.flights[req as usize].sent_ns = self.now;
-                let msg = Msg::ToPod {
-                    pod,
-                    reused: true,
-                    retry: false,
-                };
-                self.send(req, hop, msg);
+    /// Hand `input` to the provider and carry out its effects in order.
+    fn to_provider(&mut self, input: provider::Input) {
+        let mut out = std::mem::take(&mut self.provider_out);
+        self.provider
+            .handle(self.now, input, &mut *self.chooser, &mut out);
+        for effect in out.drain(..) {
+            match effect {
+                provider::Effect::Deadline { req, at_ns } => {
+                    self.flights[req as usize].provider_deadline_ns = at_ns;
+                    self.arm(req);
+                }
+                provider::Effect::Learn { req, fact } => self.ledger[req as usize].learn(fact),
+                provider::Effect::Send { req, hops, msg } => {
+                    self.send(req, hops * self.hop_ns, msg)
+                }
+                provider::Effect::Abandon { req } => self.cancel_downstream(req, 1),
+                provider::Effect::Answer { req, code, cause } => {
+                    self.to_gateway(gateway::Input::Answer { req, code, cause })
+                }
+                provider::Effect::Endpoints { count } => {
+                    self.to_gateway(gateway::Input::Endpoints { count })
+                }
+                provider::Effect::Note { what } => self.note(|| "provider".into(), || what),
             }
-            Checkout::Hang => self.ledger[req as usize].refused = true,
-            // The reset comes back a round trip after the request left.
-            Checkout::Race => self.send(req, 2 * hop, Msg::Reset { pod }),
-            Checkout::Dial => self.dial(req, pod, false),
         }
-    }
-
-    /// A reused connection was closed under the request: Go retries a replayable request on a
-    /// new dial, anything else fails.
-    fn connection_reset(&mut self, req: RequestId, pod: PodId) {
-        if self.config.load.method.is_replayable() {
-            self.ledger[req as usize].retried = true;
-            self.dial(req, pod, true);
-        } else {
-            self.ledger[req as usize].refused = true;
-            self.provider_respond(req, 500, Cause::KeepAliveReset);
-        }
-    }
-
-    fn dial(&mut self, req: RequestId, pod: PodId, retry: bool) {
-        self.send(req, self.hop_ns, Msg::Syn { pod, retry });
+        self.provider_out = out;
     }
 
     fn syn_arrives(&mut self, req: RequestId, pod: PodId, retry: bool) {
@@ -958,12 +893,12 @@ impl<'a> World<'a> {
             self.ledger[req as usize].refused = true;
         } else if p.end == PodEnd::Running && p.watchdog.listening() {
             // Accepted: the SYN-ACK goes back and the request comes after it.
-            self.flights[req as usize].sent_ns = self.now;
-            self.flights[req as usize].generation = p.generation;
             let msg = Msg::ToPod {
                 pod,
                 reused: false,
                 retry,
+                sent_ns: self.now,
+                generation: p.generation,
             };
             self.send(req, 2 * self.hop_ns, msg);
         } else {
@@ -985,6 +920,7 @@ impl<'a> World<'a> {
             code: 500,
             cause,
             reuse: None,
+            written_ns: self.now,
         };
         self.send(req, self.hop_ns, msg);
     }
@@ -993,19 +929,24 @@ impl<'a> World<'a> {
     /// request left (Shutdown's idle close, the process's end): a keep-alive race. A new one
     /// survives Shutdown (Go leaves a connection that has not sent its first request alone)
     /// but not the process: a failed call that Go does not retry.
-    fn request_arrives(&mut self, req: RequestId, pod: PodId, reused: bool, retry: bool) {
+    fn request_arrives(
+        &mut self,
+        req: RequestId,
+        pod: PodId,
+        reused: bool,
+        retry: bool,
+        sent_ns: Nanos,
+        generation: u32,
+    ) {
         let p = &self.pods[pod as usize];
         if p.black_hole {
             self.ledger[req as usize].refused = true;
             return;
         }
-        let flight = &self.flights[req as usize];
         let open = if reused {
-            p.provider_pool
-                .last_close_ns()
-                .is_none_or(|at| at < flight.sent_ns)
+            p.last_close_ns.is_none_or(|at| at < sent_ns)
         } else {
-            p.generation == flight.generation
+            p.generation == generation
         };
         if p.end == PodEnd::Running && open {
             self.watchdog_accept(req, pod);
@@ -1027,11 +968,11 @@ impl<'a> World<'a> {
         flight.watchdog_header_ns = now;
         if max_inflight > 0 && p.active.len() as u32 >= max_inflight {
             flight.stage = Stage::Provider;
-            flight.written_ns = now;
             let msg = Msg::ToProvider {
                 code: 429,
                 cause: Cause::MaxInflight,
                 reuse: Some(pod),
+                written_ns: now,
             };
             self.send(req, self.hop_ns, msg);
             return;
@@ -1150,13 +1091,13 @@ impl<'a> World<'a> {
             }
         }
         flight.stage = Stage::Provider;
-        flight.written_ns = now;
         let write = self.config.function.watchdog.write_timeout_ns;
         let msg = if now - flight.watchdog_header_ns > write {
             Msg::ToProvider {
                 code: 500,
                 cause: Cause::WatchdogWriteTimeout,
                 reuse: None,
+                written_ns: now,
             }
         } else {
             let phase = self.pods[pod as usize].watchdog.phase;
@@ -1165,6 +1106,7 @@ impl<'a> World<'a> {
                 code,
                 cause,
                 reuse: reusable.then_some(pod),
+                written_ns: now,
             }
         };
         self.send(req, self.hop_ns, msg);
@@ -1183,24 +1125,9 @@ impl<'a> World<'a> {
             code: 500,
             cause,
             reuse: None,
+            written_ns: self.now,
         };
         self.send(req, self.hop_ns, msg);
-    }
-
-    fn provider_respond(&mut self, req: RequestId, code: u16, cause: Cause) {
-        let flight = &self.flights[req as usize];
-        if matches!(flight.stage, Stage::ToClient | Stage::Done) {
-            return;
-        }
-        if self.now - flight.forward_ns > self.config.provider.write_timeout_ns {
-            self.to_gateway(gateway::Input::Answer {
-                req,
-                code: 502,
-                cause: Cause::ProviderWriteTimeout,
-            });
-            return;
-        }
-        self.to_gateway(gateway::Input::Answer { req, code, cause });
     }
 
     /// The ledger closes `req`'s record.
@@ -1295,8 +1222,7 @@ impl<'a> World<'a> {
             }
             self.watchdog_respond(req, code, Cause::ExecTimeout);
         } else if flight.provider_deadline_ns <= now {
-            self.cancel_downstream(req, 1);
-            self.provider_respond(req, 500, Cause::ProviderTimeout);
+            self.to_provider(provider::Input::Timeout { req });
         } else if flight.upstream_deadline_ns <= now {
             self.to_gateway(gateway::Input::UpstreamTimeout { req });
         } else if flight.client_deadline_ns <= now {
