@@ -53,11 +53,11 @@ pub struct Derived {
     pub peak_concurrency: u64,
 }
 
-/// The schedule's events that may delete a pod: all but crashes, which have no drain.
-pub(super) fn deleting_events(events: &[Event]) -> impl Iterator<Item = &Event> {
+/// The schedule has an event that may delete a pod: any but a crash, which has no drain.
+pub(super) fn deletes(events: &[Event]) -> bool {
     events
         .iter()
-        .filter(|e| !matches!(e.action, Action::KillPod { .. }))
+        .any(|e| !matches!(e.action, Action::KillPod { .. }))
 }
 
 /// Compute the derived quantities.
