@@ -1,5 +1,7 @@
 //! The named properties a run is judged by, and their evaluation over the ledger and the pods.
 
+use std::fmt;
+
 use crate::ledger::{Outcome, Record, RequestId};
 
 /// A property every run should keep.
@@ -52,6 +54,13 @@ impl Property {
             Property::NoRejection => Some(Outcome::Rejected),
             Property::GracefulExit => None,
         }
+    }
+}
+
+/// Its name, padded as asked.
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
     }
 }
 

@@ -422,7 +422,7 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
         kept.push(event.clone());
         if rules::check(&config, &kept)
             .iter()
-            .any(|b| b.rule.id == "no-disruption-during-cold-start")
+            .any(|b| b.rule == &rules::NO_DISRUPTION_DURING_COLD_START)
         {
             kept.pop();
         }

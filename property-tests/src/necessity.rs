@@ -3,7 +3,7 @@
 //! target is the only one broken.
 
 use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
-use faasim_model::rules::{self, POLL_SLACK_NS};
+use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
 use proptest::prelude::*;
@@ -117,8 +117,8 @@ fn start(base: &Base) -> (Config, Vec<Event>) {
 }
 
 /// Bring every bound except the `target` rule's inside its rule, with `margin_ns` of slack.
-pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u64) {
-    let keep = |id: &str| id != target;
+pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u64) {
+    let keep = |rule: &Rule| rule != target;
     let pre_stop = config.kubernetes.pre_stop_sleep_s * NS_PER_S;
     let lag = config.kubernetes.endpoint_lag_ns.hi_ns;
     let handler = config.function.handler_ns.hi_ns;
@@ -127,7 +127,7 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
     // later; timers outside the pod see the answer up to 4 hops after the watchdog's.
     let hop = config.network.rtt_ns / 2;
     let w = &mut config.function.watchdog;
-    if keep("handler-within-exec") && w.exec_timeout_ns != 0 && w.exec_timeout_ns <= handler {
+    if keep(&rules::HANDLER_WITHIN_EXEC) && w.exec_timeout_ns != 0 && w.exec_timeout_ns <= handler {
         w.exec_timeout_ns = handler + margin_ns;
     }
     let response = if w.exec_timeout_ns == 0 {
@@ -135,26 +135,26 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
     } else {
         handler.min(w.exec_timeout_ns)
     };
-    if keep("exec-within-write") {
+    if keep(&rules::EXEC_WITHIN_WRITE) {
         w.write_timeout_ns = w.write_timeout_ns.max(response);
     }
-    if keep("handler-within-child-write") && http {
+    if keep(&rules::HANDLER_WITHIN_CHILD_WRITE) && http {
         config.function.child.write_timeout_ns =
             config.function.child.write_timeout_ns.max(handler);
     }
     let w = &mut config.function.watchdog;
     let hc_needed = (lag + 3 * hop).saturating_sub(pre_stop) + margin_ns;
     if w.kind == WatchdogKind::OfWatchdog
-        && keep("healthcheck-covers-endpoint-lag")
-        && keep("healthcheck-interval-positive")
+        && keep(&rules::HEALTHCHECK_COVERS_ENDPOINT_LAG)
+        && keep(&rules::HEALTHCHECK_INTERVAL_POSITIVE)
         && (w.healthcheck_interval_ns <= 0 || (w.healthcheck_interval_ns as u64) < hc_needed)
     {
         w.healthcheck_interval_ns = hc_needed as i64;
     }
-    if w.kind == WatchdogKind::FixedWait && keep("healthcheck-covers-endpoint-lag") {
+    if w.kind == WatchdogKind::FixedWait && keep(&rules::HEALTHCHECK_COVERS_ENDPOINT_LAG) {
         w.write_timeout_ns = w.write_timeout_ns.max(hc_needed);
     }
-    if http && keep("child-listens-while-routed") {
+    if http && keep(&rules::CHILD_LISTENS_WHILE_ROUTED) {
         let child = &mut config.function.child;
         let needed = (lag + 3 * hop + handler)
             .saturating_sub(pre_stop + child.write_timeout_ns)
@@ -173,37 +173,37 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
         }
     }
     let call = response + 4 * hop;
-    if keep("exec-within-upstream") {
+    if keep(&rules::EXEC_WITHIN_UPSTREAM) {
         config.gateway.upstream_timeout_ns =
             config.gateway.upstream_timeout_ns.max(call + margin_ns);
     }
-    if keep("exec-within-provider-timeout") {
+    if keep(&rules::EXEC_WITHIN_PROVIDER_TIMEOUT) {
         config.provider.read_timeout_ns = config.provider.read_timeout_ns.max(call + margin_ns);
     }
-    if keep("exec-within-provider-write") {
+    if keep(&rules::EXEC_WITHIN_PROVIDER_WRITE) {
         config.provider.write_timeout_ns = config.provider.write_timeout_ns.max(call);
     }
     let derived = rules::derive(config, events);
-    if keep("gateway-write-covers-response") {
+    if keep(&rules::GATEWAY_WRITE_COVERS_RESPONSE) {
         config.gateway.write_timeout_ns = config
             .gateway
             .write_timeout_ns
             .max(derived.hold_max_ns + call);
     }
-    if keep("client-timeout-covers-response") && config.load.timeout_ns != 0 {
+    if keep(&rules::CLIENT_TIMEOUT_COVERS_RESPONSE) && config.load.timeout_ns != 0 {
         config.load.timeout_ns = config
             .load
             .timeout_ns
             .max(derived.hold_max_ns + derived.client_call_max_ns + margin_ns);
     }
-    if keep("max-inflight-covers-load") && config.function.watchdog.max_inflight != 0 {
+    if keep(&rules::MAX_INFLIGHT_COVERS_LOAD) && config.function.watchdog.max_inflight != 0 {
         config.function.watchdog.max_inflight = config
             .function
             .watchdog
             .max_inflight
             .max(u32::try_from(derived.peak_concurrency).unwrap_or(u32::MAX));
     }
-    if keep("provider-idle-below-watchdog-idle") {
+    if keep(&rules::PROVIDER_IDLE_BELOW_WATCHDOG_IDLE) {
         let idle = config.provider.idle_conn_timeout_ns;
         config.function.watchdog.read_timeout_ns = config
             .function
@@ -213,18 +213,18 @@ pub fn settle(config: &mut Config, events: &[Event], target: &str, margin_ns: u6
         config.function.child.read_timeout_ns =
             config.function.child.read_timeout_ns.max(500 * NS_PER_MS);
     }
-    if keep("child-ready-before-routing") && http {
+    if keep(&rules::CHILD_READY_BEFORE_ROUTING) && http {
         let routed = u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S
             + config.kubernetes.endpoint_lag_ns.lo_ns;
         let child = &mut config.function.child.startup_ns;
         child.hi_ns = child.hi_ns.min(routed);
         child.lo_ns = child.lo_ns.min(child.hi_ns);
     }
-    if keep("scale-from-zero-enabled") && derived.view_can_empty {
+    if keep(&rules::SCALE_FROM_ZERO_ENABLED) && derived.view_can_empty {
         config.gateway.scale_from_zero = true;
     }
     let derived = rules::derive(config, events);
-    if keep("grace-covers-drain") && keep("fixed-wait-grace") {
+    if keep(&rules::GRACE_COVERS_DRAIN) && keep(&rules::FIXED_WAIT_GRACE) {
         let exit = derived.exit_ns.unwrap_or(0).max(derived.last_end_ns);
         let grace_ns = exit + POLL_SLACK_NS + margin_ns;
         let k = &mut config.kubernetes;
@@ -240,174 +240,155 @@ fn fraction(value: u64, permille: u64) -> u64 {
 }
 
 /// A case that breaks `rule` alone (when the base allows it) with a schedule that exercises it.
-pub fn breaking_case(rule: &str, base: &Base) -> Case {
+pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
     let (mut config, mut events) = start(base);
     let d = base.handler_ns;
     let depth = base.depth_permille;
     let margin = base.margin_ns;
-    match rule {
-        "handler-within-exec" => {
-            config.function.watchdog.exec_timeout_ns = d - fraction(d, depth) / 2;
-        }
-        "exec-within-write" => {
-            config.function.watchdog.mode = Mode::Streaming;
-            config.function.watchdog.write_timeout_ns = d - fraction(d, depth) / 2;
-        }
-        "handler-within-child-write" => {
-            config.function.watchdog.mode = Mode::Http;
-            config.function.child.write_timeout_ns = d - fraction(d, depth) / 2;
-        }
-        "exec-within-upstream" => config.gateway.upstream_timeout_ns = d - fraction(d, depth) / 2,
-        "exec-within-provider-timeout" => {
-            config.provider.read_timeout_ns = d - fraction(d, depth) / 2
-        }
-        "exec-within-provider-write" => {
-            config.provider.write_timeout_ns = d - fraction(d, depth) / 2
-        }
-        "gateway-write-covers-response" => {
-            config.gateway.write_timeout_ns = d - fraction(d, depth) / 2
-        }
-        "client-timeout-covers-response" => config.load.timeout_ns = d - fraction(d, depth) / 2,
-        "max-inflight-covers-load" => {
-            // Closed loop: every worker starts at once on the single pod.
-            config.function.scale_min = 1;
-            config.load.rate_per_s = 0;
-            config.load.concurrency = 2 + (base.rate % 6);
-            config.load.requests = u64::from(config.load.concurrency) * 2;
-            config.function.watchdog.max_inflight = config.load.concurrency - 1;
-            events.clear();
-        }
-        "scale-from-zero-enabled" => {
-            config.gateway.scale_from_zero = false;
-            events = vec![Event {
-                at_ns: base.scale_at_ns,
-                action: Action::Scale(0),
-            }];
-        }
-        "cold-start-within-gateway-hold" => {
-            config.function.start = Start::Cold;
-            config.function.scale_min = 1;
-            config.function.startup_ns = Span::fixed(100 * NS_PER_S + margin);
-            config.load.timeout_ns = 0;
-            config.load.requests = u64::from(base.rate) * 2;
-            events.clear();
-        }
-        "no-disruption-during-cold-start" => {
-            // Scaled to zero again while the first requests wait for the cold start.
-            config.function.start = Start::Cold;
-            config.function.scale_min = 1;
-            config.load.rate_per_s = 0;
-            config.load.concurrency = 2;
-            config.load.requests = 2;
-            config.function.startup_ns = Span::fixed(2 * NS_PER_S);
-            events = vec![Event {
-                at_ns: NS_PER_S,
-                action: Action::Scale(0),
-            }];
-        }
-        "healthcheck-covers-endpoint-lag" => {
-            config.function.watchdog.mode = Mode::Streaming;
-            let lag = NS_PER_S + base.lag_ns;
-            config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
-            config.kubernetes.pre_stop_sleep_s = 0;
-            config.function.watchdog.healthcheck_interval_ns =
-                (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
-        }
-        "healthcheck-interval-positive" => {
-            config.function.watchdog.healthcheck_interval_ns = -(fraction(NS_PER_S, depth) as i64);
-        }
-        "grace-covers-drain" => {
-            // SIGKILL lands before the listener even closes.
-            let close_s = (base.lag_ns + margin) / NS_PER_S + 1;
-            config.function.watchdog.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
-            config.function.child.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
-            config.kubernetes.pre_stop_sleep_s = 0;
-            config.kubernetes.grace_s = close_s.saturating_sub(1).max(1).min(close_s);
-            config.kubernetes.endpoint_lag_ns =
-                Span::fixed(base.lag_ns.min(close_s * NS_PER_S - NS_PER_MS));
-        }
-        "fixed-wait-grace" => {
-            config.function.watchdog.kind = WatchdogKind::FixedWait;
-            config.function.watchdog.write_timeout_ns = d.max(base.lag_ns + margin).max(NS_PER_S);
-            let needed = config.kubernetes.pre_stop_sleep_s * NS_PER_S
-                + 2 * config.function.watchdog.write_timeout_ns;
-            config.kubernetes.grace_s =
-                (fraction(needed, depth) / NS_PER_S).max(config.kubernetes.pre_stop_sleep_s + 1);
-        }
-        "child-drains-on-sigterm" => {
-            // Something is in flight at SIGTERM: no preStop, and handlers of at least a second.
-            config.function.watchdog.mode = Mode::Http;
-            config.function.child.on_sigterm = OnSigterm::Exit;
-            config.kubernetes.pre_stop_sleep_s = 0;
-            config.function.handler_ns = Span::fixed(d.max(NS_PER_S));
-        }
-        "child-listens-while-routed" => {
-            config.function.watchdog.mode = Mode::Http;
-            let lag = NS_PER_S + base.lag_ns;
-            config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
-            config.kubernetes.pre_stop_sleep_s = 0;
-            config.function.watchdog.healthcheck_interval_ns = (lag + margin) as i64;
-            config.function.child.healthcheck_interval_ns =
-                (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
-        }
-        "child-ready-before-routing" => {
-            config.function.watchdog.mode = Mode::Http;
-            let routed =
-                u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S + base.lag_ns;
-            config.function.child.startup_ns =
-                Span::fixed(routed + NS_PER_S + fraction(NS_PER_S, depth));
-            events = vec![Event {
-                at_ns: base.scale_at_ns,
-                action: Action::Rollout,
-            }];
-        }
-        "spot-notice-covers-drain" => {
-            config.kubernetes.nodes = 3;
-            events = vec![Event {
-                at_ns: base.scale_at_ns,
-                action: Action::DrainNode {
-                    notice_ns: 0,
-                    node: None,
-                },
-            }];
-        }
-        "provider-idle-below-watchdog-idle" => {
-            // One pod, one request a second: each reuses the connection 1 s - D after the last,
-            // half a round trip after the server's idle timeout closed it.
-            config.function.scale_min = 1;
-            config.function.watchdog.mode = Mode::Streaming;
-            let handler = NS_PER_S / 10;
-            config.function.handler_ns = Span::fixed(handler);
-            config.network.rtt_ns = 10 * NS_PER_MS;
-            config.load.rate_per_s = 1;
-            config.load.requests = 10;
-            config.function.watchdog.read_timeout_ns =
-                NS_PER_S - handler - config.network.rtt_ns / 2;
-            events.clear();
-        }
-        "schedulable-node-remains" => {
-            config.kubernetes.nodes = 1;
-            config.load.timeout_ns = 0;
-            config.gateway.write_timeout_ns = 200 * NS_PER_S;
-            events = vec![Event {
-                at_ns: base.scale_at_ns,
-                action: Action::DrainNode {
-                    notice_ns: 0,
-                    node: Some(0),
-                },
-            }];
-        }
-        other => panic!("no breaking case for rule {other}"),
+    if rule == &rules::HANDLER_WITHIN_EXEC {
+        config.function.watchdog.exec_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::EXEC_WITHIN_WRITE {
+        config.function.watchdog.mode = Mode::Streaming;
+        config.function.watchdog.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::HANDLER_WITHIN_CHILD_WRITE {
+        config.function.watchdog.mode = Mode::Http;
+        config.function.child.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::EXEC_WITHIN_UPSTREAM {
+        config.gateway.upstream_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::EXEC_WITHIN_PROVIDER_TIMEOUT {
+        config.provider.read_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::EXEC_WITHIN_PROVIDER_WRITE {
+        config.provider.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::GATEWAY_WRITE_COVERS_RESPONSE {
+        config.gateway.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE {
+        config.load.timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::MAX_INFLIGHT_COVERS_LOAD {
+        // Closed loop: every worker starts at once on the single pod.
+        config.function.scale_min = 1;
+        config.load.rate_per_s = 0;
+        config.load.concurrency = 2 + (base.rate % 6);
+        config.load.requests = u64::from(config.load.concurrency) * 2;
+        config.function.watchdog.max_inflight = config.load.concurrency - 1;
+        events.clear();
+    } else if rule == &rules::SCALE_FROM_ZERO_ENABLED {
+        config.gateway.scale_from_zero = false;
+        events = vec![Event {
+            at_ns: base.scale_at_ns,
+            action: Action::Scale(0),
+        }];
+    } else if rule == &rules::COLD_START_WITHIN_GATEWAY_HOLD {
+        config.function.start = Start::Cold;
+        config.function.scale_min = 1;
+        config.function.startup_ns = Span::fixed(100 * NS_PER_S + margin);
+        config.load.timeout_ns = 0;
+        config.load.requests = u64::from(base.rate) * 2;
+        events.clear();
+    } else if rule == &rules::NO_DISRUPTION_DURING_COLD_START {
+        // Scaled to zero again while the first requests wait for the cold start.
+        config.function.start = Start::Cold;
+        config.function.scale_min = 1;
+        config.load.rate_per_s = 0;
+        config.load.concurrency = 2;
+        config.load.requests = 2;
+        config.function.startup_ns = Span::fixed(2 * NS_PER_S);
+        events = vec![Event {
+            at_ns: NS_PER_S,
+            action: Action::Scale(0),
+        }];
+    } else if rule == &rules::HEALTHCHECK_COVERS_ENDPOINT_LAG {
+        config.function.watchdog.mode = Mode::Streaming;
+        let lag = NS_PER_S + base.lag_ns;
+        config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
+        config.kubernetes.pre_stop_sleep_s = 0;
+        config.function.watchdog.healthcheck_interval_ns =
+            (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
+    } else if rule == &rules::HEALTHCHECK_INTERVAL_POSITIVE {
+        config.function.watchdog.healthcheck_interval_ns = -(fraction(NS_PER_S, depth) as i64);
+    } else if rule == &rules::GRACE_COVERS_DRAIN {
+        // SIGKILL lands before the listener even closes.
+        let close_s = (base.lag_ns + margin) / NS_PER_S + 1;
+        config.function.watchdog.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
+        config.function.child.healthcheck_interval_ns = (close_s * NS_PER_S) as i64;
+        config.kubernetes.pre_stop_sleep_s = 0;
+        config.kubernetes.grace_s = close_s.saturating_sub(1).max(1).min(close_s);
+        config.kubernetes.endpoint_lag_ns =
+            Span::fixed(base.lag_ns.min(close_s * NS_PER_S - NS_PER_MS));
+    } else if rule == &rules::FIXED_WAIT_GRACE {
+        config.function.watchdog.kind = WatchdogKind::FixedWait;
+        config.function.watchdog.write_timeout_ns = d.max(base.lag_ns + margin).max(NS_PER_S);
+        let needed = config.kubernetes.pre_stop_sleep_s * NS_PER_S
+            + 2 * config.function.watchdog.write_timeout_ns;
+        config.kubernetes.grace_s =
+            (fraction(needed, depth) / NS_PER_S).max(config.kubernetes.pre_stop_sleep_s + 1);
+    } else if rule == &rules::CHILD_DRAINS_ON_SIGTERM {
+        // Something is in flight at SIGTERM: no preStop, and handlers of at least a second.
+        config.function.watchdog.mode = Mode::Http;
+        config.function.child.on_sigterm = OnSigterm::Exit;
+        config.kubernetes.pre_stop_sleep_s = 0;
+        config.function.handler_ns = Span::fixed(d.max(NS_PER_S));
+    } else if rule == &rules::CHILD_LISTENS_WHILE_ROUTED {
+        config.function.watchdog.mode = Mode::Http;
+        let lag = NS_PER_S + base.lag_ns;
+        config.kubernetes.endpoint_lag_ns = Span::fixed(lag);
+        config.kubernetes.pre_stop_sleep_s = 0;
+        config.function.watchdog.healthcheck_interval_ns = (lag + margin) as i64;
+        config.function.child.healthcheck_interval_ns =
+            (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
+    } else if rule == &rules::CHILD_READY_BEFORE_ROUTING {
+        config.function.watchdog.mode = Mode::Http;
+        let routed =
+            u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S + base.lag_ns;
+        config.function.child.startup_ns =
+            Span::fixed(routed + NS_PER_S + fraction(NS_PER_S, depth));
+        events = vec![Event {
+            at_ns: base.scale_at_ns,
+            action: Action::Rollout,
+        }];
+    } else if rule == &rules::SPOT_NOTICE_COVERS_DRAIN {
+        config.kubernetes.nodes = 3;
+        events = vec![Event {
+            at_ns: base.scale_at_ns,
+            action: Action::DrainNode {
+                notice_ns: 0,
+                node: None,
+            },
+        }];
+    } else if rule == &rules::PROVIDER_IDLE_BELOW_WATCHDOG_IDLE {
+        // One pod, one request a second: each reuses the connection 1 s - D after the last,
+        // half a round trip after the server's idle timeout closed it.
+        config.function.scale_min = 1;
+        config.function.watchdog.mode = Mode::Streaming;
+        let handler = NS_PER_S / 10;
+        config.function.handler_ns = Span::fixed(handler);
+        config.network.rtt_ns = 10 * NS_PER_MS;
+        config.load.rate_per_s = 1;
+        config.load.requests = 10;
+        config.function.watchdog.read_timeout_ns = NS_PER_S - handler - config.network.rtt_ns / 2;
+        events.clear();
+    } else if rule == &rules::SCHEDULABLE_NODE_REMAINS {
+        config.kubernetes.nodes = 1;
+        config.load.timeout_ns = 0;
+        config.gateway.write_timeout_ns = 200 * NS_PER_S;
+        events = vec![Event {
+            at_ns: base.scale_at_ns,
+            action: Action::DrainNode {
+                notice_ns: 0,
+                node: Some(0),
+            },
+        }];
+    } else {
+        panic!("no breaking case for rule {}", rule.id);
     }
     settle(&mut config, &events, rule, margin);
-    if rule == "spot-notice-covers-drain" || rule == "schedulable-node-remains" {
+    if rule == &rules::SPOT_NOTICE_COVERS_DRAIN || rule == &rules::SCHEDULABLE_NODE_REMAINS {
         let derived = rules::derive(&config, &events);
         let exit = derived.exit_ns.unwrap_or(0);
         // Near the boundary the last request's arrival and Shutdown's poll blur it by up to a
         // poll interval plus an arrival gap; break it clearly: the node dies before the
         // listener would even close.
         let close = derived.close_ns.unwrap_or(exit).min(exit);
-        let notice = if rule == "spot-notice-covers-drain" {
+        let notice = if rule == &rules::SPOT_NOTICE_COVERS_DRAIN {
             fraction(close, depth)
         } else {
             exit + NS_PER_S

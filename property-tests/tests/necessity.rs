@@ -2,14 +2,14 @@
 //! it, produce the violation the rule predicts. A rule no such case can make fail would be wrong
 //! or redundant.
 
-use faasim_model::rules::{self, RULES};
+use faasim_model::rules::{self, RULES, Rule};
 use faasim_property_tests::necessity::{base, breaking_case};
 use faasim_sim::{DEFAULT_LIMIT_NS, simulate};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
 /// Runs 200 breaking cases of `rule` (more with PROPTEST_CASES) and checks each one.
-fn necessary(rule: &str) {
+fn necessary(rule: &'static Rule) {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -21,15 +21,15 @@ fn necessary(rule: &str) {
         ))),
         ..Config::default()
     };
-    let predicted = rules::rule(rule).expect("known rule").property;
+    let predicted = rule.property.name();
     let mut runner = TestRunner::new(config);
     let result = runner.run(&base(), |base| {
         let case = breaking_case(rule, &base);
-        let broken: Vec<&str> = rules::check(&case.config, &case.events)
+        let broken: Vec<&Rule> = rules::check(&case.config, &case.events)
             .iter()
-            .map(|b| b.rule.id)
+            .map(|b| b.rule)
             .collect();
-        prop_assert_eq!(broken, vec![rule], "the case must break {} alone", rule);
+        prop_assert_eq!(broken, vec![rule], "the case must break {} alone", rule.id);
         let run = simulate(
             &case.config,
             &case.events,
@@ -53,7 +53,8 @@ fn necessary(rule: &str) {
                 })
                 .collect();
             return Err(TestCaseError::fail(format!(
-                "{rule} broken, expected {predicted}, got {violated:?}\n{}",
+                "{} broken, expected {predicted}, got {violated:?}\n{}",
+                rule.id,
                 timeline.join("\n")
             )));
         }
@@ -65,45 +66,45 @@ fn necessary(rule: &str) {
 }
 
 macro_rules! necessity_tests {
-    ($($name:ident => $rule:literal,)*) => {
+    ($($name:ident => $rule:ident,)*) => {
         $(
             #[test]
             fn $name() {
-                necessary($rule);
+                necessary(&rules::$rule);
             }
         )*
 
         #[test]
         fn every_rule_has_a_necessity_test() {
-            let tested = [$($rule),*];
+            let tested: &[&Rule] = &[$(&rules::$rule),*];
             for rule in RULES {
-                assert!(tested.contains(&rule.id), "no necessity test for {}", rule.id);
+                assert!(tested.contains(rule), "no necessity test for {}", rule.id);
             }
         }
     };
 }
 
 necessity_tests! {
-    handler_within_exec => "handler-within-exec",
-    exec_within_write => "exec-within-write",
-    handler_within_child_write => "handler-within-child-write",
-    exec_within_upstream => "exec-within-upstream",
-    exec_within_provider_timeout => "exec-within-provider-timeout",
-    exec_within_provider_write => "exec-within-provider-write",
-    gateway_write_covers_response => "gateway-write-covers-response",
-    client_timeout_covers_response => "client-timeout-covers-response",
-    max_inflight_covers_load => "max-inflight-covers-load",
-    scale_from_zero_enabled => "scale-from-zero-enabled",
-    cold_start_within_gateway_hold => "cold-start-within-gateway-hold",
-    no_disruption_during_cold_start => "no-disruption-during-cold-start",
-    healthcheck_covers_endpoint_lag => "healthcheck-covers-endpoint-lag",
-    healthcheck_interval_positive => "healthcheck-interval-positive",
-    grace_covers_drain => "grace-covers-drain",
-    fixed_wait_grace => "fixed-wait-grace",
-    child_drains_on_sigterm => "child-drains-on-sigterm",
-    child_listens_while_routed => "child-listens-while-routed",
-    child_ready_before_routing => "child-ready-before-routing",
-    spot_notice_covers_drain => "spot-notice-covers-drain",
-    provider_idle_below_watchdog_idle => "provider-idle-below-watchdog-idle",
-    schedulable_node_remains => "schedulable-node-remains",
+    handler_within_exec => HANDLER_WITHIN_EXEC,
+    exec_within_write => EXEC_WITHIN_WRITE,
+    handler_within_child_write => HANDLER_WITHIN_CHILD_WRITE,
+    exec_within_upstream => EXEC_WITHIN_UPSTREAM,
+    exec_within_provider_timeout => EXEC_WITHIN_PROVIDER_TIMEOUT,
+    exec_within_provider_write => EXEC_WITHIN_PROVIDER_WRITE,
+    gateway_write_covers_response => GATEWAY_WRITE_COVERS_RESPONSE,
+    client_timeout_covers_response => CLIENT_TIMEOUT_COVERS_RESPONSE,
+    max_inflight_covers_load => MAX_INFLIGHT_COVERS_LOAD,
+    scale_from_zero_enabled => SCALE_FROM_ZERO_ENABLED,
+    cold_start_within_gateway_hold => COLD_START_WITHIN_GATEWAY_HOLD,
+    no_disruption_during_cold_start => NO_DISRUPTION_DURING_COLD_START,
+    healthcheck_covers_endpoint_lag => HEALTHCHECK_COVERS_ENDPOINT_LAG,
+    healthcheck_interval_positive => HEALTHCHECK_INTERVAL_POSITIVE,
+    grace_covers_drain => GRACE_COVERS_DRAIN,
+    fixed_wait_grace => FIXED_WAIT_GRACE,
+    child_drains_on_sigterm => CHILD_DRAINS_ON_SIGTERM,
+    child_listens_while_routed => CHILD_LISTENS_WHILE_ROUTED,
+    child_ready_before_routing => CHILD_READY_BEFORE_ROUTING,
+    spot_notice_covers_drain => SPOT_NOTICE_COVERS_DRAIN,
+    provider_idle_below_watchdog_idle => PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
+    schedulable_node_remains => SCHEDULABLE_NODE_REMAINS,
 }

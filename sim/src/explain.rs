@@ -110,44 +110,44 @@ const EXAMPLES: &[(&str, &str)] = &[
 ];
 
 /// Where the model's exact boundary differs from domain.md §4, and the scenario that decides it.
-const BOUNDARIES: &[(&str, &str, Option<&str>)] = &[
+static BOUNDARIES: &[(&Rule, &str, Option<&str>)] = &[
     (
-        "grace-covers-drain",
+        &rules::GRACE_COVERS_DRAIN,
         "domain.md's S6 asks hc + E <= G (and hc + W <= G in its strong form). That is safe but not exact: requests stop arriving once the provider's view drops the pod, so only the last of them, reaching the pod up to a dial (1.5 rtt) after d_prop and answering min(D_max, E) later, has to finish (and the watchdog notice it, within one Shutdown poll of at most 550 ms) before SIGKILL. The 550 ms poll margin is the one place this rule is conservative.",
         Some("boundary-grace-s6-conservative.yaml"),
     ),
     (
-        "exec-within-write",
+        &rules::EXEC_WITHIN_WRITE,
         "domain.md's S3 orders D < E <= W. The exact condition is min(D_max, E) <= W: write_timeout has to cover the response, which comes at the handler's end or at exec_timeout, whichever is first. Equality is safe: Go fails the write only past the deadline.",
         Some("boundary-write-below-exec.yaml"),
     ),
     (
-        "exec-within-upstream",
+        &rules::EXEC_WITHIN_UPSTREAM,
         "domain.md's S1 (from the docs) asks E <= U. Exactly, the gateway's timer runs from its forward, and the answer reaches it a network path after the watchdog sends it: up to 2 rtt (the provider's dial, 3 hops, and the hop back) on top of min(D_max, E). So U must exceed min(D_max, E) + 2 rtt, and at E = U a call that ends just before exec_timeout still gets the gateway's 502.",
         None,
     ),
     (
-        "healthcheck-covers-endpoint-lag",
+        &rules::HEALTHCHECK_COVERS_ENDPOINT_LAG,
         "domain.md's S5 asks hc >= d_prop. A preStop sleep runs before SIGTERM and counts too, and the last request the provider sends before its view drops the pod is still on the wire: on a pooled connection it arrives a hop (rtt/2) later, and meets a connection the watchdog closed at ts + hc if the close came first; on a new one its SYN arrives a hop later and the request a round trip after that, when a child that closed with the watchdog refuses it. So d_prop + 1.5 rtt <= preStop + hc.",
         None,
     ),
     (
-        "fixed-wait-grace",
+        &rules::FIXED_WAIT_GRACE,
         "domain.md's S7 asks 2W <= G for a clean exit. Exactly, the old watchdog exits W after its Shutdown returns, which is at preStop + W with nothing in flight, or one poll after the last request: max(preStop + W, d_prop + 1.5 rtt + min(D_max, E) + poll) + W < G, strictly, since the kubelet's SIGKILL was scheduled first.",
         None,
     ),
     (
-        "child-drains-on-sigterm",
+        &rules::CHILD_DRAINS_ON_SIGTERM,
         "A child that dies on SIGTERM loses nothing when nothing can be in flight or routed to the pod at SIGTERM: when d_prop + 1.5 rtt + min(D_max, E) <= preStop, a preStop sleep covers it.",
         None,
     ),
     (
-        "spot-notice-covers-drain",
+        &rules::SPOT_NOTICE_COVERS_DRAIN,
         "domain.md's S13 asks notice - drain latency >= hc + D_max. The exact drain time after eviction is the watchdog's exit, max(preStop + hc, d_prop + 1.5 rtt + min(D_max, E) + poll), capped by its Shutdown deadline preStop + hc + W.",
         None,
     ),
     (
-        "provider-idle-below-watchdog-idle",
+        &rules::PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
         "domain.md's S10 (client idle timeout < server idle timeout) matters only for requests Go does not retry: a bodiless GET that meets the close is retried on a new connection to the same, still listening, pod. The race also needs a request that reaches the pod after the server's close but leaves before its FIN is back at the provider (a window of one round trip, centred on the close), so the rule flags a possibility, not a certainty.",
         None,
     ),
@@ -234,7 +234,7 @@ pub fn rule_page(rule: &Rule) -> String {
     );
     let _ = writeln!(out, "{}\n", rule.explanation);
     let _ = writeln!(out, "**Fix:** {}.\n", rule.fix);
-    if let Some((_, note, decider)) = BOUNDARIES.iter().find(|(id, _, _)| *id == rule.id) {
+    if let Some((_, note, decider)) = BOUNDARIES.iter().find(|(r, _, _)| *r == rule) {
         let _ = writeln!(out, "**Exact boundary:** {note}");
         if let Some(file) = decider {
             match run_example(file) {
@@ -333,7 +333,8 @@ counts the way there and back, so at the default rtt they move by a millisecond 
     out
 }
 
-/// A rule by id, for `faasim explain`.
+/// The rule a user named on the command line (`faasim explain RULE`): parses input, through
+/// [`Rule::parse_id`]; code names rules by their values.
 pub fn find(id: &str) -> Option<&'static Rule> {
-    rules::rule(id)
+    Rule::parse_id(id)
 }

@@ -33,7 +33,7 @@ use std::sync::mpsc;
 use faasim_model::config::Config;
 use faasim_model::ledger::{Cause, Outcome, Record};
 use faasim_model::properties::Property;
-use faasim_model::rules::{self, Breach};
+use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
 
@@ -130,7 +130,7 @@ pub struct Consequence {
     /// Short name, for docs and messages.
     pub name: &'static str,
     /// The rules whose break causes it.
-    pub rules: &'static [&'static str],
+    pub rules: &'static [&'static Rule],
     /// The requests it accounts for: `(record, the pod it was routed to)`.
     pub accounts_for: fn(&Record, Option<&PodSummary>) -> bool,
 }
@@ -148,10 +148,10 @@ pub const CONSEQUENCES: &[Consequence] = &[
         // refuses new calls (or, on a dead node, swallows them until a timer fires).
         name: "a killed pod loses, refuses or swallows what it holds or is sent",
         rules: &[
-            "grace-covers-drain",
-            "fixed-wait-grace",
-            "healthcheck-interval-positive",
-            "spot-notice-covers-drain",
+            &rules::GRACE_COVERS_DRAIN,
+            &rules::FIXED_WAIT_GRACE,
+            &rules::HEALTHCHECK_INTERVAL_POSITIVE,
+            &rules::SPOT_NOTICE_COVERS_DRAIN,
         ],
         accounts_for: |record, pod| {
             lost_to(record, &[Cause::Sigkill, Cause::NodeLost])
@@ -163,7 +163,10 @@ pub const CONSEQUENCES: &[Consequence] = &[
         // fails the calls in flight; the watchdog then exits (log.Fatalf), losing the rest, and
         // refuses what is still routed to it.
         name: "a child that dies or closes early takes the watchdog's calls with it",
-        rules: &["child-drains-on-sigterm", "child-listens-while-routed"],
+        rules: &[
+            &rules::CHILD_DRAINS_ON_SIGTERM,
+            &rules::CHILD_LISTENS_WHILE_ROUTED,
+        ],
         accounts_for: |record, pod| {
             lost_to(
                 record,
@@ -178,9 +181,9 @@ pub const CONSEQUENCES: &[Consequence] = &[
         // view: grace-covers-drain says the deadline follows from these two rules.
         name: "the drain deadline cuts what outlasts write_timeout",
         rules: &[
-            "exec-within-write",
-            "healthcheck-covers-endpoint-lag",
-            "fixed-wait-grace",
+            &rules::EXEC_WITHIN_WRITE,
+            &rules::HEALTHCHECK_COVERS_ENDPOINT_LAG,
+            &rules::FIXED_WAIT_GRACE,
         ],
         accounts_for: |record, _| lost_to(record, &[Cause::DrainDeadline]),
     },
@@ -189,9 +192,9 @@ pub const CONSEQUENCES: &[Consequence] = &[
         // client, gateway or provider timer shorter than that cuts them before the 503.
         name: "a request held for an endpoint that does not come is cut by a timer",
         rules: &[
-            "schedulable-node-remains",
-            "cold-start-within-gateway-hold",
-            "scale-from-zero-enabled",
+            &rules::SCHEDULABLE_NODE_REMAINS,
+            &rules::COLD_START_WITHIN_GATEWAY_HOLD,
+            &rules::SCALE_FROM_ZERO_ENABLED,
         ],
         accounts_for: |record, _| record.pod.is_none() && record.outcome == Outcome::TimedOut,
     },
@@ -200,7 +203,7 @@ pub const CONSEQUENCES: &[Consequence] = &[
         // property) until the gateway's 100 s of polls run out and it forwards them to no
         // endpoint (503), or releases them all at once to the first pod (429 past max_inflight).
         name: "requests held through a disrupted cold start are turned away when released",
-        rules: &["no-disruption-during-cold-start"],
+        rules: &[&rules::NO_DISRUPTION_DURING_COLD_START],
         accounts_for: |record, _| {
             record.outcome == Outcome::Rejected
                 && lost_to(record, &[Cause::NoEndpoints, Cause::MaxInflight])
@@ -227,7 +230,11 @@ pub fn classify(config: &Config, events: &[Event], run: &Run) -> Verdict {
         .any(|e| matches!(e.action, Action::KillPod { .. }));
     let active: Vec<&Consequence> = CONSEQUENCES
         .iter()
-        .filter(|c| c.rules.iter().any(|r| broken.contains(r)))
+        .filter(|c| {
+            c.rules
+                .iter()
+                .any(|rule| breaches.iter().any(|b| b.rule == *rule))
+        })
         .collect();
     let pods = &run.result.pods;
     let mut violated = Vec::new();
@@ -238,7 +245,10 @@ pub fn classify(config: &Config, events: &[Event], run: &Run) -> Verdict {
     for violation in &run.violations {
         let name = violation.property.name();
         violated.push(name);
-        if breaches.iter().any(|b| b.rule.property == name) {
+        if breaches
+            .iter()
+            .any(|b| b.rule.property == violation.property)
+        {
             continue;
         }
         let records: Vec<&Record> = match outcome_of(violation.property) {

@@ -6,6 +6,7 @@
 use faasim_model::config::{Config, Method, Mode, Span, Start, WatchdogKind};
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
+use faasim_model::properties::Property;
 use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos, stamp};
@@ -260,7 +261,7 @@ fn counterexample(
         .iter()
         .map(|v| v.property.name().to_string())
         .collect();
-    if !violated.iter().any(|p| p == rule.property) {
+    if !violated.iter().any(|p| p == rule.property.name()) {
         return None;
     }
     let statuses: Vec<(String, u64)> = crate::report::status_counts(&run).into_iter().collect();
@@ -426,9 +427,7 @@ fn smallest_by_rule(rule: &Rule, config: &Config, events: &[Event]) -> Option<(K
     let value = smallest(start, unit, &|value| {
         let mut c = config.clone();
         set(&mut c, knob, value);
-        !rules::check(&c, events)
-            .iter()
-            .any(|b| b.rule.id == rule.id)
+        !rules::check(&c, events).iter().any(|b| b.rule == rule)
     })?;
     Some((knob, value))
 }
@@ -450,7 +449,7 @@ fn current(knob: Knob, config: &Config) -> u64 {
 fn others_mended(rule: &Rule, config: &Config, events: &[Event]) -> Config {
     let mut mended = config.clone();
     for other in rules::check(config, events) {
-        if other.rule.id == rule.id {
+        if other.rule == rule {
             continue;
         }
         if let Some((knob, value)) = smallest_by_rule(other.rule, config, events) {
@@ -477,7 +476,7 @@ fn safe_value(
     let mended = others_mended(rule, config, events);
     let mut base = witness_config.clone();
     for other in rules::check(config, events) {
-        if other.rule.id != rule.id
+        if other.rule != rule
             && let Some(other_knob) = knob_for(other.rule.id)
         {
             set(&mut base, other_knob, current(other_knob, &mended));
@@ -487,9 +486,7 @@ fn safe_value(
         let mut c = base.clone();
         set(&mut c, knob, value);
         let run = run_witness(&c, witness_events, seed);
-        !run.violations
-            .iter()
-            .any(|v| v.property.name() == rule.property)
+        !run.violations.iter().any(|v| v.property == rule.property)
     })?;
     Some(SafeValue {
         key: fix_key(rule).to_string(),
@@ -501,8 +498,10 @@ fn safe_value(
 
 fn severity(rule: &Rule) -> Severity {
     match rule.property {
-        "no-dropped-in-flight" | "no-refused-routing" | "no-timeout" => Severity::Error,
-        "graceful-exit" => Severity::Warning,
+        Property::NoDroppedInFlight | Property::NoRefusedRouting | Property::NoTimeout => {
+            Severity::Error
+        }
+        Property::GracefulExit => Severity::Warning,
         _ => Severity::Warning,
     }
 }
@@ -533,7 +532,7 @@ fn finding(
         Some(safe) => format!("{}: {} (the smallest safe value)", safe.key, safe.simulated),
         None => breach.fix.clone(),
     };
-    let severity = if rule.id == "grace-covers-drain"
+    let severity = if rule == &rules::GRACE_COVERS_DRAIN
         && counterexample
             .as_ref()
             .is_some_and(|c| c.violated.iter().any(|p| p == "no-dropped-in-flight"))
@@ -570,7 +569,7 @@ pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
             if ignored(input, options, breach.rule.id) {
                 continue;
             }
-            if breach.rule.id == "client-timeout-covers-response"
+            if breach.rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE
                 && options.client_timeout_ns.is_none()
             {
                 continue;

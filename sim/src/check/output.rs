@@ -935,7 +935,7 @@ fn sarif_rules(report: &Report, options: &RenderOptions) -> Vec<SarifRule> {
                     rule.property.to_string(),
                 ],
                 precision: "very-high",
-                property: Some(rule.property),
+                property: Some(rule.property.name()),
                 example: Some(format!("scenarios/{}", rule.example)),
             },
         });
