@@ -10,6 +10,7 @@ pub mod duration;
 pub mod gateway;
 pub mod ledger;
 pub mod message;
+pub mod pod;
 pub mod pool;
 pub mod properties;
 pub mod provider;

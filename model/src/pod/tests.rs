@@ -1,0 +1,249 @@
+//! The pods driven alone, without a world: a request accepted, answered, timed out, lost
+//! with its process, and the drain after SIGTERM.
+
+use super::*;
+use crate::config::{Config, Mode, Span};
+use crate::time::{NS_PER_MS, NS_PER_S};
+
+struct Low;
+
+impl Chooser for Low {
+    fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
+        lo
+    }
+    fn pick_index(&mut self, _: Stream, _: usize) -> usize {
+        0
+    }
+}
+
+fn pods(mode: Mode) -> Pods {
+    let mut config = Config::default();
+    config.function.watchdog.mode = mode;
+    config.function.handler_ns = Span::fixed(2 * NS_PER_S);
+    config.function.watchdog.exec_timeout_ns = 10 * NS_PER_S;
+    let mut pods = Pods::new(
+        &config.function,
+        DrainPolicy::watchdog(&config.function.watchdog),
+        false,
+        NS_PER_MS,
+        true,
+    );
+    run(
+        &mut pods,
+        0,
+        Input::Created {
+            pod: 0,
+            name: "fn-r1-0".into(),
+        },
+    );
+    run(&mut pods, 0, Input::Warm { pod: 0 });
+    pods
+}
+
+fn run(pods: &mut Pods, now: Nanos, input: Input) -> Vec<Effect> {
+    let mut out = Vec::new();
+    pods.handle(now, input, &mut Low, &mut out);
+    out
+}
+
+fn request(req: RequestId) -> Input {
+    Input::Request {
+        req,
+        pod: 0,
+        reused: false,
+        retry: false,
+        sent_ns: 0,
+        generation: 0,
+        key: 0,
+    }
+}
+
+fn sent(effects: &[Effect]) -> Vec<Msg> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { msg, .. } => Some(*msg),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection() {
+    let mut pods = pods(Mode::Http);
+    let out = run(&mut pods, 0, request(0));
+    assert_eq!(
+        out[0],
+        Effect::ExecDeadline {
+            req: 0,
+            at_ns: Some(10 * NS_PER_S)
+        }
+    );
+    assert!(out.contains(&Effect::Arm {
+        at_ns: 2 * NS_PER_S,
+        pod: 0,
+        generation: 0,
+        timer: Timer::HandlerDone { req: 0 }
+    }));
+    let done = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::HandlerDone { req: 0 },
+    };
+    let out = run(&mut pods, 2 * NS_PER_S, done);
+    assert_eq!(
+        sent(&out),
+        vec![Msg::ToProvider {
+            code: 200,
+            cause: Cause::Handler,
+            reuse: Some(0),
+            written_ns: 2 * NS_PER_S
+        }]
+    );
+}
+
+#[test]
+fn exec_timeout_answers_504_in_http_mode_and_an_empty_200_when_streaming() {
+    for (mode, code) in [(Mode::Http, 504), (Mode::Streaming, 200)] {
+        let mut pods = pods(mode);
+        run(&mut pods, 0, request(0));
+        let out = run(&mut pods, 10 * NS_PER_S, Input::ExecTimeout { req: 0 });
+        assert!(
+            matches!(sent(&out)[..], [Msg::ToProvider { code: c, cause: Cause::ExecTimeout, .. }] if c == code)
+        );
+        // The handler returning later writes nothing more.
+        let done = Input::Timer {
+            pod: 0,
+            generation: 0,
+            timer: Timer::HandlerDone { req: 0 },
+        };
+        assert!(sent(&run(&mut pods, 12 * NS_PER_S, done)).is_empty());
+    }
+}
+
+#[test]
+fn max_inflight_turns_the_next_request_away_with_429() {
+    let mut config = Config::default();
+    config.function.watchdog.max_inflight = 1;
+    let mut pods = Pods::new(
+        &config.function,
+        DrainPolicy::watchdog(&config.function.watchdog),
+        false,
+        0,
+        false,
+    );
+    run(
+        &mut pods,
+        0,
+        Input::Created {
+            pod: 0,
+            name: "p".into(),
+        },
+    );
+    run(&mut pods, 0, Input::Warm { pod: 0 });
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, 0, request(1));
+    assert!(matches!(
+        sent(&out)[..],
+        [Msg::ToProvider {
+            code: 429,
+            cause: Cause::MaxInflight,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn sigkill_loses_what_the_pod_held_and_a_killed_pod_refuses_dials() {
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, NS_PER_S, Input::Sigkill { pod: 0 });
+    assert!(out.contains(&Effect::Learn {
+        req: 0,
+        fact: Fact::Lost(Cause::Sigkill)
+    }));
+    assert!(
+        !out.contains(&Effect::Exited { pod: 0 }),
+        "the kubelet killed it: no exit to report"
+    );
+    assert_eq!(pods.killed_with(0), 1);
+    let out = run(
+        &mut pods,
+        NS_PER_S,
+        Input::Syn {
+            req: 1,
+            pod: 0,
+            retry: false,
+        },
+    );
+    assert!(matches!(
+        sent(&out)[..],
+        [Msg::ToProvider {
+            code: 500,
+            cause: Cause::ConnectionRefused,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn sigterm_keeps_the_listener_open_then_drains_and_exits_on_its_own() {
+    let mut pods = pods(Mode::Http);
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    assert!(!pods.healthy(0));
+    let close = out
+        .iter()
+        .find_map(|e| match e {
+            Effect::Arm {
+                at_ns,
+                timer: Timer::WatchdogClose,
+                ..
+            } => Some(*at_ns),
+            _ => None,
+        })
+        .expect("the listener closes after healthcheck_interval");
+    let out = run(
+        &mut pods,
+        close,
+        Input::Timer {
+            pod: 0,
+            generation: 0,
+            timer: Timer::WatchdogClose,
+        },
+    );
+    assert!(out.contains(&Effect::ServerClosed { pod: 0 }));
+    let exits = out.contains(&Effect::Exited { pod: 0 })
+        || out.iter().any(|e| {
+            matches!(
+                e,
+                Effect::Arm {
+                    timer: Timer::WatchdogExit | Timer::WatchdogPoll,
+                    ..
+                }
+            )
+        });
+    assert!(exits, "an idle watchdog exits or waits to: {out:?}");
+}
+
+#[test]
+fn a_cancel_ends_the_watchdogs_call_and_a_second_one_is_stale() {
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
+    assert_eq!(
+        out[1],
+        Effect::Cancel {
+            req: 0,
+            pod: 0,
+            generation: 0,
+            hops: 1
+        }
+    );
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    assert!(run(&mut pods, NS_PER_S, cancel.clone()).is_empty());
+    assert_eq!(run(&mut pods, NS_PER_S, cancel), vec![Effect::Stale]);
+}
