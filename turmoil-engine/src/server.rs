@@ -52,8 +52,8 @@ use std::time::Duration;
 use faasim_sim::Run;
 use faasim_sim::scenario::Scenario;
 
-use crate::harness::user_server::{self, HandlerDelay, PodIo, PodServer};
 use crate::harness::{TICK, run_turmoil_with};
+use crate::user_server::{self, HandlerDelay, PodIo, PodServer};
 
 /// The pod's listening socket on :8080 (a turmoil TCP listener). Implements
 /// `axum::serve::Listener` (feature `axum`, on by default) and the watchdog's
