@@ -39,7 +39,9 @@ impl Accept for TurmoilListener {
 /// The watchdog's dial to the child on :8082: refused until the child listens and after it
 /// closed its listener (an in-memory pipe inside the pod host).
 struct ChildConnector {
+    /// The in-memory pipe's dialer.
     inner: MemoryConnector,
+    /// The child listens.
     up: Arc<AtomicBool>,
 }
 
