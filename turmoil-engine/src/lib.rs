@@ -6,18 +6,24 @@
 //! Hosts are few, as turmoil's cost grows steeply with them (`../shared/measured.md` §3b):
 //! `client` (every load worker is a task), `gateway` (gateway and provider in one process), and
 //! one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
-//! pipe). The control plane (deployment controller, endpoints, kubelet) is the step loop of
-//! [`run_turmoil`]: it creates pod hosts after `startup`, probes the watchdog's health, moves
-//! pods in and out of the gateway's endpoint view after the endpoint lag, sends SIGTERM (the
-//! watchdog's shutdown future) and SIGKILL (`Sim::bounce` behind a closed start gate).
+//! pipe). The control plane (deployment controller, kubelet, endpoints, nodes) is the model's
+//! own `faasim_model::cluster::Cluster`, driven from the step loop of [`run_turmoil`] as the
+//! model's world drives it: its effects create pod hosts, move pods in and out of the gateway's
+//! endpoint view, send SIGTERM (the watchdog's shutdown future) and SIGKILL (`Sim::bounce`
+//! behind a closed start gate).
 //!
 //! Deliberate differences from the model are listed in `README.md`.
-
 //!
 //! [`server`] runs the same scenarios with your own tokio server (axum, hyper, ...) in every pod
 //! in place of the watchdog.
 
+mod client;
+mod control;
+mod gateway;
 mod harness;
+mod pod;
 pub mod server;
+mod shared;
+mod user_server;
 
 pub use harness::{TICK, rtt_warning, run_turmoil, run_turmoil_with, turmoil_rtt_ns};

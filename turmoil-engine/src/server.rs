@@ -52,14 +52,16 @@ use std::time::Duration;
 use faasim_sim::Run;
 use faasim_sim::scenario::Scenario;
 
-use crate::harness::user_server::{self, HandlerDelay, PodIo, PodServer};
 use crate::harness::{TICK, run_turmoil_with};
+use crate::user_server::{self, HandlerDelay, PodIo, PodServer};
 
 /// The pod's listening socket on :8080 (a turmoil TCP listener). Implements
 /// `axum::serve::Listener` (feature `axum`, on by default) and the watchdog's
 /// [`faasim_watchdog::Accept`].
 pub struct Listener {
+    /// The turmoil listener on :8080.
     inner: turmoil::net::TcpListener,
+    /// Set while the server accepts: the pod's readiness.
     ready: Arc<AtomicBool>,
 }
 
@@ -115,7 +117,9 @@ impl faasim_watchdog::Accept for Listener {
 /// Resolves when the pod receives SIGTERM. `Send + 'static`, as `with_graceful_shutdown`
 /// wants; cheap to clone.
 pub struct Shutdown {
+    /// Becomes `true` at SIGTERM.
     sigterm: tokio::sync::watch::Receiver<bool>,
+    /// The wait for it, made at the first poll.
     wait: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 

@@ -10,9 +10,9 @@ use std::time::Instant;
 use common::{comparable, compare, counts, load, max_skew, names};
 use faasim_sim::report::{self, Header};
 use faasim_sim::scenario;
-use sha2::{Digest, Sha256};
 use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
 use faasim_turmoil::{rtt_warning, run_turmoil};
+use sha2::{Digest, Sha256};
 
 fn both(name: &str) -> (Run, Run, f64) {
     let scenario = load(name);
@@ -54,7 +54,9 @@ fn pinned_hash(name: &str, turmoil: &Run) {
     let text = std::fs::read_to_string(root.join(&source)).expect("scenario reads");
     let loaded = scenario::parse(&text, &source).expect("scenario parses");
     let mut header = Header::of(&loaded);
-    header.warnings.extend(rtt_warning(loaded.config.network.rtt_ns));
+    header
+        .warnings
+        .extend(rtt_warning(loaded.config.network.rtt_ns));
     let hash: String = Sha256::digest(report::json(turmoil, &header).as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

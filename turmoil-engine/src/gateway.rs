@@ -1,0 +1,368 @@
+//! The gateway host: the OpenFaaS gateway and the provider (faas-netes) as one hyper server on
+//! :8080. The gateway holds a request while it scales from zero (its ask goes to the step loop,
+//! which hands it to the cluster), the provider picks a random endpoint from its lagging view
+//! and calls the pod through a Go-like keep-alive pool; each hop turns a failure into its own
+//! status and records the cause in the request's hint.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use faasim_model::choice::Stream;
+use faasim_model::config::{Config, Mode};
+use faasim_model::ledger::{Cause, PodId};
+use faasim_model::time::Nanos;
+use faasim_watchdog::X_OPENFAAS_INTERNAL;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+use crate::client::{Sender, dial};
+use crate::shared::{
+    AbortOnDrop, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns, request_id,
+};
+
+/// The gateway and the provider (faas-netes) as one process on :8080.
+pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
+    let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+    let pool = ProviderPool::default();
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let shared = shared.clone();
+        let pool = pool.clone();
+        tokio::task::spawn_local(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
+                let shared = shared.clone();
+                let pool = pool.clone();
+                async move { gateway_request(shared, pool, req).await }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn gateway_request(
+    shared: SharedRef,
+    pool: ProviderPool,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, io::Error> {
+    let id = request_id(req.headers()).ok_or_else(|| io::Error::other("no request id"))?;
+    let method = req.method().clone();
+    drop(req);
+    let arrive = now_ns();
+    let config = shared.lock().config.clone();
+    let gateway = &config.gateway;
+    if gateway.scale_from_zero && shared.lock().view.is_empty() {
+        // AvailableReplicas is zero: ask for replicas (the Deployment takes the ask only
+        // while it wants zero) and hold the request, polling the view.
+        let replicas = config.function.scale_min.max(1);
+        shared.lock().scale_from_zero.push(replicas);
+        let mut polls = 1;
+        loop {
+            tokio::time::sleep(Duration::from_nanos(gateway.poll_interval_ns)).await;
+            if !shared.lock().view.is_empty() || polls >= gateway.poll_attempts {
+                break;
+            }
+            polls += 1;
+        }
+    }
+    let forward_ns = now_ns();
+    let (mut code, mut cause, lost, refused) =
+        forward(&shared, &pool, &config, id, method, forward_ns).await;
+    let now = now_ns();
+    if now - forward_ns > config.provider.write_timeout_ns {
+        (code, cause) = (502, Cause::ProviderWriteTimeout);
+    }
+    let write_timed_out = now - arrive > gateway.write_timeout_ns;
+    {
+        let mut s = shared.lock();
+        let hint = &mut s.hints[id];
+        hint.cause = Some(if write_timed_out {
+            Cause::GatewayWriteTimeout
+        } else {
+            cause
+        });
+        hint.lost = lost;
+        hint.refused = refused;
+    }
+    if write_timed_out {
+        return Err(io::Error::other("gateway write_timeout"));
+    }
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap_or_default();
+    Ok(response)
+}
+
+/// How one call from the provider to a pod ended.
+enum Call {
+    /// The dial was refused.
+    Refused,
+    /// A reused connection met a close the provider could not yet see, and the request was
+    /// not retried (or its retry's dial was refused).
+    KeepAliveReset,
+    /// The connection closed before a whole response came.
+    Eof,
+    /// A whole response: its status, whether the watchdog made it itself
+    /// (`X-OpenFaaS-Internal`), and whether its body was empty.
+    Answered(u16, bool, bool),
+}
+
+/// The provider: pick a ready endpoint from its (lagging) view and proxy to it.
+async fn forward(
+    shared: &SharedRef,
+    pool: &ProviderPool,
+    config: &Config,
+    id: usize,
+    method: hyper::Method,
+    forward_ns: Nanos,
+) -> (u16, Cause, Option<Cause>, bool) {
+    let picked = {
+        let mut s = shared.lock();
+        if s.view.is_empty() {
+            None
+        } else {
+            let len = s.view.len();
+            let key = s.keys[id];
+            let index = s.rng.index_for(Stream::Provider, key, len);
+            let pod = s.view[index];
+            s.ledger[id].pod = Some(pod);
+            s.hints[id].picked_ns = forward_ns;
+            Some((pod, s.pods[pod as usize].name.clone()))
+        }
+    };
+    let Some((pod, name)) = picked else {
+        return (503, Cause::NoEndpoints, None, false);
+    };
+    let upstream = config.gateway.upstream_timeout_ns;
+    let provider = config.provider.read_timeout_ns;
+    let first = upstream.min(provider);
+    let deadline = tokio::time::Instant::now() + Duration::from_nanos(first);
+    let call = tokio::time::timeout_at(deadline, pool.call(shared, pod, name, id, method)).await;
+    match call {
+        Err(_) => {
+            let (lost, refused) = black_hole_fate(&shared.lock(), id);
+            if provider <= upstream {
+                (500, Cause::ProviderTimeout, lost, refused)
+            } else {
+                (502, Cause::UpstreamTimeout, lost, refused)
+            }
+        }
+        Ok(Call::Refused) => (500, Cause::ConnectionRefused, None, true),
+        Ok(Call::KeepAliveReset) => (500, Cause::KeepAliveReset, None, true),
+        // Every handler writes "done\n" as it ends; in streaming mode an empty 200 is a process
+        // killed at exec_timeout before it wrote anything (the status was implicit).
+        Ok(Call::Answered(200, false, true))
+            if config.function.watchdog.mode == Mode::Streaming =>
+        {
+            (200, Cause::ExecTimeout, None, false)
+        }
+        Ok(Call::Answered(200, _, _)) => (200, Cause::Handler, None, false),
+        Ok(Call::Answered(504, _, _)) => (504, Cause::ExecTimeout, None, false),
+        Ok(Call::Answered(429, _, _)) => (429, Cause::MaxInflight, None, false),
+        Ok(Call::Answered(code, false, _)) => (code, Cause::Handler, None, false),
+        Ok(Call::Answered(code, true, _)) if shared.lock().hints[id].child_write_timeout => {
+            (code, Cause::ChildWriteTimeout, None, false)
+        }
+        Ok(Call::Answered(code, true, _)) => {
+            let child_died = shared.lock().pods[pod as usize].child_died;
+            if child_died {
+                (code, Cause::ChildExited, Some(Cause::ChildExited), false)
+            } else {
+                (code, Cause::ChildRefused, None, true)
+            }
+        }
+        Ok(Call::Eof) => {
+            let now = now_ns();
+            let s = shared.lock();
+            let p = &s.pods[pod as usize];
+            let cause = if p.child_died {
+                Cause::ChildExited
+            } else if let Some(cause) = p.exit_cause {
+                cause
+            } else if now - forward_ns > config.function.watchdog.write_timeout_ns {
+                return (500, Cause::WatchdogWriteTimeout, None, false);
+            } else {
+                Cause::WatchdogExit
+            };
+            (500, cause, Some(cause), false)
+        }
+    }
+}
+
+/// A request that hangs on a pod whose node died: lost with the node when it was there before
+/// the node died, refused (a dial into the black hole) when it was sent after.
+pub(crate) fn black_hole_fate(s: &Shared, id: usize) -> (Option<Cause>, bool) {
+    let Some(pod) = s.ledger[id].pod else {
+        return (None, false);
+    };
+    match s.pods[pod as usize].black_hole_ns {
+        Some(at) if s.hints[id].picked_ns >= at => (None, true),
+        Some(_) => (Some(Cause::NodeLost), false),
+        None => (None, false),
+    }
+}
+
+/// The provider's keep-alive connections to the pods (faas-netes' proxy `http.Transport`),
+/// with the rules of the model's `pool::Pool`: the newest idle connection first, idle ones
+/// closed after `IdleConnTimeout`, one whose FIN has arrived skipped, and a request that meets
+/// a close it could not see yet retried once on a new dial only when it is replayable (a GET
+/// without a body: `shouldRetryRequest`), else 500.
+#[derive(Clone, Default)]
+struct ProviderPool(Rc<RefCell<BTreeMap<PodId, Vec<Pooled>>>>);
+
+/// One idle keep-alive connection to a pod.
+struct Pooled {
+    /// The connection's request side.
+    sender: Sender,
+    /// When it went back to the pool.
+    idle_since: tokio::time::Instant,
+    /// The task driving the connection, aborted (closing it) with it.
+    _connection: AbortOnDrop,
+}
+
+/// One exchange on one connection.
+enum Exchange {
+    /// A whole response (status, made by the watchdog itself, empty body); the connection
+    /// can go back to the pool.
+    Answered(u16, bool, bool, Pooled),
+    /// No response at all: the connection closed (or reset) before one came.
+    NoResponse,
+    /// The response began and its body broke off.
+    BrokenBody,
+}
+
+impl ProviderPool {
+    /// A usable idle connection to `pod`, newest first, if any.
+    fn checkout(&self, pod: PodId, idle_timeout: Duration) -> Option<Pooled> {
+        let mut pools = self.0.borrow_mut();
+        let idle = pools.entry(pod).or_default();
+        let now = tokio::time::Instant::now();
+        while let Some(conn) = idle.pop() {
+            if now >= conn.idle_since + idle_timeout {
+                // The transport's idle timer closed it; every older one is older still.
+                idle.clear();
+                return None;
+            }
+            if !conn.sender.is_closed() {
+                return Some(conn);
+            }
+            // Its FIN arrived: Go's readLoop removed it from the pool.
+        }
+        None
+    }
+
+    fn checkin(&self, pod: PodId, mut conn: Pooled) {
+        if conn.sender.is_closed() {
+            return;
+        }
+        conn.idle_since = tokio::time::Instant::now();
+        self.0.borrow_mut().entry(pod).or_default().push(conn);
+    }
+
+    /// The call to `pod` for request `id`, on a pooled connection or a new one.
+    async fn call(
+        &self,
+        shared: &SharedRef,
+        pod: PodId,
+        name: String,
+        id: usize,
+        method: hyper::Method,
+    ) -> Call {
+        let (idle_timeout, round_trip, replayable, hop) = {
+            let s = shared.lock();
+            (
+                Duration::from_nanos(s.config.provider.idle_conn_timeout_ns),
+                Duration::from_nanos(2 * s.latency_ns),
+                // The load's method, not the wire's: the POST here carries no body, but
+                // stands for one with a body (never replayable through the gateway).
+                s.config.load.method.is_replayable(),
+                Duration::from_nanos(s.latency_ns),
+            )
+        };
+        if let Some(conn) = self.checkout(pod, idle_timeout) {
+            let sent_at = tokio::time::Instant::now();
+            match exchange(conn, &name, id, method.clone()).await {
+                Exchange::Answered(code, internal, empty, conn) => {
+                    self.checkin(pod, conn);
+                    return Call::Answered(code, internal, empty);
+                }
+                Exchange::BrokenBody => return Call::Eof,
+                // Within one round trip of sending, the close crossed the request: the server
+                // closed the connection before it read anything (idle timeout or Shutdown).
+                Exchange::NoResponse if sent_at.elapsed() <= round_trip => {
+                    if !replayable {
+                        return Call::KeepAliveReset;
+                    }
+                    shared.lock().hints[id].retried = true;
+                    return match self.dial_and_call(pod, &name, id, method, hop).await {
+                        Call::Refused => Call::KeepAliveReset,
+                        other => other,
+                    };
+                }
+                Exchange::NoResponse => return Call::Eof,
+            }
+        }
+        self.dial_and_call(pod, &name, id, method, hop).await
+    }
+
+    async fn dial_and_call(
+        &self,
+        pod: PodId,
+        name: &str,
+        id: usize,
+        method: hyper::Method,
+        hop: Duration,
+    ) -> Call {
+        let Ok(stream) = dial((name, PORT), hop).await else {
+            return Call::Refused;
+        };
+        let Ok((sender, conn)) =
+            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream)).await
+        else {
+            return Call::Eof;
+        };
+        let connection = AbortOnDrop(tokio::task::spawn_local(async move {
+            let _ = conn.await;
+        }));
+        let fresh = Pooled {
+            sender,
+            idle_since: tokio::time::Instant::now(),
+            _connection: connection,
+        };
+        match exchange(fresh, name, id, method).await {
+            Exchange::Answered(code, internal, empty, conn) => {
+                self.checkin(pod, conn);
+                Call::Answered(code, internal, empty)
+            }
+            Exchange::NoResponse | Exchange::BrokenBody => Call::Eof,
+        }
+    }
+}
+
+/// Send one request on `conn` and read the whole response.
+async fn exchange(mut conn: Pooled, name: &str, id: usize, method: hyper::Method) -> Exchange {
+    let request = Request::builder()
+        .method(method)
+        .uri("/")
+        .header(hyper::header::HOST, name)
+        .header(X_REQUEST_ID, id.to_string())
+        .body(Empty::new());
+    let Ok(request) = request else {
+        return Exchange::NoResponse;
+    };
+    let Ok(response) = conn.sender.send_request(request).await else {
+        return Exchange::NoResponse;
+    };
+    let code = response.status().as_u16();
+    let internal = response.headers().contains_key(X_OPENFAAS_INTERNAL);
+    match response.into_body().collect().await {
+        Ok(body) => Exchange::Answered(code, internal, body.to_bytes().is_empty(), conn),
+        Err(_) => Exchange::BrokenBody,
+    }
+}

@@ -1,0 +1,245 @@
+//! What the hosts and the step loop share: the ledger, the provider's endpoint view, the
+//! pods' data plane (signals, start gate, the watchdog's monitor, how each process went away),
+//! the model's chooser, the timeline, and the small helpers every host uses.
+
+use std::error::Error;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use faasim_model::choice::{Chooser, Stream};
+use faasim_model::config::{Config, Span};
+use faasim_model::ledger::{Cause, PodId, Record};
+use faasim_model::run::TraceLine;
+use faasim_model::time::Nanos;
+use faasim_sim::engine::SeedChooser;
+use faasim_watchdog::Monitor;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Port of the gateway and of every watchdog.
+pub(crate) const PORT: u16 = 8080;
+
+/// Header carrying the ledger id from the client through the gateway.
+pub(crate) const X_REQUEST_ID: &str = "x-faasim-id";
+
+/// What a host's software returns.
+pub(crate) type HostResult = Result<(), Box<dyn Error>>;
+
+/// The model's chooser: one PRNG per purpose (`Stream`), seeded as the model seeds it. The
+/// control plane is the model's own cluster and draws from it as the model does (start-up
+/// times, endpoint lag, scale-down victims); the hosts draw a request's own values (its
+/// handler duration, its endpoint) with the model's key (`choice::request_key`: worker, n-th
+/// request), so one seed gives both engines the same choices, whichever order same-instant
+/// requests arrive in.
+pub(crate) struct Rng(pub(crate) SeedChooser);
+
+impl Rng {
+    /// The next draw of `stream` in `span` (no draw when it is fixed).
+    pub(crate) fn span(&mut self, stream: Stream, span: Span) -> Nanos {
+        if span.is_fixed() {
+            span.lo_ns
+        } else {
+            self.0.pick_u64(stream, span.lo_ns, span.hi_ns)
+        }
+    }
+
+    /// A draw of the request keyed `key` (`choice::request_key`), as the model keys it.
+    pub(crate) fn span_for(&mut self, stream: Stream, key: u64, span: Span) -> Nanos {
+        if span.is_fixed() {
+            span.lo_ns
+        } else {
+            self.0.pick_u64_keyed(stream, key, span.lo_ns, span.hi_ns)
+        }
+    }
+
+    /// An index below `len` for the request keyed `key`.
+    pub(crate) fn index_for(&mut self, stream: Stream, key: u64, len: usize) -> usize {
+        self.0.pick_index_keyed(stream, key, len)
+    }
+}
+
+/// What the gateway learnt about a request, for the client to close its record with.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Hint {
+    /// The cause of the status the gateway answered with.
+    pub(crate) cause: Option<Cause>,
+    /// What lost the request inside a pod, if anything did.
+    pub(crate) lost: Option<Cause>,
+    /// A dial on its way was refused (or went into a black hole).
+    pub(crate) refused: bool,
+    /// The child's write_timeout cut its response.
+    pub(crate) child_write_timeout: bool,
+    /// The provider's transport retried it on a new connection.
+    pub(crate) retried: bool,
+    /// When the provider picked the pod (to tell a dial into a dead node from a request the
+    /// node took down with it).
+    pub(crate) picked_ns: Nanos,
+}
+
+/// One pod's data plane: its host and the processes in it. Its control-plane facts (ready,
+/// deleted, how it ended for the reports) are the cluster's.
+pub(crate) struct PodState {
+    /// Its name, which is also its host's.
+    pub(crate) name: String,
+    /// Requests its watchdog held when it was killed, or at its own exit.
+    pub(crate) killed_with: u32,
+    /// Why its process went away (its own exit, SIGKILL, a crash, its node lost), for
+    /// requests that then see EOF; `None` while it runs (or has not started).
+    pub(crate) exit_cause: Option<Cause>,
+    /// The child process died (of SIGTERM, `onSigterm: exit`).
+    pub(crate) child_died: bool,
+    /// The child's start-up time in this incarnation (drawn when the container starts).
+    pub(crate) child_startup_ns: Nanos,
+    /// Its host has been created (a restart reopens the gate instead).
+    pub(crate) host_created: bool,
+    /// When its node died: traffic to it is black-holed from then on.
+    pub(crate) black_hole_ns: Option<Nanos>,
+    /// The running watchdog's health and requests in flight.
+    pub(crate) monitor: Option<Monitor>,
+    /// SIGTERM: the watchdog's shutdown future and the child's signal wait for `true`.
+    pub(crate) sigterm: watch::Sender<bool>,
+    /// The container may start: the pod's software waits for it (a crashed container's host is
+    /// bounced at once, and listens again only after restartDelay + startup).
+    pub(crate) gate: watch::Sender<bool>,
+}
+
+impl PodState {
+    /// A pod whose container has not started.
+    pub(crate) fn new(name: String) -> PodState {
+        PodState {
+            name,
+            killed_with: 0,
+            exit_cause: None,
+            child_died: false,
+            child_startup_ns: 0,
+            host_created: false,
+            black_hole_ns: None,
+            monitor: None,
+            sigterm: watch::channel(false).0,
+            gate: watch::channel(true).0,
+        }
+    }
+
+    /// Requests the running watchdog holds now.
+    pub(crate) fn in_flight(&self) -> u32 {
+        self.monitor
+            .as_ref()
+            .map(|m| m.requests_in_flight() as u32)
+            .unwrap_or(0)
+    }
+
+    /// The pod's process is gone without exiting (SIGKILL, its node lost), with the requests
+    /// its watchdog had in flight.
+    pub(crate) fn kill(&mut self, cause: Cause) {
+        self.killed_with = self.in_flight();
+        self.exit_cause = Some(cause);
+    }
+}
+
+/// Everything the hosts and the step loop share.
+pub(crate) struct Shared {
+    /// The scenario's configuration.
+    pub(crate) config: Config,
+    /// One record per request, by id.
+    pub(crate) ledger: Vec<Record>,
+    /// What the gateway learnt about each request, by id.
+    pub(crate) hints: Vec<Hint>,
+    /// Each request's draw key (`choice::request_key`), by ledger id.
+    pub(crate) keys: Vec<u64>,
+    /// Requests each load worker has sent.
+    pub(crate) worker_sent: Vec<u32>,
+    /// The gateway's (provider's) endpoint view, sorted pod ids.
+    pub(crate) view: Vec<PodId>,
+    /// The pods' data plane, by id (the cluster's ids).
+    pub(crate) pods: Vec<PodState>,
+    /// Scale-from-zero asks (replicas) the gateway made since the step loop last looked.
+    pub(crate) scale_from_zero: Vec<u32>,
+    /// Pods whose process exited on its own since the step loop last looked, and when.
+    pub(crate) exits: Vec<(PodId, Nanos)>,
+    /// The model's chooser.
+    pub(crate) rng: Rng,
+    /// The timeline.
+    pub(crate) trace: Vec<TraceLine>,
+    /// One message's time on the network.
+    pub(crate) latency_ns: Nanos,
+}
+
+impl Shared {
+    /// Pod `pod`'s process exited on its own at `now` (drained, deadline, its child's death)
+    /// with `at_exit` requests: recorded for the step loop to tell the cluster, unless the
+    /// process had already gone another way (SIGKILL, a crash, its node lost: the cluster's
+    /// doing, which it knows).
+    pub(crate) fn exited(
+        &mut self,
+        pod: PodId,
+        now: Nanos,
+        cause: Cause,
+        at_exit: u32,
+        what: String,
+    ) {
+        let p = &mut self.pods[pod as usize];
+        if p.exit_cause.is_some() {
+            return;
+        }
+        p.exit_cause = Some(cause);
+        p.killed_with = at_exit;
+        let name = p.name.clone();
+        self.exits.push((pod, now));
+        self.note(now, name, what);
+    }
+
+    /// A line of the timeline.
+    pub(crate) fn note(&mut self, at_ns: Nanos, who: impl Into<String>, what: impl Into<String>) {
+        self.trace.push(TraceLine {
+            at_ns,
+            who: who.into(),
+            what: what.into(),
+        });
+    }
+}
+
+/// The shared state, as every host holds it.
+#[derive(Clone)]
+pub(crate) struct SharedRef(pub(crate) Arc<Mutex<Shared>>);
+
+impl SharedRef {
+    /// The state (a panicked host does not poison it for the others).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The ledger id a request carries (`x-faasim-id`), from the client through every hop.
+pub(crate) fn request_id(headers: &hyper::HeaderMap) -> Option<usize> {
+    headers
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The handler duration of the request `id`: the model's keyed draw. A request without an id
+/// (none reach a handler in a run) takes the handler stream's next draw.
+pub(crate) fn handler_duration_ns(shared: &SharedRef, id: Option<usize>, handler: Span) -> Nanos {
+    let mut s = shared.lock();
+    match id.and_then(|id| s.keys.get(id).copied()) {
+        Some(key) => s.rng.span_for(Stream::Handler, key, handler),
+        None => s.rng.span(Stream::Handler, handler),
+    }
+}
+
+/// Simulated time inside a host.
+pub(crate) fn now_ns() -> Nanos {
+    turmoil::sim_elapsed()
+        .map(|d| d.as_nanos() as Nanos)
+        .unwrap_or(0)
+}
+
+/// Aborts a spawned task when dropped, so a cancelled caller also closes its connection.
+pub(crate) struct AbortOnDrop(pub(crate) JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
