@@ -10,9 +10,9 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use faasim_sim::check::Severity;
-use faasim_sim::check::command::{self, CheckArgs, Outcome};
-use faasim_sim::check::output::Format as CheckOutput;
+use faasim_check::Severity;
+use faasim_check::command::{self, CheckArgs, Outcome};
+use faasim_check::output::Format as CheckOutput;
 use faasim_sim::explain;
 use faasim_sim::explore::{self, Options, SeedReport, Summary};
 use faasim_sim::regression::{self, Source};
@@ -250,6 +250,18 @@ enum CheckFormat {
     Github,
 }
 
+impl CheckFormat {
+    /// The library's format of the same name.
+    fn format(self) -> CheckOutput {
+        match self {
+            CheckFormat::Human => CheckOutput::Human,
+            CheckFormat::Json => CheckOutput::Json,
+            CheckFormat::Sarif => CheckOutput::Sarif,
+            CheckFormat::Github => CheckOutput::Github,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SeverityArg {
     Error,
@@ -363,12 +375,7 @@ fn main() -> ExitCode {
                 }
             };
             let args = CheckArgs {
-                format: match output {
-                    CheckFormat::Human => CheckOutput::Human,
-                    CheckFormat::Json => CheckOutput::Json,
-                    CheckFormat::Sarif => CheckOutput::Sarif,
-                    CheckFormat::Github => CheckOutput::Github,
-                },
+                format: output.format(),
                 fail_on: fail_on.map(|s| match s {
                     SeverityArg::Error => Severity::Error,
                     SeverityArg::Warning => Severity::Warning,
@@ -783,5 +790,25 @@ fn replay(file: &Path, line: Option<usize>, bless: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-o` takes exactly the library's format names.
+    #[test]
+    fn format_names_match_clap() {
+        let names: Vec<&str> = CheckFormat::value_variants()
+            .iter()
+            .map(|format| {
+                let value = format.to_possible_value().expect("a value");
+                assert_eq!(value.get_name(), format.format().name());
+                format.format().name()
+            })
+            .collect();
+        let library: Vec<&str> = CheckOutput::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names, library);
     }
 }

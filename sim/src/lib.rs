@@ -3,7 +3,6 @@
 //! and JSON reports (`report`), writing scenarios back (`emit`), the swarm generator
 //! (`swarm`), the explorer (`explore`) and the regression seeds (`regression`).
 
-pub mod check;
 pub mod emit;
 pub mod engine;
 pub mod explain;

@@ -89,9 +89,9 @@ pub const JSON_VERSION: u32 = 1;
 /// The key of the stable fingerprint in SARIF `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "faasim/v1";
 
-/// An output format of `faasim check -o` (a clap `ValueEnum`: `human`, `json`, `sarif`,
-/// `github`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// An output format of `faasim check -o` (`human`, `json`, `sarif`, `github`; the command line
+/// parses the names in `cli/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Grouped by function, each finding ending with its fix.
     Human,

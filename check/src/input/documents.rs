@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::error::InputError;
 use super::source::Source;
 use super::yaml::{self, Kind, Node, Pos, contains};
-use crate::check::Location;
+use crate::Location;
 
 /// A scalar as written and where.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -71,7 +71,7 @@ use documents::{DocKind, Platform, RawFunction, Reader};
 use source::Source;
 use yaml::Node;
 
-use crate::check::{FunctionInput, Location, Origin, Severity};
+use crate::{FunctionInput, Location, Origin, Severity};
 
 /// What to read and what the files cannot say.
 #[derive(Clone, Debug)]
