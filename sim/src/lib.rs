@@ -14,6 +14,7 @@ pub mod report;
 pub mod scenario;
 pub mod swarm;
 pub mod world;
+pub mod yaml;
 
 use faasim_model::config::Config;
 use faasim_model::properties::{self, PodFate, Violation};

@@ -4,8 +4,8 @@
 
 use super::envsubst::Substitution;
 use super::error::InputError;
-use super::yaml::{Node, Pos, YamlError};
 use crate::Location;
+use faasim_sim::yaml::{Node, Pos, YamlError};
 
 /// A file (or standard input) being read.
 pub(crate) struct Source {
