@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use faasim_benches::stack_file;
-use faasim_sim::check::command::{CheckArgs, check};
+use faasim_check::command::{CheckArgs, check};
 
 fn bench_check(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("faasim-bench-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("stack.yml"), stack_file(50)).expect("stack file");
     let values = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../sim/tests/fixtures/check/chart-values.yaml");
+        .join("../check/tests/fixtures/check/chart-values.yaml");
     std::fs::copy(values, dir.join("values.yaml")).expect("chart values");
     let args = CheckArgs {
         paths: vec!["stack.yml".to_string(), "values.yaml".to_string()],

@@ -2,23 +2,22 @@
 //! (0 pass, 1 a property violated or a seed failed or a replay mismatched, 2 usage or input
 //! error).
 
-use std::fs::OpenOptions;
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use faasim_sim::check::Severity;
-use faasim_sim::check::command::{self, CheckArgs, Outcome};
-use faasim_sim::check::output::Format as CheckOutput;
+use faasim_check::Severity;
+use faasim_check::command::{self, CheckArgs, Outcome};
+use faasim_check::output::Format as CheckOutput;
 use faasim_sim::explain;
-use faasim_sim::explore::{self, Options, SeedReport, Summary};
-use faasim_sim::regression::{self, Source};
+use faasim_sim::explore::{self, Options, Summary};
+use faasim_sim::regression;
 use faasim_sim::report::{self, Header};
 use faasim_sim::world::Mutation;
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, emit, scenario, simulate, swarm};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, emit, failures, scenario, simulate, swarm};
 
 #[derive(Parser)]
 #[command(
@@ -250,6 +249,18 @@ enum CheckFormat {
     Github,
 }
 
+impl CheckFormat {
+    /// The library's format of the same name.
+    fn format(self) -> CheckOutput {
+        match self {
+            CheckFormat::Human => CheckOutput::Human,
+            CheckFormat::Json => CheckOutput::Json,
+            CheckFormat::Sarif => CheckOutput::Sarif,
+            CheckFormat::Github => CheckOutput::Github,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SeverityArg {
     Error,
@@ -363,12 +374,7 @@ fn main() -> ExitCode {
                 }
             };
             let args = CheckArgs {
-                format: match output {
-                    CheckFormat::Human => CheckOutput::Human,
-                    CheckFormat::Json => CheckOutput::Json,
-                    CheckFormat::Sarif => CheckOutput::Sarif,
-                    CheckFormat::Github => CheckOutput::Github,
-                },
+                format: output.format(),
                 fail_on: fail_on.map(|s| match s {
                     SeverityArg::Error => Severity::Error,
                     SeverityArg::Warning => Severity::Warning,
@@ -476,113 +482,6 @@ fn run(
     }
 }
 
-/// Opens the failures file for appending, writing the format's first line when it is new or
-/// empty; refuses a file that is not a regression file.
-fn open_failures(path: &Path) -> Result<std::fs::File, String> {
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    if !existing.is_empty() {
-        regression::parse(&existing, &path.display().to_string()).map_err(|e| e.to_string())?;
-    }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    if existing.is_empty() {
-        writeln!(file, "{}", regression::HEADER)
-            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    }
-    Ok(file)
-}
-
-/// Writes one failing seed: a comment, its row, and its shrunk reproduction beside the file
-/// with a row of its own.
-fn record_failure(
-    file: &mut std::fs::File,
-    path: &Path,
-    report: &SeedReport,
-    mutation: Mutation,
-) -> Result<Option<PathBuf>, String> {
-    let case = swarm::case(report.seed);
-    let run = faasim_sim::simulate_mutated(
-        &case.config,
-        &case.events,
-        swarm::LIMIT_NS,
-        report.seed,
-        true,
-        mutation,
-    );
-    let hash = explore::trace_hash(&run, &explore::swarm_header(report.seed));
-    let mut text = format!(
-        "# {} seed {}: {} broken={} features={}\n",
-        swarm::GENERATOR,
-        report.seed,
-        if report.nondeterministic() {
-            "nondeterministic (two runs differ)".to_string()
-        } else {
-            report.verdict.expected()
-        },
-        report.verdict.broken.join(","),
-        report.features.join(",")
-    );
-    if mutation != Mutation::None {
-        text.push_str(&format!(
-            "# found with the planted bug {mutation:?}: these rows replay only with it\n"
-        ));
-    }
-    text.push_str(&regression::format_row(
-        report.seed,
-        &Source::Swarm,
-        &report.verdict.expected(),
-        hash,
-    ));
-    text.push('\n');
-    let mut written = None;
-    if let Some(shrunk) = &report.shrunk {
-        let stem = path.file_stem().map_or_else(
-            || "explore-failures".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        let name = format!("{stem}-{}-seed-{}.yaml", swarm::GENERATOR, report.seed);
-        let yaml_path = regression::base_of(path).join(&name);
-        let yaml = explore::shrunk_scenario(report, shrunk, mutation);
-        std::fs::write(&yaml_path, &yaml)
-            .map_err(|e| format!("{}: cannot write: {e}", yaml_path.display()))?;
-        let source = Source::Scenario(name);
-        let observed = faasim_sim::scenario::parse(&yaml, &yaml_path.display().to_string())
-            .map_err(|e| e.to_string())?;
-        let run = faasim_sim::simulate_mutated(
-            &observed.config,
-            &observed.events,
-            swarm::LIMIT_NS,
-            report.seed,
-            true,
-            mutation,
-        );
-        let header = Header {
-            name: observed.name.clone(),
-            source: source.to_string(),
-            warnings: observed
-                .warnings
-                .iter()
-                .map(|w| format!("{}: {}", w.key, w.message))
-                .collect(),
-        };
-        let verdict = explore::classify(&observed.config, &observed.events, &run);
-        text.push_str(&regression::format_row(
-            report.seed,
-            &source,
-            &verdict.expected(),
-            explore::trace_hash(&run, &header),
-        ));
-        text.push('\n');
-        written = Some(yaml_path);
-    }
-    file.write_all(text.as_bytes())
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    Ok(written)
-}
-
 fn explore_command(
     count: u64,
     from: u64,
@@ -633,13 +532,13 @@ fn explore_command(
         }
         if failed && error.is_none() {
             if failures_file.is_none() {
-                match open_failures(failures_path) {
+                match failures::open(failures_path) {
                     Ok(file) => failures_file = Some(file),
                     Err(e) => error = Some(e),
                 }
             }
             if let Some(file) = failures_file.as_mut() {
-                match record_failure(file, failures_path, &report, options.mutation) {
+                match failures::record(file, failures_path, &report, options.mutation) {
                     Ok(Some(yaml)) => {
                         let shrunk = report.shrunk.as_ref();
                         progress.suspend(|| {
@@ -757,23 +656,8 @@ fn replay(file: &Path, line: Option<usize>, bless: bool) -> ExitCode {
         rows.len() - mismatches
     );
     if bless && !blessed.is_empty() {
-        let text = match std::fs::read_to_string(file) {
-            Ok(text) => text,
-            Err(error) => {
-                eprintln!("error: {}: cannot read: {error}", file.display());
-                return ExitCode::from(2);
-            }
-        };
-        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        for (line, row) in &blessed {
-            if let Some(slot) = lines.get_mut(line - 1) {
-                *slot = row.clone();
-            }
-        }
-        let mut out = lines.join("\n");
-        out.push('\n');
-        if let Err(error) = std::fs::write(file, out) {
-            eprintln!("error: {}: cannot write: {error}", file.display());
+        if let Err(error) = regression::rewrite_rows(file, &blessed) {
+            eprintln!("error: {error}");
             return ExitCode::from(2);
         }
         println!("blessed {} rows in {}", blessed.len(), file.display());
@@ -783,5 +667,25 @@ fn replay(file: &Path, line: Option<usize>, bless: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `-o` takes exactly the library's format names.
+    #[test]
+    fn format_names_match_clap() {
+        let names: Vec<&str> = CheckFormat::value_variants()
+            .iter()
+            .map(|format| {
+                let value = format.to_possible_value().expect("a value");
+                assert_eq!(value.get_name(), format.format().name());
+                format.format().name()
+            })
+            .collect();
+        let library: Vec<&str> = CheckOutput::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names, library);
     }
 }

@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use faasim_sim::check::command::{CheckArgs, Outcome, check};
-use faasim_sim::check::output::Format;
+use faasim_check::command::{CheckArgs, Outcome, check};
+use faasim_check::output::Format;
 
-#[path = "../../sim/tests/support/sarif.rs"]
+#[path = "../../check/tests/support/sarif.rs"]
 mod sarif;
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sim/tests/fixtures/check")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../check/tests/fixtures/check")
 }
 
 fn run(paths: &[&str], edition: &str, format: Format) -> Outcome {

@@ -1,18 +1,20 @@
 //! faasim's engine and everything around the pure model: the event queue and PRNG (`engine`),
 //! the world that wires the components (`world`), scenario loading (`scenario`), and the text
 //! and JSON reports (`report`), writing scenarios back (`emit`), the swarm generator
-//! (`swarm`), the explorer (`explore`) and the regression seeds (`regression`).
+//! (`swarm`), the explorer (`explore`) and its failures file (`failures`), and the regression
+//! seeds (`regression`).
 
-pub mod check;
 pub mod emit;
 pub mod engine;
 pub mod explain;
 pub mod explore;
+pub mod failures;
 pub mod regression;
 pub mod report;
 pub mod scenario;
 pub mod swarm;
 pub mod world;
+pub mod yaml;
 
 use faasim_model::config::Config;
 use faasim_model::properties::{self, PodFate, Violation};

@@ -351,6 +351,22 @@ pub fn replay(row: &Row, base: &Path) -> Result<Replayed, String> {
     })
 }
 
+/// Rewrites the rows on the given 1-based lines of regression file `file` (`faasim replay
+/// --bless`), keeping every other line as it is. The error names the file.
+pub fn rewrite_rows(file: &Path, rows: &[(usize, String)]) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| format!("{}: cannot read: {error}", file.display()))?;
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (line, row) in rows {
+        if let Some(slot) = lines.get_mut(line - 1) {
+            *slot = row.clone();
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    std::fs::write(file, out).map_err(|error| format!("{}: cannot write: {error}", file.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use super::documents::{
 };
 use super::error::InputError;
 use super::source::{Source, error_at_location};
-use crate::check::{Finding, FunctionInput, Location, Origin, Provenance, Severity};
+use crate::{Finding, FunctionInput, Location, Origin, Provenance, Severity};
 
 /// Rule id of values a component silently replaces.
 pub const INVALID_FALLBACK: &str = "invalid-duration-fallback";

@@ -56,7 +56,6 @@ mod envsubst;
 mod error;
 mod resolve;
 mod source;
-mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,10 +67,10 @@ pub use error::InputError;
 pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK};
 
 use documents::{DocKind, Platform, RawFunction, Reader};
+use faasim_sim::yaml::{self, Node};
 use source::Source;
-use yaml::Node;
 
-use crate::check::{FunctionInput, Location, Origin, Severity};
+use crate::{FunctionInput, Location, Origin, Severity};
 
 /// What to read and what the files cannot say.
 #[derive(Clone, Debug)]

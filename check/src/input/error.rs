@@ -5,6 +5,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+use faasim_sim::yaml::one_line;
+
 /// Why the inputs cannot be checked (exit code 2). Displays on one line:
 /// `FILE:LINE:COL: key `a.b`: message`, leaving out what is not known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +40,7 @@ impl InputError {
             line: None,
             column: None,
             key: None,
-            message: super::yaml::one_line(&message.into()),
+            message: one_line(&message.into()).trim_end().to_string(),
             snippet: None,
         }
     }
@@ -59,7 +61,7 @@ impl InputError {
             line: Some(line),
             column: Some(column),
             key,
-            message: super::yaml::one_line(&message.into()),
+            message: one_line(&message.into()).trim_end().to_string(),
             snippet: snippet.map(|text| Box::new(Snippet { text, width })),
         }
     }

@@ -14,8 +14,8 @@ use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos, stamp};
 use super::{
     Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
 };
-use crate::emit::{self, Meta};
-use crate::{Run, simulate};
+use faasim_sim::emit::{self, Meta};
+use faasim_sim::{Run, simulate};
 
 /// What the files cannot say, set by flags.
 #[derive(Clone, Debug)]
@@ -237,7 +237,7 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
 }
 
 fn run_witness(config: &Config, events: &[Event], seed: u64) -> Run {
-    simulate(config, events, crate::DEFAULT_LIMIT_NS, seed, true)
+    simulate(config, events, faasim_sim::DEFAULT_LIMIT_NS, seed, true)
 }
 
 fn status_text(status: Option<Status>) -> String {
@@ -264,7 +264,9 @@ fn counterexample(
     if !violated.iter().any(|p| p == rule.property.name()) {
         return None;
     }
-    let statuses: Vec<(String, u64)> = crate::report::status_counts(&run).into_iter().collect();
+    let statuses: Vec<(String, u64)> = faasim_sim::report::status_counts(&run)
+        .into_iter()
+        .collect();
     let failing = run
         .result
         .ledger

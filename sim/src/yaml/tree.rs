@@ -1,5 +1,5 @@
 //! A small YAML tree with positions, built from serde-saphyr's event parser (`granit_parser`),
-//! so that every value the checker reads can be traced back to its line and column, across
+//! so that every value `faasim check` reads can be traced back to its line and column, across
 //! several documents per file and whatever shape each document has.
 //!
 //! The tree follows what Go's `gopkg.in/yaml.v3` (faas-cli) and `sigs.k8s.io/yaml` (Helm,
@@ -12,10 +12,12 @@ use std::collections::HashMap;
 
 use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle};
 
+use super::{Segment, one_line};
+
 /// A position in the parsed text, in characters from its start (the source map turns it into a
 /// line and column of the file as written).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Pos {
+pub struct Pos {
     /// Characters from the start of the text.
     pub index: usize,
 }
@@ -30,7 +32,7 @@ impl Pos {
 
 /// One node of a document.
 #[derive(Clone, Debug)]
-pub(crate) struct Node {
+pub struct Node {
     /// Where the node starts.
     pub start: Pos,
     /// Where it ends (exclusive; for block collections, where the next node starts).
@@ -43,7 +45,7 @@ pub(crate) struct Node {
 
 /// The three kinds of YAML node.
 #[derive(Clone, Debug)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// A scalar with its text after YAML escapes; `plain` when written without quotes or block
     /// indicators (only plain scalars can be null or booleans).
     Scalar { text: String, plain: bool },
@@ -55,7 +57,7 @@ pub(crate) enum Kind {
 
 /// A YAML syntax or structure problem, at a position of the parsed text.
 #[derive(Clone, Debug)]
-pub(crate) struct YamlError {
+pub struct YamlError {
     /// Where.
     pub pos: Pos,
     /// What, on one line.
@@ -145,7 +147,7 @@ impl Node {
 
     /// The innermost chain of mapping keys and list indexes from this node to the node that
     /// contains `pos`.
-    pub fn path_to(&self, pos: Pos) -> Vec<String> {
+    pub fn path_to(&self, pos: Pos) -> Vec<Segment> {
         let mut out = Vec::new();
         let mut node = self;
         'descend: loop {
@@ -157,7 +159,7 @@ impl Node {
                     else {
                         return out;
                     };
-                    out.push(key.scalar().unwrap_or("?").to_string());
+                    out.push(Segment::Key(key.scalar().unwrap_or("?").to_string()));
                     if contains(value, pos) && !matches!(value.kind, Kind::Scalar { .. }) {
                         node = value;
                         continue 'descend;
@@ -173,7 +175,7 @@ impl Node {
                     else {
                         return out;
                     };
-                    out.push(format!("[{index}]"));
+                    out.push(Segment::Index(index));
                     if contains(item, pos) && !matches!(item.kind, Kind::Scalar { .. }) {
                         node = item;
                         continue 'descend;
@@ -200,7 +202,7 @@ impl Node {
 }
 
 /// True when `pos` lies within `node` (its end included: an empty scalar has start == end).
-pub(crate) fn contains(node: &Node, pos: Pos) -> bool {
+pub fn contains(node: &Node, pos: Pos) -> bool {
     node.start <= pos && pos <= node.end && (node.start < node.end || node.start == pos)
 }
 
@@ -221,7 +223,7 @@ enum Open {
 
 /// Parses every document of `text`. Empty documents (nothing but comments, as `helm template`
 /// prints between resources) are left out.
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut documents = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
@@ -232,7 +234,7 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|error| YamlError {
             pos: Pos::of(error.marker()),
-            message: one_line(&error.info()),
+            message: one_line(&error.info()).trim_end().to_string(),
             first: None,
         })?;
         let start = Pos::of(&span.start);
@@ -434,16 +436,6 @@ fn merge_and_check(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, Yaml
     Ok(explicit)
 }
 
-/// Replaces control characters (line breaks included) by spaces.
-pub(crate) fn one_line(message: &str) -> String {
-    let mut out: String = message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    out.truncate(out.trim_end().len());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,7 +504,7 @@ mod tests {
         let pos = Pos {
             index: text.find("write_timeout").unwrap() + 15,
         };
-        let path = docs[0].path_to(pos);
+        let path: Vec<String> = docs[0].path_to(pos).iter().map(|s| s.to_string()).collect();
         assert_eq!(path, vec!["functions", "f", "environment", "write_timeout"]);
     }
 }

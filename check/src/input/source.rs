@@ -4,8 +4,8 @@
 
 use super::envsubst::Substitution;
 use super::error::InputError;
-use super::yaml::{Node, Pos, YamlError};
-use crate::check::Location;
+use crate::Location;
+use faasim_sim::yaml::{Node, Pos, YamlError};
 
 /// A file (or standard input) being read.
 pub(crate) struct Source {
@@ -180,7 +180,7 @@ pub(crate) fn error_at_location(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::input::envsubst::substitute;
+    use crate::input::envsubst::substitute;
     use std::collections::BTreeMap;
 
     #[test]

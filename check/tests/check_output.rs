@@ -6,17 +6,17 @@
 mod sarif;
 use sarif::{assert_valid_sarif, sarif_validator};
 
-use faasim_model::config::{Config, Edition, GraceSource, Span};
-use faasim_model::rules::RULES;
-use faasim_model::time::{NS_PER_MS, NS_PER_S};
-use faasim_sim::check::output::{
+use faasim_check::output::{
     self, Format, INPUT_RULES, RenderOptions, escape_github_data, escape_github_property,
     explain_function, fingerprint, render,
 };
-use faasim_sim::check::{
+use faasim_check::{
     Counterexample, Finding, FunctionInput, Location, Origin, Provenance, Report, SafeValue,
     Severity,
 };
+use faasim_model::config::{Config, Edition, GraceSource, Span};
+use faasim_model::rules::RULES;
+use faasim_model::time::{NS_PER_MS, NS_PER_S};
 use serde_json::Value;
 
 fn at(file: &str, line: usize, column: usize) -> Location {
@@ -521,14 +521,5 @@ fn the_schema_check_rejects_broken_sarif() {
         ("version", bad_version),
     ] {
         assert!(!validator.is_valid(&bad), "{what} should be rejected");
-    }
-}
-
-#[test]
-fn format_names_match_clap() {
-    use clap::ValueEnum;
-    for format in Format::ALL {
-        let value = format.to_possible_value().expect("a value");
-        assert_eq!(value.get_name(), format.name());
     }
 }

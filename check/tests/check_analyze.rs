@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use faasim_check::analyze::{Options, analyze};
+use faasim_check::{FunctionInput, Location};
 use faasim_model::config::{Config, Edition, Mode, WatchdogConfig, WatchdogKind, edition_grace_s};
 use faasim_model::time::NS_PER_S;
-use faasim_sim::check::analyze::{Options, analyze};
-use faasim_sim::check::{FunctionInput, Location};
 
 fn go_long(edition: Edition, upstream_s: u64, gateway_rw_s: u64) -> FunctionInput {
     let env: BTreeMap<String, String> = [
@@ -54,7 +54,7 @@ fn go_long(edition: Edition, upstream_s: u64, gateway_rw_s: u64) -> FunctionInpu
     }
 }
 
-fn rules_of(report: &faasim_sim::check::Report) -> Vec<&str> {
+fn rules_of(report: &faasim_check::Report) -> Vec<&str> {
     report.findings.iter().map(|f| f.rule.as_str()).collect()
 }
 

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use faasim_model::config::{Edition, GraceSource, IntOrPercent, Mode, ProbeConfig, Span};
-use faasim_model::time::{NS_PER_MS, NS_PER_S};
-use faasim_sim::check::input::{
+use faasim_check::input::{
     BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK, InputError, InputRequest, find_config_file,
     parse_config, parse_span, read_inputs,
 };
-use faasim_sim::check::{FunctionInput, Location, Origin, Provenance, Severity};
+use faasim_check::{FunctionInput, Location, Origin, Provenance, Severity};
+use faasim_model::config::{Edition, GraceSource, IntOrPercent, Mode, ProbeConfig, Span};
+use faasim_model::time::{NS_PER_MS, NS_PER_S};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")

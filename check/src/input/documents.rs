@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::InputError;
 use super::source::Source;
-use super::yaml::{self, Kind, Node, Pos, contains};
-use crate::check::Location;
+use crate::Location;
+use faasim_sim::yaml::{self, Kind, Node, Pos, contains};
 
 /// A scalar as written and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -511,7 +511,12 @@ impl Reader<'_> {
                     name: unset.name.clone(),
                     expression: unset.expression.clone(),
                     location: self.source.location_of_original(unset.in_index),
-                    path: function.path_to(pos).join("."),
+                    path: function
+                        .path_to(pos)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("."),
                 })
             })
             .collect()

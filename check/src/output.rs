@@ -1,0 +1,290 @@
+//! Rendering a `check` [`Report`]: `human` (the default), `json`, `sarif` and `github`, plus
+//! the timeout chain of one function for `faasim explain --function NAME`.
+//!
+//! Every format lists functions in report order and, within a function, findings by severity
+//! (error, warning, note) and then in report order. A function's findings are the report's
+//! findings whose `function` is its name, plus those of its `input_findings` that the report
+//! does not already hold and that its `ignored_rules` do not silence. Findings that name no
+//! function in the report come last, under their own function name. Nothing depends on hash
+//! order or the clock: the same report renders to the same bytes.
+//!
+//! One file per format: `human`, `json`, `sarif`, `github`; `explain` holds the timeout
+//! chain of `faasim explain --function`. This file holds what they share: the formats, the
+//! render options, the input rules, and how findings are grouped and counted.
+
+mod explain;
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+pub use explain::{ChainLink, explain_function, timeout_chain};
+pub use github::{escape_github_data, escape_github_property};
+pub use sarif::fingerprint;
+
+use serde::Serialize;
+
+use super::{Finding, FunctionInput, Origin, Report, Severity};
+
+/// The SARIF schema URI written in `$schema`.
+pub const SARIF_SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Version of the `json` output's shape (its `version` field).
+pub const JSON_VERSION: u32 = 1;
+
+/// The key of the stable fingerprint in SARIF `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "faasim/v1";
+
+/// An output format of `faasim check -o` (`human`, `json`, `sarif`, `github`; the command line
+/// parses the names in `cli/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped by function, each finding ending with its fix.
+    Human,
+    /// A stable JSON object (see the module documentation).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`).
+    Github,
+}
+
+impl Format {
+    /// Every format, in `-o` order.
+    pub const ALL: [Format; 4] = [Format::Human, Format::Json, Format::Sarif, Format::Github];
+
+    /// The name `-o` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown output format `{s}` (human, json, sarif, github)"))
+    }
+}
+
+/// How to render.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions<'a> {
+    /// ANSI colour in `human` output (never in the others).
+    pub color: bool,
+    /// faasim's version, written in `json` and SARIF.
+    pub tool_version: &'a str,
+    /// Where the rule pages are (a URL or a path such as `docs/rules.md`); each rule's page is
+    /// `BASE#RULE`. An absolute URI becomes SARIF `helpUri`; a relative path is named in the
+    /// rule's help text instead, since `helpUri` must be absolute.
+    pub rule_help_base: Option<String>,
+}
+
+/// Render `report` in `format`. The text ends with a newline (except an empty `github`
+/// output, which is empty).
+pub fn render(report: &Report, format: Format, options: &RenderOptions) -> String {
+    match format {
+        Format::Human => human::render(report, options),
+        Format::Json => json::render(report, options),
+        Format::Sarif => sarif::render(report, options),
+        Format::Github => github::render(report),
+    }
+}
+
+/// A rule that is not a property of the model but of how OpenFaaS reads its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputRule {
+    /// Stable id.
+    pub id: &'static str,
+    /// One line: what the rule says.
+    pub summary: &'static str,
+    /// The trap in plain words.
+    pub explanation: &'static str,
+    /// How to mend it.
+    pub fix: &'static str,
+    /// The severity it is reported with.
+    pub severity: Severity,
+}
+
+/// The input rules: values OpenFaaS silently replaces, and the bare-integer trap.
+pub const INPUT_RULES: &[InputRule] = &[
+    InputRule {
+        id: "invalid-duration-fallback",
+        summary: "a value OpenFaaS cannot parse is silently replaced by the default (30 s in of-watchdog, 60 s in the gateway)",
+        explanation: "of-watchdog and the gateway read their timeouts as bare integer seconds or a Go duration (`1m30s`). Any other value is not an error: it is silently replaced by the component's default, 30 s in of-watchdog and 60 s in the gateway (8 s before openfaas/faas 46042710, 2022-08), so the function runs with a timeout nobody wrote. The same holds for max_inflight and the scaling labels.",
+        fix: "write the value as a Go duration (`90s`, `1m30s`) or as bare integer seconds",
+        severity: Severity::Warning,
+    },
+    InputRule {
+        id: "bare-int-duration",
+        summary: "a bare integer where OpenFaaS uses time.ParseDuration (Pro grace derivation, autoscaler labels)",
+        explanation: "faas-netes derives terminationGracePeriodSeconds from write_timeout with Go's time.ParseDuration, which rejects a bare integer such as `60`: the derivation fails and the grace period falls to 2 s (inferred from the last public code; unverified against today's Pro operator). The autoscaler's duration labels take Go durations only.",
+        fix: "write the duration with a unit (`60s`, not `60`)",
+        severity: Severity::Warning,
+    },
+    InputRule {
+        id: "envsubst-unset",
+        summary: "a ${VAR} in a stack file with no value and no default becomes an empty string",
+        explanation: "faas-cli substitutes environment variables in stack files before reading them. An unset variable without a `:-default` becomes the empty string, so the timeout it should have set falls back to the component's default.",
+        fix: "set the variable, or give it a default: `${VAR:-60s}`",
+        severity: Severity::Warning,
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Grouping and counting
+
+/// One function's part of a report, as every format lists it.
+struct Group<'r> {
+    /// The function, or `None` for findings naming a function the report does not list.
+    input: Option<&'r FunctionInput>,
+    /// Its name.
+    name: &'r str,
+    /// Its findings: errors, then warnings, then notes, each in report order.
+    findings: Vec<&'r Finding>,
+}
+
+fn groups(report: &Report) -> Vec<Group<'_>> {
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for input in &report.functions {
+        if groups.iter().any(|g| g.name == input.name) {
+            // A second function of the same name shares the first one's findings; list it
+            // (it was checked) without repeating them.
+            groups.push(Group {
+                input: Some(input),
+                name: &input.name,
+                findings: Vec::new(),
+            });
+            continue;
+        }
+        let mut findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.function == input.name)
+            .collect();
+        for extra in &input.input_findings {
+            let silenced = input.ignored_rules.contains(&extra.rule);
+            if !silenced && !report.findings.contains(extra) {
+                findings.push(extra);
+            }
+        }
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        groups.push(Group {
+            input: Some(input),
+            name: &input.name,
+            findings,
+        });
+    }
+    for finding in &report.findings {
+        if report.functions.iter().any(|i| i.name == finding.function) {
+            continue;
+        }
+        match groups
+            .iter_mut()
+            .find(|g| g.input.is_none() && g.name == finding.function)
+        {
+            Some(group) => group.findings.push(finding),
+            None => groups.push(Group {
+                input: None,
+                name: &finding.function,
+                findings: vec![finding],
+            }),
+        }
+    }
+    for group in groups.iter_mut().filter(|g| g.input.is_none()) {
+        group
+            .findings
+            .sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+    groups
+}
+
+/// How many functions and findings a report has, as every format counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Functions checked.
+    pub functions: usize,
+    /// Findings of every severity.
+    pub findings: usize,
+    /// Error findings.
+    pub errors: usize,
+    /// Warning findings.
+    pub warnings: usize,
+    /// Note findings.
+    pub notes: usize,
+}
+
+/// Count what a report holds, input findings included (as rendered).
+pub fn counts(report: &Report) -> Counts {
+    let mut counts = Counts {
+        functions: report.functions.len(),
+        ..Counts::default()
+    };
+    for group in groups(report) {
+        for finding in group.findings {
+            counts.findings += 1;
+            match finding.severity {
+                Severity::Error => counts.errors += 1,
+                Severity::Warning => counts.warnings += 1,
+                Severity::Note => counts.notes += 1,
+            }
+        }
+    }
+    counts
+}
+
+/// Every finding as rendered, in output order (input findings included), for exit codes.
+pub fn rendered_findings(report: &Report) -> Vec<&Finding> {
+    groups(report)
+        .into_iter()
+        .flat_map(|g| g.findings)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text the formats share
+
+fn origin_text(origin: &Origin) -> String {
+    match origin {
+        Origin::Default => "default".to_string(),
+        Origin::File(l) => format!("{}:{}:{}", l.file, l.line, l.column),
+        Origin::Flag(flag) => format!("flag {flag}"),
+        Origin::Derived(how) => format!("derived: {how}"),
+        Origin::Fallback { location, raw } => format!(
+            "fallback: `{raw}` at {}:{}:{} is invalid and silently replaced",
+            location.file, location.line, location.column
+        ),
+    }
+}
+
+fn statuses_text(statuses: &[(String, u64)]) -> String {
+    statuses
+        .iter()
+        .map(|(status, count)| format!("{status} x{count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// For a finding whose value is written nowhere: where the value came from instead.
+fn unwritten_note(finding: &Finding, input: Option<&FunctionInput>) -> Option<String> {
+    if finding.location.is_some() {
+        return None;
+    }
+    let how = input
+        .and_then(|i| i.origin(&finding.key))
+        .map(|p| origin_text(&p.origin))
+        .unwrap_or_else(|| "not written in any file".to_string());
+    Some(format!(
+        "{} is not written in the files: {how}",
+        finding.key
+    ))
+}

@@ -1,0 +1,525 @@
+//! The `sarif` format.
+//!
+//! SARIF 2.1.0 for GitHub code scanning: one run, `tool.driver.rules` holding every rule of
+//! [`faasim_model::rules::RULES`] and [`INPUT_RULES`] (plus any other id a finding uses), one
+//! result per finding with `ruleId`, `ruleIndex`, `level`, the message, the location of the
+//! value to change (the function's own when the value is written nowhere), the function as a
+//! related and a logical location, the counterexample and the safe value in `properties`,
+//! and `partialFingerprints["faasim/v1"]`, stable per (function, rule).
+
+use std::fmt::Write as _;
+
+use faasim_model::rules::RULES;
+use serde::Serialize;
+
+use super::json::{JsonStatus, to_pretty};
+use super::{
+    FINGERPRINT_KEY, INPUT_RULES, RenderOptions, SARIF_SCHEMA, groups, rendered_findings,
+    statuses_text, unwritten_note,
+};
+use crate::{Finding, FunctionInput, Location, Report};
+
+#[derive(Serialize)]
+struct SarifLog<'r> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<SarifRun<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRun<'r> {
+    tool: SarifTool<'r>,
+    column_kind: &'static str,
+    results: Vec<SarifResult<'r>>,
+}
+
+#[derive(Serialize)]
+struct SarifTool<'r> {
+    driver: SarifDriver<'r>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifDriver<'r> {
+    name: &'static str,
+    version: &'r str,
+    rules: Vec<SarifRule>,
+}
+
+#[derive(Serialize)]
+struct SarifText {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct SarifMultiformat {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRule {
+    id: String,
+    name: String,
+    short_description: SarifText,
+    full_description: SarifText,
+    help: SarifMultiformat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
+    default_configuration: SarifConfiguration,
+    properties: SarifRuleProperties,
+}
+
+#[derive(Serialize)]
+struct SarifConfiguration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct SarifRuleProperties {
+    tags: Vec<String>,
+    precision: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    property: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    example: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'r> {
+    rule_id: &'r str,
+    rule_index: usize,
+    level: &'static str,
+    message: SarifText,
+    locations: Vec<SarifLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<SarifLocation>,
+    partial_fingerprints: std::collections::BTreeMap<&'static str, String>,
+    properties: SarifResultProperties<'r>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: SarifPhysical,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<SarifLogical>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<SarifText>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical {
+    artifact_location: SarifArtifact,
+    region: SarifRegion,
+}
+
+#[derive(Serialize)]
+struct SarifArtifact {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    start_line: usize,
+    start_column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLogical {
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResultProperties<'r> {
+    function: &'r str,
+    key: &'r str,
+    fix: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counterexample: Option<SarifCounterexample<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    safe_value: Option<SarifSafeValue<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifCounterexample<'r> {
+    seed: u64,
+    saw: &'r str,
+    statuses: Vec<JsonStatus<'r>>,
+    violated: &'r [String],
+    scenario_yaml: &'r str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifSafeValue<'r> {
+    key: &'r str,
+    simulated: &'r str,
+    inequality: &'r str,
+    differs: bool,
+}
+
+/// `exec-within-upstream` → `ExecWithinUpstream` (SARIF `reportingDescriptor.name`).
+fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// True for an absolute URI (`scheme:` with a valid scheme), which SARIF `helpUri` needs.
+fn is_absolute_uri(text: &str) -> bool {
+    match text.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !rest.is_empty()
+                && !text.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn rule_page(base: &str, id: &str) -> String {
+    format!("{base}#{id}")
+}
+
+fn sarif_rules(report: &Report, options: &RenderOptions) -> Vec<SarifRule> {
+    let help_uri = |id: &str| {
+        options
+            .rule_help_base
+            .as_deref()
+            .filter(|b| is_absolute_uri(b))
+            .map(|b| rule_page(b, id))
+    };
+    // A relative base cannot be `helpUri`; name the page in the help text instead.
+    let see_also = |id: &str| match options.rule_help_base.as_deref() {
+        Some(base) if !is_absolute_uri(base) => format!("\n\nSee {}.", rule_page(base, id)),
+        _ => String::new(),
+    };
+    let mut rules: Vec<SarifRule> = Vec::new();
+    for rule in RULES {
+        rules.push(SarifRule {
+            id: rule.id.to_string(),
+            name: pascal_case(rule.id),
+            short_description: SarifText {
+                text: rule.inequality.to_string(),
+            },
+            full_description: SarifText {
+                text: rule.explanation.to_string(),
+            },
+            help: SarifMultiformat {
+                text: format!("{}.{}", rule.fix, see_also(rule.id)),
+                markdown: format!(
+                    "**Inequality:** `{}`\n\n{}\n\n**Fix:** {}.\n\n**Example:** `faasim run scenarios/{}`{}",
+                    rule.inequality,
+                    rule.explanation,
+                    rule.fix,
+                    rule.example,
+                    see_also(rule.id)
+                ),
+            },
+            help_uri: help_uri(rule.id),
+            default_configuration: SarifConfiguration { level: "error" },
+            properties: SarifRuleProperties {
+                tags: vec![
+                    "openfaas".to_string(),
+                    "kubernetes".to_string(),
+                    "timeouts".to_string(),
+                    rule.property.to_string(),
+                ],
+                precision: "very-high",
+                property: Some(rule.property.name()),
+                example: Some(format!("scenarios/{}", rule.example)),
+            },
+        });
+    }
+    for rule in INPUT_RULES {
+        rules.push(SarifRule {
+            id: rule.id.to_string(),
+            name: pascal_case(rule.id),
+            short_description: SarifText {
+                text: rule.summary.to_string(),
+            },
+            full_description: SarifText {
+                text: rule.explanation.to_string(),
+            },
+            help: SarifMultiformat {
+                text: format!("{}.{}", rule.fix, see_also(rule.id)),
+                markdown: format!(
+                    "{}\n\n**Fix:** {}.{}",
+                    rule.explanation,
+                    rule.fix,
+                    see_also(rule.id)
+                ),
+            },
+            help_uri: help_uri(rule.id),
+            default_configuration: SarifConfiguration {
+                level: rule.severity.name(),
+            },
+            properties: SarifRuleProperties {
+                tags: vec![
+                    "openfaas".to_string(),
+                    "kubernetes".to_string(),
+                    "input".to_string(),
+                ],
+                precision: "very-high",
+                property: None,
+                example: None,
+            },
+        });
+    }
+    // Any other rule id a finding uses still gets a descriptor, so every ruleIndex is valid.
+    for finding in rendered_findings(report) {
+        if !rules.iter().any(|r| r.id == finding.rule) {
+            rules.push(SarifRule {
+                id: finding.rule.clone(),
+                name: pascal_case(&finding.rule),
+                short_description: SarifText {
+                    text: finding.rule.clone(),
+                },
+                full_description: SarifText {
+                    text: finding.rule.clone(),
+                },
+                help: SarifMultiformat {
+                    text: format!("{}{}", finding.fix, see_also(&finding.rule)),
+                    markdown: format!("{}{}", finding.fix, see_also(&finding.rule)),
+                },
+                help_uri: help_uri(&finding.rule),
+                default_configuration: SarifConfiguration {
+                    level: finding.severity.name(),
+                },
+                properties: SarifRuleProperties {
+                    tags: vec!["openfaas".to_string()],
+                    precision: "high",
+                    property: None,
+                    example: None,
+                },
+            });
+        }
+    }
+    rules
+}
+
+/// A file name as a SARIF `uri`: `/` separators, percent-encoded where a URI reference needs
+/// it; absolute paths become `file://` URIs.
+fn artifact_uri(file: &str) -> String {
+    let path = file.replace('\\', "/");
+    let drive = path.len() >= 2
+        && path.as_bytes()[0].is_ascii_alphabetic()
+        && path.as_bytes()[1] == b':'
+        && (path.len() == 2 || path.as_bytes()[2] == b'/');
+    let mut encoded = String::new();
+    for (i, c) in path.char_indices() {
+        let keep = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '-' | '.'
+                    | '_'
+                    | '~'
+                    | '/'
+                    | '!'
+                    | '$'
+                    | '&'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '*'
+                    | '+'
+                    | ','
+                    | ';'
+                    | '='
+                    | '@'
+            )
+            || (c == ':' && drive && i == 1);
+        if keep {
+            encoded.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(encoded, "%{byte:02X}");
+            }
+        }
+    }
+    if drive {
+        format!("file:///{encoded}")
+    } else if encoded.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+/// FNV-1a, 64 bits: a hash that never changes between builds or platforms.
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// The stable fingerprint of a finding: one per (function, rule).
+pub fn fingerprint(function: &str, rule: &str) -> String {
+    format!("{:016x}", fnv1a(&format!("{function}\u{0}{rule}")))
+}
+
+fn physical(location: &Location) -> SarifPhysical {
+    SarifPhysical {
+        artifact_location: SarifArtifact {
+            uri: artifact_uri(&location.file),
+        },
+        region: SarifRegion {
+            start_line: location.line.max(1),
+            start_column: location.column.max(1),
+        },
+    }
+}
+
+fn result_text(finding: &Finding, input: Option<&FunctionInput>) -> String {
+    let mut text = finding.message.trim_end().to_string();
+    if let Some(note) = unwritten_note(finding, input) {
+        let _ = write!(text, "\n{note}.");
+    }
+    if let Some(cx) = &finding.counterexample {
+        let _ = write!(text, "\nSimulated (seed {}): {}", cx.seed, cx.saw);
+        if !cx.statuses.is_empty() {
+            let _ = write!(text, " [{}]", statuses_text(&cx.statuses));
+        }
+        text.push('.');
+    }
+    if let Some(safe) = &finding.safe_value {
+        if safe.differs {
+            let _ = write!(
+                text,
+                "\nSmallest safe {}: {} by simulation; the rule's inequality gives {}.",
+                safe.key, safe.simulated, safe.inequality
+            );
+        } else {
+            let _ = write!(text, "\nSmallest safe {}: {}.", safe.key, safe.simulated);
+        }
+    }
+    let _ = write!(text, "\nFix: {}", finding.fix);
+    text
+}
+
+pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
+    let rules = sarif_rules(report, options);
+    let mut results = Vec::new();
+    for group in groups(report) {
+        for finding in &group.findings {
+            let rule_index = rules
+                .iter()
+                .position(|r| r.id == finding.rule)
+                .unwrap_or_default();
+            let function_location = group.input.map(|i| &i.location);
+            let primary = finding.location.as_ref().or(function_location);
+            let logical = vec![SarifLogical {
+                name: finding.function.clone(),
+                kind: "function",
+            }];
+            let locations = primary
+                .map(|l| {
+                    vec![SarifLocation {
+                        id: None,
+                        physical_location: physical(l),
+                        logical_locations: logical,
+                        message: None,
+                    }]
+                })
+                .unwrap_or_default();
+            let related_locations = match (finding.location.as_ref(), function_location) {
+                (Some(own), Some(function)) if own != function => vec![SarifLocation {
+                    id: Some(1),
+                    physical_location: physical(function),
+                    logical_locations: Vec::new(),
+                    message: Some(SarifText {
+                        text: format!("function {}", finding.function),
+                    }),
+                }],
+                _ => Vec::new(),
+            };
+            let mut partial_fingerprints = std::collections::BTreeMap::new();
+            partial_fingerprints.insert(
+                FINGERPRINT_KEY,
+                fingerprint(&finding.function, &finding.rule),
+            );
+            results.push(SarifResult {
+                rule_id: &finding.rule,
+                rule_index,
+                level: finding.severity.name(),
+                message: SarifText {
+                    text: result_text(finding, group.input),
+                },
+                locations,
+                related_locations,
+                partial_fingerprints,
+                properties: SarifResultProperties {
+                    function: &finding.function,
+                    key: &finding.key,
+                    fix: &finding.fix,
+                    counterexample: finding
+                        .counterexample
+                        .as_ref()
+                        .map(|cx| SarifCounterexample {
+                            seed: cx.seed,
+                            saw: &cx.saw,
+                            statuses: cx
+                                .statuses
+                                .iter()
+                                .map(|(status, count)| JsonStatus {
+                                    status,
+                                    count: *count,
+                                })
+                                .collect(),
+                            violated: &cx.violated,
+                            scenario_yaml: &cx.scenario_yaml,
+                        }),
+                    safe_value: finding.safe_value.as_ref().map(|s| SarifSafeValue {
+                        key: &s.key,
+                        simulated: &s.simulated,
+                        inequality: &s.inequality,
+                        differs: s.differs,
+                    }),
+                },
+            });
+        }
+    }
+    to_pretty(&SarifLog {
+        schema: SARIF_SCHEMA,
+        version: "2.1.0",
+        runs: vec![SarifRun {
+            tool: SarifTool {
+                driver: SarifDriver {
+                    name: "faasim",
+                    version: options.tool_version,
+                    rules,
+                },
+            },
+            column_kind: "unicodeCodePoints",
+            results,
+        }],
+    })
+}

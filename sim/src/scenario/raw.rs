@@ -1,0 +1,274 @@
+//! The raw scenario file, mirroring the YAML key for key (`deny_unknown_fields`). Every leaf is
+//! text with its location; `None` is "absent" (or YAML null), which means "the default".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+use serde_saphyr::Spanned;
+
+/// A scalar as written, with where it was written. Numbers and booleans arrive as their text.
+pub(super) type Text = Option<Spanned<String>>;
+
+/// A `map[string]string` as in stack.yml: unquoted numbers and booleans become their text
+/// (`65` → `"65"`), YAML null becomes `""`, as Go's yaml does.
+pub(super) type StringMap = BTreeMap<String, Option<Spanned<String>>>;
+
+/// Deserializes a field that is present, even as YAML null, into `Some`, so that `rollout:`
+/// (null) is told apart from no `rollout` key at all.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// The whole file. An empty file, or `{}`, is a valid scenario of defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    /// Default: the file name without its extension.
+    pub(super) name: Text,
+    /// Default: none (the run's `--seed`, or the runner's own default).
+    pub(super) seed: Text,
+    /// Cap on simulated time: a Go duration or bare integer seconds. Default: no cap.
+    pub(super) limit: Text,
+    /// Default: every `function` default.
+    pub(super) function: Option<RawFunction>,
+    /// Default: every `kubernetes` default.
+    pub(super) kubernetes: Option<RawKubernetes>,
+    /// Default: every `gateway` default (the OpenFaaS Helm chart's values).
+    pub(super) gateway: Option<RawGateway>,
+    /// Added section: the provider's own timeouts, as the Helm chart's `faasnetes` values.
+    /// Default: the gateway's, as the chart does.
+    pub(super) faasnetes: Option<RawFaasnetes>,
+    /// Default: every `load` default (hey's).
+    pub(super) load: Option<RawLoad>,
+    /// Added section: the network between components (every message takes `rtt / 2`).
+    /// Default: `rtt: 500us`.
+    pub(super) network: Option<RawNetwork>,
+    /// Default: no events.
+    pub(super) events: Option<Vec<Spanned<RawEvent>>>,
+}
+
+/// `function`: as an OpenFaaS stack.yml function entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFunction {
+    /// Function name, used in pod names; a DNS-1123 label. Default: `fn`.
+    pub(super) name: Text,
+    /// The watchdog's environment, read as of-watchdog reads it (bare integers are seconds,
+    /// invalid values silently become the default and are reported as warnings). Default:
+    /// empty, so every watchdog default (30 s timeouts, `healthcheck_interval` =
+    /// `write_timeout`, no `max_inflight`).
+    pub(super) environment: Option<StringMap>,
+    /// Labels; `com.openfaas.scale.min` (default 1) and `com.openfaas.scale.max` (default 20)
+    /// are read, others ignored. Default: none.
+    pub(super) labels: Option<StringMap>,
+    /// `of-watchdog` (drain, 2021 on) or `fixed-wait` (the pre-2021 sequence).
+    /// Default: `of-watchdog`.
+    pub(super) watchdog: Text,
+    /// `http` (proxy to a child server) or `streaming` (fork per request). Default: `http`.
+    pub(super) mode: Text,
+    /// The child server behind the watchdog (http mode only). Default: every upstream default.
+    pub(super) upstream: Option<RawUpstream>,
+    /// The handler. Default: `duration: 10ms`.
+    pub(super) handler: Option<RawHandler>,
+    /// Pod created → watchdog listening; a duration or a range `A..B`. Default: `2s`.
+    pub(super) startup: Text,
+    /// `warm` (initial replicas ready at time 0) or `cold` (created at time 0). Default: `warm`.
+    pub(super) start: Text,
+}
+
+/// `function.upstream`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUpstream {
+    /// `drain` (like the golang-middleware template) or `exit` (dies at once).
+    /// Default: `drain`.
+    #[serde(rename = "onSigterm")]
+    pub(super) on_sigterm: Text,
+    /// Added key: watchdog listening → child listening; a duration or a range. Default: `0s`.
+    pub(super) startup: Text,
+}
+
+/// `function.handler`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHandler {
+    /// How long the handler works; a duration or a range `80s..100s` (uniform, from the seed).
+    /// Default: `10ms`.
+    pub(super) duration: Text,
+}
+
+/// `kubernetes`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKubernetes {
+    /// `pro` (grace = write_timeout + 2s) or `ce` (Kubernetes default 30 s). Default: `ce`.
+    pub(super) edition: Text,
+    /// Integer seconds; when set it wins over `edition`. Default: from `edition`.
+    #[serde(rename = "terminationGracePeriodSeconds")]
+    pub(super) termination_grace_period_seconds: Text,
+    /// Default: `{sleep: 0}` (no hook, as faas-netes sets none).
+    #[serde(rename = "preStop")]
+    pub(super) pre_stop: Option<RawPreStop>,
+    /// Default: faas-netes CE's hard-coded probe `{initialDelaySeconds: 2, periodSeconds: 2,
+    /// failureThreshold: 3, successThreshold: 1}`.
+    #[serde(rename = "readinessProbe")]
+    pub(super) readiness_probe: Option<RawProbe>,
+    /// Default: `{maxSurge: 1, maxUnavailable: 0}`, as faas-netes sets.
+    pub(super) strategy: Option<RawStrategy>,
+    /// Pod deleted or ready → the provider's view changes; a duration or a range.
+    /// Default: `0s..1s`.
+    #[serde(rename = "endpointLag")]
+    pub(super) endpoint_lag: Text,
+    /// Added key: worker nodes the pods spread over, at least 1. Default: 3.
+    pub(super) nodes: Text,
+    /// Added key: delay before a crashed container is started again (a duration).
+    /// Default: `0s`.
+    #[serde(rename = "restartDelay")]
+    pub(super) restart_delay: Text,
+}
+
+/// `kubernetes.preStop`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPreStop {
+    /// Integer seconds of the Kubernetes sleep action. Default: 0 (no hook).
+    pub(super) sleep: Text,
+}
+
+/// `kubernetes.readinessProbe`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProbe {
+    /// Integer seconds, >= 0. Default: 2.
+    #[serde(rename = "initialDelaySeconds")]
+    pub(super) initial_delay_seconds: Text,
+    /// Integer seconds, >= 1. Default: 2.
+    #[serde(rename = "periodSeconds")]
+    pub(super) period_seconds: Text,
+    /// >= 1. Default: 3.
+    #[serde(rename = "failureThreshold")]
+    pub(super) failure_threshold: Text,
+    /// >= 1. Default: 1.
+    #[serde(rename = "successThreshold")]
+    pub(super) success_threshold: Text,
+}
+
+/// `kubernetes.strategy`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStrategy {
+    /// An integer or `"N%"` (rounded up). Default: 1.
+    #[serde(rename = "maxSurge")]
+    pub(super) max_surge: Text,
+    /// An integer or `"N%"` (rounded down), at most 100%. Default: 0. Both 0 is an error, as
+    /// Kubernetes rejects it.
+    #[serde(rename = "maxUnavailable")]
+    pub(super) max_unavailable: Text,
+}
+
+/// `gateway`: the OpenFaaS Helm chart's value names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGateway {
+    /// Deadline of the call to the provider. Default: `1m`.
+    #[serde(rename = "upstreamTimeout")]
+    pub(super) upstream_timeout: Text,
+    /// Gateway server read timeout. Default: `1m5s`.
+    #[serde(rename = "readTimeout")]
+    pub(super) read_timeout: Text,
+    /// Gateway server write timeout. Default: `1m5s`.
+    #[serde(rename = "writeTimeout")]
+    pub(super) write_timeout: Text,
+    /// Hold requests while scaling from zero. Default: `true`.
+    #[serde(rename = "scaleFromZero")]
+    pub(super) scale_from_zero: Text,
+}
+
+/// `faasnetes` (added): the Helm chart's provider values.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFaasnetes {
+    /// Provider server read timeout and proxy client timeout. Default: `gateway.readTimeout`.
+    #[serde(rename = "readTimeout")]
+    pub(super) read_timeout: Text,
+    /// Provider server write timeout. Default: `gateway.writeTimeout`.
+    #[serde(rename = "writeTimeout")]
+    pub(super) write_timeout: Text,
+}
+
+/// `load`: like hey.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLoad {
+    /// Workers, >= 1. Default: 50.
+    pub(super) concurrency: Text,
+    /// Requests in total, >= 1; in closed loop at least `concurrency`. Default: 200.
+    pub(super) requests: Text,
+    /// Client timeout, a duration; 0 means none. Default: `20s`.
+    pub(super) timeout: Text,
+    /// `GET` or `POST`, any case. Default: `GET`.
+    pub(super) method: Text,
+    /// Client keep-alive to the gateway. Default: `true`.
+    #[serde(rename = "keepAlive")]
+    pub(super) keep_alive: Text,
+    /// 0: closed loop like hey; N: open loop, N requests per second. Default: 0.
+    pub(super) rate: Text,
+    /// Added key: when the load starts, a duration. Default: `0s`.
+    pub(super) start: Text,
+}
+
+/// `network` (added).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNetwork {
+    /// Round-trip time (the keep-alive race window). Default: `500us`.
+    pub(super) rtt: Text,
+}
+
+/// One item of `events`: `at` and exactly one action.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEvent {
+    /// When, a duration from the start of the run. Required.
+    pub(super) at: Text,
+    /// `kubectl scale --replicas=N`, N >= 0.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) scale: Option<Spanned<Option<String>>>,
+    /// A rolling update to a new revision: `rollout: {}`.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) rollout: Option<Spanned<Option<RawRollout>>>,
+    /// A node reclaimed: its pods are evicted, the node dies after `notice`.
+    #[serde(default, rename = "drainNode", deserialize_with = "present")]
+    pub(super) drain_node: Option<Spanned<Option<RawDrainNode>>>,
+    /// A pod crashes (no SIGTERM).
+    #[serde(default, rename = "killPod", deserialize_with = "present")]
+    pub(super) kill_pod: Option<Spanned<Option<RawKillPod>>>,
+}
+
+/// `rollout`: takes no keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRollout {}
+
+/// `drainNode`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDrainNode {
+    /// Notice before the node dies, a duration. Default: `2m`.
+    pub(super) notice: Text,
+    /// Node index, 0-based, below `kubernetes.nodes`. Default: the node with the most
+    /// function pods.
+    pub(super) node: Text,
+}
+
+/// `killPod`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKillPod {
+    /// Pod name. Default: one of the running pods, picked by the seed.
+    pub(super) pod: Text,
+}
