@@ -10,7 +10,7 @@ use faasim_sim::explore::{self, Class, Options};
 use faasim_sim::{regression, scenario, simulate, swarm};
 
 /// Seeds of 0..200 the rules cannot explain. Explore found four gaps here, all fixed in
-/// `model/src/rules.rs` (their shrunk scenarios are pinned in `regressions/`):
+/// `model/src/rules/` (their shrunk scenarios are pinned in `regressions/`):
 /// `readinessProbe.successThreshold` above 1 delaying readiness, a rollout whose maxUnavailable
 /// reaches the replicas emptying the view, `com.openfaas.scale.min: 0` starting a cold start at
 /// the first request, and `restartDelay` lengthening the hold after a crash. The list must stay
