@@ -17,6 +17,16 @@ pub enum Status {
     Error,
 }
 
+impl std::fmt::Display for Status {
+    /// The code, or `error` when the client got no status.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Code(code) => write!(f, "{code}"),
+            Status::Error => f.write_str("error"),
+        }
+    }
+}
+
 /// The outcome classes of design.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {

@@ -18,4 +18,5 @@ pub mod rules;
 pub mod run;
 pub mod schedule;
 pub mod server;
+mod slots;
 pub mod time;

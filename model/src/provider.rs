@@ -202,11 +202,7 @@ impl Provider {
     }
 
     fn call(&mut self, req: RequestId) -> &mut Call {
-        let index = req as usize;
-        if self.calls.len() <= index {
-            self.calls.resize(index + 1, Call::default());
-        }
-        &mut self.calls[index]
+        crate::slots::slot(&mut self.calls, req as usize)
     }
 
     /// Take one input at `now`; effects go to `out` in order.

@@ -79,6 +79,17 @@ pub fn simulate(
     simulate_mutated(config, events, limit_ns, seed, tracing, Mutation::None)
 }
 
+/// Simulate a loaded scenario at `seed` within its own `limit` (or [`DEFAULT_LIMIT_NS`]).
+pub fn simulate_scenario(scenario: &scenario::Scenario, seed: u64, tracing: bool) -> Run {
+    simulate(
+        &scenario.config,
+        &scenario.events,
+        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        seed,
+        tracing,
+    )
+}
+
 /// `simulate` with a deliberate bug planted (mutation testing of the property tests).
 pub fn simulate_mutated(
     config: &Config,

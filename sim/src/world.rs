@@ -245,31 +245,31 @@ impl<'a> World<'a> {
         let expected = usize::try_from(self.config.load.requests.min(1 << 22)).unwrap_or(0);
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
-        self.to_cluster(cluster::Input::Setup);
+        self.feed_cluster(cluster::Input::Setup);
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
-        self.to_client(client::Input::Start);
+        self.feed_client(client::Input::Start);
     }
 
     fn dispatch(&mut self, event: Ev) {
         match event {
             Ev::Scenario(index) => {
                 let action = self.events[index as usize].action.clone();
-                self.to_cluster(cluster::Input::Action(action));
+                self.feed_cluster(cluster::Input::Action(action));
             }
-            Ev::Cluster(timer) => self.to_cluster(cluster::Input::Timer(timer)),
-            Ev::Client(timer) => self.to_client(client::Input::Timer(timer)),
-            Ev::Gateway(timer) => self.to_gateway(gateway::Input::Timer(timer)),
-            Ev::Pod(pod, generation, timer) => self.to_pods(pod::Input::Timer {
+            Ev::Cluster(timer) => self.feed_cluster(cluster::Input::Timer(timer)),
+            Ev::Client(timer) => self.feed_client(client::Input::Timer(timer)),
+            Ev::Gateway(timer) => self.feed_gateway(gateway::Input::Timer(timer)),
+            Ev::Pod(pod, generation, timer) => self.feed_pods(pod::Input::Timer {
                 pod,
                 generation,
                 timer,
             }),
             Ev::Wake(req) => self.wake(req),
-            Ev::ViewSet(pod, routed) => self.to_provider(provider::Input::Route { pod, routed }),
+            Ev::ViewSet(pod, routed) => self.feed_provider(provider::Input::Route { pod, routed }),
             Ev::Deliver(req, leg, msg) => self.deliver(req, leg, msg),
-            Ev::Cancel(req, pod, generation) => self.to_pods(pod::Input::Cancel {
+            Ev::Cancel(req, pod, generation) => self.feed_pods(pod::Input::Cancel {
                 req,
                 pod,
                 generation,
@@ -280,7 +280,7 @@ impl<'a> World<'a> {
     // ---------------------------------------------------------------- components
 
     /// Hand `input` to the control plane and carry out its effects in order.
-    fn to_cluster(&mut self, input: cluster::Input) {
+    fn feed_cluster(&mut self, input: cluster::Input) {
         let mut effects = Vec::new();
         self.cluster
             .handle(self.now, input, &mut *self.chooser, &mut effects);
@@ -291,20 +291,20 @@ impl<'a> World<'a> {
                         pod,
                         name: name.clone(),
                     };
-                    self.to_provider(created);
-                    self.to_pods(pod::Input::Created { pod, name });
+                    self.feed_provider(created);
+                    self.feed_pods(pod::Input::Created { pod, name });
                 }
                 cluster::Effect::Warm { pod } => {
                     // Running, ready and routed at time 0.
-                    self.to_pods(pod::Input::Warm { pod });
-                    self.to_provider(provider::Input::Warm { pod });
+                    self.feed_pods(pod::Input::Warm { pod });
+                    self.feed_provider(provider::Input::Warm { pod });
                 }
                 cluster::Effect::Start { pod, generation } => {
-                    self.to_pods(pod::Input::Start { pod, generation })
+                    self.feed_pods(pod::Input::Start { pod, generation })
                 }
                 cluster::Effect::Probe { pod, generation } => {
                     let healthy = self.pods.healthy(pod);
-                    self.to_cluster(cluster::Input::Probed {
+                    self.feed_cluster(cluster::Input::Probed {
                         pod,
                         generation,
                         healthy,
@@ -313,13 +313,13 @@ impl<'a> World<'a> {
                 cluster::Effect::Route { pod, routed, at_ns } => {
                     self.queue.push(at_ns, Ev::ViewSet(pod, routed))
                 }
-                cluster::Effect::Sigterm { pod } => self.to_pods(pod::Input::Sigterm { pod }),
-                cluster::Effect::Sigkill { pod } => self.to_pods(pod::Input::Sigkill { pod }),
+                cluster::Effect::Sigterm { pod } => self.feed_pods(pod::Input::Sigterm { pod }),
+                cluster::Effect::Sigkill { pod } => self.feed_pods(pod::Input::Sigkill { pod }),
                 cluster::Effect::Crash { pod, generation } => {
-                    self.to_pods(pod::Input::Crash { pod, generation })
+                    self.feed_pods(pod::Input::Crash { pod, generation })
                 }
-                cluster::Effect::NodeLost { pod } => self.to_pods(pod::Input::NodeLost { pod }),
-                cluster::Effect::Removed { pod } => self.to_pods(pod::Input::Removed { pod }),
+                cluster::Effect::NodeLost { pod } => self.feed_pods(pod::Input::NodeLost { pod }),
+                cluster::Effect::Removed { pod } => self.feed_pods(pod::Input::Removed { pod }),
                 cluster::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Cluster(timer)),
                 cluster::Effect::Note { who, what } => self.note(|| who, || what),
             }
@@ -327,7 +327,7 @@ impl<'a> World<'a> {
     }
 
     /// Hand `input` to the load generator and carry out its effects in order.
-    fn to_client(&mut self, input: client::Input) {
+    fn feed_client(&mut self, input: client::Input) {
         let mut out = std::mem::take(&mut self.client_out);
         self.client.handle(self.now, input, &mut out);
         for effect in out.drain(..) {
@@ -362,8 +362,8 @@ impl<'a> World<'a> {
                 }
                 client::Effect::Abandon { req } => {
                     self.abandon(req, 2);
-                    self.to_gateway(gateway::Input::Abandoned { req });
-                    self.to_provider(provider::Input::Abandoned { req });
+                    self.feed_gateway(gateway::Input::Abandoned { req });
+                    self.feed_provider(provider::Input::Abandoned { req });
                 }
                 client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
                 client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
@@ -373,13 +373,13 @@ impl<'a> World<'a> {
     }
 
     /// Hand `input` to the gateway and carry out its effects in order.
-    fn to_gateway(&mut self, input: gateway::Input) {
+    fn feed_gateway(&mut self, input: gateway::Input) {
         let mut out = std::mem::take(&mut self.gateway_out);
         self.gateway.handle(self.now, input, &mut out);
         for effect in out.drain(..) {
             match effect {
                 gateway::Effect::ScaleFromZero { replicas } => {
-                    self.to_cluster(cluster::Input::ScaleFromZero { replicas })
+                    self.feed_cluster(cluster::Input::ScaleFromZero { replicas })
                 }
                 gateway::Effect::Forward {
                     req,
@@ -390,11 +390,11 @@ impl<'a> World<'a> {
                     let flight = &mut self.flights[req as usize];
                     flight.upstream_deadline_ns = upstream_deadline_ns;
                     let key = flight.key;
-                    self.to_provider(provider::Input::Forward { req, key });
+                    self.feed_provider(provider::Input::Forward { req, key });
                 }
                 gateway::Effect::Abandon { req } => {
                     self.abandon(req, 1);
-                    self.to_provider(provider::Input::Abandoned { req });
+                    self.feed_provider(provider::Input::Abandoned { req });
                 }
                 gateway::Effect::Respond { req, status, cause } => {
                     let flight = &mut self.flights[req as usize];
@@ -409,7 +409,7 @@ impl<'a> World<'a> {
     }
 
     /// Hand `input` to the provider and carry out its effects in order.
-    fn to_provider(&mut self, input: provider::Input) {
+    fn feed_provider(&mut self, input: provider::Input) {
         let mut out = std::mem::take(&mut self.provider_out);
         self.provider
             .handle(self.now, input, &mut *self.chooser, &mut out);
@@ -423,10 +423,10 @@ impl<'a> World<'a> {
                 provider::Effect::Send { req, hops, msg } => self.send(req, hops, msg),
                 provider::Effect::Abandon { req } => self.abandon(req, 1),
                 provider::Effect::Answer { req, code, cause } => {
-                    self.to_gateway(gateway::Input::Answer { req, code, cause })
+                    self.feed_gateway(gateway::Input::Answer { req, code, cause })
                 }
                 provider::Effect::Endpoints { count } => {
-                    self.to_gateway(gateway::Input::Endpoints { count })
+                    self.feed_gateway(gateway::Input::Endpoints { count })
                 }
                 provider::Effect::Note { what } => self.note(|| "provider".into(), || what),
             }
@@ -435,7 +435,7 @@ impl<'a> World<'a> {
     }
 
     /// Hand `input` to the pods and carry out their effects in order.
-    fn to_pods(&mut self, input: pod::Input) {
+    fn feed_pods(&mut self, input: pod::Input) {
         let mut out = std::mem::take(&mut self.pods_out);
         self.pods
             .handle(self.now, input, &mut *self.chooser, &mut out);
@@ -456,7 +456,7 @@ impl<'a> World<'a> {
                 } => {
                     let delay_ns = hops * self.hop_ns;
                     if delay_ns == 0 {
-                        self.to_pods(pod::Input::Cancel {
+                        self.feed_pods(pod::Input::Cancel {
                             req,
                             pod,
                             generation,
@@ -474,12 +474,12 @@ impl<'a> World<'a> {
                     }
                 }
                 pod::Effect::ServerClosed { pod } => {
-                    self.to_provider(provider::Input::ServerClosed { pod })
+                    self.feed_provider(provider::Input::ServerClosed { pod })
                 }
                 pod::Effect::Vanished { pod } => {
-                    self.to_provider(provider::Input::Vanished { pod })
+                    self.feed_provider(provider::Input::Vanished { pod })
                 }
-                pod::Effect::Exited { pod } => self.to_cluster(cluster::Input::Exited { pod }),
+                pod::Effect::Exited { pod } => self.feed_cluster(cluster::Input::Exited { pod }),
                 pod::Effect::Stale => self.stale = true,
                 pod::Effect::Note { pod, what } => {
                     let name = self.pods.name(pod).to_string();
@@ -511,8 +511,8 @@ impl<'a> World<'a> {
             return;
         }
         match msg {
-            Msg::ToGateway => self.to_gateway(gateway::Input::Request { req }),
-            Msg::Syn { pod, retry } => self.to_pods(pod::Input::Syn { req, pod, retry }),
+            Msg::ToGateway => self.feed_gateway(gateway::Input::Request { req }),
+            Msg::Syn { pod, retry } => self.feed_pods(pod::Input::Syn { req, pod, retry }),
             Msg::ToPod {
                 pod,
                 reused,
@@ -521,7 +521,7 @@ impl<'a> World<'a> {
                 generation,
             } => {
                 let key = self.flights[req as usize].key;
-                self.to_pods(pod::Input::Request {
+                self.feed_pods(pod::Input::Request {
                     req,
                     pod,
                     reused,
@@ -531,13 +531,13 @@ impl<'a> World<'a> {
                     key,
                 });
             }
-            Msg::Reset { pod } => self.to_provider(provider::Input::Reset { req, pod }),
+            Msg::Reset { pod } => self.feed_provider(provider::Input::Reset { req, pod }),
             Msg::ToProvider {
                 code,
                 cause,
                 reuse,
                 written_ns,
-            } => self.to_provider(provider::Input::Answer {
+            } => self.feed_provider(provider::Input::Answer {
                 req,
                 code,
                 cause,
@@ -545,7 +545,7 @@ impl<'a> World<'a> {
                 written_ns,
             }),
             Msg::ToClient { status, cause } => {
-                self.to_client(client::Input::Answer { req, status, cause })
+                self.feed_client(client::Input::Answer { req, status, cause })
             }
         }
     }
@@ -554,7 +554,7 @@ impl<'a> World<'a> {
     /// dropped, and the pod hears of it (the cancel travels down the chain).
     fn abandon(&mut self, req: RequestId, hops: u64) {
         self.flights[req as usize].leg += 1;
-        self.to_pods(pod::Input::Orphaned { req, hops });
+        self.feed_pods(pod::Input::Orphaned { req, hops });
     }
 
     // ---------------------------------------------------------------- ledger
@@ -572,10 +572,6 @@ impl<'a> World<'a> {
                 .pod
                 .map(|p| self.pods.name(p).to_string())
                 .unwrap_or_else(|| "-".into());
-            let status = match status {
-                Status::Code(code) => code.to_string(),
-                Status::Error => "error".into(),
-            };
             let what = format!(
                 "request {} ends {} ({}, {}) after {} via {}",
                 req,
@@ -632,18 +628,18 @@ impl<'a> World<'a> {
             flight.exec_deadline_ns = NONE_NS;
             // The watchdog's timer died with its call when nobody waits for it any more.
             if self.pods.wanted(req) {
-                self.to_pods(pod::Input::ExecTimeout { req });
+                self.feed_pods(pod::Input::ExecTimeout { req });
                 fired = true;
             }
         }
         if !fired {
             let flight = &self.flights[req as usize];
             if flight.provider_deadline_ns <= now {
-                self.to_provider(provider::Input::Timeout { req });
+                self.feed_provider(provider::Input::Timeout { req });
             } else if flight.upstream_deadline_ns <= now {
-                self.to_gateway(gateway::Input::UpstreamTimeout { req });
+                self.feed_gateway(gateway::Input::UpstreamTimeout { req });
             } else if flight.client_deadline_ns <= now {
-                self.to_client(client::Input::Timeout { req });
+                self.feed_client(client::Input::Timeout { req });
             }
         }
         if !self.flights[req as usize].done {

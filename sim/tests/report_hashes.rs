@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use faasim_sim::report::{self, Header};
 use faasim_sim::scenario;
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, simulate};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, simulate, simulate_scenario};
 use sha2::{Digest, Sha256};
 
 fn root() -> PathBuf {
@@ -35,13 +35,7 @@ fn model_report(file: &str) -> String {
     let source = format!("scenarios/{file}");
     let text = std::fs::read_to_string(root().join(&source)).expect("scenario reads");
     let loaded = scenario::parse(&text, &source).expect("scenario parses");
-    let run = simulate(
-        &loaded.config,
-        &loaded.events,
-        loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        loaded.seed.unwrap_or(DEFAULT_SEED),
-        true,
-    );
+    let run = simulate_scenario(&loaded, loaded.seed.unwrap_or(DEFAULT_SEED), true);
     report::json(&run, &Header::of(&loaded))
 }
 

@@ -8,7 +8,7 @@ use faasim_model::rules::{
     EXEC_WITHIN_UPSTREAM, EXEC_WITHIN_WRITE, GATEWAY_WRITE_COVERS_RESPONSE, GRACE_COVERS_DRAIN,
     HANDLER_WITHIN_CHILD_WRITE, RULES, Rule,
 };
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, scenario, simulate};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, scenario, simulate, simulate_scenario};
 
 /// Examples that also break another rule, because the two are the same variable in the real
 /// configuration (one environment for the watchdog and its child).
@@ -62,13 +62,7 @@ fn example_holds(dir: &Path, rule: &'static Rule) {
             );
         }
         let seed = loaded.seed.unwrap_or(DEFAULT_SEED);
-        let run = simulate(
-            &loaded.config,
-            &loaded.events,
-            loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-            seed,
-            false,
-        );
+        let run = simulate_scenario(&loaded, seed, false);
         let violated: Vec<&str> = run.violations.iter().map(|v| v.property.name()).collect();
         assert!(
             violated.contains(&rule.property.name()),

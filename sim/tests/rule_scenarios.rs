@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use faasim_model::ledger::{Cause, Status};
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, scenario, simulate};
+use faasim_sim::{DEFAULT_SEED, Run, scenario, simulate_scenario};
 
 fn run(file: &str) -> Run {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,13 +13,7 @@ fn run(file: &str) -> Run {
         .join(file);
     let loaded = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(loaded.seed.is_some(), "{file} pins its seed");
-    simulate(
-        &loaded.config,
-        &loaded.events,
-        loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        loaded.seed.unwrap_or(DEFAULT_SEED),
-        false,
-    )
+    simulate_scenario(&loaded, loaded.seed.unwrap_or(DEFAULT_SEED), false)
 }
 
 fn summary(

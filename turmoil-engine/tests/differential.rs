@@ -10,20 +10,14 @@ use std::time::Instant;
 use common::{comparable, compare, counts, load, max_skew, names};
 use faasim_sim::report::{self, Header};
 use faasim_sim::scenario;
-use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
+use faasim_sim::{Run, simulate_scenario};
 use faasim_turmoil::{rtt_warning, run_turmoil};
 use sha2::{Digest, Sha256};
 
 fn both(name: &str) -> (Run, Run, f64) {
     let scenario = load(name);
     let seed = scenario.seed.unwrap_or(1);
-    let model = simulate(
-        &scenario.config,
-        &scenario.events,
-        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        seed,
-        false,
-    );
+    let model = simulate_scenario(&scenario, seed, false);
     let wall = Instant::now();
     let turmoil = run_turmoil(&scenario, seed).unwrap_or_else(|e| panic!("{name}: {e}"));
     (model, turmoil, wall.elapsed().as_secs_f64())
@@ -130,13 +124,7 @@ agree! {
 fn agree_text(name: &str, yaml: &str) {
     let scenario = comparable(scenario::parse(yaml, name).expect("scenario parses"));
     let seed = scenario.seed.unwrap_or(1);
-    let model = simulate(
-        &scenario.config,
-        &scenario.events,
-        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        seed,
-        false,
-    );
+    let model = simulate_scenario(&scenario, seed, false);
     let turmoil = run_turmoil(&scenario, seed).unwrap_or_else(|e| panic!("{name}: {e}"));
     let diffs = compare(&model, &turmoil);
     eprintln!(

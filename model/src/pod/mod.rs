@@ -332,11 +332,7 @@ impl Pods {
     }
 
     fn call(&mut self, req: RequestId) -> &mut Call {
-        let index = req as usize;
-        if self.calls.len() <= index {
-            self.calls.resize(index + 1, Call::default());
-        }
-        &mut self.calls[index]
+        crate::slots::slot(&mut self.calls, req as usize)
     }
 
     fn note(&self, out: &mut Vec<Effect>, pod: PodId, what: impl FnOnce() -> String) {
