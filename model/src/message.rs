@@ -1,9 +1,9 @@
 //! What crosses the network for a request between components, each message a hop (half the
 //! round trip) after it is sent. The engine's network carries them and drops those of a leg a
-//! timer already ended.
+//! timer already ended. They are kept small (they fill the event queue): what the receiver can
+//! work out itself (a pooled request left a hop before it arrived) is not carried.
 
 use crate::ledger::{Cause, PodId, Status};
-use crate::time::Nanos;
 
 /// One message of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,9 +25,6 @@ pub enum Msg {
         reused: bool,
         /// On Go's retry after a keep-alive race.
         retry: bool,
-        /// Reused: when the provider wrote it; new: when the pod accepted the SYN. A close
-        /// of the pod's connections after this instant closed this one under the request.
-        sent_ns: Nanos,
         /// New: the pod's incarnation that accepted the SYN (a crash since kills the
         /// connection).
         generation: u32,
@@ -43,10 +40,9 @@ pub enum Msg {
         code: u16,
         /// Why, as the ledger records it.
         cause: Cause,
-        /// The pod whose connection goes back to the pool, when it stays usable.
+        /// The pod whose connection goes back to the pool, when it stays usable (the pod
+        /// wrote it a hop before it arrives: its idle timer runs from there).
         reuse: Option<PodId>,
-        /// When the pod wrote it (the pod's idle timer for the connection runs from here).
-        written_ns: Nanos,
     },
     /// The response (or the gateway's broken connection) reaches the client.
     ToClient {

@@ -56,8 +56,6 @@ pub enum Input {
         cause: Cause,
         /// The pod whose connection goes back to the pool, when it stays usable.
         reuse: Option<PodId>,
-        /// When the pod wrote it.
-        written_ns: Nanos,
     },
     /// The provider's timeout for `req` fired.
     Timeout {
@@ -266,10 +264,11 @@ impl Provider {
                 code,
                 cause,
                 reuse,
-                written_ns,
             } => {
                 if let Some(pod) = reuse {
-                    self.pools[pod as usize].checkin(now, written_ns);
+                    // The pod wrote it a hop ago: its idle timer for the connection runs
+                    // from there.
+                    self.pools[pod as usize].checkin(now, now - self.hop_ns);
                 }
                 self.respond(now, req, code, cause, out);
             }
@@ -341,7 +340,6 @@ impl Provider {
                     pod,
                     reused: true,
                     retry: false,
-                    sent_ns: now,
                     generation: 0,
                 },
             ),
@@ -404,7 +402,8 @@ mod tests {
             &ProviderConfig::default(),
             5 * NS_PER_S,
             replayable,
-            1_000,
+            // One nanosecond a hop: the tests' instants are a few nanoseconds apart.
+            1,
             true,
         );
         let mut out = Vec::new();
@@ -464,7 +463,6 @@ mod tests {
             code: 200,
             cause: Cause::Handler,
             reuse: Some(0),
-            written_ns: 10,
         };
         assert_eq!(
             run(&mut p, 11, answer),
@@ -494,11 +492,10 @@ mod tests {
             code: 200,
             cause: Cause::Handler,
             reuse: Some(0),
-            written_ns: 10,
         };
         run(&mut p, 11, answer);
         run(&mut p, 20, Input::ServerClosed { pod: 0 });
-        // The FIN is a hop (1 µs) away: a request now meets the close.
+        // The FIN is a hop away: a request sent now meets the close.
         let out = run(&mut p, 20, Input::Forward { req: 1, key: 1 });
         assert!(matches!(
             out.last(),
@@ -547,7 +544,6 @@ mod tests {
             code: 200,
             cause: Cause::Handler,
             reuse: None,
-            written_ns: 0,
         };
         assert!(
             run(&mut p, 66 * NS_PER_S, late).is_empty(),

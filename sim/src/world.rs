@@ -517,7 +517,6 @@ impl<'a> World<'a> {
                 pod,
                 reused,
                 retry,
-                sent_ns,
                 generation,
             } => {
                 let key = self.flights[req as usize].key;
@@ -526,23 +525,16 @@ impl<'a> World<'a> {
                     pod,
                     reused,
                     retry,
-                    sent_ns,
                     generation,
                     key,
                 });
             }
             Msg::Reset { pod } => self.feed_provider(provider::Input::Reset { req, pod }),
-            Msg::ToProvider {
-                code,
-                cause,
-                reuse,
-                written_ns,
-            } => self.feed_provider(provider::Input::Answer {
+            Msg::ToProvider { code, cause, reuse } => self.feed_provider(provider::Input::Answer {
                 req,
                 code,
                 cause,
                 reuse,
-                written_ns,
             }),
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })

@@ -125,8 +125,6 @@ pub enum Input {
         reused: bool,
         /// On Go's retry.
         retry: bool,
-        /// When it left (reused) or the SYN was accepted (new).
-        sent_ns: Nanos,
         /// The incarnation that accepted the SYN (new).
         generation: u32,
         /// The key of the request's own draws (its handler's duration).
@@ -427,18 +425,15 @@ impl Pods {
                     self.timer(now, pod, timer, chooser, out);
                 }
             }
-            Input::Syn { req, pod, retry } => self.syn(now, req, pod, retry, out),
+            Input::Syn { req, pod, retry } => self.syn(req, pod, retry, out),
             Input::Request {
                 req,
                 pod,
                 reused,
                 retry,
-                sent_ns,
                 generation,
                 key,
-            } => self.request(
-                now, req, pod, reused, retry, sent_ns, generation, key, chooser, out,
-            ),
+            } => self.request(now, req, pod, reused, retry, generation, key, chooser, out),
             Input::ExecTimeout { req } => self.exec_timeout(now, req, out),
             Input::Orphaned { req, hops } => self.orphaned(req, hops, out),
             Input::Cancel {
@@ -682,7 +677,7 @@ impl Pods {
                 req,
                 fact: Fact::Lost(cause),
             });
-            self.fail(now, req, cause, out);
+            self.fail(req, cause, out);
         }
     }
 
@@ -703,7 +698,7 @@ impl Pods {
                     req,
                     fact: Fact::Lost(Cause::PodCrash),
                 });
-                self.fail(now, req, Cause::PodCrash, out);
+                self.fail(req, Cause::PodCrash, out);
             }
         }
         let child = self.child_server();

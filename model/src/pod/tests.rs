@@ -52,7 +52,6 @@ fn request(req: RequestId) -> Input {
         pod: 0,
         reused: false,
         retry: false,
-        sent_ns: 0,
         generation: 0,
         key: 0,
     }
@@ -96,8 +95,7 @@ fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection(
         vec![Msg::ToProvider {
             code: 200,
             cause: Cause::Handler,
-            reuse: Some(0),
-            written_ns: 2 * NS_PER_S
+            reuse: Some(0)
         }]
     );
 }

@@ -16,14 +16,7 @@ use crate::time::Nanos;
 impl Pods {
     /// The provider's SYN: accepted while the watchdog listens (the SYN-ACK goes back and the
     /// request follows it, two hops), refused otherwise, unanswered when the host vanished.
-    pub(super) fn syn(
-        &mut self,
-        now: Nanos,
-        req: RequestId,
-        pod: PodId,
-        retry: bool,
-        out: &mut Vec<Effect>,
-    ) {
+    pub(super) fn syn(&mut self, req: RequestId, pod: PodId, retry: bool, out: &mut Vec<Effect>) {
         let p = &self.pods[pod as usize];
         if p.black_hole {
             // SYNs to a vanished host: the dial hangs until a timer gives up.
@@ -36,19 +29,18 @@ impl Pods {
                 pod,
                 reused: false,
                 retry,
-                sent_ns: now,
                 generation: p.generation,
             };
             out.push(Effect::Send { req, hops: 2, msg });
         } else {
-            Self::dial_failed(now, req, retry, out);
+            Self::dial_failed(req, retry, out);
         }
     }
 
     /// A new connection failed before the request was read (an RST for the SYN, or the
     /// process gone): the provider learns it a hop later. A retry that fails is still the
     /// keep-alive race's casualty.
-    fn dial_failed(now: Nanos, req: RequestId, retry: bool, out: &mut Vec<Effect>) {
+    fn dial_failed(req: RequestId, retry: bool, out: &mut Vec<Effect>) {
         out.push(Effect::Learn {
             req,
             fact: Fact::Refused,
@@ -62,7 +54,6 @@ impl Pods {
             code: 500,
             cause,
             reuse: None,
-            written_ns: now,
         };
         out.push(Effect::Send { req, hops: 1, msg });
     }
@@ -79,7 +70,6 @@ impl Pods {
         pod: PodId,
         reused: bool,
         retry: bool,
-        sent_ns: Nanos,
         generation: u32,
         key: u64,
         chooser: &mut dyn Chooser,
@@ -94,6 +84,9 @@ impl Pods {
             return;
         }
         let open = if reused {
+            // A pooled request takes one hop: it left then, and a close since then closed
+            // its connection under it.
+            let sent_ns = now - self.rtt_ns / 2;
             p.last_close_ns.is_none_or(|at| at < sent_ns)
         } else {
             p.generation == generation
@@ -107,7 +100,7 @@ impl Pods {
                 msg: Msg::Reset { pod },
             });
         } else {
-            Self::dial_failed(now, req, retry, out);
+            Self::dial_failed(req, retry, out);
         }
     }
 
@@ -142,7 +135,6 @@ impl Pods {
                 code: 429,
                 cause: Cause::MaxInflight,
                 reuse: Some(pod),
-                written_ns: now,
             };
             out.push(Effect::Send { req, hops: 1, msg });
             return;
@@ -192,7 +184,6 @@ impl Pods {
                 code: 500,
                 cause: Cause::WatchdogWriteTimeout,
                 reuse: None,
-                written_ns: now,
             }
         } else {
             let phase = self.pods[pod as usize].watchdog.phase;
@@ -201,7 +192,6 @@ impl Pods {
                 code,
                 cause,
                 reuse: reusable.then_some(pod),
-                written_ns: now,
             }
         };
         out.push(Effect::Send { req, hops: 1, msg });
@@ -223,14 +213,13 @@ impl Pods {
 
     /// The pod's end of the connection is gone (the process exited or crashed): the provider
     /// sees EOF, "Can't reach service" (500), a hop later.
-    pub(super) fn fail(&mut self, now: Nanos, req: RequestId, cause: Cause, out: &mut Vec<Effect>) {
+    pub(super) fn fail(&mut self, req: RequestId, cause: Cause, out: &mut Vec<Effect>) {
         self.calls[req as usize].wanted = false;
         out.push(Effect::ExecDeadline { req, at_ns: None });
         let msg = Msg::ToProvider {
             code: 500,
             cause,
             reuse: None,
-            written_ns: now,
         };
         out.push(Effect::Send { req, hops: 1, msg });
     }
