@@ -5,14 +5,18 @@
 use std::collections::BTreeMap;
 
 use faasim_model::config::{
-    ChildConfig, Config, Edition, FunctionConfig, GatewayConfig, GraceSource, IntOrPercent,
-    KubernetesConfig, Mode, OnSigterm, ProbeConfig, ProviderConfig, Span, WatchdogConfig,
-    WatchdogKind, edition_grace_s,
+    ChildConfig, Config, ConfigError, Edition, FunctionConfig, GatewayConfig, GraceSource,
+    IntOrPercent, KUBERNETES_DEFAULT_GRACE_S, KUBERNETES_DEFAULT_REPLICAS,
+    KUBERNETES_DEFAULT_STRATEGY, KubernetesConfig, Mode, OnSigterm, ProbeConfig, ProviderConfig,
+    Span, WatchdogConfig, WatchdogKind, edition_grace_s,
 };
 use faasim_model::duration::{
-    GATEWAY_DEFAULT_TIMEOUT_NS, NS_PER_SECOND, Reading, format_go, read_int_or_duration,
-    read_strict,
+    CHART_ACK_WAIT_NS, GATEWAY_DEFAULT_TIMEOUT_NS, NS_PER_SECOND,
+    PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS, PRO_GRACE_JITTER_SECONDS, PROVIDER_DEFAULT_TIMEOUT_NS,
+    QUEUE_WORKER_DEFAULT_ACK_WAIT_NS, Reading, format_go, read_int_or_duration, read_strict,
 };
+use faasim_model::environment::{ChildEnv, WatchdogEnv, read_mode};
+use faasim_model::sourced::{Source as From, Sourced};
 
 use super::documents::{
     FunctionKind, Platform, PlatformSource, PreStop, ProbeVals, RawFunction, Setting, Val,
@@ -28,18 +32,6 @@ pub const BARE_INT: &str = "bare-int-duration";
 /// Rule id of `${VAR}`s of a stack file that are not set.
 pub const ENVSUBST_UNSET: &str = "envsubst-unset";
 
-/// The provider's own default for its timeouts (faas-provider `types/read_config.go`), used
-/// when the value it is given does not parse.
-const PROVIDER_DEFAULT_TIMEOUT_NS: i64 = 10 * NS_PER_SECOND;
-/// of-watchdog's default timeout.
-const WATCHDOG_DEFAULT_NS: i64 = 30 * NS_PER_SECOND;
-/// The golang-middleware template's default timeout.
-const CHILD_DEFAULT_NS: i64 = 10 * NS_PER_SECOND;
-/// nats-queue-worker's own `ack_wait` default (when its value does not parse).
-const QUEUE_WORKER_ACK_WAIT_NS: i64 = 30 * NS_PER_SECOND;
-/// The chart's `queueWorker.ackWait`.
-const CHART_ACK_WAIT_NS: i64 = 60 * NS_PER_SECOND;
-
 /// What the command line and `.faasim.yaml` decide for every function.
 #[derive(Clone, Debug)]
 pub(crate) struct Context {
@@ -54,9 +46,15 @@ pub(crate) struct Context {
 }
 
 struct Resolver<'a> {
+    /// The function as the files say it.
     raw: &'a RawFunction,
+    /// The files, for error positions.
     sources: &'a [Source],
+    /// The function's environment as text, as the pod's processes read it.
+    environment: BTreeMap<String, String>,
+    /// Every effective value with where it came from, in the order resolved.
     provenance: Vec<Provenance>,
+    /// What the inputs show that a component silently replaces or cannot read.
     findings: Vec<Finding>,
 }
 
@@ -176,6 +174,15 @@ impl Resolver<'_> {
         self.raw.env.get(name)
     }
 
+    /// An error of a reader of the environment, at the variable at fault.
+    fn env_error(&self, error: ConfigError) -> InputError {
+        let key = format!("function.environment.{}", error.key);
+        match self.env(&error.key) {
+            Some(val) => self.error(val, &key, error.message),
+            None => InputError::file(self.raw.location.file.clone(), error.message),
+        }
+    }
+
     // -----------------------------------------------------------------------------------------
     // The function
     // -----------------------------------------------------------------------------------------
@@ -184,37 +191,22 @@ impl Resolver<'_> {
     /// of-watchdog's own default (streaming).
     fn mode(&mut self) -> Result<Mode, InputError> {
         const KEY: &str = "function.mode";
-        if let Some(val) = self.env("mode").filter(|v| !v.raw.is_empty()).cloned() {
-            let mode = match val.raw.as_str() {
-                "http" => Mode::Http,
-                "streaming" => Mode::Streaming,
-                "serializing" | "static" | "inproc" => {
-                    self.record(
-                        KEY,
-                        "streaming",
-                        Origin::Derived(format!(
-                            "`mode: {}` at {}: no child server behind the watchdog, modelled as \
-                             streaming",
-                            val.raw,
-                            at(&val.location)
-                        )),
-                    );
-                    return Ok(Mode::Streaming);
-                }
-                other => {
-                    return Err(self.error(
-                        &val,
-                        "function.environment.mode",
-                        format!(
-                            "of-watchdog does not know mode `{other}` and panics at start \
-                             (\"unknown watchdog mode\"); use http, streaming, serializing, static \
-                             or inproc"
-                        ),
-                    ));
-                }
+        let mode = read_mode(&self.environment).map_err(|error| self.env_error(error))?;
+        let mode_name = mode.value.name();
+        if let From::Env { raw, .. } = &mode.from
+            && let Some(val) = self.env("mode").cloned()
+        {
+            let origin = if raw == mode_name {
+                Origin::File(val.location.clone())
+            } else {
+                Origin::Derived(format!(
+                    "`mode: {raw}` at {}: no child server behind the watchdog, modelled as \
+                     {mode_name}",
+                    at(&val.location)
+                ))
             };
-            self.record(KEY, val.raw.clone(), Origin::File(val.location.clone()));
-            return Ok(mode);
+            self.record(KEY, mode_name, origin);
+            return Ok(mode.value);
         }
         if let Some(lang) = self.raw.lang.clone() {
             let name = lang.raw.to_lowercase();
@@ -242,35 +234,31 @@ impl Resolver<'_> {
             }
             self.record(
                 KEY,
-                "streaming",
+                mode_name,
                 Origin::Derived(format!(
                     "lang `{}` at {}: not a known HTTP-mode template, so of-watchdog's default \
-                     (streaming); set `mode` in environment to say otherwise",
+                     ({mode_name}); set `mode` in environment to say otherwise",
                     lang.raw,
                     at(&lang.location)
                 )),
             );
-            return Ok(Mode::Streaming);
+            return Ok(mode.value);
         }
         self.record(
             KEY,
-            "streaming",
-            Origin::Derived(
-                "no `mode` in the environment: of-watchdog's default (streaming); the image's \
+            mode_name,
+            Origin::Derived(format!(
+                "no `mode` in the environment: of-watchdog's default ({mode_name}); the image's \
                  Dockerfile may set another"
-                    .to_string(),
-            ),
+            )),
         );
-        Ok(Mode::Streaming)
+        Ok(mode.value)
     }
 
     /// A finding for a watchdog duration the watchdog silently replaces.
-    fn watchdog_fallback(&mut self, name: &str, val: &Val, reading: &Reading, extra: &str) {
+    fn watchdog_fallback(&mut self, name: &str, val: &Val, warning: &str, extra: &str) {
         let key = format!("function.environment.{name}");
-        let message = format!(
-            "of-watchdog: {}{extra}",
-            reading.warning().unwrap_or_default()
-        );
+        let message = format!("of-watchdog: {warning}{extra}");
         let fix = match suggest_duration(&val.raw) {
             Some(suggestion) => format!("write `{name}: {suggestion}`"),
             None => format!(
@@ -289,66 +277,51 @@ impl Resolver<'_> {
     }
 
     /// Provenance (and a finding on fallback) of one of of-watchdog's four durations.
-    fn watchdog_duration(
-        &mut self,
-        name: &str,
-        default_ns: i64,
-        default_origin: Origin,
-        extra: &str,
-    ) -> i64 {
+    fn watchdog_duration(&mut self, name: &str, value: &Sourced<i64>, extra: &str) {
         let key = format!("function.environment.{name}");
-        let val = self.env(name).cloned();
-        let reading = read_int_or_duration(val.as_ref().map(|v| v.raw.as_str()), default_ns);
-        match (&reading, &val) {
-            (Reading::Set { ns }, Some(val)) => {
-                self.record(&key, format_go(*ns), Origin::File(val.location.clone()));
+        let text = format_go(value.value);
+        match (&value.from, self.env(name).cloned()) {
+            (From::Env { .. }, Some(val)) => {
+                self.record(&key, text, Origin::File(val.location.clone()));
             }
-            (
-                Reading::Fallback {
-                    default_ns, raw, ..
-                },
-                Some(val),
-            ) => {
+            (From::Fallback { raw, warning, .. }, Some(val)) => {
                 self.record(
                     &key,
-                    format_go(*default_ns),
+                    text,
                     Origin::Fallback {
                         location: val.location.clone(),
                         raw: raw.clone(),
                     },
                 );
-                self.watchdog_fallback(name, val, &reading, extra);
+                self.watchdog_fallback(name, &val, warning, extra);
             }
-            (Reading::Unset { default_ns }, Some(val)) => self.record(
-                &key,
-                format_go(*default_ns),
-                Origin::Derived(format!("empty at {}: the default", at(&val.location))),
-            ),
-            _ => self.record(&key, format_go(reading.ns()), default_origin),
+            (From::Default { empty: true } | From::Derived { empty: true, .. }, Some(val)) => self
+                .record(
+                    &key,
+                    text,
+                    Origin::Derived(format!("empty at {}: the default", at(&val.location))),
+                ),
+            (From::Derived { from, .. }, _) => {
+                let origin = Origin::Derived(format!("defaults to {from} ({text})"));
+                self.record(&key, text, origin);
+            }
+            _ => self.record(&key, text, Origin::Default),
         }
-        reading.ns()
     }
 
     fn watchdog(&mut self, mode: Mode) -> Result<WatchdogConfig, InputError> {
-        let env: BTreeMap<String, String> = self
-            .raw
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.raw.clone()))
-            .collect();
-        let (watchdog, _warnings) = WatchdogConfig::from_env(&env, WatchdogKind::OfWatchdog, mode)
-            .map_err(|error| {
-                let key = format!("function.environment.{}", error.key);
-                match self.env(&error.key) {
-                    Some(val) => self.error(val, &key, error.message),
-                    None => InputError::file(self.raw.location.file.clone(), error.message),
-                }
-            })?;
-        for name in ["write_timeout", "read_timeout", "exec_timeout"] {
-            if let Some(val) = self.env(name)
-                && let Reading::Set { ns } =
-                    read_int_or_duration(Some(&val.raw), WATCHDOG_DEFAULT_NS)
-                && ns < 0
+        let reading = WatchdogEnv::read(&self.environment);
+        let (watchdog, _warnings) =
+            WatchdogConfig::from_reading(&reading, WatchdogKind::OfWatchdog, mode)
+                .map_err(|error| self.env_error(error))?;
+        for (name, value) in [
+            ("write_timeout", &reading.write_timeout),
+            ("read_timeout", &reading.read_timeout),
+            ("exec_timeout", &reading.exec_timeout),
+        ] {
+            if value.is_set()
+                && value.value < 0
+                && let Some(val) = self.env(name)
             {
                 return Err(self.error(
                     val,
@@ -356,113 +329,89 @@ impl Resolver<'_> {
                     format!(
                         "{name} is negative ({}): every request would fail at once; faasim does \
                          not model it",
-                        format_go(ns)
+                        format_go(value.value)
                     ),
                 ));
             }
         }
+        // The child's own defaults: what it reads from an empty environment.
+        let child_defaults = ChildEnv::read(&BTreeMap::new());
         let child_note = |name: &str| {
-            if mode == Mode::Http && name != "exec_timeout" {
-                " (the child server behind the watchdog, reading the same variable, uses its own \
-                 default 10s)"
-                    .to_string()
-            } else {
-                String::new()
+            let default = child_defaults
+                .durations()
+                .into_iter()
+                .find(|(child_name, _)| *child_name == name);
+            match default {
+                Some((_, default)) if mode == Mode::Http => format!(
+                    " (the child server behind the watchdog, reading the same variable, uses its \
+                     own default {})",
+                    format_go(default.value)
+                ),
+                _ => String::new(),
             }
         };
-        let write = self.watchdog_duration(
-            "write_timeout",
-            WATCHDOG_DEFAULT_NS,
-            Origin::Default,
-            &child_note("write_timeout"),
-        );
-        self.watchdog_duration(
-            "read_timeout",
-            WATCHDOG_DEFAULT_NS,
-            Origin::Default,
-            &child_note("read_timeout"),
-        );
-        self.watchdog_duration("exec_timeout", WATCHDOG_DEFAULT_NS, Origin::Default, "");
-        self.watchdog_duration(
-            "healthcheck_interval",
-            write,
-            Origin::Derived(format!("defaults to write_timeout ({})", format_go(write))),
-            &child_note("healthcheck_interval"),
-        );
+        for (name, value) in reading.durations() {
+            self.watchdog_duration(name, value, &child_note(name));
+        }
 
         const INFLIGHT: &str = "function.environment.max_inflight";
-        match self.env("max_inflight").cloned() {
-            None => self.record(INFLIGHT, "0", Origin::Default),
-            Some(val) if val.raw.is_empty() => self.record(INFLIGHT, "0", Origin::Default),
-            Some(val) => {
-                if val.raw.trim_start_matches('+').parse::<i64>().is_ok() {
-                    self.record(
-                        INFLIGHT,
-                        watchdog.max_inflight.to_string(),
-                        Origin::File(val.location.clone()),
-                    );
-                } else {
-                    self.record(
-                        INFLIGHT,
-                        "0",
-                        Origin::Fallback {
-                            location: val.location.clone(),
-                            raw: val.raw.clone(),
-                        },
-                    );
-                    self.finding(
-                        INVALID_FALLBACK,
-                        Severity::Warning,
-                        INFLIGHT,
-                        Some(val.location.clone()),
-                        format!(
-                            "of-watchdog: \"{}\" is not an integer, so it silently uses 0 (no \
-                             concurrency limit)",
-                            val.raw
-                        ),
-                        "write `max_inflight` as a whole number of requests (e.g. `10`)",
-                    );
-                }
+        let inflight = &reading.max_inflight;
+        match (&inflight.from, self.env("max_inflight").cloned()) {
+            (From::Env { .. }, Some(val)) => self.record(
+                INFLIGHT,
+                inflight.value.to_string(),
+                Origin::File(val.location.clone()),
+            ),
+            (From::Fallback { raw, .. }, Some(val)) => {
+                self.record(
+                    INFLIGHT,
+                    inflight.value.to_string(),
+                    Origin::Fallback {
+                        location: val.location.clone(),
+                        raw: raw.clone(),
+                    },
+                );
+                self.finding(
+                    INVALID_FALLBACK,
+                    Severity::Warning,
+                    INFLIGHT,
+                    Some(val.location.clone()),
+                    format!(
+                        "of-watchdog: \"{raw}\" is not an integer, so it silently uses {} (no \
+                         concurrency limit)",
+                        inflight.value
+                    ),
+                    "write `max_inflight` as a whole number of requests (e.g. `10`)",
+                );
             }
+            _ => self.record(INFLIGHT, inflight.value.to_string(), Origin::Default),
         }
         Ok(watchdog)
     }
 
-    /// The child server's reading of the same environment (golang-middleware: 10 s defaults).
+    /// The child server's reading of the same environment (golang-middleware: its own defaults).
     fn child(&mut self) -> ChildConfig {
-        let env: BTreeMap<String, String> = self
-            .raw
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.raw.clone()))
-            .collect();
-        let child = ChildConfig::from_env(&env, OnSigterm::Drain, Span::fixed(0));
-        let mut write = CHILD_DEFAULT_NS;
-        for name in ["write_timeout", "read_timeout", "healthcheck_interval"] {
+        let reading = ChildEnv::read(&self.environment);
+        let child = ChildConfig::from_reading(
+            &reading,
+            OnSigterm::Drain,
+            ChildConfig::default().startup_ns,
+        );
+        for (name, value) in reading.durations() {
             let key = format!("function.upstream.{name}");
-            let default_ns = if name == "healthcheck_interval" {
-                write
-            } else {
-                CHILD_DEFAULT_NS
-            };
-            let val = self.env(name).cloned();
-            let reading = read_int_or_duration(val.as_ref().map(|v| v.raw.as_str()), default_ns);
-            let origin = match (&reading, &val) {
-                (Reading::Set { .. }, Some(val)) => Origin::File(val.location.clone()),
-                (Reading::Fallback { raw, .. }, Some(val)) => Origin::Fallback {
+            let text = format_go(value.value);
+            let origin = match (&value.from, self.env(name)) {
+                (From::Env { .. }, Some(val)) => Origin::File(val.location.clone()),
+                (From::Fallback { raw, .. }, Some(val)) => Origin::Fallback {
                     location: val.location.clone(),
                     raw: raw.clone(),
                 },
-                _ if name == "healthcheck_interval" => Origin::Derived(format!(
-                    "defaults to the child's write_timeout ({})",
-                    format_go(write)
-                )),
+                (From::Derived { from, .. }, _) => {
+                    Origin::Derived(format!("defaults to the child's {from} ({text})"))
+                }
                 _ => Origin::Default,
             };
-            if name == "write_timeout" {
-                write = reading.ns();
-            }
-            self.record(&key, format_go(reading.ns()), origin);
+            self.record(&key, text, origin);
         }
         self.record(
             "function.upstream.onSigterm",
@@ -527,7 +476,8 @@ impl Resolver<'_> {
                 }
             }
         };
-        let min = match label(self, MIN, &min_key, 1) {
+        let defaults = FunctionConfig::default();
+        let min = match label(self, MIN, &min_key, defaults.scale_min) {
             Some(min) => min,
             None => {
                 let replicas = self
@@ -550,25 +500,26 @@ impl Resolver<'_> {
                     None if self.raw.kind == FunctionKind::Deployment => {
                         self.record(
                             &min_key,
-                            "1",
-                            Origin::Derived(
-                                "no label and no `spec.replicas`: Kubernetes starts 1".into(),
-                            ),
+                            KUBERNETES_DEFAULT_REPLICAS.to_string(),
+                            Origin::Derived(format!(
+                                "no label and no `spec.replicas`: Kubernetes starts \
+                                 {KUBERNETES_DEFAULT_REPLICAS}"
+                            )),
                         );
-                        1
+                        KUBERNETES_DEFAULT_REPLICAS
                     }
                     None => {
-                        self.record(&min_key, "1", Origin::Default);
-                        1
+                        self.record(&min_key, defaults.scale_min.to_string(), Origin::Default);
+                        defaults.scale_min
                     }
                 }
             }
         };
-        let max = match label(self, MAX, &max_key, 20) {
+        let max = match label(self, MAX, &max_key, defaults.scale_max) {
             Some(max) => max,
             None => {
-                self.record(&max_key, "20", Origin::Default);
-                20
+                self.record(&max_key, defaults.scale_max.to_string(), Origin::Default);
+                defaults.scale_max
             }
         };
         if let Some(val) = self.raw.labels.get("com.openfaas.scale.zero").cloned() {
@@ -673,18 +624,13 @@ impl Resolver<'_> {
                     Ok((u64::from(seconds), GraceSource::Explicit))
                 }
                 None => {
-                    self.record(KEY, "30", Origin::Default);
-                    Ok((30, GraceSource::KubernetesDefault))
+                    let seconds = KUBERNETES_DEFAULT_GRACE_S;
+                    self.record(KEY, seconds.to_string(), Origin::Default);
+                    Ok((seconds, GraceSource::KubernetesDefault))
                 }
             };
         }
-        let env: BTreeMap<String, String> = self
-            .raw
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.raw.clone()))
-            .collect();
-        let (seconds, source, warning) = edition_grace_s(edition, &env);
+        let (seconds, source, warning) = edition_grace_s(edition, &self.environment);
         match edition {
             Edition::Ce => self.record(
                 KEY,
@@ -700,13 +646,14 @@ impl Resolver<'_> {
                     Some(val) if !val.raw.is_empty() => {
                         format!("\"{}\" at {}", val.raw, at(&val.location))
                     }
-                    _ => "unset, 30s".to_string(),
+                    _ => format!("unset, {PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS}s"),
                 };
                 self.record(
                     KEY,
                     seconds.to_string(),
                     Origin::Derived(format!(
-                        "edition pro: faas-netes sets write_timeout ({written}) + 2s"
+                        "edition pro: faas-netes sets write_timeout ({written}) + \
+                         {PRO_GRACE_JITTER_SECONDS}s"
                     )),
                 );
             }
@@ -728,7 +675,8 @@ impl Resolver<'_> {
                          faas-netes then derives a grace period of {} s",
                         compact_seconds(seconds_written),
                         go(write.write_timeout_ns),
-                        seconds_written.saturating_add(2)
+                        seconds_written
+                            .saturating_add(u64::try_from(PRO_GRACE_JITTER_SECONDS).unwrap_or(0))
                     ),
                 );
             } else if let Some(existing) = self
@@ -749,13 +697,10 @@ impl Resolver<'_> {
         const KEY: &str = "kubernetes.preStop.sleep";
         let hook = self.raw.deployment.as_ref().map(|d| d.pre_stop.clone());
         match hook {
-            None => {
-                self.record(KEY, "0", Origin::Default);
-                Ok(0)
-            }
-            Some(PreStop::None) => {
-                self.record(KEY, "0", Origin::Default);
-                Ok(0)
+            None | Some(PreStop::None) => {
+                let seconds = KubernetesConfig::default().pre_stop_sleep_s;
+                self.record(KEY, seconds.to_string(), Origin::Default);
+                Ok(seconds)
             }
             Some(PreStop::Sleep(val)) => {
                 let seconds = parse_count(&val.raw).ok_or_else(|| {
@@ -833,31 +778,23 @@ impl Resolver<'_> {
                      container starts (modelled as a probe every 1s from 0s)"
                         .to_string(),
                 );
-                for (name, value) in [
-                    ("initialDelaySeconds", 0),
-                    ("periodSeconds", 1),
-                    ("failureThreshold", 1),
-                    ("successThreshold", 1),
-                ] {
+                let none = ProbeConfig::NONE;
+                for (name, value) in probe_fields(&none) {
                     self.record(
                         &format!("kubernetes.readinessProbe.{name}"),
                         value.to_string(),
                         origin.clone(),
                     );
                 }
-                return Ok(ProbeConfig {
-                    initial_delay_s: 0,
-                    period_s: 1,
-                    failure_threshold: 1,
-                    success_threshold: 1,
-                });
+                return Ok(none);
             };
             // Kubernetes defaults for fields the probe leaves out (0 also means the default).
+            let defaults = ProbeConfig::KUBERNETES;
             return Ok(ProbeConfig {
                 initial_delay_s: self.probe_field(
                     "initialDelaySeconds",
                     probe.initial_delay.as_ref(),
-                    0,
+                    defaults.initial_delay_s,
                     Origin::Default,
                     0,
                     false,
@@ -865,7 +802,7 @@ impl Resolver<'_> {
                 period_s: self.probe_field(
                     "periodSeconds",
                     probe.period.as_ref(),
-                    10,
+                    defaults.period_s,
                     Origin::Default,
                     1,
                     true,
@@ -873,7 +810,7 @@ impl Resolver<'_> {
                 failure_threshold: self.probe_field(
                     "failureThreshold",
                     probe.failure.as_ref(),
-                    3,
+                    defaults.failure_threshold,
                     Origin::Default,
                     1,
                     true,
@@ -881,7 +818,7 @@ impl Resolver<'_> {
                 success_threshold: self.probe_field(
                     "successThreshold",
                     probe.success.as_ref(),
-                    1,
+                    defaults.success_threshold,
                     Origin::Default,
                     1,
                     true,
@@ -945,11 +882,12 @@ impl Resolver<'_> {
                 let period = pick(self, "periodSeconds", &probe.period);
                 let failure = pick(self, "failureThreshold", &probe.failure);
                 let success = pick(self, "successThreshold", &probe.success);
+                let defaults = ProbeConfig::PRO_CHART;
                 Ok(ProbeConfig {
                     initial_delay_s: self.probe_field(
                         "initialDelaySeconds",
                         initial.as_ref(),
-                        0,
+                        defaults.initial_delay_s,
                         Origin::Default,
                         0,
                         false,
@@ -957,7 +895,7 @@ impl Resolver<'_> {
                     period_s: self.probe_field(
                         "periodSeconds",
                         period.as_ref(),
-                        2,
+                        defaults.period_s,
                         Origin::Default,
                         1,
                         false,
@@ -965,7 +903,7 @@ impl Resolver<'_> {
                     failure_threshold: self.probe_field(
                         "failureThreshold",
                         failure.as_ref(),
-                        3,
+                        defaults.failure_threshold,
                         Origin::Default,
                         1,
                         false,
@@ -973,7 +911,7 @@ impl Resolver<'_> {
                     success_threshold: self.probe_field(
                         "successThreshold",
                         success.as_ref(),
-                        1,
+                        defaults.success_threshold,
                         Origin::Default,
                         1,
                         false,
@@ -1004,11 +942,14 @@ impl Resolver<'_> {
         const SURGE: &str = "kubernetes.strategy.maxSurge";
         const UNAVAILABLE: &str = "kubernetes.strategy.maxUnavailable";
         let Some(deployment) = self.raw.deployment.clone() else {
-            let origin =
-                Origin::Derived("faas-netes sets maxSurge 1, maxUnavailable 0".to_string());
-            self.record(SURGE, "1", origin.clone());
-            self.record(UNAVAILABLE, "0", origin);
-            return Ok((IntOrPercent::Int(1), IntOrPercent::Int(0)));
+            let faas_netes = KubernetesConfig::default();
+            let (surge, unavailable) = (faas_netes.max_surge, faas_netes.max_unavailable);
+            let origin = Origin::Derived(format!(
+                "faas-netes sets maxSurge {surge}, maxUnavailable {unavailable}"
+            ));
+            self.record(SURGE, surge.to_string(), origin.clone());
+            self.record(UNAVAILABLE, unavailable.to_string(), origin);
+            return Ok((surge, unavailable));
         };
         if let Some(kind) = &deployment.strategy_type
             && kind.raw == "Recreate"
@@ -1022,11 +963,12 @@ impl Resolver<'_> {
             self.record(UNAVAILABLE, "100%", origin);
             return Ok((IntOrPercent::Int(0), IntOrPercent::Percent(100)));
         }
+        let (default_surge, default_unavailable) = KUBERNETES_DEFAULT_STRATEGY;
         let surge = match &deployment.max_surge {
             Some(val) => self.int_or_percent(SURGE, val)?,
             None => {
-                self.record(SURGE, "25%", Origin::Default);
-                IntOrPercent::Percent(25)
+                self.record(SURGE, default_surge.to_string(), Origin::Default);
+                default_surge
             }
         };
         let unavailable = match &deployment.max_unavailable {
@@ -1044,8 +986,12 @@ impl Resolver<'_> {
                 value
             }
             None => {
-                self.record(UNAVAILABLE, "25%", Origin::Default);
-                IntOrPercent::Percent(25)
+                self.record(
+                    UNAVAILABLE,
+                    default_unavailable.to_string(),
+                    Origin::Default,
+                );
+                default_unavailable
             }
         };
         let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
@@ -1157,8 +1103,8 @@ impl Resolver<'_> {
         const SCALE: &str = "gateway.scaleFromZero";
         let scale_from_zero = match &platform.scale_from_zero {
             None => {
-                self.record(SCALE, "true", Origin::Default);
-                true
+                self.record(SCALE, chart.scale_from_zero.to_string(), Origin::Default);
+                chart.scale_from_zero
             }
             Some(setting) => {
                 let val = &setting.val;
@@ -1311,7 +1257,7 @@ impl Resolver<'_> {
             Err(error) => {
                 self.record(
                     KEY,
-                    format_go(QUEUE_WORKER_ACK_WAIT_NS),
+                    format_go(QUEUE_WORKER_DEFAULT_ACK_WAIT_NS),
                     Origin::Fallback {
                         location: val.location.clone(),
                         raw: val.raw.clone(),
@@ -1328,15 +1274,19 @@ impl Resolver<'_> {
                         format!(
                             "queue-worker: ack_wait \"{}\" has no unit; it is read with \
                              time.ParseDuration, which rejects it, so the worker logs an error and \
-                             uses 30s",
-                            val.raw
+                             uses {}",
+                            val.raw,
+                            format_go(QUEUE_WORKER_DEFAULT_ACK_WAIT_NS)
                         ),
                         format!("write `{written}: {}`", compact_seconds(seconds)),
                     )
                 } else {
                     (
                         INVALID_FALLBACK,
-                        format!("queue-worker: {error}; it logs an error and uses 30s"),
+                        format!(
+                            "queue-worker: {error}; it logs an error and uses {}",
+                            format_go(QUEUE_WORKER_DEFAULT_ACK_WAIT_NS)
+                        ),
                         match suggest_duration(&val.raw) {
                             Some(s) => format!("write `{written}: {s}`"),
                             None => format!("write `{written}` as a Go duration such as `5m`"),
@@ -1409,6 +1359,16 @@ impl Resolver<'_> {
     }
 }
 
+/// A probe's four fields under their names in a Deployment.
+fn probe_fields(probe: &ProbeConfig) -> [(&'static str, u32); 4] {
+    [
+        ("initialDelaySeconds", probe.initial_delay_s),
+        ("periodSeconds", probe.period_s),
+        ("failureThreshold", probe.failure_threshold),
+        ("successThreshold", probe.success_threshold),
+    ]
+}
+
 /// A whole number, 0 or more, that fits u32 (Kubernetes integer fields).
 fn parse_count(raw: &str) -> Option<u32> {
     let raw = raw.trim();
@@ -1429,6 +1389,11 @@ pub(crate) fn resolve(
     let mut r = Resolver {
         raw,
         sources,
+        environment: raw
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.raw.clone()))
+            .collect(),
         provenance: Vec::new(),
         findings: Vec::new(),
     };
