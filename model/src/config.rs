@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::duration::{self, Reading};
+use crate::duration;
+use crate::environment::{ChildEnv, WatchdogEnv};
+use crate::sourced::Sourced;
 use crate::time::{NS_PER_MS, NS_PER_S};
 
 /// A duration that is either fixed or drawn uniformly from `lo_ns..=hi_ns` through the chooser.
@@ -51,6 +53,16 @@ pub enum Mode {
     Http,
     /// The watchdog forks one process per request.
     Streaming,
+}
+
+impl Mode {
+    /// The value of of-watchdog's `mode` that selects it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Http => "http",
+            Mode::Streaming => "streaming",
+        }
+    }
 }
 
 /// What the HTTP-mode child does on the SIGTERM the watchdog forwards to it.
@@ -195,6 +207,17 @@ impl Default for FunctionConfig {
     }
 }
 
+/// `terminationGracePeriodSeconds` when nothing sets it (Kubernetes' default, which OpenFaaS CE
+/// leaves in place).
+pub const KUBERNETES_DEFAULT_GRACE_S: u64 = 30;
+
+/// A Deployment's `spec.replicas` when it sets none.
+pub const KUBERNETES_DEFAULT_REPLICAS: u32 = 1;
+
+/// A Deployment's rolling update `maxSurge` and `maxUnavailable` when it sets none.
+pub const KUBERNETES_DEFAULT_STRATEGY: (IntOrPercent, IntOrPercent) =
+    (IntOrPercent::Percent(25), IntOrPercent::Percent(25));
+
 /// A readiness probe as the kubelet runs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProbeConfig {
@@ -220,6 +243,31 @@ impl Default for ProbeConfig {
     }
 }
 
+impl ProbeConfig {
+    /// Kubernetes' defaults for the fields a Deployment's readinessProbe leaves out.
+    pub const KUBERNETES: ProbeConfig = ProbeConfig {
+        initial_delay_s: 0,
+        period_s: 10,
+        failure_threshold: 3,
+        success_threshold: 1,
+    };
+    /// The OpenFaaS Pro operator's probe: the chart's `functions.readinessProbe` defaults.
+    pub const PRO_CHART: ProbeConfig = ProbeConfig {
+        initial_delay_s: 0,
+        period_s: 2,
+        failure_threshold: 3,
+        success_threshold: 1,
+    };
+    /// A Deployment without a readinessProbe: ready as soon as its container starts, modelled
+    /// as a probe every second from 0 s that one success makes ready.
+    pub const NONE: ProbeConfig = ProbeConfig {
+        initial_delay_s: 0,
+        period_s: 1,
+        failure_threshold: 1,
+        success_threshold: 1,
+    };
+}
+
 /// An integer or a percentage of the desired replicas, as in a Deployment strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntOrPercent {
@@ -243,6 +291,16 @@ impl IntOrPercent {
                 };
                 u32::try_from(value).unwrap_or(u32::MAX)
             }
+        }
+    }
+}
+
+impl std::fmt::Display for IntOrPercent {
+    /// As a Deployment writes it: `1`, `25%`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IntOrPercent::Int(n) => write!(f, "{n}"),
+            IntOrPercent::Percent(p) => write!(f, "{p}%"),
         }
     }
 }
@@ -287,7 +345,7 @@ impl Default for KubernetesConfig {
     fn default() -> Self {
         KubernetesConfig {
             edition: Edition::Ce,
-            grace_s: 30,
+            grace_s: KUBERNETES_DEFAULT_GRACE_S,
             grace_source: GraceSource::KubernetesDefault,
             pre_stop_sleep_s: 0,
             readiness: ProbeConfig::default(),
@@ -439,22 +497,6 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn reading_u64(
-    env: &BTreeMap<String, String>,
-    key: &str,
-    default_ns: i64,
-    warnings: &mut Vec<ConfigWarning>,
-) -> Reading {
-    let reading = duration::read_int_or_duration(env.get(key).map(String::as_str), default_ns);
-    if let Some(message) = reading.warning() {
-        warnings.push(ConfigWarning {
-            key: key.to_string(),
-            message,
-        });
-    }
-    reading
-}
-
 /// Clamp a possibly negative duration to a time span: Go treats negative timeouts as already
 /// expired for deadlines, which for these servers means "no time at all".
 fn non_negative(ns: i64) -> u64 {
@@ -471,9 +513,17 @@ impl WatchdogConfig {
         kind: WatchdogKind,
         mode: Mode,
     ) -> Result<(WatchdogConfig, Vec<ConfigWarning>), ConfigError> {
-        let mut warnings = Vec::new();
-        let default_ns = 30 * NS_PER_S as i64;
-        let write = reading_u64(env, "write_timeout", default_ns, &mut warnings).ns();
+        WatchdogConfig::from_reading(&WatchdogEnv::read(env), kind, mode)
+    }
+
+    /// The settings of one reading of the environment (see [`WatchdogEnv`]), with a warning
+    /// for every value of-watchdog silently replaced; `write_timeout` 0 is fatal.
+    pub fn from_reading(
+        reading: &WatchdogEnv,
+        kind: WatchdogKind,
+        mode: Mode,
+    ) -> Result<(WatchdogConfig, Vec<ConfigWarning>), ConfigError> {
+        let write = reading.write_timeout.value;
         if write == 0 {
             return Err(ConfigError {
                 key: "write_timeout".to_string(),
@@ -481,37 +531,31 @@ impl WatchdogConfig {
                     .to_string(),
             });
         }
-        let read = reading_u64(env, "read_timeout", default_ns, &mut warnings).ns();
-        let exec = reading_u64(env, "exec_timeout", default_ns, &mut warnings).ns();
-        let hc = reading_u64(env, "healthcheck_interval", write, &mut warnings).ns();
-        let max_inflight = match env.get("max_inflight") {
-            None => 0,
-            Some(raw) if raw.is_empty() => 0,
-            Some(raw) => match raw.trim_start_matches('+').parse::<i64>() {
-                Ok(n) if n >= 0 => u32::try_from(n).unwrap_or(u32::MAX),
-                Ok(_) => 0,
-                Err(_) => {
-                    warnings.push(ConfigWarning {
-                        key: "max_inflight".to_string(),
-                        message: format!(
-                            "\"{raw}\" is not an integer: of-watchdog silently uses 0 (no limit)"
-                        ),
-                    });
-                    0
-                }
-            },
-        };
+        let mut warnings: Vec<ConfigWarning> = reading
+            .durations()
+            .iter()
+            .filter_map(|(name, value)| warning(name, value))
+            .collect();
+        warnings.extend(warning("max_inflight", &reading.max_inflight));
         let config = WatchdogConfig {
             kind,
             mode,
             write_timeout_ns: non_negative(write),
-            read_timeout_ns: non_negative(read),
-            exec_timeout_ns: non_negative(exec),
-            healthcheck_interval_ns: hc,
-            max_inflight,
+            read_timeout_ns: non_negative(reading.read_timeout.value),
+            exec_timeout_ns: non_negative(reading.exec_timeout.value),
+            healthcheck_interval_ns: reading.healthcheck_interval.value,
+            max_inflight: reading.max_inflight.value,
         };
         Ok((config, warnings))
     }
+}
+
+/// The warning of a value the component silently replaced, under its variable's name.
+fn warning<T>(name: &str, value: &Sourced<T>) -> Option<ConfigWarning> {
+    value.warning().map(|message| ConfigWarning {
+        key: name.to_string(),
+        message: message.to_string(),
+    })
 }
 
 impl ChildConfig {
@@ -522,16 +566,20 @@ impl ChildConfig {
         on_sigterm: OnSigterm,
         startup_ns: Span,
     ) -> ChildConfig {
-        let mut ignored = Vec::new();
-        let default_ns = 10 * NS_PER_S as i64;
-        let write = reading_u64(env, "write_timeout", default_ns, &mut ignored).ns();
-        let read = reading_u64(env, "read_timeout", default_ns, &mut ignored).ns();
-        let hc = reading_u64(env, "healthcheck_interval", write, &mut ignored).ns();
+        ChildConfig::from_reading(&ChildEnv::read(env), on_sigterm, startup_ns)
+    }
+
+    /// The settings of one reading of the environment (see [`ChildEnv`]).
+    pub fn from_reading(
+        reading: &ChildEnv,
+        on_sigterm: OnSigterm,
+        startup_ns: Span,
+    ) -> ChildConfig {
         ChildConfig {
             on_sigterm,
-            write_timeout_ns: non_negative(write),
-            read_timeout_ns: non_negative(read),
-            healthcheck_interval_ns: hc,
+            write_timeout_ns: non_negative(reading.write_timeout.value),
+            read_timeout_ns: non_negative(reading.read_timeout.value),
+            healthcheck_interval_ns: reading.healthcheck_interval.value,
             startup_ns,
         }
     }
@@ -544,7 +592,11 @@ pub fn edition_grace_s(
     env: &BTreeMap<String, String>,
 ) -> (u64, GraceSource, Option<String>) {
     match edition {
-        Edition::Ce => (30, GraceSource::KubernetesDefault, None),
+        Edition::Ce => (
+            KUBERNETES_DEFAULT_GRACE_S,
+            GraceSource::KubernetesDefault,
+            None,
+        ),
         Edition::Pro => {
             let (seconds, warning) =
                 duration::pro_grace_seconds(env.get("write_timeout").map(String::as_str));

@@ -35,8 +35,22 @@ pub const GATEWAY_DEFAULT_TIMEOUT_BEFORE_2022_08_NS: i64 = 8 * NS_PER_SECOND;
 /// Jitter faas-netes (Pro; CE until Feb 2022) adds to `write_timeout` for the grace period.
 pub const PRO_GRACE_JITTER_SECONDS: i64 = 2;
 
+/// The `write_timeout` faas-netes (Pro) assumes for the grace period when it is unset.
+pub const PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS: i64 = 30;
+
 /// Grace period faas-netes (Pro) sets when `write_timeout` is unset: 30 s + 2 s jitter.
-pub const PRO_GRACE_DEFAULT_SECONDS: i64 = 30 + PRO_GRACE_JITTER_SECONDS;
+pub const PRO_GRACE_DEFAULT_SECONDS: i64 =
+    PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS + PRO_GRACE_JITTER_SECONDS;
+
+/// faas-provider's own default for its `read_timeout` and `write_timeout`, used when the value
+/// it is given does not parse (faas-provider `types/read_config.go`).
+pub const PROVIDER_DEFAULT_TIMEOUT_NS: i64 = 10 * NS_PER_SECOND;
+
+/// nats-queue-worker's own `ack_wait` default, used when its value does not parse.
+pub const QUEUE_WORKER_DEFAULT_ACK_WAIT_NS: i64 = 30 * NS_PER_SECOND;
+
+/// The OpenFaaS chart's `queueWorker.ackWait`.
+pub const CHART_ACK_WAIT_NS: i64 = 60 * NS_PER_SECOND;
 
 // Go accumulates the magnitude in a uint64 and allows up to 1<<63 so that the most negative
 // duration parses; the sign is applied at the end.
