@@ -26,6 +26,7 @@ use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, emit, failures, scenario, simul
     about = "Can an in-flight request be dropped when my OpenFaaS function is scaled down, rolled out or evicted?"
 )]
 struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     command: Command,
 }
@@ -65,7 +66,9 @@ impl MutationArg {
 /// `I/N`: shard I (0-based) of N.
 #[derive(Clone, Copy, Debug)]
 struct Shard {
+    /// Which shard, 0-based.
     index: u64,
+    /// How many shards.
     count: u64,
 }
 
@@ -165,6 +168,7 @@ enum Command {
     /// Lint OpenFaaS and Kubernetes files (stack files, Function resources, Helm values,
     /// rendered manifests) for timeout interactions; every finding is proven by a simulated run.
     Check {
+        /// The files to read, which of their functions, and what the files cannot say.
         #[command(flatten)]
         inputs: InputArgs,
         /// Output format.
@@ -211,6 +215,7 @@ enum Command {
         /// the files to read).
         #[arg(long, value_name = "NAME")]
         function: Option<String>,
+        /// The files to read with `--function`, as `check` reads them.
         #[command(flatten)]
         inputs: InputArgs,
     },

@@ -97,8 +97,11 @@ pub struct Plan {
 /// Sort key for deletion: smaller deletes first (`ActivePodsWithRanks.Less`, most criteria).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Rank {
+    /// Scheduled to a node (unscheduled pods delete first).
     assigned: bool,
+    /// Running (pending pods delete first).
     running: bool,
+    /// Ready (unready pods delete first).
     ready: bool,
     /// More pods on the same node first.
     pods_on_node: Reverse<u32>,

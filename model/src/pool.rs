@@ -44,6 +44,7 @@ pub struct Reach {
 /// Idle connections, most recently used last (Go reuses the newest first).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pool {
+    /// The idle connections, most recently used last.
     idle: Vec<Idle>,
     /// The server's last close of all its idle connections: a response still on its way back
     /// when it came arrives on a connection that is already closed.

@@ -210,28 +210,51 @@ fn schedule() -> impl Strategy<Value = Vec<(u64, Action)>> {
 /// The knobs a safe case is built from; every timer is the bound it must keep plus a slack.
 #[derive(Clone, Debug)]
 struct Knobs {
+    /// The pre-2021 fixed-wait watchdog (else of-watchdog).
     fixed_wait: bool,
+    /// Streaming mode (else HTTP mode with a child).
     streaming: bool,
+    /// The shortest handler run, ms.
     handler_lo_ms: u64,
+    /// The longest handler run, ms.
     handler_hi_ms: u64,
+    /// No exec_timeout (0).
     exec_off: bool,
+    /// Slack over the bounds, ms: 0 exec, 1 write, 2 read, 3 probe, 4 drain, 5-7 callers.
     slack_ms: [u64; 8],
+    /// The shortest endpoint lag, ms.
     lag_lo_ms: u64,
+    /// The longest endpoint lag, ms.
     lag_hi_ms: u64,
+    /// The preStop sleep, s.
     pre_stop_s: u64,
+    /// Replicas (`com.openfaas.scale.min`).
     replicas: u32,
+    /// Nodes.
     nodes: u32,
+    /// The start-up time's range, ms.
     startup_ms: (u64, u64),
+    /// Start cold (else warm).
     cold: bool,
+    /// The readiness probe's initial delay, s.
     probe_delay_s: u32,
+    /// POST requests (else GET).
     post: bool,
+    /// A closed loop (else an open loop at `rate`).
     closed: bool,
+    /// Workers of a closed loop.
     concurrency: u32,
+    /// Requests per worker of a closed loop.
     per_worker: u64,
+    /// Requests per second of an open loop.
     rate: u32,
+    /// No client timeout.
     client_timeout_off: bool,
+    /// A watchdog max_inflight limit.
     max_inflight_on: bool,
+    /// The network round trip, µs.
     rtt_us: u64,
+    /// How long an open loop sends, s.
     load_s: u64,
 }
 

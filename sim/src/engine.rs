@@ -14,10 +14,14 @@ use std::collections::{BinaryHeap, VecDeque};
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::time::Nanos;
 
+/// An event and when it is due.
 #[derive(Debug)]
 struct Entry<E> {
+    /// When it is due.
     at_ns: Nanos,
+    /// Insertion sequence: breaks ties between events due at the same instant.
     seq: u64,
+    /// The event.
     event: E,
 }
 
@@ -45,9 +49,13 @@ impl<E> Ord for Entry<E> {
 /// entry carries the one global sequence number, the order of events is exactly the heap's.
 #[derive(Debug)]
 pub struct Queue<E> {
+    /// Events in no lane, earliest first.
     heap: BinaryHeap<Reverse<Entry<E>>>,
+    /// FIFO lanes, by lane id: each holds events pushed in time order.
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// False once a chooser orders ties: then every event is in the heap.
     lanes_enabled: bool,
+    /// The last insertion sequence number given out.
     seq: u64,
 }
 
@@ -182,6 +190,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// xoshiro256** generator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Xoshiro256StarStar {
+    /// The generator's state.
     s: [u64; 4],
 }
 
@@ -229,6 +238,7 @@ impl Xoshiro256StarStar {
 /// The simulation's chooser: one xoshiro256** stream per component.
 #[derive(Clone, Debug)]
 pub struct SeedChooser {
+    /// One generator per `Stream`, indexed by the stream.
     streams: Vec<Xoshiro256StarStar>,
     /// Each stream's sub-seed, from which keyed draws derive their own generator.
     sub_seeds: Vec<u64>,

@@ -39,57 +39,96 @@ impl Header {
     }
 }
 
+/// One entry of the JSON report's `requests`: a ledger record.
 #[derive(Serialize)]
 struct JsonRequest {
+    /// `id`: the request's number, in the order the client sent them.
     id: u32,
+    /// `status`: the status code the client saw, or `"error"` (`null`: unfinished).
     status: Option<String>,
+    /// `outcome`: its outcome class.
     outcome: &'static str,
+    /// `cause`: what ended it (the handler, a timer, a fault; `null`: unfinished).
     cause: Option<&'static str>,
+    /// `pod`: the pod it was routed to (`null`: none).
     pod: Option<String>,
+    /// `retried`: Go's transport retried it once on a new connection.
     retried: bool,
+    /// `start_s`: when the client sent it, in seconds.
     start_s: f64,
+    /// `end_s`: when the client got its answer, in seconds (`null`: unfinished).
     end_s: Option<f64>,
 }
 
+/// One entry of the JSON report's `pods`.
 #[derive(Serialize)]
 struct JsonPod {
+    /// `name`: the pod's name.
     name: String,
+    /// `revision`: the template revision it runs.
     revision: u32,
+    /// `end`: how it ended.
     end: &'static str,
+    /// `end_s`: when it ended, in seconds (`null`: still running).
     end_s: Option<f64>,
+    /// `terminating`: its deletion was requested (scale-down, rollout, eviction).
     terminating: bool,
+    /// `restarts`: how many times its container restarted.
     restarts: u32,
 }
 
+/// One entry of the JSON report's `violations`.
 #[derive(Serialize)]
 struct JsonViolation {
+    /// `property`: the name of the violated property.
     property: &'static str,
+    /// `requests`: the ids of the requests that violate it.
     requests: Vec<u32>,
+    /// `pods`: the names of the pods that violate it.
     pods: Vec<String>,
 }
 
+/// One entry of the JSON report's `timeline`.
 #[derive(Serialize)]
 struct JsonLine {
+    /// `t_s`: when, in seconds.
     t_s: f64,
+    /// `who`: which component.
     who: String,
+    /// `what`: what happened.
     what: String,
 }
 
+/// The JSON report of scenario-format.md: one object.
 #[derive(Serialize)]
 struct JsonReport {
+    /// `name`: the scenario's name.
     name: String,
+    /// `source`: the scenario file.
     source: String,
+    /// `seed`: the seed of the run.
     seed: u64,
+    /// `verdict`: `pass` or `fail` (a property violated).
     verdict: &'static str,
+    /// `status`: how many requests ended with each status code (or `error`).
     status: BTreeMap<String, u64>,
+    /// `outcomes`: how many requests fell in each outcome class, every class listed.
     outcomes: BTreeMap<&'static str, u64>,
+    /// `violations`: each violated property and what violates it.
     violations: Vec<JsonViolation>,
+    /// `warnings`: values a component would silently replace, as `key: message`.
     warnings: Vec<String>,
+    /// `duration_s`: first send to last answer, in seconds (hey's "Total").
     duration_s: f64,
+    /// `end_s`: the simulated time when the run stopped, in seconds.
     end_s: f64,
+    /// `events`: how many events the run processed.
     events: u64,
+    /// `requests`: every request, from the ledger.
     requests: Vec<JsonRequest>,
+    /// `pods`: every pod and how it ended.
     pods: Vec<JsonPod>,
+    /// `timeline`: what happened, in order.
     timeline: Vec<JsonLine>,
 }
 

@@ -64,8 +64,11 @@ impl StdError for DeadlineExceeded {}
 
 /// A body that yields `DeadlineExceeded` instead of any frame not ready by its deadline.
 pub struct DeadlineBody<B> {
+    /// The body it wraps.
     inner: B,
+    /// The deadline's timer (`None`: no deadline).
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Which deadline, for the error.
     which: Deadline,
 }
 
@@ -127,7 +130,9 @@ where
 /// A body that keeps `guard` alive until the body is dropped: hyper drops it once the last
 /// frame is written or the connection dies.
 pub struct Hold<B, G> {
+    /// The body it wraps.
     inner: B,
+    /// Kept alive as long as the body.
     _guard: G,
 }
 

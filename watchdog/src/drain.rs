@@ -40,7 +40,9 @@ pub trait Signal {
 /// Admission control and accounting for a draining server.
 #[derive(Debug)]
 pub struct Drain<S> {
+    /// The one word: the `CLOSED` bit and the admitted count.
     state: AtomicUsize,
+    /// Raised when the count reaches zero after the close.
     signal: S,
 }
 
@@ -138,6 +140,7 @@ impl<S: Signal> Drain<S> {
 /// One admitted unit; ends on drop, so a panic or a cancelled task cannot leak a count.
 #[derive(Debug)]
 pub struct Ticket<S: Signal> {
+    /// The drain it was admitted on, to leave on drop.
     drain: Arc<Drain<S>>,
 }
 
@@ -164,7 +167,9 @@ impl<S: Signal> Drop for Ticket<S> {
 /// `wait` consumes the permit, like `tokio::sync::Notify::notify_one`.
 #[derive(Debug)]
 pub struct Latch {
+    /// The permit: raised and not yet consumed.
     raised: Mutex<bool>,
+    /// Wakes the waiter when the permit is raised.
     wake: Condvar,
 }
 

@@ -63,7 +63,9 @@ pub type ExitFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
 /// A started process: its stdout and its exit. Dropping it kills the process.
 pub struct Forked {
+    /// The process's stdout.
     pub(crate) stdout: Stdout,
+    /// Completes when the process exits.
     pub(crate) exit: ExitFuture,
 }
 
@@ -110,7 +112,9 @@ pub async fn pipe_stdin(mut body: BoxBody, mut stdin: impl AsyncWrite + Unpin) -
 /// response, stderr to the watchdog's stderr, killed (SIGKILL) when its `Forked` is dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommandFork {
+    /// The program to run (`fprocess`'s first word).
     program: String,
+    /// Its arguments (`fprocess`'s other words).
     args: Vec<String>,
 }
 

@@ -19,12 +19,14 @@ const BACKLOG: usize = 1024;
 /// waiting in its backlog (their clients read EOF), as closing a TCP listener resets them.
 #[derive(Debug)]
 pub struct MemoryListener {
+    /// Connections dialled and not yet accepted.
     backlog: mpsc::Receiver<DuplexStream>,
 }
 
 /// The dialling side; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct MemoryConnector {
+    /// The listener's backlog, to queue a dialled connection on.
     backlog: mpsc::Sender<DuplexStream>,
 }
 

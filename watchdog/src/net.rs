@@ -43,6 +43,7 @@ impl Accept for tokio::net::TcpListener {
 /// Dials a fixed `host:port` over tokio TCP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpConnector {
+    /// The `host:port` to dial.
     authority: String,
 }
 

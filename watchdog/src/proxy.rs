@@ -208,15 +208,19 @@ pub(crate) async fn forward<C: Connect>(
 
 /// An idle pooled connection.
 struct Idle {
+    /// The connection's request half.
     sender: SendRequest<BoxBody>,
+    /// When it was returned to the pool.
     since: Instant,
 }
 
 /// The keep-alive pool towards the upstream, and the connector that fills it.
 pub(crate) struct Upstream<C> {
+    /// Dials a new connection to the upstream.
     connector: C,
     /// Oldest first; Go reuses the most recently returned connection.
     idle: Mutex<Vec<Idle>>,
+    /// The connection tasks, aborted with the watchdog.
     tasks: Tasks,
     /// Itself, for the timers and response bodies that outlive a borrow.
     me: Weak<Upstream<C>>,
@@ -224,7 +228,9 @@ pub(crate) struct Upstream<C> {
 
 /// Returns a connection to the pool once its response body has been read to the end.
 pub(crate) struct PoolReturn {
+    /// The connection to return.
     sender: SendRequest<BoxBody>,
+    /// The pool to return it to, if it still exists.
     upstream: Weak<dyn Checkin>,
 }
 
@@ -361,7 +367,9 @@ impl<C: Connect> Checkin for Upstream<C> {
 
 /// The upstream response body; hands its connection back to the pool at the end.
 struct ReturnToPool {
+    /// The upstream's response body.
     inner: Incoming,
+    /// Hands the connection back at the end (`None` once it has).
     on_end: Option<PoolReturn>,
 }
 

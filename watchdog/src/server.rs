@@ -159,16 +159,22 @@ pub(crate) enum Function<C> {
 
 /// What the request handlers need.
 pub(crate) struct Shared<C> {
+    /// The watchdog's configuration.
     pub(crate) settings: Settings,
+    /// Health, counts and phase, shared with the `Monitor`.
     pub(crate) state: Arc<State>,
+    /// Where function requests go: the upstream pool or a fork per request.
     pub(crate) function: Function<C>,
+    /// Every connection and request task, aborted on a kill.
     pub(crate) tasks: Tasks,
 }
 
 /// Reads the watchdog's state from outside: health, counts, phase and its instants.
 #[derive(Clone)]
 pub struct Monitor {
+    /// The watchdog's state.
     state: Arc<State>,
+    /// The latest status.
     status: watch::Receiver<Status>,
 }
 
@@ -207,7 +213,9 @@ impl Monitor {
 /// dials; in streaming mode (`streaming`) it forks a process per request and has no
 /// upstream (`C` is `NoUpstream`).
 pub struct Watchdog<C: Connect = NoUpstream> {
+    /// What the request handlers need.
     shared: Arc<Shared<C>>,
+    /// When the listener closed (`None`: still open); the accept loop watches it.
     closing: watch::Sender<Option<Instant>>,
 }
 
@@ -349,8 +357,11 @@ impl<C: Connect> Watchdog<C> {
 
 /// Aborts everything the process owns when `run` returns or is dropped (a SIGKILL).
 struct Kill {
+    /// The watchdog's state: it stops accepting and is marked exited.
     state: Arc<State>,
+    /// Every connection and request task.
     tasks: Tasks,
+    /// The accept loop, aborted on drop.
     accept: Option<AbortHandle>,
 }
 
@@ -462,7 +473,9 @@ async fn accept_loop<A: Accept, C: Connect>(
 /// Whether a connection has started a request yet (Go: left "StateNew").
 #[derive(Default)]
 struct FirstRequest {
+    /// A request has started on the connection.
     seen: AtomicBool,
+    /// Wakes a waiter when it does.
     notify: Notify,
 }
 

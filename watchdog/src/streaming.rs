@@ -220,8 +220,11 @@ fn content_type(raw: &str) -> Option<HeaderValue> {
 
 /// A running process's stdout and exit.
 struct Running {
+    /// The process's stdout.
     stdout: Stdout,
+    /// Whether stdout is still open.
     stdout_open: bool,
+    /// Completes when the process exits.
     exit: ExitFuture,
 }
 
@@ -234,7 +237,9 @@ struct Output {
     process: Option<Running>,
     /// Output read before the response head went out, to send first.
     first: Option<Bytes>,
+    /// exec_timeout's timer (`None`: no exec_timeout).
     deadline: Option<Pin<Box<Sleep>>>,
+    /// Where stdout is read into.
     buffer: Box<[u8]>,
 }
 

@@ -49,10 +49,15 @@ async fn one_request_in_flight(monitor: &Monitor) {
 
 /// A response with the instants its head and its end arrived.
 struct Timed {
+    /// The status.
     status: StatusCode,
+    /// The headers.
     headers: HeaderMap,
+    /// When the head arrived.
     head_at: Instant,
+    /// The whole body, or the error that ended it.
     body: Result<Bytes, hyper::Error>,
+    /// When the body ended.
     end_at: Instant,
 }
 

@@ -90,9 +90,13 @@ impl Substitution {
     }
 }
 
+/// Builds the substituted text and its segments.
 struct Writer {
+    /// The substituted text so far.
     out: String,
+    /// Its length in characters.
     out_len: usize,
+    /// Its runs so far, in order.
     segments: Vec<Segment>,
 }
 
@@ -175,9 +179,13 @@ pub(crate) fn substitute(
     })
 }
 
+/// Reads one `${...}` expression.
 struct Expander<'a> {
+    /// The original text, as characters.
     chars: &'a [char],
+    /// The variables.
     env: &'a BTreeMap<String, String>,
+    /// Unset variables without a default met in the expression.
     unset: Vec<Unset>,
 }
 

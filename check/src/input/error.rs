@@ -28,7 +28,9 @@ pub struct InputError {
 /// The text of the offending line and the characters to underline from the column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Snippet {
+    /// The offending line.
     text: String,
+    /// How many characters to underline from the column.
     width: usize,
 }
 

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 use super::{RenderOptions, counts, groups, origin_text, statuses_text};
 use crate::{Counterexample, Finding, FunctionInput, Report, SafeValue, Severity};
 
+/// ANSI colours, or none.
 struct Paint {
+    /// Whether to colour.
     on: bool,
 }
 

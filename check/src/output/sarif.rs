@@ -19,155 +19,232 @@ use super::{
 };
 use crate::{Finding, FunctionInput, Location, Report};
 
+/// The `sarifLog` object: the whole output.
 #[derive(Serialize)]
 struct SarifLog<'r> {
+    /// `$schema`: the SARIF 2.1.0 JSON schema's URI.
     #[serde(rename = "$schema")]
     schema: &'static str,
+    /// `version`: always `2.1.0`.
     version: &'static str,
+    /// `runs`: one run.
     runs: Vec<SarifRun<'r>>,
 }
 
+/// A `run` object: one invocation of faasim.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifRun<'r> {
+    /// `tool`: the analysis tool.
     tool: SarifTool<'r>,
+    /// `columnKind`: columns count Unicode code points (`unicodeCodePoints`).
     column_kind: &'static str,
+    /// `results`: one per finding.
     results: Vec<SarifResult<'r>>,
 }
 
+/// A `tool` object.
 #[derive(Serialize)]
 struct SarifTool<'r> {
+    /// `driver`: faasim itself.
     driver: SarifDriver<'r>,
 }
 
+/// A `toolComponent` object: faasim and its rules.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifDriver<'r> {
+    /// `name`: always `faasim`.
     name: &'static str,
+    /// `version`: faasim's version.
     version: &'r str,
+    /// `rules`: a `reportingDescriptor` for every rule a result may name.
     rules: Vec<SarifRule>,
 }
 
+/// A `message` (or `multiformatMessageString`) with plain text only.
 #[derive(Serialize)]
 struct SarifText {
+    /// `text`: the plain text.
     text: String,
 }
 
+/// A `multiformatMessageString` with text and Markdown.
 #[derive(Serialize)]
 struct SarifMultiformat {
+    /// `text`: the plain text.
     text: String,
+    /// `markdown`: the same in GitHub-flavoured Markdown.
     markdown: String,
 }
 
+/// A `reportingDescriptor` object: one rule.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifRule {
+    /// `id`: the rule's id (`exec-within-upstream`).
     id: String,
+    /// `name`: the id in PascalCase (`ExecWithinUpstream`).
     name: String,
+    /// `shortDescription`: the inequality (or an input rule's summary).
     short_description: SarifText,
+    /// `fullDescription`: the rule's explanation.
     full_description: SarifText,
+    /// `help`: the fix, and in Markdown the whole rule page.
     help: SarifMultiformat,
+    /// `helpUri`: the rule's page, when the help base is an absolute URI.
     #[serde(skip_serializing_if = "Option::is_none")]
     help_uri: Option<String>,
+    /// `defaultConfiguration`: the rule's default level.
     default_configuration: SarifConfiguration,
+    /// `properties`: faasim's own fields of the rule.
     properties: SarifRuleProperties,
 }
 
+/// A `reportingConfiguration` object.
 #[derive(Serialize)]
 struct SarifConfiguration {
+    /// `level`: `error`, `warning` or `note`.
     level: &'static str,
 }
 
+/// A rule's `properties` bag.
 #[derive(Serialize)]
 struct SarifRuleProperties {
+    /// `tags`: for GitHub code scanning's filters (a rule's tags include its property).
     tags: Vec<String>,
+    /// `precision`: GitHub's confidence in the rule (`very-high`, `high`).
     precision: &'static str,
+    /// `property`: the name of the property a break violates (timing rules only).
     #[serde(skip_serializing_if = "Option::is_none")]
     property: Option<&'static str>,
+    /// `example`: the shipped scenario that shows it (timing rules only).
     #[serde(skip_serializing_if = "Option::is_none")]
     example: Option<String>,
 }
 
+/// A `result` object: one finding.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'r> {
+    /// `ruleId`: the rule's id.
     rule_id: &'r str,
+    /// `ruleIndex`: the rule's place in `tool.driver.rules`.
     rule_index: usize,
+    /// `level`: `error`, `warning` or `note`.
     level: &'static str,
+    /// `message`: what is wrong, what a simulation showed, the safe value and the fix.
     message: SarifText,
+    /// `locations`: the value to change (the function's own place when unwritten).
     locations: Vec<SarifLocation>,
+    /// `relatedLocations`: the function, when it is not the primary location.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation>,
+    /// `partialFingerprints`: `faasim/v1`, stable per (function, rule).
     partial_fingerprints: std::collections::BTreeMap<&'static str, String>,
+    /// `properties`: faasim's own fields of the finding.
     properties: SarifResultProperties<'r>,
 }
 
+/// A `location` object.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifLocation {
+    /// `id`: `1` on the function's related location; left out on the primary one.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<usize>,
+    /// `physicalLocation`: the file and place.
     physical_location: SarifPhysical,
+    /// `logicalLocations`: the function, as a logical location.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logical_locations: Vec<SarifLogical>,
+    /// `message`: what the location is (related locations only).
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<SarifText>,
 }
 
+/// A `physicalLocation` object.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifPhysical {
+    /// `artifactLocation`: the file.
     artifact_location: SarifArtifact,
+    /// `region`: the place in it.
     region: SarifRegion,
 }
 
+/// An `artifactLocation` object.
 #[derive(Serialize)]
 struct SarifArtifact {
+    /// `uri`: the file name as a URI reference.
     uri: String,
 }
 
+/// A `region` object: where the value starts.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifRegion {
+    /// `startLine`: 1-based line.
     start_line: usize,
+    /// `startColumn`: 1-based column, in code points.
     start_column: usize,
 }
 
+/// A `logicalLocation` object.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifLogical {
+    /// `name`: the function's name.
     name: String,
+    /// `kind`: always `function`.
     kind: &'static str,
 }
 
+/// A result's `properties` bag.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResultProperties<'r> {
+    /// `function`: the function the finding is about.
     function: &'r str,
+    /// `key`: the dotted key to change.
     key: &'r str,
+    /// `fix`: what to change.
     fix: &'r str,
+    /// `counterexample`: a simulated run that shows it, when one was run.
     #[serde(skip_serializing_if = "Option::is_none")]
     counterexample: Option<SarifCounterexample<'r>>,
+    /// `safeValue`: the smallest safe value, when one was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     safe_value: Option<SarifSafeValue<'r>>,
 }
 
+/// A result's `properties.counterexample`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifCounterexample<'r> {
+    /// `seed`: the simulation seed.
     seed: u64,
+    /// `saw`: what the run showed, in one line.
     saw: &'r str,
+    /// `statuses`: how many requests ended with each status.
     statuses: Vec<JsonStatus<'r>>,
+    /// `violated`: the names of the properties the run violated.
     violated: &'r [String],
+    /// `scenarioYaml`: the scenario file that reproduces it.
     scenario_yaml: &'r str,
 }
 
+/// A result's `properties.safeValue`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifSafeValue<'r> {
+    /// `key`: the dotted key the value is for.
     key: &'r str,
+    /// `simulated`: the smallest value the simulator found safe.
     simulated: &'r str,
+    /// `inequality`: the smallest value the rule's inequality allows.
     inequality: &'r str,
+    /// `differs`: whether the two differ.
     differs: bool,
 }
 

@@ -29,10 +29,15 @@ pub fn format_path(segments: &[Segment]) -> String {
 /// A node of the first document: where it starts and ends, the key path it has, and whether
 /// it is a mapping key (whose path is the path of its value).
 struct NodeAt {
+    /// Where it starts (line, column).
     start: (usize, usize),
+    /// Where it ends (line, column).
     end: (usize, usize),
+    /// Its key path.
     path: Vec<Segment>,
+    /// How many collections it is inside.
     depth: usize,
+    /// Whether it is a mapping key.
     is_key: bool,
 }
 
@@ -40,12 +45,20 @@ struct NodeAt {
 enum Frame {
     /// A mapping: `key` is the last key read, `at_key` whether the next node is a key.
     Map {
+        /// The last key read.
         key: Option<String>,
+        /// Whether the next node is a key.
         at_key: bool,
+        /// The collection's own entry in the nodes found.
         node: usize,
     },
     /// A sequence: `index` of the next item.
-    Seq { index: usize, node: usize },
+    Seq {
+        /// The index of the next item.
+        index: usize,
+        /// The collection's own entry in the nodes found.
+        node: usize,
+    },
 }
 
 fn path_of(stack: &[Frame]) -> Vec<Segment> {

@@ -208,15 +208,24 @@ pub fn contains(node: &Node, pos: Pos) -> bool {
 
 /// A collection being read.
 enum Open {
+    /// A mapping.
     Map {
+        /// Where it starts.
         start: Pos,
+        /// Its anchor's id (0: none), to record it when it closes.
         anchor: usize,
+        /// The entries read so far.
         entries: Vec<(Node, Node)>,
+        /// A key read whose value has not come yet.
         key: Option<Node>,
     },
+    /// A sequence.
     Seq {
+        /// Where it starts.
         start: Pos,
+        /// Its anchor's id (0: none), to record it when it closes.
         anchor: usize,
+        /// The items read so far.
         items: Vec<Node>,
     },
 }

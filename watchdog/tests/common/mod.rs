@@ -33,7 +33,9 @@ pub const MS: u64 = 1_000_000;
 /// What the upstream child saw.
 #[derive(Clone, Default)]
 pub struct UpstreamStats {
+    /// Connections the child accepted.
     connections: Arc<AtomicUsize>,
+    /// Requests the child served.
     requests: Arc<AtomicUsize>,
 }
 
@@ -96,8 +98,11 @@ async fn child_handler(req: Request<Incoming>, conn_id: usize) -> Response<Full<
 /// A complete response.
 #[derive(Debug)]
 pub struct Reply {
+    /// The status.
     pub status: StatusCode,
+    /// The headers.
     pub headers: HeaderMap,
+    /// The whole body.
     pub body: Bytes,
 }
 
@@ -131,8 +136,11 @@ fn query_param<'a>(target: &'a str, key: &str) -> Option<&'a str> {
 /// One process the in-memory fork started.
 #[derive(Clone, Debug)]
 pub struct Started {
+    /// When it started.
     pub at: Instant,
+    /// The request target it was started for (its script).
     pub target: String,
+    /// Its environment, in order.
     pub env: Vec<(String, String)>,
 }
 
@@ -147,10 +155,14 @@ impl Started {
     }
 }
 
+/// The processes' record behind a `ProcessLog`.
 #[derive(Default)]
 struct Processes {
+    /// Processes started, in order.
     started: Vec<Started>,
+    /// When processes ran to their end.
     exited_at: Vec<Instant>,
+    /// When processes were killed.
     killed_at: Vec<Instant>,
 }
 
@@ -177,7 +189,9 @@ impl ProcessLog {
 
 /// Records a kill when a process's task is dropped before it ends.
 struct Alive {
+    /// Where to record the kill.
     log: ProcessLog,
+    /// The process ran to its end (no kill).
     exited: bool,
 }
 
@@ -207,6 +221,7 @@ impl Drop for KillOnDrop {
 /// `out=TEXT` writes `TEXT\n` at once; `echo` then copies stdin; `ms=N` sleeps N ms; then it
 /// writes `done\n` and exits with status `exit=N` (default 0).
 pub struct ScriptedFork {
+    /// What its processes did.
     pub log: ProcessLog,
 }
 
@@ -281,7 +296,9 @@ pub async fn get<C: Connect>(connector: &C, path: &str) -> Result<Reply, BoxErro
 
 /// A client connection reused for several requests.
 pub struct KeepAlive {
+    /// The connection's request half.
     sender: SendRequest<Empty<Bytes>>,
+    /// The connection's task.
     conn: JoinHandle<Result<(), hyper::Error>>,
 }
 
@@ -364,8 +381,11 @@ pub fn settings(upstream_url: &str, tweak: impl FnOnce(&mut WatchdogConfig)) -> 
 
 /// A running watchdog.
 pub struct Running {
+    /// Reads its state.
     pub monitor: Monitor,
+    /// Sends it SIGTERM (`None` once sent).
     sigterm: Option<oneshot::Sender<()>>,
+    /// Its task: ends with how it exited.
     pub exit: JoinHandle<Exit>,
 }
 

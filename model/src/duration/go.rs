@@ -1,56 +1,9 @@
-//! Durations as OpenFaaS and Go see them: Go's `time.ParseDuration` and `Duration.String()`,
-//! and the readers each OpenFaaS component applies to a user-written timeout.
-//!
-//! This module owns every conversion from a user string to nanoseconds. The components
-//! disagree on what they accept, so each gets its own reader, and every silent fallback is
-//! returned as a value the simulator can warn about.
+//! Go's `time.ParseDuration` and `time.Duration.String()`, exactly: the grammar, the uint64
+//! accumulation and its wrap, float64 scaling of fractions, and the errors.
 
 use std::fmt;
 
-/// Nanoseconds in one microsecond.
-pub const NS_PER_MICROSECOND: i64 = 1_000;
-/// Nanoseconds in one millisecond.
-pub const NS_PER_MILLISECOND: i64 = 1_000_000;
-/// Nanoseconds in one second.
-pub const NS_PER_SECOND: i64 = 1_000_000_000;
-/// Nanoseconds in one minute.
-pub const NS_PER_MINUTE: i64 = 60 * NS_PER_SECOND;
-/// Nanoseconds in one hour.
-pub const NS_PER_HOUR: i64 = 60 * NS_PER_MINUTE;
-
-/// of-watchdog default for `read_timeout`, `write_timeout` and `exec_timeout`.
-// openfaas/of-watchdog config/config.go @9bdadb1: `defaultTimeout := time.Second * 30`.
-pub const WATCHDOG_DEFAULT_TIMEOUT_NS: i64 = 30 * NS_PER_SECOND;
-
-/// Gateway default for `read_timeout`, `write_timeout` and `upstream_timeout` (unset *and* invalid).
-// openfaas/faas gateway/types/readconfig.go @8d803bf9: `defaultDuration := time.Second * 60`, passed
-// as the fallback of parseIntOrDurationValue. An unset env var is "" for os.Getenv, which fails
-// ParseDuration, so unset and invalid both land on this value. It was 8 s until commit 46042710
-// (2022-08-30, "The timeout of 8 seconds was never going to be useful as a default").
-pub const GATEWAY_DEFAULT_TIMEOUT_NS: i64 = 60 * NS_PER_SECOND;
-
-/// Gateway default before openfaas/faas commit 46042710 (2022-08-30), for old releases.
-pub const GATEWAY_DEFAULT_TIMEOUT_BEFORE_2022_08_NS: i64 = 8 * NS_PER_SECOND;
-
-/// Jitter faas-netes (Pro; CE until Feb 2022) adds to `write_timeout` for the grace period.
-pub const PRO_GRACE_JITTER_SECONDS: i64 = 2;
-
-/// The `write_timeout` faas-netes (Pro) assumes for the grace period when it is unset.
-pub const PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS: i64 = 30;
-
-/// Grace period faas-netes (Pro) sets when `write_timeout` is unset: 30 s + 2 s jitter.
-pub const PRO_GRACE_DEFAULT_SECONDS: i64 =
-    PRO_GRACE_DEFAULT_WRITE_TIMEOUT_SECONDS + PRO_GRACE_JITTER_SECONDS;
-
-/// faas-provider's own default for its `read_timeout` and `write_timeout`, used when the value
-/// it is given does not parse (faas-provider `types/read_config.go`).
-pub const PROVIDER_DEFAULT_TIMEOUT_NS: i64 = 10 * NS_PER_SECOND;
-
-/// nats-queue-worker's own `ack_wait` default, used when its value does not parse.
-pub const QUEUE_WORKER_DEFAULT_ACK_WAIT_NS: i64 = 30 * NS_PER_SECOND;
-
-/// The OpenFaaS chart's `queueWorker.ackWait`.
-pub const CHART_ACK_WAIT_NS: i64 = 60 * NS_PER_SECOND;
+use super::{NS_PER_HOUR, NS_PER_MICROSECOND, NS_PER_MILLISECOND, NS_PER_MINUTE, NS_PER_SECOND};
 
 // Go accumulates the magnitude in a uint64 and allows up to 1<<63 so that the most negative
 // duration parses; the sign is applied at the end.
@@ -331,171 +284,6 @@ fn split_fraction(value: u64, precision: u32) -> (u64, String) {
     )
 }
 
-/// What an OpenFaaS component made of one duration setting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reading {
-    /// The value was given and understood.
-    Set {
-        /// The value the component uses.
-        ns: i64,
-    },
-    /// No value (or an empty one) was given, so the default applies.
-    Unset {
-        /// The default the component uses.
-        default_ns: i64,
-    },
-    /// A value was given but rejected, and the component silently used its default instead.
-    Fallback {
-        /// The default the component uses.
-        default_ns: i64,
-        /// The rejected value, as written.
-        raw: String,
-        /// Why it was rejected.
-        reason: String,
-    },
-}
-
-impl Reading {
-    /// The nanoseconds the component actually uses.
-    pub fn ns(&self) -> i64 {
-        match self {
-            Reading::Set { ns } => *ns,
-            Reading::Unset { default_ns } | Reading::Fallback { default_ns, .. } => *default_ns,
-        }
-    }
-
-    /// A message for the user when the component silently replaced their value.
-    pub fn warning(&self) -> Option<String> {
-        match self {
-            Reading::Fallback {
-                default_ns,
-                raw,
-                reason,
-            } => Some(format!(
-                "{raw:?} is not a valid OpenFaaS duration ({reason}); \
-                 the component ignores it without an error and uses its default {}",
-                format_go(*default_ns)
-            )),
-            Reading::Set { .. } | Reading::Unset { .. } => None,
-        }
-    }
-}
-
-/// Reads a timeout the way of-watchdog and the gateway do (`parseIntOrDurationValue`).
-///
-/// Source: openfaas/of-watchdog `config/config.go` @9bdadb1 (same function since dd56bb9,
-/// 2020-01-08) and openfaas/faas `gateway/types/readconfig.go` @8d803bf9, identical code:
-/// - a non-empty string that `strconv.Atoi` accepts (optional sign, ASCII digits, fits i64)
-///   and that is `>= 0` is that many seconds;
-/// - anything else, including a negative integer such as `"-5"`, goes to
-///   `time.ParseDuration`, so `"-5"` fails ("missing unit") while `"-1s"` is accepted as -1 s;
-/// - a `ParseDuration` error returns the fallback without any log line.
-///
-/// `None` and `""` give [`Reading::Unset`]: the gateway reads env vars with `os.Getenv`, which
-/// returns `""` when unset, and of-watchdog's `getDuration` returns the default when the key is
-/// missing; an empty value fails ParseDuration and lands on the same default either way.
-///
-/// Go computes `time.Duration(n) * time.Second` in wrapping int64 arithmetic, so an integer above
-/// 9223372036 seconds wraps to a strange value; this reader reproduces that (it is what the
-/// component runs with) rather than reporting it.
-pub fn read_int_or_duration(raw: Option<&str>, default_ns: i64) -> Reading {
-    let raw = match raw {
-        None | Some("") => return Reading::Unset { default_ns },
-        Some(raw) => raw,
-    };
-    // Rust's i64 parser accepts the same language as Go's strconv.Atoi on 64-bit platforms:
-    // an optional '+' or '-', then one or more ASCII digits, range-checked, no underscores.
-    let as_integer = raw.parse::<i64>().ok();
-    if let Some(seconds) = as_integer
-        && seconds >= 0
-    {
-        return Reading::Set {
-            ns: seconds.wrapping_mul(NS_PER_SECOND),
-        };
-    }
-    match parse_go(raw) {
-        Ok(ns) => Reading::Set { ns },
-        Err(error) => {
-            let reason = if as_integer.is_some() {
-                format!("a negative integer is not taken as seconds, and {error}")
-            } else {
-                error.to_string()
-            };
-            Reading::Fallback {
-                default_ns,
-                raw: raw.to_owned(),
-                reason,
-            }
-        }
-    }
-}
-
-/// Reads a duration with plain `time.ParseDuration`, as faas-netes does for the grace period
-/// and the OpenFaaS Pro autoscaler does for its labels; a bare `"60"` is an error here.
-pub fn read_strict(raw: &str) -> Result<i64, DurationError> {
-    parse_go(raw)
-}
-
-/// faas-netes `getTerminationGracePeriodSeconds` (Pro; CE from f0a81e64 until 09d44a46):
-/// the pod's `terminationGracePeriodSeconds` derived from the function's `write_timeout`.
-///
-/// Returns the seconds and, when the result is not what the user meant, a warning.
-pub fn pro_grace_seconds(write_timeout_raw: Option<&str>) -> (i64, Option<String>) {
-    // Read in openfaas/faas-netes pkg/handlers/deploy.go @3ab2d578 (2021-11-05, the function as
-    // extracted for PR #870) and inline @f0a81e64 (2021-11-04) in both pkg/handlers/deploy.go and
-    // pkg/controller/deployment.go; unchanged up to 09d44a46^ when CE dropped it. The Go code:
-    //   grace := 30s + 2s
-    //   if v, ok := env["write_timeout"]; ok && len(v) > 0 {
-    //       period, err := time.ParseDuration(v)   // err only logged; period is 0 on error
-    //       grace = period + 2s                     // wrapping int64 addition
-    //   }
-    //   return int64(grace.Seconds())             // float64, truncated toward zero
-    // Today's Pro operator is closed source; this assumes it kept the same derivation.
-    let raw = match write_timeout_raw {
-        None | Some("") => return (PRO_GRACE_DEFAULT_SECONDS, None),
-        Some(raw) => raw,
-    };
-    let (period_ns, warning) = match parse_go(raw) {
-        Ok(ns) => (ns, None),
-        Err(error) => {
-            let watchdog = match read_int_or_duration(Some(raw), WATCHDOG_DEFAULT_TIMEOUT_NS) {
-                Reading::Set { ns } => format!(
-                    "of-watchdog reads it as {} (write {:?} to satisfy both)",
-                    format_go(ns),
-                    format_go(ns)
-                ),
-                Reading::Unset { default_ns } | Reading::Fallback { default_ns, .. } => format!(
-                    "of-watchdog also rejects it and uses {}",
-                    format_go(default_ns)
-                ),
-            };
-            let warning = format!(
-                "write_timeout {raw:?} fails time.ParseDuration in faas-netes ({error}); it only \
-                 logs this and uses 0s + {PRO_GRACE_JITTER_SECONDS}s jitter, so \
-                 terminationGracePeriodSeconds = {PRO_GRACE_JITTER_SECONDS}, while {watchdog}"
-            );
-            (0, Some(warning))
-        }
-    };
-    let grace_ns = period_ns.wrapping_add(PRO_GRACE_JITTER_SECONDS * NS_PER_SECOND);
-    let grace_seconds = go_seconds(grace_ns) as i64;
-    let warning = warning.or_else(|| {
-        (grace_seconds < 0).then(|| {
-            format!(
-                "write_timeout {raw:?} gives a negative terminationGracePeriodSeconds ({grace_seconds})"
-            )
-        })
-    });
-    (grace_seconds, warning)
-}
-
-/// Go's `Duration.Seconds()`; its float rounding decides the result at the i64 extremes.
-fn go_seconds(ns: i64) -> f64 {
-    let whole = ns / NS_PER_SECOND;
-    let rest = ns % NS_PER_SECOND;
-    whole as f64 + rest as f64 / 1e9
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,139 +498,6 @@ mod tests {
         assert!(error.to_string().contains("missing unit"));
     }
 
-    #[test]
-    fn openfaas_int_or_duration_cases() {
-        let default_ns = WATCHDOG_DEFAULT_TIMEOUT_NS;
-        let read = |raw: Option<&str>| read_int_or_duration(raw, default_ns);
-
-        assert_eq!(read(Some("60")), Reading::Set { ns: 60 * SEC });
-        assert_eq!(read(Some("1m05s")), Reading::Set { ns: 65 * SEC });
-        assert_eq!(read(Some("2m30s")), Reading::Set { ns: 150 * SEC });
-        assert_eq!(read(Some("1.5h")), Reading::Set { ns: 90 * MIN });
-        assert_eq!(read(Some("0")), Reading::Set { ns: 0 });
-        assert_eq!(read(Some("-0")), Reading::Set { ns: 0 });
-        assert_eq!(read(Some("+5")), Reading::Set { ns: 5 * SEC });
-        assert_eq!(read(Some("007")), Reading::Set { ns: 7 * SEC });
-        assert_eq!(read(Some("-1s")), Reading::Set { ns: -SEC });
-        assert_eq!(read(Some("")), Reading::Unset { default_ns });
-        assert_eq!(read(None), Reading::Unset { default_ns });
-
-        for raw in ["-5", "abc", "60 s", "1d", "99999999999999999999"] {
-            let reading = read(Some(raw));
-            assert!(
-                matches!(&reading, Reading::Fallback { raw: r, default_ns: d, .. } if r == raw && *d == default_ns),
-                "{raw:?} -> {reading:?}"
-            );
-            assert_eq!(reading.ns(), default_ns);
-            let warning = reading.warning().unwrap_or_default();
-            assert!(warning.contains(&format!("{raw:?}")), "{warning}");
-            assert!(warning.contains("30s"), "{warning}");
-        }
-        let negative = read(Some("-5"));
-        assert!(
-            negative
-                .warning()
-                .is_some_and(|w| w.contains("negative integer")),
-            "{negative:?}"
-        );
-
-        assert_eq!(read(Some("60")).warning(), None);
-        assert_eq!(read(None).warning(), None);
-        assert_eq!(read(None).ns(), default_ns);
-    }
-
-    #[test]
-    fn int_seconds_wrap_like_go() {
-        // time.Duration(n) * time.Second overflows silently in Go for n > 9223372036.
-        let n: i64 = 9_223_372_037;
-        assert_eq!(
-            read_int_or_duration(Some("9223372037"), 0),
-            Reading::Set {
-                ns: n.wrapping_mul(SEC)
-            }
-        );
-        assert!(read_int_or_duration(Some("9223372037"), 0).ns() < 0);
-        assert_eq!(
-            read_int_or_duration(Some("9223372036"), 0),
-            Reading::Set {
-                ns: 9_223_372_036 * SEC
-            }
-        );
-    }
-
-    #[test]
-    fn gateway_default_is_sixty_seconds() {
-        let reading = read_int_or_duration(None, GATEWAY_DEFAULT_TIMEOUT_NS);
-        assert_eq!(reading.ns(), 60 * SEC);
-        let fallback = read_int_or_duration(Some("abc"), GATEWAY_DEFAULT_TIMEOUT_NS);
-        assert_eq!(fallback.ns(), 60 * SEC);
-        assert!(fallback.warning().is_some_and(|w| w.contains("1m0s")));
-    }
-
-    #[test]
-    fn strict_rejects_bare_integers() {
-        assert!(read_strict("60").is_err());
-        assert!(read_strict("-5").is_err());
-        assert_eq!(read_strict("60s"), Ok(60 * SEC));
-        assert_eq!(read_strict("15m"), Ok(15 * MIN));
-        assert_eq!(read_strict("0"), Ok(0));
-        assert!(read_strict("").is_err());
-    }
-
-    #[test]
-    fn pro_grace_cases() {
-        assert_eq!(pro_grace_seconds(None), (32, None));
-        assert_eq!(pro_grace_seconds(Some("")), (32, None));
-        assert_eq!(pro_grace_seconds(Some("1m05s")), (67, None));
-        assert_eq!(pro_grace_seconds(Some("2m30s")), (152, None));
-        assert_eq!(pro_grace_seconds(Some("1.5h")), (5402, None));
-        assert_eq!(pro_grace_seconds(Some("0")), (2, None));
-        assert_eq!(pro_grace_seconds(Some("1.9s")), (3, None));
-        // (period + 2s).Seconds() truncates toward zero, so -0.5s gives 1, not 2.
-        assert_eq!(pro_grace_seconds(Some("-0.5s")), (1, None));
-        assert_eq!(pro_grace_seconds(Some("-1s")), (1, None));
-
-        let (seconds, warning) = pro_grace_seconds(Some("60"));
-        assert_eq!(seconds, 2);
-        let warning = warning.unwrap_or_default();
-        assert!(warning.contains("\"60\""), "{warning}");
-        assert!(
-            warning.contains("terminationGracePeriodSeconds = 2"),
-            "{warning}"
-        );
-        assert!(
-            warning.contains("of-watchdog reads it as 1m0s"),
-            "{warning}"
-        );
-
-        let (seconds, warning) = pro_grace_seconds(Some("abc"));
-        assert_eq!(seconds, 2);
-        assert!(warning.is_some_and(|w| w.contains("also rejects it and uses 30s")));
-
-        let (seconds, warning) = pro_grace_seconds(Some("-5"));
-        assert_eq!(seconds, 2);
-        assert!(warning.is_some());
-
-        let (seconds, warning) = pro_grace_seconds(Some("-10s"));
-        assert_eq!(seconds, -8);
-        assert!(warning.is_some_and(|w| w.contains("negative")));
-
-        // period + 2s wraps in Go's int64 arithmetic.
-        let (seconds, warning) = pro_grace_seconds(Some("2562047h47m16.854775807s"));
-        assert!(seconds < 0);
-        assert!(warning.is_some());
-    }
-
-    #[test]
-    fn go_seconds_rounds_like_float64() {
-        // float64(9e9) + 0.999999999 rounds up to the next integer before truncation.
-        assert_eq!(
-            go_seconds(9_000_000_000 * SEC + 999_999_999) as i64,
-            9_000_000_001
-        );
-        assert_eq!(go_seconds(-1_500 * MS) as i64, -1);
-    }
-
     // --- property tests ---
 
     const UNITS: &[(&str, i64)] = &[
@@ -856,11 +511,16 @@ mod tests {
         ("h", HOUR),
     ];
 
+    /// One number-and-unit component of a generated duration string.
     #[derive(Debug, Clone)]
     struct Component {
+        /// The digits before the `.`.
         whole: String,
+        /// The digits after the `.`, when there is one.
         fraction: Option<String>,
+        /// The unit as written.
         unit: &'static str,
+        /// The unit in nanoseconds.
         unit_ns: i64,
     }
 
@@ -995,31 +655,5 @@ mod tests {
             );
         }
 
-        #[test]
-        fn never_panics_on_text(s in ".*") {
-            let _ = parse_go(&s);
-            let _ = read_int_or_duration(Some(&s), WATCHDOG_DEFAULT_TIMEOUT_NS).warning();
-            let _ = pro_grace_seconds(Some(&s));
-        }
-
-        #[test]
-        fn never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let s = String::from_utf8_lossy(&bytes);
-            let _ = parse_go(&s);
-            let _ = read_int_or_duration(Some(&s), GATEWAY_DEFAULT_TIMEOUT_NS).warning();
-            let _ = pro_grace_seconds(Some(&s));
-        }
-
-        #[test]
-        fn never_panics_on_digit_heavy_text(s in "[-+]?[0-9.]{0,30}(ns|us|µs|ms|s|m|h|x)?([0-9.]{0,25}(s|h))?") {
-            let _ = parse_go(&s);
-            let _ = pro_grace_seconds(Some(&s));
-        }
-
-        #[test]
-        fn format_never_panics(ns in any::<i64>()) {
-            let _ = format_go(ns);
-            let _ = pro_grace_seconds(Some(&format_go(ns)));
-        }
     }
 }

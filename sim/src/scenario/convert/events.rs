@@ -1,0 +1,116 @@
+//! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod).
+
+use faasim_model::schedule::{Action, Event};
+use faasim_model::time::NS_PER_S;
+use serde_saphyr::Spanned;
+
+use super::super::ScenarioError;
+use super::super::raw::RawEvent;
+use super::{Builder, field, field_opt, spanned_loc};
+
+impl Builder<'_> {
+    pub(super) fn event(
+        &self,
+        index: usize,
+        item: Spanned<RawEvent>,
+        nodes: u32,
+    ) -> Result<Event, ScenarioError> {
+        let base = format!("events[{index}]");
+        let item_loc = spanned_loc(&item);
+        let raw = item.value;
+        let at_field = field(&raw.at);
+        if at_field.raw.is_none() {
+            return Err(self.error(
+                &base,
+                item_loc,
+                "missing `at`: when the event happens (e.g. `at: 30s`)",
+            ));
+        }
+        let at_ns = self.duration(&format!("{base}.at"), at_field, 0)?;
+
+        let mut given = Vec::new();
+        if raw.scale.is_some() {
+            given.push("scale");
+        }
+        if raw.rollout.is_some() {
+            given.push("rollout");
+        }
+        if raw.drain_node.is_some() {
+            given.push("drainNode");
+        }
+        if raw.kill_pod.is_some() {
+            given.push("killPod");
+        }
+        if given.len() != 1 {
+            let found = if given.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{} ({})", given.len(), given.join(", "))
+            };
+            return Err(self.error(
+                &base,
+                item_loc,
+                format!(
+                    "an event needs exactly one action (scale, rollout, drainNode or killPod); \
+                     found {found}"
+                ),
+            ));
+        }
+
+        let action = if let Some(scale) = &raw.scale {
+            let key = format!("{base}.scale");
+            let f = field_opt(scale);
+            if f.raw.is_none() {
+                return Err(self.error(&key, f.loc, "needs a replica count, e.g. `scale: 0`"));
+            }
+            Action::Scale(self.int_u32(&key, f, 0, 0)?)
+        } else if raw.rollout.is_some() {
+            Action::Rollout
+        } else if let Some(drain) = raw.drain_node {
+            let drain = drain.value.unwrap_or_default();
+            let notice_ns = self.duration(
+                &format!("{base}.drainNode.notice"),
+                field(&drain.notice),
+                120 * NS_PER_S,
+            )?;
+            let node_field = field(&drain.node);
+            let node = match node_field.raw {
+                None => None,
+                Some(_) => {
+                    let key = format!("{base}.drainNode.node");
+                    let node = self.int_u32(&key, node_field, 0, 0)?;
+                    if node >= nodes {
+                        return Err(self.error(
+                            &key,
+                            node_field.loc,
+                            format!(
+                                "node {node} does not exist: nodes are numbered from 0 and \
+                                 kubernetes.nodes is {nodes}"
+                            ),
+                        ));
+                    }
+                    Some(node)
+                }
+            };
+            Action::DrainNode { notice_ns, node }
+        } else if let Some(kill) = raw.kill_pod {
+            let kill = kill.value.unwrap_or_default();
+            let pod_field = field(&kill.pod);
+            let pod = match pod_field.raw {
+                Some("") => {
+                    return Err(self.error(
+                        &format!("{base}.killPod.pod"),
+                        pod_field.loc,
+                        "must be a pod name, or left out to pick one",
+                    ));
+                }
+                other => other.map(str::to_string),
+            };
+            Action::KillPod { pod }
+        } else {
+            // Unreachable: exactly one action was found above.
+            return Err(self.error(&base, item_loc, "no action"));
+        };
+        Ok(Event { at_ns, action })
+    }
+}

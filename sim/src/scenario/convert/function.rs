@@ -1,0 +1,179 @@
+//! The `function` section: name, watchdog kind and mode, the child (`upstream`), the handler,
+//! start-up, scale labels, and the watchdog's and child's environment.
+
+use std::collections::BTreeMap;
+
+use faasim_model::config::{
+    ChildConfig, FunctionConfig, Mode, OnSigterm, Span, Start, WatchdogConfig, WatchdogKind,
+};
+
+use super::super::ScenarioError;
+use super::super::raw::RawFunction;
+use super::{Builder, Field, field};
+
+impl Builder<'_> {
+    /// The function, and its environment (the edition's grace period reads it).
+    pub(super) fn function(
+        &mut self,
+        raw: RawFunction,
+    ) -> Result<(FunctionConfig, BTreeMap<String, String>), ScenarioError> {
+        let defaults = FunctionConfig::default();
+        let name = match field(&raw.name).raw {
+            None => defaults.name.clone(),
+            Some(name) => {
+                if !is_dns1123_label(name) {
+                    return Err(self.error(
+                        "function.name",
+                        field(&raw.name).loc,
+                        format!(
+                            "`{name}` is not a valid function name (lowercase letters, digits \
+                             and '-', starting and ending with a letter or digit, at most 63 \
+                             characters)"
+                        ),
+                    ));
+                }
+                name.to_string()
+            }
+        };
+        let kind = self.choice(
+            "function.watchdog",
+            field(&raw.watchdog),
+            WatchdogKind::OfWatchdog,
+            &[
+                ("of-watchdog", WatchdogKind::OfWatchdog),
+                ("fixed-wait", WatchdogKind::FixedWait),
+            ],
+            false,
+        )?;
+        let mode = self.choice(
+            "function.mode",
+            field(&raw.mode),
+            Mode::Http,
+            &[("http", Mode::Http), ("streaming", Mode::Streaming)],
+            false,
+        )?;
+        let upstream_given = raw.upstream.is_some();
+        let upstream = raw.upstream.unwrap_or_default();
+        let on_sigterm = self.choice(
+            "function.upstream.onSigterm",
+            field(&upstream.on_sigterm),
+            OnSigterm::Drain,
+            &[("drain", OnSigterm::Drain), ("exit", OnSigterm::Exit)],
+            false,
+        )?;
+        let child_startup = self.span(
+            "function.upstream.startup",
+            field(&upstream.startup),
+            Span::fixed(0),
+        )?;
+        if upstream_given && mode == Mode::Streaming {
+            self.warn(
+                "function.upstream",
+                "ignored: there is no child server in streaming mode (the watchdog forks one \
+                 process per request)",
+            );
+        }
+        let handler = raw.handler.unwrap_or_default();
+        let handler_ns = self.span(
+            "function.handler.duration",
+            field(&handler.duration),
+            defaults.handler_ns,
+        )?;
+        let startup_ns = self.span("function.startup", field(&raw.startup), defaults.startup_ns)?;
+        let start = self.choice(
+            "function.start",
+            field(&raw.start),
+            Start::Warm,
+            &[("warm", Start::Warm), ("cold", Start::Cold)],
+            false,
+        )?;
+
+        let (labels, label_locs) = self.string_map(raw.labels);
+        let label = |name: &str| Field {
+            raw: labels.get(name).map(String::as_str),
+            loc: label_locs.get(name).copied().flatten(),
+        };
+        const MIN: &str = "com.openfaas.scale.min";
+        const MAX: &str = "com.openfaas.scale.max";
+        let scale_min = self.int_u32(
+            &format!("function.labels.{MIN}"),
+            label(MIN),
+            defaults.scale_min,
+            0,
+        )?;
+        let scale_max = self.int_u32(
+            &format!("function.labels.{MAX}"),
+            label(MAX),
+            defaults.scale_max,
+            0,
+        )?;
+        if scale_min > scale_max {
+            let (key, f) = if label(MIN).raw.is_some() {
+                (MIN, label(MIN))
+            } else {
+                (MAX, label(MAX))
+            };
+            return Err(self.error(
+                &format!("function.labels.{key}"),
+                f.loc,
+                format!("{MIN} ({scale_min}) is above {MAX} ({scale_max})"),
+            ));
+        }
+
+        let (env, env_locs) = self.string_map(raw.environment);
+        let (watchdog, warnings) = WatchdogConfig::from_env(&env, kind, mode).map_err(|error| {
+            let loc = env_locs.get(&error.key).copied().flatten();
+            self.error(
+                &format!("function.environment.{}", error.key),
+                loc,
+                error.message,
+            )
+        })?;
+        for warning in warnings {
+            self.warn(
+                &format!("function.environment.{}", warning.key),
+                warning.message,
+            );
+        }
+        if let Some(env_mode) = env.get("mode") {
+            let wanted = match mode {
+                Mode::Http => "http",
+                Mode::Streaming => "streaming",
+            };
+            if env_mode != wanted {
+                self.warn(
+                    "function.environment.mode",
+                    format!(
+                        "ignored: the simulated watchdog runs `function.mode` ({wanted}), not \
+                         `{env_mode}`"
+                    ),
+                );
+            }
+        }
+        let child = ChildConfig::from_env(&env, on_sigterm, child_startup);
+
+        let config = FunctionConfig {
+            name,
+            watchdog,
+            child,
+            handler_ns,
+            startup_ns,
+            start,
+            scale_min,
+            scale_max,
+        };
+        Ok((config, env))
+    }
+}
+
+/// OpenFaaS and Kubernetes names: a DNS-1123 label.
+fn is_dns1123_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let inner_ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let edge_ok = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(inner_ok)
+        && bytes.first().is_some_and(edge_ok)
+        && bytes.last().is_some_and(edge_ok)
+}

@@ -1,0 +1,69 @@
+//! The `load` section (hey's concurrency, requests, rate, timeout, method and keep-alive) and the
+//! `network` section (the round trip).
+
+use faasim_model::config::{LoadConfig, Method, NetworkConfig};
+
+use super::super::ScenarioError;
+use super::super::raw::{RawLoad, RawNetwork};
+use super::{Builder, field};
+
+impl Builder<'_> {
+    pub(super) fn load(&self, raw: RawLoad) -> Result<LoadConfig, ScenarioError> {
+        let defaults = LoadConfig::default();
+        let concurrency = self.int_u32(
+            "load.concurrency",
+            field(&raw.concurrency),
+            defaults.concurrency,
+            1,
+        )?;
+        let requests = self.integer(
+            "load.requests",
+            field(&raw.requests),
+            defaults.requests,
+            1,
+            u64::MAX,
+        )?;
+        let rate_per_s = self.int_u32("load.rate", field(&raw.rate), defaults.rate_per_s, 0)?;
+        if rate_per_s == 0 && requests < u64::from(concurrency) {
+            let (key, loc) = if raw.requests.is_some() {
+                ("load.requests", field(&raw.requests).loc)
+            } else {
+                ("load.concurrency", field(&raw.concurrency).loc)
+            };
+            return Err(self.error(
+                key,
+                loc,
+                format!(
+                    "requests ({requests}) is less than concurrency ({concurrency}) in a closed \
+                     loop (rate 0); hey refuses this: \"-n cannot be less than -c\""
+                ),
+            ));
+        }
+        Ok(LoadConfig {
+            concurrency,
+            requests,
+            timeout_ns: self.duration("load.timeout", field(&raw.timeout), defaults.timeout_ns)?,
+            method: self.choice(
+                "load.method",
+                field(&raw.method),
+                defaults.method,
+                &[("GET", Method::Get), ("POST", Method::Post)],
+                true,
+            )?,
+            keep_alive: self.boolean(
+                "load.keepAlive",
+                field(&raw.keep_alive),
+                defaults.keep_alive,
+            )?,
+            rate_per_s,
+            start_ns: self.duration("load.start", field(&raw.start), defaults.start_ns)?,
+        })
+    }
+
+    pub(super) fn network(&self, raw: RawNetwork) -> Result<NetworkConfig, ScenarioError> {
+        let defaults = NetworkConfig::default();
+        Ok(NetworkConfig {
+            rtt_ns: self.duration("network.rtt", field(&raw.rtt), defaults.rtt_ns)?,
+        })
+    }
+}
