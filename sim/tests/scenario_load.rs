@@ -187,21 +187,6 @@ fn the_contract_example_maps_to_the_right_values() {
     check_example(&scenario);
 }
 
-/// The example as it stands in the shared contract today, when the file is there.
-#[test]
-fn the_example_in_the_shared_contract_still_parses() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/scenario-format.md");
-    let Ok(doc) = std::fs::read_to_string(&path) else {
-        return;
-    };
-    let Some(start) = doc.find("```yaml\n") else {
-        return;
-    };
-    let rest = &doc[start + "```yaml\n".len()..];
-    let Some(end) = rest.find("```") else { return };
-    check_example(&ok(&rest[..end]));
-}
-
 #[test]
 fn an_empty_mapping_gives_every_default() {
     for text in ["{}", "", "# only a comment\n"] {

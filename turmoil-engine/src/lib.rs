@@ -3,7 +3,8 @@
 //! (`faasim_watchdog::Watchdog`) in every pod, so the model (`faasim_sim::simulate`) can be
 //! checked against real code.
 //!
-//! Hosts are few, as turmoil's cost grows steeply with them (`../shared/measured.md` §3b):
+//! Hosts are few, as turmoil's cost grows steeply with them (every host runs on every 1 ms
+//! tick; the figures are in `turmoil-engine/README.md`):
 //! `client` (every load worker is a task), `gateway` (gateway and provider in one process), and
 //! one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
 //! pipe). The control plane (deployment controller, kubelet, endpoints, nodes) is the model's
