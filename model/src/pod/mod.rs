@@ -358,6 +358,15 @@ impl Pods {
         }
     }
 
+    /// `Shutdown`'s jitter on its next poll of `server`.
+    fn poll_jitter(chooser: &mut dyn Chooser, server: &Server) -> Nanos {
+        let span = Span {
+            lo_ns: 0,
+            hi_ns: server.poll_jitter_max_ns(),
+        };
+        Self::draw(chooser, Stream::Shutdown, span)
+    }
+
     fn child_server(&self) -> Server {
         Server::new(DrainPolicy::child(
             &self.function.child,
@@ -498,15 +507,7 @@ impl Pods {
                 self.watchdog_step(now, pod, step, true, out);
             }
             Timer::WatchdogPoll => {
-                let jitter_max_ns = self.pods[pod as usize].watchdog.poll_jitter_max_ns();
-                let jitter = Self::draw(
-                    chooser,
-                    Stream::Shutdown,
-                    Span {
-                        lo_ns: 0,
-                        hi_ns: jitter_max_ns,
-                    },
-                );
+                let jitter = Self::poll_jitter(chooser, &self.pods[pod as usize].watchdog);
                 let step = self.pods[pod as usize].watchdog.poll(now, jitter);
                 self.watchdog_step(now, pod, step, false, out);
             }
@@ -530,15 +531,7 @@ impl Pods {
                 self.child_step(now, pod, step, true, out);
             }
             Timer::ChildPoll => {
-                let jitter_max_ns = self.pods[pod as usize].child.poll_jitter_max_ns();
-                let jitter = Self::draw(
-                    chooser,
-                    Stream::Shutdown,
-                    Span {
-                        lo_ns: 0,
-                        hi_ns: jitter_max_ns,
-                    },
-                );
+                let jitter = Self::poll_jitter(chooser, &self.pods[pod as usize].child);
                 let step = self.pods[pod as usize].child.poll(now, jitter);
                 self.child_step(now, pod, step, false, out);
             }
@@ -666,18 +659,23 @@ impl Pods {
             // The kubelet sees the container exit; a kill was its own doing.
             out.push(Effect::Exited { pod });
         }
+        self.lose(active, cause, out);
+    }
+
+    /// The process that held `active` is gone with them: each one a caller still waits for
+    /// is lost, and the provider sees EOF a hop later.
+    fn lose(&mut self, active: Vec<RequestId>, cause: Cause, out: &mut Vec<Effect>) {
         for req in active {
             let call = &mut self.calls[req as usize];
             call.in_watchdog = false;
             call.in_child = false;
-            if !call.wanted {
-                continue;
+            if call.wanted {
+                out.push(Effect::Learn {
+                    req,
+                    fact: Fact::Lost(cause),
+                });
+                self.fail(req, cause, out);
             }
-            out.push(Effect::Learn {
-                req,
-                fact: Fact::Lost(cause),
-            });
-            self.fail(req, cause, out);
         }
     }
 
@@ -689,18 +687,7 @@ impl Pods {
         self.note(out, pod, || {
             format!("container crashed with {count} requests active; restarting")
         });
-        for req in active {
-            let call = &mut self.calls[req as usize];
-            call.in_watchdog = false;
-            call.in_child = false;
-            if call.wanted {
-                out.push(Effect::Learn {
-                    req,
-                    fact: Fact::Lost(Cause::PodCrash),
-                });
-                self.fail(req, Cause::PodCrash, out);
-            }
-        }
+        self.lose(active, Cause::PodCrash, out);
         let child = self.child_server();
         let p = &mut self.pods[pod as usize];
         assert_eq!(
