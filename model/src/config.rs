@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::choice::{Chooser, Stream};
 use crate::duration;
 use crate::environment::{ChildEnv, WatchdogEnv};
 use crate::sourced::Sourced;
@@ -22,6 +23,25 @@ pub struct Span {
 }
 
 impl Span {
+    /// A value in the span from `stream`: the fixed value itself without consulting the
+    /// chooser (fixed values never draw, so they move no stream).
+    pub fn draw(self, chooser: &mut dyn Chooser, stream: Stream) -> u64 {
+        if self.is_fixed() {
+            self.lo_ns
+        } else {
+            chooser.pick_u64(stream, self.lo_ns, self.hi_ns)
+        }
+    }
+
+    /// A value in the span that belongs to the request keyed `key` (`choice::request_key`).
+    pub fn draw_keyed(self, chooser: &mut dyn Chooser, stream: Stream, key: u64) -> u64 {
+        if self.is_fixed() {
+            self.lo_ns
+        } else {
+            chooser.pick_u64_keyed(stream, key, self.lo_ns, self.hi_ns)
+        }
+    }
+
     /// A fixed duration.
     pub const fn fixed(ns: u64) -> Span {
         Span {

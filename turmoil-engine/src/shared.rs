@@ -35,20 +35,12 @@ pub(crate) struct Rng(pub(crate) SeedChooser);
 impl Rng {
     /// The next draw of `stream` in `span` (no draw when it is fixed).
     pub(crate) fn span(&mut self, stream: Stream, span: Span) -> Nanos {
-        if span.is_fixed() {
-            span.lo_ns
-        } else {
-            self.0.pick_u64(stream, span.lo_ns, span.hi_ns)
-        }
+        span.draw(&mut self.0, stream)
     }
 
     /// A draw of the request keyed `key` (`choice::request_key`), as the model keys it.
     pub(crate) fn span_for(&mut self, stream: Stream, key: u64, span: Span) -> Nanos {
-        if span.is_fixed() {
-            span.lo_ns
-        } else {
-            self.0.pick_u64_keyed(stream, key, span.lo_ns, span.hi_ns)
-        }
+        span.draw_keyed(&mut self.0, stream, key)
     }
 
     /// An index below `len` for the request keyed `key`.

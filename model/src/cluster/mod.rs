@@ -14,7 +14,7 @@ mod kubelet;
 mod nodes;
 
 use crate::choice::{Chooser, Stream};
-use crate::config::{Config, Span, Start};
+use crate::config::{Config, Start};
 use crate::deployment::{self, PodFacts};
 use crate::ledger::PodId;
 use crate::run::{PodEnd, PodSummary};
@@ -334,14 +334,6 @@ impl Cluster {
         }
     }
 
-    fn draw(chooser: &mut dyn Chooser, stream: Stream, span: Span) -> Nanos {
-        if span.is_fixed() {
-            span.lo_ns
-        } else {
-            chooser.pick_u64(stream, span.lo_ns, span.hi_ns)
-        }
-    }
-
     /// The pod runs in incarnation `generation`.
     fn current(&self, pod: PodId, generation: u32) -> bool {
         let p = &self.pods[pod as usize];
@@ -468,8 +460,11 @@ impl Cluster {
             }
             Timer::Restart { pod, generation } => {
                 if self.current(pod, generation) && self.pods[pod as usize].deletion_ns.is_none() {
-                    let startup =
-                        Self::draw(chooser, Stream::Startup, self.config.function.startup_ns);
+                    let startup = self
+                        .config
+                        .function
+                        .startup_ns
+                        .draw(chooser, Stream::Startup);
                     out.push(Effect::Arm {
                         at_ns: now + startup,
                         timer: Timer::Start { pod, generation },
@@ -503,11 +498,11 @@ impl Cluster {
         chooser: &mut dyn Chooser,
         out: &mut Vec<Effect>,
     ) {
-        let lag = Self::draw(
-            chooser,
-            Stream::Endpoints,
-            self.config.kubernetes.endpoint_lag_ns,
-        );
+        let lag = self
+            .config
+            .kubernetes
+            .endpoint_lag_ns
+            .draw(chooser, Stream::Endpoints);
         let at_ns = (now + lag).max(self.view_last_ns);
         self.view_last_ns = at_ns;
         out.push(Effect::Route { pod, routed, at_ns });

@@ -61,8 +61,11 @@ impl Cluster {
         if !warm {
             match node {
                 Some(node) => {
-                    let startup =
-                        Self::draw(chooser, Stream::Startup, self.config.function.startup_ns);
+                    let startup = self
+                        .config
+                        .function
+                        .startup_ns
+                        .draw(chooser, Stream::Startup);
                     self.note(
                         out,
                         || name,

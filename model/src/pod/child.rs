@@ -75,12 +75,8 @@ impl Pods {
         out: &mut Vec<Effect>,
     ) {
         let span = self.function.handler_ns;
-        let duration_ns = if span.is_fixed() {
-            span.lo_ns
-        } else {
-            let key = self.calls[req as usize].key;
-            chooser.pick_u64_keyed(Stream::Handler, key, span.lo_ns, span.hi_ns)
-        };
+        let key = self.calls[req as usize].key;
+        let duration_ns = span.draw_keyed(chooser, Stream::Handler, key);
         out.push(Effect::Arm {
             at_ns: now + duration_ns,
             pod,

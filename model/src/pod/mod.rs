@@ -350,21 +350,13 @@ impl Pods {
         p.generation == generation && p.end == PodEnd::Running
     }
 
-    fn draw(chooser: &mut dyn Chooser, stream: Stream, span: Span) -> Nanos {
-        if span.is_fixed() {
-            span.lo_ns
-        } else {
-            chooser.pick_u64(stream, span.lo_ns, span.hi_ns)
-        }
-    }
-
     /// `Shutdown`'s jitter on its next poll of `server`.
     fn poll_jitter(chooser: &mut dyn Chooser, server: &Server) -> Nanos {
         let span = Span {
             lo_ns: 0,
             hi_ns: server.poll_jitter_max_ns(),
         };
-        Self::draw(chooser, Stream::Shutdown, span)
+        span.draw(chooser, Stream::Shutdown)
     }
 
     fn child_server(&self) -> Server {
@@ -463,7 +455,11 @@ impl Pods {
         out: &mut Vec<Effect>,
     ) {
         assert!(self.current(pod, generation), "only a current pod starts");
-        let child_delay = Self::draw(chooser, Stream::Startup, self.function.child.startup_ns);
+        let child_delay = self
+            .function
+            .child
+            .startup_ns
+            .draw(chooser, Stream::Startup);
         let http = self.function.watchdog.mode == Mode::Http;
         let p = &mut self.pods[pod as usize];
         p.watchdog.start();
