@@ -409,7 +409,7 @@ mod tests {
         let mut seq = 0u32;
         let mut popped = Vec::new();
         for _ in 0..5_000 {
-            if rng.next_u64() % 3 == 0 {
+            if rng.next_u64().is_multiple_of(3) {
                 if let Some((at_ns, event)) = queue.pop(&mut chooser) {
                     assert!(at_ns >= now, "time runs forward");
                     now = at_ns;
