@@ -42,6 +42,11 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// The order of an entry as one number: time first, then insertion sequence.
+fn key(at_ns: Nanos, seq: u64) -> u128 {
+    (u128::from(at_ns) << 64) | u128::from(seq)
+}
+
 /// How many FIFO lanes a queue has; an event pushed on a lane past these goes to the heap.
 pub const LANES: usize = 8;
 
@@ -56,11 +61,9 @@ pub struct Queue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
     /// FIFO lanes, by lane id: each holds events pushed in time order.
     lanes: [VecDeque<Entry<E>>; LANES],
-    /// When each lane's first entry is due, `Nanos::MAX` when the lane is empty: the next event
-    /// is found by scanning this short array, not the lanes themselves.
-    front_at_ns: [Nanos; LANES],
-    /// Each lane's first entry's sequence number (meaningless when the lane is empty).
-    front_seq: [u64; LANES],
+    /// Each lane's first entry as `key(at_ns, seq)`, `u128::MAX` when the lane is empty: the
+    /// next event is found by scanning this short array without a branch, not the lanes.
+    fronts: [u128; LANES],
     /// False once a chooser orders ties: then every event is in the heap.
     lanes_enabled: bool,
     /// The last insertion sequence number given out.
@@ -72,8 +75,7 @@ impl<E> Default for Queue<E> {
         Queue {
             heap: BinaryHeap::new(),
             lanes: std::array::from_fn(|_| VecDeque::new()),
-            front_at_ns: [Nanos::MAX; LANES],
-            front_seq: [u64::MAX; LANES],
+            fronts: [u128::MAX; LANES],
             lanes_enabled: true,
             seq: 0,
         }
@@ -105,8 +107,7 @@ impl<E> Queue<E> {
         }
         self.seq += 1;
         if self.lanes[lane].is_empty() {
-            self.front_at_ns[lane] = at_ns;
-            self.front_seq[lane] = self.seq;
+            self.fronts[lane] = key(at_ns, self.seq);
         }
         self.lanes[lane].push_back(Entry {
             at_ns,
@@ -116,30 +117,24 @@ impl<E> Queue<E> {
     }
 
     fn take_next(&mut self) -> Option<Entry<E>> {
-        let (mut best_at_ns, mut best_seq) = self
+        let mut best = self
             .heap
             .peek()
-            .map_or((Nanos::MAX, u64::MAX), |Reverse(e)| (e.at_ns, e.seq));
-        let mut best_lane = usize::MAX;
-        for (index, (&at_ns, &seq)) in self.front_at_ns.iter().zip(&self.front_seq).enumerate() {
-            if at_ns < best_at_ns || (at_ns == best_at_ns && seq < best_seq) {
-                best_at_ns = at_ns;
-                best_seq = seq;
-                best_lane = index;
-            }
+            .map_or(u128::MAX, |Reverse(e)| key(e.at_ns, e.seq));
+        let mut best_lane = LANES;
+        // Selects, not branches: which lane holds the next event is data the branch predictor
+        // cannot learn.
+        for (index, &front) in self.fronts.iter().enumerate() {
+            let earlier = front < best;
+            best = if earlier { front } else { best };
+            best_lane = if earlier { index } else { best_lane };
         }
-        if best_lane == usize::MAX {
+        if best_lane == LANES {
             return self.heap.pop().map(|Reverse(e)| e);
         }
         let lane = &mut self.lanes[best_lane];
         let entry = lane.pop_front();
-        match lane.front() {
-            Some(front) => {
-                self.front_at_ns[best_lane] = front.at_ns;
-                self.front_seq[best_lane] = front.seq;
-            }
-            None => self.front_at_ns[best_lane] = Nanos::MAX,
-        }
+        self.fronts[best_lane] = lane.front().map_or(u128::MAX, |e| key(e.at_ns, e.seq));
         entry
     }
 
@@ -152,7 +147,7 @@ impl<E> Queue<E> {
         if self.lanes_enabled {
             // Choosing among ties needs every candidate in one place.
             self.lanes_enabled = false;
-            self.front_at_ns = [Nanos::MAX; LANES];
+            self.fronts = [u128::MAX; LANES];
             for lane in &mut self.lanes {
                 let lane = std::mem::take(lane);
                 self.heap.extend(lane.into_iter().map(Reverse));
