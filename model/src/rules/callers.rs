@@ -81,9 +81,7 @@ pub static EXEC_WITHIN_PROVIDER_WRITE: Rule = Rule {
 fn exec_within_provider_write(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let call = d.call_max_ns;
     // Go's server: a WriteTimeout of 0 is none.
-    let Some(write) = server_limit_ns(config.provider.write_timeout_ns) else {
-        return None;
-    };
+    let write = server_limit_ns(config.provider.write_timeout_ns)?;
     if call <= write {
         return None;
     }
@@ -111,9 +109,7 @@ pub static GATEWAY_WRITE_COVERS_RESPONSE: Rule = Rule {
 fn gateway_write_covers_response(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let call = d.call_max_ns;
     // Go's server: a WriteTimeout of 0 is none.
-    let Some(write) = server_limit_ns(config.gateway.write_timeout_ns) else {
-        return None;
-    };
+    let write = server_limit_ns(config.gateway.write_timeout_ns)?;
     if d.hold_max_ns + call <= write {
         return None;
     }
