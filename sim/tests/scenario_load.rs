@@ -439,7 +439,11 @@ fn other_checks_name_their_key() {
             3,
             "function.labels.com.openfaas.scale.max",
         ),
-        ("function:\n  watchdog: classic\n", 2, "function.watchdog"),
+        (
+            "function:\n  watchdog: faas-watchdog\n",
+            2,
+            "function.watchdog",
+        ),
         ("function:\n  name: Go_Long\n", 2, "function.name"),
         (
             "kubernetes:\n  readinessProbe: {periodSeconds: 0}\n",
