@@ -393,12 +393,16 @@ pub static TEMPLATES: &[Template] = &[
                  openfaas/of-watchdog executor/streaming_runner.go:24-31",
         assumption: "",
     },
-    classic(
-        "dockerfile",
-        "ghcr.io/openfaas/classic-watchdog:0.3.3",
-        "fprocess (cat by default), forked per request",
-        "openfaas/templates @69ca16ae template/dockerfile/function/Dockerfile:1,19,27",
-    ),
+    Template {
+        assumption: "the function's own Dockerfile decides the watchdog; the template's \
+                     starting point (classic-watchdog, fork per request) is assumed",
+        ..classic(
+            "dockerfile",
+            "ghcr.io/openfaas/classic-watchdog:0.3.3",
+            "fprocess (cat by default), forked per request",
+            "openfaas/templates @69ca16ae template/dockerfile/function/Dockerfile:1,19,27",
+        )
+    },
     classic(
         "php7",
         "ghcr.io/openfaas/classic-watchdog:0.3.2",
