@@ -651,3 +651,14 @@ fn gateway_timeouts_keep_gos_zero_and_negative_values() {
     let error = err("gateway:\n  readTimeout: -5\n");
     assert_error(&error, 2, "gateway.readTimeout");
 }
+
+#[test]
+fn of_watchdog_refuses_only_a_write_timeout_of_exactly_zero() {
+    // `-1s` passes of-watchdog's `writeTimeout == 0` check: Go's server then has no
+    // WriteTimeout, and healthcheck_interval, following it, waits forever.
+    let negative = ok("function:\n  environment:\n    write_timeout: -1s\n");
+    let w = &negative.config.function.watchdog;
+    assert_eq!(w.write_timeout_ns, 0);
+    assert_eq!(w.healthcheck_interval_ns, -(S as i64));
+    assert!(negative.warnings.is_empty());
+}
