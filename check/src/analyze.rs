@@ -608,5 +608,6 @@ pub fn watchdog_kind_name(config: &Config) -> &'static str {
     match config.function.watchdog.kind {
         WatchdogKind::OfWatchdog => "of-watchdog",
         WatchdogKind::FixedWait => "fixed-wait",
+        WatchdogKind::Classic => "classic",
     }
 }

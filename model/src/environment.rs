@@ -165,6 +165,15 @@ impl WatchdogEnv {
         }
     }
 
+    /// The classic watchdog's reading (openfaas/classic-watchdog readconfig.go @23db914): the
+    /// same `parseIntOrDurationValue` and 30 s read/write defaults, but `exec_timeout` defaults
+    /// to 0, "no hard i.e. \"exec\" timeout".
+    pub fn read_classic(env: &BTreeMap<String, String>) -> WatchdogEnv {
+        let mut reading = WatchdogEnv::read(env);
+        reading.exec_timeout = read_duration(env, "exec_timeout", 0, None);
+        reading
+    }
+
     /// The four durations with their variable names, in the order of-watchdog reads them.
     pub fn durations(&self) -> [(&'static str, &Sourced<i64>); 4] {
         [
@@ -270,6 +279,15 @@ mod tests {
             read.healthcheck_interval.from,
             Source::Derived { .. }
         ));
+    }
+
+    #[test]
+    fn the_classic_watchdog_has_no_exec_timeout_by_default() {
+        let read = WatchdogEnv::read_classic(&env(&[]));
+        assert_eq!(read.exec_timeout.value, 0);
+        assert_eq!(read.write_timeout.value, WATCHDOG_DEFAULT_TIMEOUT_NS);
+        let read = WatchdogEnv::read_classic(&env(&[("exec_timeout", "5m")]));
+        assert_eq!(read.exec_timeout.value, 300 * NS_PER_S as i64);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `upstream_timeout` (502 past it), and writes the answer back within its server's
 //! `write_timeout` (past it the client gets a broken connection and no status).
 
-use crate::config::GatewayConfig;
+use crate::config::{GatewayConfig, server_limit_ns};
 use crate::ledger::{Cause, RequestId, Status};
 use crate::time::Nanos;
 
@@ -206,7 +206,7 @@ impl Gateway {
     }
 
     /// Past the server's write timeout the write fails: the client sees the connection
-    /// break, with no status.
+    /// break, with no status. A write_timeout of 0 is none (Go's `http.Server`).
     fn respond(
         &mut self,
         now: Nanos,
@@ -218,7 +218,9 @@ impl Gateway {
         let write_timeout_ns = self.config.write_timeout_ns;
         let call = self.call(req);
         call.state = State::Done;
-        let (status, cause) = if now - call.arrive_ns > write_timeout_ns {
+        let late =
+            server_limit_ns(write_timeout_ns).is_some_and(|limit| now - call.arrive_ns > limit);
+        let (status, cause) = if late {
             (Status::Error, Cause::GatewayWriteTimeout)
         } else {
             (Status::Code(code), cause)

@@ -21,4 +21,5 @@ pub mod schedule;
 pub mod server;
 mod slots;
 pub mod sourced;
+pub mod template;
 pub mod time;

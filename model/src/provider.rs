@@ -4,7 +4,7 @@
 //! (`read_timeout`, 500 "Can't reach service") and its server's `write_timeout` (502).
 
 use crate::choice::{Chooser, Stream};
-use crate::config::ProviderConfig;
+use crate::config::{ProviderConfig, server_limit_ns};
 use crate::ledger::{Cause, Fact, PodId, RequestId};
 use crate::message::Msg;
 use crate::pool::{Checkout, Pool, Reach};
@@ -235,7 +235,7 @@ impl Provider {
                 call.forward_ns = now;
                 out.push(Effect::Deadline {
                     req,
-                    at_ns: now + self.config.read_timeout_ns,
+                    at_ns: now + self.config.proxy_timeout_ns(),
                 });
                 self.dispatch(now, req, key, chooser, out);
             }
@@ -358,7 +358,7 @@ impl Provider {
     }
 
     /// Answer the gateway, unless the call is over already; past the server's write timeout
-    /// the gateway sees EOF (502).
+    /// the gateway sees EOF (502). A write_timeout of 0 is none (Go's `http.Server`).
     fn respond(
         &mut self,
         now: Nanos,
@@ -373,7 +373,9 @@ impl Provider {
             return;
         }
         call.state = State::Done;
-        let (code, cause) = if now - call.forward_ns > write_timeout_ns {
+        let late =
+            server_limit_ns(write_timeout_ns).is_some_and(|limit| now - call.forward_ns > limit);
+        let (code, cause) = if late {
             (502, Cause::ProviderWriteTimeout)
         } else {
             (code, cause)

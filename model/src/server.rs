@@ -68,7 +68,9 @@ impl DrainPolicy {
     /// The watchdog's sequence for its kind.
     pub fn watchdog(config: &WatchdogConfig) -> DrainPolicy {
         match config.kind {
-            WatchdogKind::OfWatchdog => {
+            // openfaas/classic-watchdog main.go @23db914 `listenUntilShutdown`: the same
+            // `<-time.Tick(healthcheckInterval)` and `Shutdown(ctx with writeTimeout)`.
+            WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
                 DrainPolicy::draining(config.healthcheck_interval_ns, config.write_timeout_ns)
             }
             WatchdogKind::FixedWait => DrainPolicy::fixed_wait(config.write_timeout_ns),
@@ -78,16 +80,30 @@ impl DrainPolicy {
     /// The HTTP-mode child's sequence: the golang-middleware template's, the pre-2021
     /// template's fixed wait, or dying at once when it has no SIGTERM handler.
     pub fn child(config: &ChildConfig, kind: WatchdogKind) -> DrainPolicy {
-        if config.on_sigterm == OnSigterm::Exit {
-            return DrainPolicy {
-                wait_ns: Some(0),
-                deadline_ns: Some(0),
-                linger_ns: 0,
-                dies_on_sigterm: true,
-            };
+        match config.on_sigterm {
+            OnSigterm::Exit => {
+                return DrainPolicy {
+                    wait_ns: Some(0),
+                    deadline_ns: Some(0),
+                    linger_ns: 0,
+                    dies_on_sigterm: true,
+                };
+            }
+            // Closes its listener at once and drains on its own deadline, then exits (0).
+            OnSigterm::Stop {
+                shutdown_timeout_ns,
+            } => {
+                return DrainPolicy {
+                    wait_ns: Some(0),
+                    deadline_ns: Some(shutdown_timeout_ns),
+                    linger_ns: 0,
+                    dies_on_sigterm: false,
+                };
+            }
+            OnSigterm::Drain => {}
         }
         match kind {
-            WatchdogKind::OfWatchdog => {
+            WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
                 DrainPolicy::draining(config.healthcheck_interval_ns, config.write_timeout_ns)
             }
             WatchdogKind::FixedWait => DrainPolicy::fixed_wait(config.write_timeout_ns),
@@ -331,6 +347,28 @@ mod tests {
         let mut child = Server::new(DrainPolicy::child(&config, WatchdogKind::OfWatchdog));
         child.start();
         assert_eq!(child.sigterm(NS_PER_S), Step::CloseListenerAt(6 * NS_PER_S));
+    }
+
+    #[test]
+    fn a_stopping_child_closes_at_once_and_drains_on_its_own_deadline() {
+        let config = ChildConfig {
+            on_sigterm: OnSigterm::Stop {
+                shutdown_timeout_ns: 30 * NS_PER_S,
+            },
+            ..ChildConfig::default()
+        };
+        let mut child = Server::new(DrainPolicy::child(&config, WatchdogKind::OfWatchdog));
+        child.start();
+        child.active = 1;
+        assert_eq!(child.sigterm(NS_PER_S), Step::CloseListenerAt(NS_PER_S));
+        assert_eq!(
+            child.close_listener(NS_PER_S),
+            Step::PollAt {
+                poll_ns: NS_PER_S + NS_PER_MS,
+                deadline_ns: Some(31 * NS_PER_S)
+            }
+        );
+        assert!(!child.listening());
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u
             .saturating_sub(pre_stop + child.write_timeout_ns)
             .max(hc_needed);
         match config.function.watchdog.kind {
-            WatchdogKind::OfWatchdog => {
+            WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
                 if child.healthcheck_interval_ns >= 0
                     && (child.healthcheck_interval_ns as u64) < needed
                 {

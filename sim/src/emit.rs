@@ -23,10 +23,11 @@ use std::fmt::Write as _;
 
 use faasim_model::config::{
     ChildConfig, Config, Edition, GatewayConfig, GraceSource, IntOrPercent, Method, Mode,
-    OnSigterm, ProviderConfig, Span, Start, WatchdogKind, edition_grace_s,
+    OnSigterm, ProviderConfig, Span, Start, edition_grace_s,
 };
 use faasim_model::duration::format_go;
 use faasim_model::schedule::{Action, Event};
+use faasim_model::template::{self, ChildTimeouts};
 use faasim_model::time::NS_PER_S;
 
 /// The watchdog's default for its three timeouts (of-watchdog `config.go`).
@@ -92,7 +93,25 @@ fn int_or_percent(value: IntOrPercent) -> String {
 /// own value where the format allows.
 fn environment(config: &Config, approximations: &mut Vec<String>) -> BTreeMap<String, String> {
     let w = &config.function.watchdog;
-    let c = &config.function.child;
+    // A template's child that is not a Go server takes its timeouts from the template, not
+    // from the environment: written back with `template`, only the watchdog's values matter.
+    let own_timeouts = config
+        .function
+        .template
+        .and_then(template::template)
+        .is_some_and(|t| matches!(t.child_timeouts, ChildTimeouts::NoWrite { .. }));
+    let template_child;
+    let c = if own_timeouts {
+        template_child = ChildConfig {
+            write_timeout_ns: w.write_timeout_ns,
+            read_timeout_ns: w.read_timeout_ns,
+            healthcheck_interval_ns: w.healthcheck_interval_ns,
+            ..config.function.child.clone()
+        };
+        &template_child
+    } else {
+        &config.function.child
+    };
     let mut env = BTreeMap::new();
     let mut pair = |key: &str, watchdog_ns: u64, child_ns: u64, env: &mut BTreeMap<_, _>| {
         if watchdog_ns == child_ns {
@@ -241,16 +260,11 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     y.push_str("  labels:\n");
     let _ = writeln!(y, "    com.openfaas.scale.min: {}", f.scale_min);
     let _ = writeln!(y, "    com.openfaas.scale.max: {}", f.scale_max);
-    let watchdog = match f.watchdog.kind {
-        WatchdogKind::OfWatchdog => "of-watchdog",
-        WatchdogKind::FixedWait => "fixed-wait",
-    };
-    let _ = writeln!(y, "  watchdog: {watchdog}");
-    let mode = match f.watchdog.mode {
-        Mode::Http => "http",
-        Mode::Streaming => "streaming",
-    };
-    let _ = writeln!(y, "  mode: {mode}");
+    if let Some(lang) = f.template {
+        let _ = writeln!(y, "  template: {}", quoted(lang));
+    }
+    let _ = writeln!(y, "  watchdog: {}", f.watchdog.kind.name());
+    let _ = writeln!(y, "  mode: {}", f.watchdog.mode.name());
     let child_defaults = ChildConfig::default();
     // In streaming mode an `upstream` section only draws a warning; write it only when it
     // carries something the configuration holds.
@@ -258,12 +272,14 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
         || f.child.on_sigterm != child_defaults.on_sigterm
         || f.child.startup_ns != child_defaults.startup_ns
     {
-        let on_sigterm = match f.child.on_sigterm {
-            OnSigterm::Drain => "drain",
-            OnSigterm::Exit => "exit",
-        };
         y.push_str("  upstream:\n");
-        let _ = writeln!(y, "    onSigterm: {on_sigterm}");
+        let _ = writeln!(y, "    onSigterm: {}", f.child.on_sigterm.name());
+        if let OnSigterm::Stop {
+            shutdown_timeout_ns,
+        } = f.child.on_sigterm
+        {
+            let _ = writeln!(y, "    shutdownTimeout: {}", go(shutdown_timeout_ns));
+        }
         let _ = writeln!(y, "    startup: {}", span(f.child.startup_ns));
     }
     y.push_str("  handler:\n");
@@ -380,6 +396,7 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
 mod tests {
     use super::*;
     use crate::scenario::parse;
+    use faasim_model::config::WatchdogKind;
     use faasim_model::time::NS_PER_MS;
 
     fn round_trip(config: &Config, events: &[Event]) {

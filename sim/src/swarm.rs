@@ -685,9 +685,11 @@ fn derive(config: &Config, events: &[Event]) -> Derived {
         grace_ns
     };
     let wait_ns = match f.watchdog.kind {
-        WatchdogKind::OfWatchdog => u64::try_from(f.watchdog.healthcheck_interval_ns)
-            .ok()
-            .filter(|w| *w > 0),
+        WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
+            u64::try_from(f.watchdog.healthcheck_interval_ns)
+                .ok()
+                .filter(|w| *w > 0)
+        }
         WatchdogKind::FixedWait => Some(f.watchdog.write_timeout_ns),
     };
     let close_ns = wait_ns.map(|w| sigterm_ns + w);
@@ -705,7 +707,9 @@ fn derive(config: &Config, events: &[Event]) -> Derived {
         match f.watchdog.kind {
             // Shutdown returns at its deadline even when the last connection ended between
             // two polls.
-            WatchdogKind::OfWatchdog => drained.min(close + f.watchdog.write_timeout_ns),
+            WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
+                drained.min(close + f.watchdog.write_timeout_ns)
+            }
             WatchdogKind::FixedWait => drained + f.watchdog.write_timeout_ns,
         }
     });

@@ -439,7 +439,11 @@ fn other_checks_name_their_key() {
             3,
             "function.labels.com.openfaas.scale.max",
         ),
-        ("function:\n  watchdog: classic\n", 2, "function.watchdog"),
+        (
+            "function:\n  watchdog: faas-watchdog\n",
+            2,
+            "function.watchdog",
+        ),
         ("function:\n  name: Go_Long\n", 2, "function.name"),
         (
             "kubernetes:\n  readinessProbe: {periodSeconds: 0}\n",
@@ -554,4 +558,107 @@ fn no_input_panics() {
             assert!(shown.starts_with("scenarios/bad.yaml"), "{shown}");
         }
     }
+}
+
+#[test]
+fn a_template_sets_the_watchdog_the_child_and_the_dockerfile_env() {
+    let node = ok("function:\n  template: node20\n");
+    let f = &node.config.function;
+    assert_eq!(f.template, Some("node20"));
+    assert_eq!(
+        (f.watchdog.kind, f.watchdog.mode),
+        (WatchdogKind::OfWatchdog, Mode::Http)
+    );
+    assert_eq!(f.child.on_sigterm, OnSigterm::Exit);
+    assert_eq!(
+        f.watchdog.exec_timeout_ns,
+        10 * S,
+        "the Dockerfile's exec_timeout"
+    );
+    assert_eq!(f.watchdog.write_timeout_ns, 15 * S);
+    assert_eq!(f.child.write_timeout_ns, 0, "node has no write timeout");
+    // Explicit keys win over the template.
+    let own = ok(
+        "function:\n  template: node20\n  environment:\n    write_timeout: 1m\n  \
+                  upstream:\n    onSigterm: drain\n",
+    );
+    assert_eq!(own.config.function.watchdog.write_timeout_ns, 60 * S);
+    assert_eq!(own.config.function.child.on_sigterm, OnSigterm::Drain);
+    // faas-netes derives Pro's grace from the function's environment, not the image's.
+    let pro = ok("function:\n  template: node20\nkubernetes:\n  edition: pro\n");
+    let plain = ok("kubernetes:\n  edition: pro\n");
+    assert_eq!(
+        pro.config.kubernetes.grace_s,
+        plain.config.kubernetes.grace_s
+    );
+    let dotnet = ok("function:\n  template: dotnet8-csharp\n");
+    assert_eq!(
+        dotnet.config.function.child.on_sigterm,
+        OnSigterm::Stop {
+            shutdown_timeout_ns: 30 * S
+        }
+    );
+}
+
+#[test]
+fn an_unknown_template_is_refused_at_its_line() {
+    let error = err("function:\n  name: f\n  template: cobol\n");
+    assert_error(&error, 3, "function.template");
+    assert!(error.message.contains("cobol"), "{}", error.message);
+}
+
+#[test]
+fn the_classic_watchdog_forks_and_has_no_exec_limit() {
+    let classic = ok("function:\n  watchdog: classic\n  environment:\n    write_timeout: 0\n");
+    let w = &classic.config.function.watchdog;
+    assert_eq!((w.kind, w.mode), (WatchdogKind::Classic, Mode::Streaming));
+    assert_eq!(w.exec_timeout_ns, 0);
+    assert_eq!(w.write_timeout_ns, 0, "the classic watchdog takes 0");
+    let python3 = ok("function:\n  template: python3\n");
+    assert_eq!(python3.config.function.watchdog.kind, WatchdogKind::Classic);
+    let error = err("function:\n  watchdog: classic\n  mode: http\n");
+    assert_error(&error, 3, "function.mode");
+}
+
+#[test]
+fn a_stopping_child_takes_its_shutdown_timeout() {
+    let stop = ok("function:\n  upstream:\n    onSigterm: stop\n    shutdownTimeout: 5s\n");
+    assert_eq!(
+        stop.config.function.child.on_sigterm,
+        OnSigterm::Stop {
+            shutdown_timeout_ns: 5 * S
+        }
+    );
+    let ignored = ok("function:\n  upstream:\n    shutdownTimeout: 5s\n");
+    assert_eq!(ignored.warnings.len(), 1);
+    assert_eq!(ignored.warnings[0].key, "function.upstream.shutdownTimeout");
+}
+
+#[test]
+fn gateway_timeouts_keep_gos_zero_and_negative_values() {
+    let zero = ok("gateway:\n  writeTimeout: \"0\"\n  upstreamTimeout: 0\n");
+    assert_eq!(zero.config.gateway.write_timeout_ns, 0);
+    assert_eq!(zero.config.gateway.upstream_timeout_ns, 0);
+    assert_eq!(
+        zero.config.provider.write_timeout_ns, 0,
+        "the chart passes it on"
+    );
+    assert!(zero.warnings.is_empty());
+    let negative = ok("faasnetes:\n  readTimeout: -1s\n");
+    assert_eq!(negative.config.provider.read_timeout_ns, 0);
+    assert_eq!(negative.config.provider.proxy_timeout_ns(), 10 * S);
+    assert_eq!(negative.warnings[0].key, "faasnetes.readTimeout");
+    let error = err("gateway:\n  readTimeout: -5\n");
+    assert_error(&error, 2, "gateway.readTimeout");
+}
+
+#[test]
+fn of_watchdog_refuses_only_a_write_timeout_of_exactly_zero() {
+    // `-1s` passes of-watchdog's `writeTimeout == 0` check: Go's server then has no
+    // WriteTimeout, and healthcheck_interval, following it, waits forever.
+    let negative = ok("function:\n  environment:\n    write_timeout: -1s\n");
+    let w = &negative.config.function.watchdog;
+    assert_eq!(w.write_timeout_ns, 0);
+    assert_eq!(w.healthcheck_interval_ns, -(S as i64));
+    assert!(negative.warnings.is_empty());
 }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use faasim_model::config::WatchdogKind;
 use faasim_model::duration::format_go;
 use faasim_model::run::RunResult;
 use faasim_model::time::Nanos;
@@ -137,6 +138,32 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
     let config = &scenario.config;
     if config.load.concurrency == 0 && config.load.rate_per_s == 0 {
         return Err("turmoil engine: load.concurrency must be positive".into());
+    }
+    if config.function.watchdog.kind == WatchdogKind::Classic {
+        return Err(
+            "turmoil engine: the classic watchdog is modelled only (the real watchdog \
+                    here is of-watchdog's); use the model engine"
+                .into(),
+        );
+    }
+    // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
+    // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an
+    // immediate 502 on both.)
+    let zeros = [
+        ("gateway.writeTimeout", config.gateway.write_timeout_ns),
+        ("faasnetes.readTimeout", config.provider.read_timeout_ns),
+        ("faasnetes.writeTimeout", config.provider.write_timeout_ns),
+        ("write_timeout", config.function.watchdog.write_timeout_ns),
+        (
+            "the child's write timeout",
+            config.function.child.write_timeout_ns,
+        ),
+    ];
+    if let Some((key, _)) = zeros.iter().find(|(_, ns)| *ns == 0) {
+        return Err(format!(
+            "turmoil engine: {key} is 0, whose Go meaning only the model engine has; use the \
+             model engine"
+        ));
     }
     Ok(())
 }

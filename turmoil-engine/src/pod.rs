@@ -240,6 +240,9 @@ async fn child_main(
                     }
                     // `<-time.Tick(d <= 0)` never fires: the child listens on.
                     OnSigterm::Drain => {}
+                    // Closes at once and lets its requests finish (its own shutdown deadline
+                    // is not modelled here, as the drain's is not); the watchdog lives on.
+                    OnSigterm::Stop { .. } => close_at = Some(tokio::time::Instant::now()),
                 }
             }
             _ = close => break,

@@ -239,6 +239,9 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
             match child.on_sigterm {
                 OnSigterm::Drain => "drain".to_string(),
                 OnSigterm::Exit => "exit at once".to_string(),
+                OnSigterm::Stop {
+                    shutdown_timeout_ns,
+                } => format!("stop, drain up to {}, exit 0", go(shutdown_timeout_ns)),
             },
             "assumed (golang-middleware template)",
             None,
@@ -311,6 +314,7 @@ pub fn explain_function(input: &FunctionInput) -> String {
         match c.function.watchdog.kind {
             WatchdogKind::OfWatchdog => "of-watchdog",
             WatchdogKind::FixedWait => "fixed-wait (pre-2021)",
+            WatchdogKind::Classic => "classic",
         },
         match c.function.watchdog.mode {
             Mode::Http => "http",
@@ -407,7 +411,7 @@ pub fn explain_function(input: &FunctionInput) -> String {
     // The fixed-wait watchdog keeps its listener open for write_timeout, not
     // healthcheck_interval, and sleeps write_timeout again after draining.
     let (open_name, open_ns, tail_ns) = match wd.kind {
-        WatchdogKind::OfWatchdog => (
+        WatchdogKind::OfWatchdog | WatchdogKind::Classic => (
             "healthcheck_interval",
             u64::try_from(wd.healthcheck_interval_ns).unwrap_or_default(),
             wd.write_timeout_ns,
@@ -442,7 +446,9 @@ pub fn explain_function(input: &FunctionInput) -> String {
         "  drain deadline {} (listener closes, then up to {}) vs grace {}s: {}",
         go(wait_ns),
         match wd.kind {
-            WatchdogKind::OfWatchdog => format!("write_timeout {}", go(wd.write_timeout_ns)),
+            WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
+                format!("write_timeout {}", go(wd.write_timeout_ns))
+            }
             WatchdogKind::FixedWait => format!("2 x write_timeout {}", go(tail_ns)),
         },
         k.grace_s,

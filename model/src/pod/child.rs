@@ -5,7 +5,7 @@
 
 use super::{Effect, Pods, Timer};
 use crate::choice::{Chooser, Stream};
-use crate::config::Mode;
+use crate::config::{Mode, server_limit_ns};
 use crate::ledger::{Cause, Fact, PodId, RequestId};
 use crate::pool::{Checkout, Reach};
 use crate::run::PodEnd;
@@ -112,7 +112,9 @@ impl Pods {
         if !call.wanted || !call.in_watchdog {
             return;
         }
-        if now - call.child_header_ns > self.function.child.write_timeout_ns {
+        let late = server_limit_ns(self.function.child.write_timeout_ns)
+            .is_some_and(|limit| now - call.child_header_ns > limit);
+        if late {
             self.respond(now, req, 500, Cause::ChildWriteTimeout, out);
             return;
         }

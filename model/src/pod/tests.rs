@@ -19,6 +19,11 @@ impl Chooser for Low {
 fn pods(mode: Mode) -> Pods {
     let mut config = Config::default();
     config.function.watchdog.mode = mode;
+    pods_of(config)
+}
+
+/// One warm pod of `config`, with 2 s handlers and a 10 s exec_timeout.
+fn pods_of(mut config: Config) -> Pods {
     config.function.handler_ns = Span::fixed(2 * NS_PER_S);
     config.function.watchdog.exec_timeout_ns = 10 * NS_PER_S;
     let mut pods = Pods::new(
@@ -117,6 +122,48 @@ fn exec_timeout_answers_504_in_http_mode_and_an_empty_200_when_streaming() {
         };
         assert!(sent(&run(&mut pods, 12 * NS_PER_S, done)).is_empty());
     }
+}
+
+#[test]
+fn the_classic_watchdog_kills_its_fork_with_408() {
+    let mut config = Config::default();
+    config.function.watchdog.kind = crate::config::WatchdogKind::Classic;
+    config.function.watchdog.mode = Mode::Streaming;
+    let mut pods = pods_of(config);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, 10 * NS_PER_S, Input::ExecTimeout { req: 0 });
+    assert!(matches!(
+        sent(&out)[..],
+        [Msg::ToProvider {
+            code: 408,
+            cause: Cause::ExecTimeout,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_write_timeout_of_zero_is_none() {
+    // A negative write_timeout reaches the config as 0: Go's server then has no WriteTimeout,
+    // so a response after any time is still written.
+    let mut config = Config::default();
+    config.function.watchdog.write_timeout_ns = 0;
+    config.function.child.write_timeout_ns = 0;
+    let mut pods = pods_of(config);
+    run(&mut pods, 0, request(0));
+    let done = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::HandlerDone { req: 0 },
+    };
+    assert!(matches!(
+        sent(&run(&mut pods, 2 * NS_PER_S, done))[..],
+        [Msg::ToProvider {
+            code: 200,
+            cause: Cause::Handler,
+            ..
+        }]
+    ));
 }
 
 #[test]

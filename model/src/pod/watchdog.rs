@@ -1,12 +1,13 @@
 //! of-watchdog's request side: a provider's dial and request reaching the pod (refused when
 //! nothing listens, reset when a pooled connection was closed under it), `max_inflight`
 //! (429), `exec_timeout` (504 in HTTP mode; in streaming mode the process is killed and the
-//! implicit 200 goes out with an empty body), the server's `write_timeout` (past it the
-//! provider sees EOF) and a caller's cancel.
+//! implicit 200 goes out with an empty body; the classic watchdog kills its fork and writes
+//! 408), the server's `write_timeout` (past it the provider sees EOF; 0 is none, as in Go) and
+//! a caller's cancel.
 
 use super::{Call, Effect, Pods};
 use crate::choice::Chooser;
-use crate::config::Mode;
+use crate::config::{Mode, WatchdogKind, server_limit_ns};
 use crate::ledger::{Cause, Fact, PodId, RequestId};
 use crate::message::Msg;
 use crate::run::PodEnd;
@@ -179,7 +180,9 @@ impl Pods {
             self.leave_watchdog(req, pod);
         }
         let call = &self.calls[req as usize];
-        let msg = if now - call.watchdog_header_ns > write_timeout_ns {
+        let late = server_limit_ns(write_timeout_ns)
+            .is_some_and(|limit| now - call.watchdog_header_ns > limit);
+        let msg = if late {
             Msg::ToProvider {
                 code: 500,
                 cause: Cause::WatchdogWriteTimeout,
@@ -226,18 +229,20 @@ impl Pods {
 
     /// exec_timeout: in HTTP mode the call to the child is cancelled (its handler runs on)
     /// and the watchdog answers 504; in streaming mode the process is killed and the
-    /// implicit 200 goes out with an empty body.
+    /// implicit 200 goes out with an empty body; the classic watchdog writes 408 "Killed
+    /// process." and kills its fork (openfaas/classic-watchdog handler.go @23db914).
     pub(super) fn exec_timeout(&mut self, now: Nanos, req: RequestId, out: &mut Vec<Effect>) {
         assert!(
             self.wanted(req),
             "exec_timeout of request {req} fires once, while it runs"
         );
-        let code = match self.function.watchdog.mode {
-            Mode::Http => {
+        let code = match (self.function.watchdog.kind, self.function.watchdog.mode) {
+            (_, Mode::Http) => {
                 self.calls[req as usize].in_child = false;
                 504
             }
-            Mode::Streaming => 200,
+            (WatchdogKind::Classic, Mode::Streaming) => 408,
+            (_, Mode::Streaming) => 200,
         };
         self.respond(now, req, code, Cause::ExecTimeout, out);
     }

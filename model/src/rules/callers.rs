@@ -2,7 +2,7 @@
 //! upstream_timeout and write_timeout, faas-netes's read and write timeouts, the client's own
 //! timeout), each against the longest response plus the network's way there and back.
 
-use crate::config::Config;
+use crate::config::{Config, server_limit_ns};
 use crate::properties::Property;
 use crate::schedule::Event;
 use crate::time::NS_PER_S;
@@ -52,7 +52,8 @@ pub static EXEC_WITHIN_PROVIDER_TIMEOUT: Rule = Rule {
 };
 fn exec_within_provider_timeout(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let call = d.call_max_ns;
-    let read = config.provider.read_timeout_ns;
+    // faas-provider's GetReadTimeout: 0 or less is its 10 s default.
+    let read = config.provider.proxy_timeout_ns();
     if call < read {
         return None;
     }
@@ -79,7 +80,8 @@ pub static EXEC_WITHIN_PROVIDER_WRITE: Rule = Rule {
 };
 fn exec_within_provider_write(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let call = d.call_max_ns;
-    let write = config.provider.write_timeout_ns;
+    // Go's server: a WriteTimeout of 0 is none.
+    let write = server_limit_ns(config.provider.write_timeout_ns)?;
     if call <= write {
         return None;
     }
@@ -106,7 +108,8 @@ pub static GATEWAY_WRITE_COVERS_RESPONSE: Rule = Rule {
 };
 fn gateway_write_covers_response(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let call = d.call_max_ns;
-    let write = config.gateway.write_timeout_ns;
+    // Go's server: a WriteTimeout of 0 is none.
+    let write = server_limit_ns(config.gateway.write_timeout_ns)?;
     if d.hold_max_ns + call <= write {
         return None;
     }

@@ -2,7 +2,7 @@
 //! forwards (healthcheck_interval, then `Shutdown` with a write_timeout deadline) and its
 //! start-up, against the watchdog that calls it. Streaming mode has no child: none applies.
 
-use crate::config::{Config, Mode, OnSigterm, WatchdogKind};
+use crate::config::{Config, Mode, OnSigterm, WatchdogKind, server_limit_ns};
 use crate::properties::Property;
 use crate::schedule::Event;
 use crate::time::NS_PER_S;
@@ -27,7 +27,9 @@ pub static HANDLER_WITHIN_CHILD_WRITE: Rule = Rule {
 };
 fn handler_within_child_write(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let child = &config.function.child;
-    if !(http(config) && d.handler_max_ns > child.write_timeout_ns) {
+    // Go's server: 0 is none, as for a child that has no write timeout (node, waitress).
+    let over = server_limit_ns(child.write_timeout_ns).is_some_and(|w| d.handler_max_ns > w);
+    if !(http(config) && over) {
         return None;
     }
     Some(Broken {
@@ -83,23 +85,39 @@ pub static CHILD_LISTENS_WHILE_ROUTED: Rule = Rule {
 fn child_listens_while_routed(d: &Derived, config: &Config, events: &[Event]) -> Option<Broken> {
     let f = &config.function;
     let w = &f.watchdog;
-    if !(deletes(events) && http(config) && f.child.on_sigterm == OnSigterm::Drain) {
+    if !(deletes(events) && http(config)) {
         return None;
     }
-    let child_wait = match w.kind {
-        WatchdogKind::OfWatchdog => u64::try_from(f.child.healthcheck_interval_ns)
-            .ok()
-            .filter(|x| *x > 0),
-        WatchdogKind::FixedWait => Some(f.child.write_timeout_ns),
-    }?;
+    // A child that stops (an ASP.NET Core child) closes at SIGTERM and drains on its own
+    // deadline; one that dies is `child-drains-on-sigterm`'s.
+    let (child_wait, stop_deadline) = match f.child.on_sigterm {
+        OnSigterm::Exit => return None,
+        OnSigterm::Stop {
+            shutdown_timeout_ns,
+        } => (0, Some(shutdown_timeout_ns)),
+        OnSigterm::Drain => {
+            let wait = match w.kind {
+                WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
+                    u64::try_from(f.child.healthcheck_interval_ns)
+                        .ok()
+                        .filter(|x| *x > 0)
+                }
+                WatchdogKind::FixedWait => Some(f.child.write_timeout_ns),
+            }?;
+            (wait, None)
+        }
+    };
     let child_close = d.sigterm_ns + child_wait;
     // What reaches the watchdog after its own close is the healthcheck rule's.
     let watchdog_last_accept = d
         .close_ns
         .map_or(d.routed_arrival_max_ns, |c| c.min(d.routed_arrival_max_ns));
-    let child_deadline = match w.kind {
-        WatchdogKind::OfWatchdog => Some(child_close + f.child.write_timeout_ns),
-        WatchdogKind::FixedWait => None,
+    let child_deadline = match (stop_deadline, w.kind) {
+        (Some(stop), _) => Some(child_close + stop),
+        (None, WatchdogKind::OfWatchdog | WatchdogKind::Classic) => {
+            Some(child_close + f.child.write_timeout_ns)
+        }
+        (None, WatchdogKind::FixedWait) => None,
     };
     let child_last_end = watchdog_last_accept + d.handler_max_ns;
     if !(watchdog_last_accept > child_close || child_deadline.is_some_and(|dl| child_last_end > dl))
@@ -112,10 +130,16 @@ fn child_listens_while_routed(d: &Derived, config: &Config, events: &[Event]) ->
             go(watchdog_last_accept),
             go(child_close)
         ),
-        fix: format!(
-            "healthcheck_interval: {} (read by the child too)",
-            go(watchdog_last_accept.saturating_sub(d.sigterm_ns))
-        ),
+        fix: if stop_deadline.is_some() {
+            "a child that keeps listening for healthcheck_interval after SIGTERM, like the \
+             golang-middleware template (upstream.onSigterm: drain)"
+                .to_string()
+        } else {
+            format!(
+                "healthcheck_interval: {} (read by the child too)",
+                go(watchdog_last_accept.saturating_sub(d.sigterm_ns))
+            )
+        },
     })
 }
 

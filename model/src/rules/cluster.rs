@@ -21,7 +21,7 @@ pub static GRACE_COVERS_DRAIN: Rule = Rule {
     check: grace_covers_drain,
 };
 fn grace_covers_drain(d: &Derived, config: &Config, events: &[Event]) -> Option<Broken> {
-    if !(deletes(events) && config.function.watchdog.kind == WatchdogKind::OfWatchdog) {
+    if !(deletes(events) && config.function.watchdog.kind.drains_2021()) {
         return None;
     }
     let (Some(_), Some(exit)) = (d.close_ns, d.exit_ns) else {

@@ -2,7 +2,7 @@
 //! healthcheck_interval) and its max_inflight limit, against the handler, the load and the
 //! provider's view and pool.
 
-use crate::config::{Config, Mode, WatchdogKind};
+use crate::config::{Config, Mode, WatchdogKind, server_limit_ns};
 use crate::duration::format_go;
 use crate::properties::Property;
 use crate::schedule::Event;
@@ -51,7 +51,8 @@ pub static EXEC_WITHIN_WRITE: Rule = Rule {
 fn exec_within_write(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
     let w = &config.function.watchdog;
     let r = d.response_max_ns;
-    if r <= w.write_timeout_ns {
+    // Go's server: a WriteTimeout of 0 (a negative write_timeout) is none.
+    if server_limit_ns(w.write_timeout_ns).is_none_or(|limit| r <= limit) {
         return None;
     }
     Some(Broken {
@@ -181,9 +182,14 @@ fn provider_idle_below_watchdog_idle(_: &Derived, config: &Config, _: &[Event]) 
     }
     // The server's idle timer starts a hop before the client's, and the client's last request
     // takes a hop to arrive: the server must wait a round trip longer.
+    // A read_timeout of 0 is no idle timeout at all (Go: IdleTimeout falls back to it).
+    let shorter =
+        |timeout_ns: u64, than_ns: u64| server_limit_ns(timeout_ns).is_some_and(|t| t < than_ns);
     if !(config.network.rtt_ns > 0
-        && (w.read_timeout_ns < config.provider.idle_conn_timeout_ns + config.network.rtt_ns
-            || (http && config.function.child.read_timeout_ns < 500 * NS_PER_MS)))
+        && (shorter(
+            w.read_timeout_ns,
+            config.provider.idle_conn_timeout_ns + config.network.rtt_ns,
+        ) || (http && shorter(config.function.child.read_timeout_ns, 500 * NS_PER_MS))))
     {
         return None;
     }

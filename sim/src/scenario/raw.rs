@@ -65,10 +65,16 @@ pub(super) struct RawFunction {
     /// Labels; `com.openfaas.scale.min` (default 1) and `com.openfaas.scale.max` (default 20)
     /// are read, others ignored. Default: none.
     pub(super) labels: Option<StringMap>,
-    /// `of-watchdog` (drain, 2021 on) or `fixed-wait` (the pre-2021 sequence).
-    /// Default: `of-watchdog`.
+    /// The faas-cli `lang` (`node20`, `python3-http`, `golang-middleware`, ...): implies the
+    /// watchdog, the mode, the child's SIGTERM behaviour and timeouts, and the watchdog
+    /// environment the template's Dockerfile sets (`model::template`). Explicit `watchdog`,
+    /// `mode`, `upstream.onSigterm` and environment keys win. Default: none.
+    pub(super) template: Text,
+    /// `of-watchdog` (drain, 2021 on), `fixed-wait` (the pre-2021 sequence) or `classic` (the
+    /// classic watchdog, fork per request). Default: the template's, else `of-watchdog`.
     pub(super) watchdog: Text,
-    /// `http` (proxy to a child server) or `streaming` (fork per request). Default: `http`.
+    /// `http` (proxy to a child server) or `streaming` (fork per request). Default: the
+    /// template's, `streaming` for the classic watchdog, else `http`.
     pub(super) mode: Text,
     /// The child server behind the watchdog (http mode only). Default: every upstream default.
     pub(super) upstream: Option<RawUpstream>,
@@ -84,10 +90,15 @@ pub(super) struct RawFunction {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawUpstream {
-    /// `drain` (like the golang-middleware template) or `exit` (dies at once).
-    /// Default: `drain`.
+    /// `drain` (like the golang-middleware template), `exit` (dies at once) or `stop` (stops
+    /// accepting at once, drains for `shutdownTimeout`, exits 0). Default: the template's,
+    /// else `drain`.
     #[serde(rename = "onSigterm")]
     pub(super) on_sigterm: Text,
+    /// Added key: with `onSigterm: stop`, how long in-flight calls may run before the child
+    /// exits anyway. Default: the template's, else `30s`.
+    #[serde(rename = "shutdownTimeout")]
+    pub(super) shutdown_timeout: Text,
     /// Added key: watchdog listening → child listening; a duration or a range. Default: `0s`.
     pub(super) startup: Text,
 }

@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 use faasim_model::config::{
     ChildConfig, FunctionConfig, Mode, OnSigterm, Span, Start, WatchdogConfig, WatchdogKind,
 };
+use faasim_model::template::{self, TEMPLATES, Template};
+use faasim_model::time::NS_PER_S;
 
 use super::super::ScenarioError;
 use super::super::raw::RawFunction;
 use super::{Builder, Field, field};
 
 impl Builder<'_> {
-    /// The function, and its environment (the edition's grace period reads it).
+    /// The function, and its environment as the function sets it (the edition's grace period
+    /// reads it: faas-netes sees the function's `environment`, not its image's `ENV`).
     pub(super) fn function(
         &mut self,
         raw: RawFunction,
@@ -35,31 +38,43 @@ impl Builder<'_> {
                 name.to_string()
             }
         };
+        let template = self.template(field(&raw.template))?;
         let kind = self.choice(
             "function.watchdog",
             field(&raw.watchdog),
-            WatchdogKind::OfWatchdog,
+            template.map_or(WatchdogKind::OfWatchdog, |t| t.watchdog),
             &[
                 ("of-watchdog", WatchdogKind::OfWatchdog),
                 ("fixed-wait", WatchdogKind::FixedWait),
+                ("classic", WatchdogKind::Classic),
             ],
             false,
         )?;
+        let default_mode = match (kind, template) {
+            (WatchdogKind::Classic, _) => Mode::Streaming,
+            (_, Some(t)) => t.mode,
+            (_, None) => Mode::Http,
+        };
         let mode = self.choice(
             "function.mode",
             field(&raw.mode),
-            Mode::Http,
+            default_mode,
             &[("http", Mode::Http), ("streaming", Mode::Streaming)],
             false,
         )?;
+        if kind == WatchdogKind::Classic && mode == Mode::Http {
+            return Err(self.error(
+                "function.mode",
+                field(&raw.mode).loc,
+                "the classic watchdog forks one process per request: it has no http mode                  (write `mode: streaming`, or leave it out)",
+            ));
+        }
         let upstream_given = raw.upstream.is_some();
         let upstream = raw.upstream.unwrap_or_default();
-        let on_sigterm = self.choice(
-            "function.upstream.onSigterm",
+        let on_sigterm = self.on_sigterm(
             field(&upstream.on_sigterm),
-            OnSigterm::Drain,
-            &[("drain", OnSigterm::Drain), ("exit", OnSigterm::Exit)],
-            false,
+            field(&upstream.shutdown_timeout),
+            template.and_then(|t| t.on_sigterm),
         )?;
         let child_startup = self.span(
             "function.upstream.startup",
@@ -120,7 +135,9 @@ impl Builder<'_> {
             ));
         }
 
-        let (env, env_locs) = self.string_map(raw.environment);
+        let (own_env, env_locs) = self.string_map(raw.environment);
+        // The image's ENV lies under what the function sets.
+        let env = template.map_or_else(|| own_env.clone(), |t| t.environment(&own_env));
         let (watchdog, warnings) = WatchdogConfig::from_env(&env, kind, mode).map_err(|error| {
             let loc = env_locs.get(&error.key).copied().flatten();
             self.error(
@@ -136,10 +153,7 @@ impl Builder<'_> {
             );
         }
         if let Some(env_mode) = env.get("mode") {
-            let wanted = match mode {
-                Mode::Http => "http",
-                Mode::Streaming => "streaming",
-            };
+            let wanted = mode.name();
             if env_mode != wanted {
                 self.warn(
                     "function.environment.mode",
@@ -150,7 +164,13 @@ impl Builder<'_> {
                 );
             }
         }
-        let child = ChildConfig::from_env(&env, on_sigterm, child_startup);
+        let child = match template {
+            Some(t) => ChildConfig {
+                on_sigterm,
+                ..t.child_config(&env, child_startup)
+            },
+            None => ChildConfig::from_env(&env, on_sigterm, child_startup),
+        };
 
         let config = FunctionConfig {
             name,
@@ -161,8 +181,74 @@ impl Builder<'_> {
             start,
             scale_min,
             scale_max,
+            template: template.map(|t| t.lang),
         };
-        Ok((config, env))
+        Ok((config, own_env))
+    }
+
+    /// `function.template`: a `lang` the template table knows.
+    fn template(&self, f: Field<'_>) -> Result<Option<&'static Template>, ScenarioError> {
+        let Some(name) = f.raw else { return Ok(None) };
+        match template::template(name) {
+            Some(t) => Ok(Some(t)),
+            None => {
+                let names: Vec<&str> = TEMPLATES.iter().map(|t| t.lang).collect();
+                Err(self.error(
+                    "function.template",
+                    f.loc,
+                    format!(
+                        "`{name}` is not a template faasim knows; leave `template` out and set                          `watchdog`, `mode` and `upstream.onSigterm` yourself, or use one of: {}",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// `function.upstream.onSigterm` and its `shutdownTimeout` (a stopping child's drain).
+    fn on_sigterm(
+        &mut self,
+        given: Field<'_>,
+        shutdown: Field<'_>,
+        template: Option<OnSigterm>,
+    ) -> Result<OnSigterm, ScenarioError> {
+        const STOP: OnSigterm = OnSigterm::Stop {
+            shutdown_timeout_ns: 30 * NS_PER_S,
+        };
+        let chosen = self.choice(
+            "function.upstream.onSigterm",
+            given,
+            template.unwrap_or(OnSigterm::Drain),
+            &[
+                ("drain", OnSigterm::Drain),
+                ("exit", OnSigterm::Exit),
+                (
+                    "stop",
+                    template.filter(|t| t.name() == "stop").unwrap_or(STOP),
+                ),
+            ],
+            false,
+        )?;
+        match chosen {
+            OnSigterm::Stop {
+                shutdown_timeout_ns,
+            } => Ok(OnSigterm::Stop {
+                shutdown_timeout_ns: self.duration(
+                    "function.upstream.shutdownTimeout",
+                    shutdown,
+                    shutdown_timeout_ns,
+                )?,
+            }),
+            other => {
+                if shutdown.raw.is_some() {
+                    self.warn(
+                        "function.upstream.shutdownTimeout",
+                        "ignored: only a child that stops on SIGTERM (`onSigterm: stop`) has one",
+                    );
+                }
+                Ok(other)
+            }
+        }
     }
 }
 

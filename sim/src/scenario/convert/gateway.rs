@@ -1,5 +1,7 @@
 //! The `gateway` and `faasnetes` sections: the gateway's timeouts and scale from zero, and the
-//! provider's timeouts (the gateway's when not given).
+//! provider's timeouts (the gateway's when not given). Each timeout keeps Go's meaning of 0
+//! (see `GatewayConfig` and `ProviderConfig`): no server read or write timeout, an immediate
+//! 502 for `upstreamTimeout`, faas-provider's 10 s proxy timeout for `faasnetes.readTimeout`.
 
 use faasim_model::config::{GatewayConfig, ProviderConfig};
 
@@ -8,20 +10,20 @@ use super::super::raw::{RawFaasnetes, RawGateway};
 use super::{Builder, field};
 
 impl Builder<'_> {
-    pub(super) fn gateway(&self, raw: RawGateway) -> Result<GatewayConfig, ScenarioError> {
+    pub(super) fn gateway(&mut self, raw: RawGateway) -> Result<GatewayConfig, ScenarioError> {
         let defaults = GatewayConfig::default();
         Ok(GatewayConfig {
-            upstream_timeout_ns: self.duration(
+            upstream_timeout_ns: self.go_timeout(
                 "gateway.upstreamTimeout",
                 field(&raw.upstream_timeout),
                 defaults.upstream_timeout_ns,
             )?,
-            read_timeout_ns: self.duration(
+            read_timeout_ns: self.go_timeout(
                 "gateway.readTimeout",
                 field(&raw.read_timeout),
                 defaults.read_timeout_ns,
             )?,
-            write_timeout_ns: self.duration(
+            write_timeout_ns: self.go_timeout(
                 "gateway.writeTimeout",
                 field(&raw.write_timeout),
                 defaults.write_timeout_ns,
@@ -36,17 +38,17 @@ impl Builder<'_> {
     }
 
     pub(super) fn provider(
-        &self,
+        &mut self,
         raw: RawFaasnetes,
         gateway: &GatewayConfig,
     ) -> Result<ProviderConfig, ScenarioError> {
         Ok(ProviderConfig {
-            read_timeout_ns: self.duration(
+            read_timeout_ns: self.go_timeout(
                 "faasnetes.readTimeout",
                 field(&raw.read_timeout),
                 gateway.read_timeout_ns,
             )?,
-            write_timeout_ns: self.duration(
+            write_timeout_ns: self.go_timeout(
                 "faasnetes.writeTimeout",
                 field(&raw.write_timeout),
                 gateway.write_timeout_ns,

@@ -47,6 +47,31 @@ impl Builder<'_> {
         }
     }
 
+    /// A Go timeout of the gateway or faas-netes: a duration as `duration` reads it, or a
+    /// negative Go duration (`-1s`), which Go treats as 0 at every one of these timers, so it
+    /// becomes 0 with a warning. A negative bare integer stays an error: the components'
+    /// `parseIntOrDurationValue` would silently replace it with their default.
+    pub(super) fn go_timeout(
+        &mut self,
+        key: &str,
+        f: Field<'_>,
+        default_ns: u64,
+    ) -> Result<u64, ScenarioError> {
+        if let Some(raw) = f.raw
+            && raw.starts_with('-')
+            && raw.parse::<i64>().is_err()
+            && let Ok(ns) = duration::parse_go(raw)
+            && ns < 0
+        {
+            self.warn(
+                key,
+                format!("{raw} is negative: Go treats it as 0 here, so faasim uses 0"),
+            );
+            return Ok(0);
+        }
+        self.duration(key, f, default_ns)
+    }
+
     /// A fixed duration, or a range `A..B` with `A <= B`.
     pub(super) fn span(
         &self,

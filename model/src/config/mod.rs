@@ -64,6 +64,28 @@ pub enum WatchdogKind {
     /// The pre-2021 sequence: sleep write_timeout, `Shutdown` with no deadline, sleep
     /// write_timeout again, exit (domain.md §2b).
     FixedWait,
+    /// The classic watchdog (openfaas/classic-watchdog since 0.2.0, 56bf6aa): one process
+    /// forked per request, `exec_timeout` 0 (no limit) by default and 408 "Killed process."
+    /// when a positive one fires, `write_timeout` 0 accepted; on SIGTERM the same drain as
+    /// of-watchdog, and the forks are not signalled (they die with the watchdog).
+    Classic,
+}
+
+impl WatchdogKind {
+    /// The scenario key's value for it (`function.watchdog`).
+    pub fn name(self) -> &'static str {
+        match self {
+            WatchdogKind::OfWatchdog => "of-watchdog",
+            WatchdogKind::FixedWait => "fixed-wait",
+            WatchdogKind::Classic => "classic",
+        }
+    }
+
+    /// It drains with the 2021 sequence (listener open for healthcheck_interval, then
+    /// `Shutdown` with a write_timeout deadline), as of-watchdog and the classic watchdog do.
+    pub fn drains_2021(self) -> bool {
+        matches!(self, WatchdogKind::OfWatchdog | WatchdogKind::Classic)
+    }
 }
 
 /// How the watchdog runs the function.
@@ -92,6 +114,25 @@ pub enum OnSigterm {
     Drain,
     /// No handler: the process dies at once, and the watchdog `log.Fatalf`s after it.
     Exit,
+    /// Stops accepting at once, lets in-flight requests finish for up to
+    /// `shutdown_timeout_ns`, then exits 0, so the watchdog keeps listening with nothing
+    /// behind it and later calls get 500 (an ASP.NET Core child: ConsoleLifetime and Kestrel;
+    /// the exit status 0 is inferred, see `template.rs`).
+    Stop {
+        /// How long in-flight requests may run after SIGTERM before the child exits anyway.
+        shutdown_timeout_ns: u64,
+    },
+}
+
+impl OnSigterm {
+    /// The scenario key's value for it (`function.upstream.onSigterm`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OnSigterm::Drain => "drain",
+            OnSigterm::Exit => "exit",
+            OnSigterm::Stop { .. } => "stop",
+        }
+    }
 }
 
 /// The OpenFaaS edition, which decides the grace period when none is given.
@@ -135,9 +176,12 @@ pub struct WatchdogConfig {
     pub kind: WatchdogKind,
     /// http or streaming.
     pub mode: Mode,
-    /// `write_timeout`: server WriteTimeout and the drain deadline. Never 0.
+    /// `write_timeout`: server WriteTimeout and the drain deadline. of-watchdog refuses 0, so
+    /// 0 here is a negative value (the classic watchdog also takes 0): Go's server then has no
+    /// WriteTimeout, and `Shutdown`'s context is already expired.
     pub write_timeout_ns: u64,
-    /// `read_timeout`: server ReadTimeout, and the keep-alive idle timeout (IdleTimeout unset).
+    /// `read_timeout`: server ReadTimeout, and the keep-alive idle timeout (IdleTimeout unset);
+    /// 0 (or less) is none.
     pub read_timeout_ns: u64,
     /// `exec_timeout`: 0 disables it.
     pub exec_timeout_ns: u64,
@@ -168,9 +212,10 @@ impl Default for WatchdogConfig {
 pub struct ChildConfig {
     /// What it does on SIGTERM.
     pub on_sigterm: OnSigterm,
-    /// Its own WriteTimeout and drain deadline.
+    /// Its own WriteTimeout and drain deadline; 0 is no WriteTimeout (Go's `<= 0`, or a
+    /// child that has none, such as node's or waitress's).
     pub write_timeout_ns: u64,
-    /// Its own ReadTimeout.
+    /// Its own ReadTimeout, which is also its keep-alive idle timeout; 0 is none.
     pub read_timeout_ns: u64,
     /// Its wait between SIGTERM and `Shutdown`. Zero or less means forever: the template waits
     /// with `<-time.Tick`, which is a nil channel for d <= 0, as in the watchdog.
@@ -210,6 +255,10 @@ pub struct FunctionConfig {
     pub scale_min: u32,
     /// `com.openfaas.scale.max`.
     pub scale_max: u32,
+    /// The faas-cli `lang` the watchdog and child settings were taken from
+    /// (`template::template`), if any: kept so that a report can name it and a scenario can
+    /// be written back with it.
+    pub template: Option<&'static str>,
 }
 
 impl Default for FunctionConfig {
@@ -223,6 +272,7 @@ impl Default for FunctionConfig {
             start: Start::Warm,
             scale_min: 1,
             scale_max: 20,
+            template: None,
         }
     }
 }
@@ -384,11 +434,13 @@ impl Default for KubernetesConfig {
 /// The gateway, with the OpenFaaS Helm chart's values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GatewayConfig {
-    /// `upstream_timeout`: the deadline of the call to the provider (502).
+    /// `upstream_timeout`: the deadline of the call to the provider (502). 0 (or less) is an
+    /// immediate 502: `context.WithTimeout` with it is expired before the call starts.
     pub upstream_timeout_ns: u64,
-    /// `read_timeout` of the gateway server.
+    /// `read_timeout` of the gateway server; 0 is none.
     pub read_timeout_ns: u64,
-    /// `write_timeout` of the gateway server: past it the client gets EOF, no status.
+    /// `write_timeout` of the gateway server: past it the client gets EOF, no status; 0 (Go's
+    /// `<= 0`) is none.
     pub write_timeout_ns: u64,
     /// `scale_from_zero`: hold requests while scaling 0 -> min.
     pub scale_from_zero: bool,
@@ -415,9 +467,10 @@ impl Default for GatewayConfig {
 /// faas-netes as the provider: its server and its proxy client to pod IPs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderConfig {
-    /// `read_timeout`: also the proxy `http.Client.Timeout` (500 "Can't reach service").
+    /// `read_timeout`: also the proxy `http.Client.Timeout` (500 "Can't reach service"); 0 (or
+    /// less) makes the proxy use faas-provider's 10 s default (see `proxy_timeout_ns`).
     pub read_timeout_ns: u64,
-    /// `write_timeout` of the provider server: past it the gateway sees EOF (502).
+    /// `write_timeout` of the provider server: past it the gateway sees EOF (502); 0 is none.
     pub write_timeout_ns: u64,
     /// Keep-alive pool idle timeout to pod IPs.
     pub idle_conn_timeout_ns: u64,
@@ -432,6 +485,27 @@ impl Default for ProviderConfig {
             idle_conn_timeout_ns: 5 * NS_PER_S,
         }
     }
+}
+
+/// faas-provider's proxy client timeout when its `read_timeout` is 0 or less
+/// (openfaas/faas-provider types/config.go @f53fe63 `GetReadTimeout`: `defaultReadTimeout`).
+pub const PROVIDER_PROXY_DEFAULT_TIMEOUT_NS: u64 = 10 * NS_PER_S;
+
+impl ProviderConfig {
+    /// The proxy `http.Client.Timeout` for calls to pods: `read_timeout`, or 10 s when it is
+    /// 0 or less (`GetReadTimeout`, used by `proxy.NewProxyClientFromConfig`).
+    pub fn proxy_timeout_ns(&self) -> u64 {
+        if self.read_timeout_ns == 0 {
+            PROVIDER_PROXY_DEFAULT_TIMEOUT_NS
+        } else {
+            self.read_timeout_ns
+        }
+    }
+}
+
+/// A Go `http.Server` ReadTimeout or WriteTimeout as a limit: 0 (Go's `<= 0`) is none.
+pub fn server_limit_ns(timeout_ns: u64) -> Option<u64> {
+    (timeout_ns > 0).then_some(timeout_ns)
 }
 
 /// The load generator.
@@ -533,18 +607,25 @@ impl WatchdogConfig {
         kind: WatchdogKind,
         mode: Mode,
     ) -> Result<(WatchdogConfig, Vec<ConfigWarning>), ConfigError> {
-        WatchdogConfig::from_reading(&WatchdogEnv::read(env), kind, mode)
+        let reading = match kind {
+            WatchdogKind::Classic => WatchdogEnv::read_classic(env),
+            WatchdogKind::OfWatchdog | WatchdogKind::FixedWait => WatchdogEnv::read(env),
+        };
+        WatchdogConfig::from_reading(&reading, kind, mode)
     }
 
     /// The settings of one reading of the environment (see [`WatchdogEnv`]), with a warning
-    /// for every value of-watchdog silently replaced; `write_timeout` 0 is fatal.
+    /// for every value of-watchdog silently replaced; `write_timeout` 0 is fatal to
+    /// of-watchdog (not to the classic watchdog).
     pub fn from_reading(
         reading: &WatchdogEnv,
         kind: WatchdogKind,
         mode: Mode,
     ) -> Result<(WatchdogConfig, Vec<ConfigWarning>), ConfigError> {
         let write = reading.write_timeout.value;
-        if write == 0 {
+        // of-watchdog checks `HTTPWriteTimeout == 0` only; the classic watchdog checks nothing
+        // (openfaas/classic-watchdog main.go @23db914 hands it to http.Server as it is).
+        if write == 0 && kind != WatchdogKind::Classic {
             return Err(ConfigError {
                 key: "write_timeout".to_string(),
                 message: "of-watchdog refuses to start: HTTP write timeout must be over 0s"
@@ -630,100 +711,4 @@ pub fn edition_grace_s(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_are_the_real_components_defaults() {
-        let (watchdog, warnings) =
-            WatchdogConfig::from_env(&env(&[]), WatchdogKind::OfWatchdog, Mode::Http).unwrap();
-        assert!(warnings.is_empty());
-        assert_eq!(watchdog.write_timeout_ns, 30 * NS_PER_S);
-        assert_eq!(watchdog.read_timeout_ns, 30 * NS_PER_S);
-        assert_eq!(watchdog.exec_timeout_ns, 30 * NS_PER_S);
-        assert_eq!(watchdog.healthcheck_interval_ns, 30 * NS_PER_S as i64);
-        assert_eq!(watchdog.max_inflight, 0);
-        let child = ChildConfig::from_env(&env(&[]), OnSigterm::Drain, Span::fixed(0));
-        assert_eq!(
-            child.write_timeout_ns,
-            10 * NS_PER_S,
-            "golang-middleware defaults to 10 s"
-        );
-        assert_eq!(GatewayConfig::default().upstream_timeout_ns, 60 * NS_PER_S);
-        assert_eq!(GatewayConfig::default().write_timeout_ns, 65 * NS_PER_S);
-        assert_eq!(ProviderConfig::default().idle_conn_timeout_ns, 5 * NS_PER_S);
-        assert_eq!(KubernetesConfig::default().grace_s, 30);
-        assert_eq!(
-            ProbeConfig::default(),
-            ProbeConfig {
-                initial_delay_s: 2,
-                period_s: 2,
-                failure_threshold: 3,
-                success_threshold: 1
-            }
-        );
-    }
-
-    #[test]
-    fn healthcheck_interval_defaults_to_write_timeout() {
-        let (watchdog, _) = WatchdogConfig::from_env(
-            &env(&[("write_timeout", "2m30s")]),
-            WatchdogKind::OfWatchdog,
-            Mode::Http,
-        )
-        .unwrap();
-        assert_eq!(watchdog.healthcheck_interval_ns, 150 * NS_PER_S as i64);
-    }
-
-    #[test]
-    fn invalid_values_fall_back_with_a_warning_and_zero_write_timeout_is_fatal() {
-        let (watchdog, warnings) = WatchdogConfig::from_env(
-            &env(&[
-                ("exec_timeout", "2 minutes"),
-                ("read_timeout", "65"),
-                ("max_inflight", "lots"),
-            ]),
-            WatchdogKind::OfWatchdog,
-            Mode::Http,
-        )
-        .unwrap();
-        assert_eq!(watchdog.exec_timeout_ns, 30 * NS_PER_S);
-        assert_eq!(watchdog.read_timeout_ns, 65 * NS_PER_S);
-        let keys: Vec<&str> = warnings.iter().map(|w| w.key.as_str()).collect();
-        assert_eq!(keys, vec!["exec_timeout", "max_inflight"]);
-        let error = WatchdogConfig::from_env(
-            &env(&[("write_timeout", "0")]),
-            WatchdogKind::OfWatchdog,
-            Mode::Http,
-        );
-        assert_eq!(error.unwrap_err().key, "write_timeout");
-    }
-
-    #[test]
-    fn pro_grace_is_write_timeout_plus_two_and_bare_integers_trap() {
-        assert_eq!(
-            edition_grace_s(Edition::Pro, &env(&[("write_timeout", "2m30s")])).0,
-            152
-        );
-        let (grace, _, warning) = edition_grace_s(Edition::Pro, &env(&[("write_timeout", "60")]));
-        assert_eq!(grace, 2);
-        assert!(warning.is_some());
-        assert_eq!(
-            edition_grace_s(Edition::Ce, &env(&[("write_timeout", "2m30s")])).0,
-            30
-        );
-    }
-
-    #[test]
-    fn percentages_round_like_kubernetes() {
-        assert_eq!(IntOrPercent::Percent(25).resolve(10, true), 3);
-        assert_eq!(IntOrPercent::Percent(25).resolve(10, false), 2);
-    }
-}
+mod tests;
