@@ -160,3 +160,50 @@ pub struct Report {
     /// Findings, grouped by function in input order, then by rule order.
     pub findings: Vec<Finding>,
 }
+
+/// Whether `id` names a rule `faasim check` can report: a model rule (`faasim rules`) or an
+/// input rule (`invalid-duration-fallback`, ...). `--ignore`, `.faasim.yaml` and the ignore
+/// annotations accept only these, so that a typo does not silence nothing without a word.
+pub fn is_rule_id(id: &str) -> bool {
+    faasim_model::rules::Rule::parse_id(id).is_some()
+        || output::INPUT_RULES.iter().any(|rule| rule.id == id)
+}
+
+/// Why `id` is not a rule, with the nearest rule id when one is close (a typo).
+pub fn unknown_rule_message(id: &str) -> String {
+    let ids = faasim_model::rules::RULES
+        .iter()
+        .map(|rule| rule.id)
+        .chain(output::INPUT_RULES.iter().map(|rule| rule.id));
+    let nearest = ids
+        .map(|candidate| (edit_distance(id, candidate), candidate))
+        .min()
+        .filter(|(distance, _)| *distance <= 3);
+    let input_rules: Vec<&str> = output::INPUT_RULES.iter().map(|rule| rule.id).collect();
+    let listed = format!(
+        "`faasim rules` lists the rules; the input rules are {}",
+        input_rules.join(", ")
+    );
+    match nearest {
+        Some((_, candidate)) => format!("no rule `{id}`; did you mean `{candidate}`? ({listed})"),
+        None => format!("no rule `{id}` ({listed})"),
+    }
+}
+
+/// Levenshtein distance in characters, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}

@@ -87,6 +87,10 @@ pub struct RenderOptions<'a> {
     /// `BASE#RULE`. An absolute URI becomes SARIF `helpUri`; a relative path is named in the
     /// rule's help text instead, since `helpUri` must be absolute.
     pub rule_help_base: Option<String>,
+    /// The directory SARIF locations are relative to (`uriBaseId: %SRCROOT%`): the working
+    /// directory, which input file names are relative to. An absolute input path is made
+    /// relative to it; `None` leaves absolute paths as `file://` URIs.
+    pub src_root: Option<std::path::PathBuf>,
 }
 
 /// Render `report` in `format`. The text ends with a newline (except an empty `github`

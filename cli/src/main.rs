@@ -218,6 +218,10 @@ enum Command {
         /// The files to read with `--function`, as `check` reads them.
         #[command(flatten)]
         inputs: InputArgs,
+        /// With `--function`: the longest a handler runs [default: just under exec_timeout,
+        /// as `check` assumes].
+        #[arg(long, value_name = "DURATION")]
+        max_duration: Option<String>,
     },
 }
 
@@ -401,9 +405,16 @@ fn main() -> ExitCode {
             print!("{}", explain::rule_list());
             ExitCode::SUCCESS
         }
-        Command::Explain { function, inputs } => match function {
+        Command::Explain {
+            function,
+            inputs,
+            max_duration,
+        } => match function {
             Some(name) => {
-                let args = inputs.check_args();
+                let args = CheckArgs {
+                    max_duration,
+                    ..inputs.check_args()
+                };
                 let (cwd, env, stdin) = process_inputs(&args);
                 emit_outcome(&command::explain_function(&args, &name, cwd, env, stdin))
             }

@@ -105,10 +105,18 @@ fn go_long_on_ce_loses_five_calls_to_the_30_s_grace() {
         "{}",
         outcome.stdout
     );
+    // CE sets no grace period: the fix is the longest call a CE user can allow.
+    assert!(
+        !outcome
+            .stdout
+            .contains("terminationGracePeriodSeconds: 122"),
+        "{}",
+        outcome.stdout
+    );
     assert!(
         outcome
             .stdout
-            .contains("terminationGracePeriodSeconds: 122"),
+            .contains("fix: exec_timeout: 28s in the function's environment"),
         "{}",
         outcome.stdout
     );
@@ -158,6 +166,32 @@ fn fail_on_and_ignore_decide_the_exit_code() {
         ..ignore_all.clone()
     };
     assert_eq!(check(&bad_flag, fixtures(), BTreeMap::new(), None).code, 2);
+    let typo = CheckArgs {
+        ignore: vec!["no-such-rule".to_string()],
+        ..ignore_all.clone()
+    };
+    let outcome = check(&typo, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome
+            .stderr
+            .starts_with("error: --ignore: no rule `no-such-rule`"),
+        "{}",
+        outcome.stderr
+    );
+    let near = CheckArgs {
+        ignore: vec!["exec-within-upstrem".to_string()],
+        ..ignore_all.clone()
+    };
+    let outcome = check(&near, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome
+            .stderr
+            .contains("did you mean `exec-within-upstream`?"),
+        "{}",
+        outcome.stderr
+    );
     let missing = CheckArgs {
         paths: vec!["nothere.yml".to_string()],
         ..CheckArgs::default()
@@ -258,5 +292,45 @@ fn faasim_yaml_sets_fail_on_and_ignore() {
     assert_eq!(
         value["runs"][0]["results"].as_array().map(Vec::len),
         Some(0)
+    );
+}
+
+#[test]
+fn explain_function_assumes_the_handler_check_assumes() {
+    let args = CheckArgs {
+        paths: vec!["go-long/stack.yml".to_string()],
+        ..CheckArgs::default()
+    };
+    let outcome = faasim_check::command::explain_function(
+        &args,
+        "go-long",
+        fixtures(),
+        BTreeMap::new(),
+        None,
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    // exec_timeout 2m: calls run to just under it, as `check` judges them.
+    assert!(
+        outcome.stdout.contains("handler duration")
+            && outcome.stdout.contains("1m59.999s")
+            && outcome.stdout.contains("derived: just under exec_timeout"),
+        "{}",
+        outcome.stdout
+    );
+    let told = CheckArgs {
+        max_duration: Some("90s".to_string()),
+        ..args
+    };
+    let outcome = faasim_check::command::explain_function(
+        &told,
+        "go-long",
+        fixtures(),
+        BTreeMap::new(),
+        None,
+    );
+    assert!(
+        outcome.stdout.contains("1m30s") && outcome.stdout.contains("flag --max-duration"),
+        "{}",
+        outcome.stdout
     );
 }
