@@ -133,10 +133,10 @@ fn go_long_on_ce_loses_the_five_calls_to_the_30_s_grace() {
     assert!(
         finding
             .fix
-            .starts_with("exec_timeout: 28s in the function's environment")
+            .starts_with("exec_timeout: 28s (in the function's environment)")
             && finding
                 .fix
-                .contains("OpenFaaS CE sets no terminationGracePeriodSeconds")
+                .contains("faas-netes sets no terminationGracePeriodSeconds")
             && finding.fix.contains("the witness loses nothing")
             && !finding.fix.contains("terminationGracePeriodSeconds:"),
         "{}",
@@ -201,7 +201,7 @@ fn a_kill_with_nothing_in_flight_is_a_warning() {
     assert!(
         finding
             .fix
-            .starts_with("healthcheck_interval: 2s in the function's environment"),
+            .starts_with("healthcheck_interval: 2s (in the function's environment)"),
         "{}",
         finding.fix
     );

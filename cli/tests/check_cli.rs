@@ -116,7 +116,7 @@ fn go_long_on_ce_loses_five_calls_to_the_30_s_grace() {
     assert!(
         outcome
             .stdout
-            .contains("fix: exec_timeout: 28s in the function's environment"),
+            .contains("fix: exec_timeout: 28s (in the function's environment)"),
         "{}",
         outcome.stdout
     );
@@ -333,4 +333,46 @@ fn explain_function_assumes_the_handler_check_assumes() {
         "{}",
         outcome.stdout
     );
+}
+
+#[test]
+fn findings_functions_share_are_printed_once_with_their_consequence() {
+    // Three HTTP functions with no timeouts of their own on CE (chart values say
+    // openfaasPro: false): the same two findings, one block naming the three. python-fn's
+    // short calls are never cut: its pod is only killed with nothing in flight, a warning.
+    let args = CheckArgs {
+        paths: vec!["several.yml".to_string(), "chart-values.yaml".to_string()],
+        ..CheckArgs::default()
+    };
+    let outcome = check(&args, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    let text = &outcome.stdout;
+    assert!(
+        text.starts_with("edition ce, from chart-values.yaml:6:14\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "go-long, go-short, node-fn  several.yml:5, several.yml:7, several.yml:13 \
+             (3 functions, the same findings)"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("error[grace-covers-drain]").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("warning[grace-covers-drain]").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("terminationGracePeriodSeconds:"), "{text}");
+    // The summary counts every function's findings.
+    assert!(
+        text.ends_with("4 functions, 6 errors, 1 warning, 0 notes\n"),
+        "{text}"
+    );
+    insta::assert_snapshot!("check_several_grouped_human", outcome.stdout);
 }

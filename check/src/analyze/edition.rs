@@ -46,8 +46,8 @@ pub(super) fn alternative(
     }
     let grace_s = config.kubernetes.grace_s;
     let fixed_grace = format!(
-        "OpenFaaS CE sets no terminationGracePeriodSeconds and no preStop hook (the grace is \
-         Kubernetes' {grace_s} s)"
+        "on OpenFaaS CE the grace is Kubernetes' {grace_s} s (faas-netes sets no \
+         terminationGracePeriodSeconds and no preStop hook)"
     );
     if rule == &rules::GRACE_COVERS_DRAIN {
         let shortened = shorten(
@@ -62,8 +62,8 @@ pub(super) fn alternative(
         return Some(Alternative {
             key,
             fix: format!(
-                "{changes}: {fixed_grace}, so the drain must end within it; calls that need \
-                 longer need OpenFaaS Pro (grace = write_timeout + 2s){}",
+                "{changes}: {fixed_grace}, so the drain must end within it; longer calls \
+                 need OpenFaaS Pro (grace = write_timeout + 2s){}",
                 shortened.verdict()
             ),
         });
@@ -151,7 +151,7 @@ impl Shortened {
         let changes = if parts.is_empty() {
             "shorten healthcheck_interval and the longest call".to_string()
         } else {
-            format!("{} in the function's environment", parts.join(" and "))
+            format!("{} (in the function's environment)", parts.join(" and "))
         };
         (key, changes)
     }
@@ -159,11 +159,11 @@ impl Shortened {
     /// What the inequality and the rerun say of the values.
     fn verdict(&self) -> &'static str {
         match (self.mends, self.confirmed) {
-            (true, true) => " (rerun with these values, the witness loses nothing)",
+            (true, true) => "; rerun with these values, the witness loses nothing",
             (true, false) => {
-                " (the rule's inequality holds with these values; the rerun still fails)"
+                "; the rule's inequality holds with these values, but the rerun still fails"
             }
-            (false, _) => " (no value this short keeps the rule: the work does not fit CE's grace)",
+            (false, _) => "; no call short enough keeps the rule: the work does not fit CE's grace",
         }
     }
 }

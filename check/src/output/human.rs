@@ -15,7 +15,9 @@
 use std::fmt::Write as _;
 
 use super::{RenderOptions, counts, groups, origin_text, statuses_text};
-use crate::{Counterexample, Finding, FunctionInput, Origin, Report, SafeValue, Severity};
+use crate::{
+    Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
+};
 
 /// ANSI colours, or none.
 struct Paint {
@@ -80,12 +82,22 @@ fn edition_line(report: &Report) -> Option<String> {
     })
 }
 
+/// Where the finding's value is written, when that is not just its function's own entry.
+fn written_at<'f>(finding: &'f Finding, input: Option<&FunctionInput>) -> Option<&'f Location> {
+    finding
+        .location
+        .as_ref()
+        .filter(|l| input.is_none_or(|i| **l != i.location))
+}
+
 /// What makes two functions' findings the same finding: everything but the function's name
 /// (which the counterexample's pod names carry).
 fn signature(finding: &Finding, input: Option<&FunctionInput>) -> String {
     let name = finding.function.as_str();
     let unname = |text: &str| text.replace(name, "\u{0}");
-    let origin = match (&finding.location, input) {
+    // A value written nowhere is placed at its function, which differs between functions.
+    let location = written_at(finding, input);
+    let origin = match (location, input) {
         (None, Some(input)) => input.origin(&finding.key).map(|p| origin_text(&p.origin)),
         _ => None,
     };
@@ -94,7 +106,7 @@ fn signature(finding: &Finding, input: Option<&FunctionInput>) -> String {
         finding.rule,
         finding.severity.name(),
         finding.key,
-        finding.location,
+        location,
         origin,
         unname(&finding.message),
         unname(&finding.fix),
@@ -161,7 +173,15 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             }
             out.push('\n');
         }
+        // One block per set of functions, its findings in order.
+        let mut blocks: Vec<(Vec<usize>, Vec<&Finding>)> = Vec::new();
         for (finding, holders) in shared_here {
+            match blocks.iter_mut().find(|(h, _)| *h == holders) {
+                Some((_, findings)) => findings.push(finding),
+                None => blocks.push((holders, vec![finding])),
+            }
+        }
+        for (holders, findings) in blocks {
             let inputs: Vec<&FunctionInput> =
                 holders.iter().filter_map(|&i| groups[i].input).collect();
             let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
@@ -174,12 +194,19 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
                 "{}  {}",
                 paint.bold(&names.join(", ")),
                 paint.dim(&format!(
-                    "{} ({} functions, the same finding)",
+                    "{} ({} functions, the same {})",
                     places.join(", "),
-                    inputs.len()
+                    inputs.len(),
+                    if findings.len() == 1 {
+                        "finding"
+                    } else {
+                        "findings"
+                    }
                 ))
             );
-            human_finding(&mut out, &paint, &inputs, finding);
+            for finding in findings {
+                human_finding(&mut out, &paint, &inputs, finding);
+            }
             out.push('\n');
         }
     }
@@ -202,7 +229,12 @@ fn human_finding(out: &mut String, paint: &Paint, inputs: &[&FunctionInput], fin
         finding.severity,
         &format!("{}[{}]", finding.severity.name(), finding.rule),
     );
-    let place = match (&finding.location, inputs.first()) {
+    // A shared finding whose value is written nowhere is placed at every function's entry.
+    let location = match inputs {
+        [_, _, ..] => written_at(finding, inputs.first().copied()),
+        _ => finding.location.as_ref(),
+    };
+    let place = match (location, inputs.first()) {
         (Some(l), _) => format!("at {}:{}:{}", l.file, l.line, l.column),
         (None, Some(input)) => {
             let how = input
