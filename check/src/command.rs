@@ -24,6 +24,8 @@ pub struct CheckArgs {
     pub regex: Option<String>,
     /// faas-cli `--envsubst`.
     pub envsubst: bool,
+    /// `--stdin-name`: the file name standard input's locations carry.
+    pub stdin_name: Option<String>,
     /// `--edition ce|pro`.
     pub edition: Option<String>,
     /// `--endpoint-lag DURATION|A..B`.
@@ -57,6 +59,7 @@ impl Default for CheckArgs {
             filter: None,
             regex: None,
             envsubst: true,
+            stdin_name: None,
             edition: None,
             endpoint_lag: None,
             format: Format::Human,
@@ -130,6 +133,7 @@ fn read(
     let request = InputRequest {
         paths: args.paths.clone(),
         stdin,
+        stdin_name: args.stdin_name.clone(),
         cwd,
         filter: args.filter.clone(),
         regex: args.regex.clone(),

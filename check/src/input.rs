@@ -84,6 +84,10 @@ pub struct InputRequest {
     pub paths: Vec<String>,
     /// The text of standard input, when `-` is among `paths`.
     pub stdin: Option<String>,
+    /// The name standard input's locations carry (`--stdin-name`, as eslint's
+    /// `--stdin-filename`): the file it was rendered to or from, so that SARIF can point into
+    /// the repository. `None`: `<stdin>`.
+    pub stdin_name: Option<String>,
     /// The directory relative paths are read from.
     pub cwd: PathBuf,
     /// faas-cli `--filter`: a wildcard (`*`) on function names.
@@ -109,6 +113,7 @@ impl Default for InputRequest {
         InputRequest {
             paths: Vec::new(),
             stdin: None,
+            stdin_name: None,
             cwd: PathBuf::from("."),
             filter: None,
             regex: None,
@@ -143,6 +148,9 @@ pub struct CheckConfig {
     /// Endpoint propagation lag.
     pub endpoint_lag: Option<Setting<Span>>,
 }
+
+/// The name of standard input in locations when `--stdin-name` does not give one.
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// Names `.faasim.yaml` is looked for under, in order.
 pub const CONFIG_FILE_NAMES: [&str; 2] = [".faasim.yaml", ".faasim.yml"];
@@ -449,7 +457,12 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
                 .stdin
                 .clone()
                 .ok_or_else(|| InputError::usage("`-` given but no standard input was read"))?;
-            ("<stdin>".to_string(), text)
+            let name = request
+                .stdin_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| STDIN_NAME.to_string());
+            (name, text)
         } else {
             (path.clone(), read_text(&request.cwd.join(path), path)?)
         };

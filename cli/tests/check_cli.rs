@@ -376,3 +376,23 @@ fn findings_functions_share_are_printed_once_with_their_consequence() {
     );
     insta::assert_snapshot!("check_several_grouped_human", outcome.stdout);
 }
+
+#[test]
+fn stdin_can_be_named_for_sarif() {
+    let text = std::fs::read_to_string(fixtures().join("helm-template.yaml")).expect("fixture");
+    let args = CheckArgs {
+        paths: vec!["-".to_string()],
+        stdin_name: Some("deploy/rendered.yaml".to_string()),
+        format: Format::Sarif,
+        ..CheckArgs::default()
+    };
+    let outcome = check(&args, fixtures(), BTreeMap::new(), Some(text));
+    let sarif = sarif::assert_valid_sarif(&outcome.stdout);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for result in results {
+        let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uri"], "deploy/rendered.yaml", "{result}");
+        assert_eq!(artifact["uriBaseId"], "%SRCROOT%", "{result}");
+    }
+}

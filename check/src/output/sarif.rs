@@ -410,9 +410,9 @@ fn sarif_rules(report: &Report, options: &RenderOptions) -> Vec<SarifRule> {
 /// The base every relative `uri` is resolved against: the working directory.
 const SRCROOT: &str = "%SRCROOT%";
 
-/// Standard input's name in locations: no file, so no URI.
+/// Standard input's name in locations when `--stdin-name` gave none: no file, so no URI.
 fn is_stdin(file: &str) -> bool {
-    file == "<stdin>" || file == "-"
+    file == crate::input::STDIN_NAME || file == "-"
 }
 
 /// A path made relative to `root` lexically (`..` where it leaves it), or `None` when the two
