@@ -207,3 +207,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     row[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_and_typos() {
+        assert!(is_rule_id("grace-covers-drain"));
+        assert!(is_rule_id("invalid-duration-fallback"));
+        assert!(!is_rule_id("ingress-timeout"));
+        assert_eq!(edit_distance("grace-covers-drian", "grace-covers-drain"), 2);
+        assert!(
+            unknown_rule_message("exec-within-upstrem")
+                .starts_with("no rule `exec-within-upstrem`; did you mean `exec-within-upstream`?")
+        );
+        assert!(unknown_rule_message("zzz").starts_with("no rule `zzz` ("));
+    }
+}

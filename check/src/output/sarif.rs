@@ -462,7 +462,12 @@ fn artifact(file: &str, root: Option<&Path>) -> SarifArtifact {
         root.and_then(|root| relative_to(as_path, root))
             .map(|p| p.to_string_lossy().into_owned())
     } else {
-        Some(file.to_string())
+        // `./sub/stack.yml` is `sub/stack.yml`: one spelling per file, for stable fingerprints.
+        let cleaned: PathBuf = as_path
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect();
+        Some(cleaned.to_string_lossy().into_owned())
     };
     match relative {
         Some(relative) => SarifArtifact {
@@ -690,4 +695,27 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             results,
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_relative_to_the_source_root() {
+        let root = Path::new("/work/repo");
+        let uri = |file: &str| {
+            let a = artifact(file, Some(root));
+            (a.uri, a.uri_base_id)
+        };
+        let base = Some(SRCROOT);
+        assert_eq!(uri("stack.yml"), ("stack.yml".into(), base));
+        assert_eq!(uri("./sub/stack.yml"), ("sub/stack.yml".into(), base));
+        assert_eq!(uri("/work/repo/a b.yml"), ("a%20b.yml".into(), base));
+        assert_eq!(uri("/work/other/x.yml"), ("../other/x.yml".into(), base));
+        assert_eq!(uri("/tmp/x.yml"), ("../../tmp/x.yml".into(), base));
+        // No root to be relative to: an absolute URI, no base.
+        let a = artifact("/tmp/x.yml", None);
+        assert_eq!((a.uri.as_str(), a.uri_base_id), ("file:///tmp/x.yml", None));
+    }
 }
