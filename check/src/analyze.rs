@@ -203,10 +203,17 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
                 action: Action::Rollout,
             }]
         }
-        "healthcheck-interval-positive"
-        | "grace-covers-drain"
-        | "fixed-wait-grace"
-        | "child-drains-on-sigterm" => {
+        "child-drains-on-sigterm" => {
+            // Calls in flight when the old pod is deleted: the child's death at SIGTERM takes
+            // the watchdog, and them, with it.
+            closed(&mut config, u64::from(c));
+            config.load.start_ns = 10 * NS_PER_MS;
+            vec![Event {
+                at_ns: DISRUPTION_AT_NS,
+                action: Action::Rollout,
+            }]
+        }
+        "healthcheck-interval-positive" | "grace-covers-drain" | "fixed-wait-grace" => {
             // The worst case: a wave of calls reaches the old pod just before the provider's
             // view drops it, so the last of them ends as late as a call can. The old pod is
             // deleted when its replacement is ready.

@@ -257,3 +257,33 @@ fn a_child_that_closes_before_the_routing_stops_is_shown_refusing_calls() {
     assert_eq!(finding.severity, Severity::Error);
     assert_eq!(finding.key, "function.environment.healthcheck_interval");
 }
+
+#[test]
+fn a_child_that_dies_on_sigterm_is_fixed_by_the_template_and_on_pro_by_async_retries() {
+    for (edition, retries) in [(Edition::Pro, true), (Edition::Ce, false)] {
+        let mut input = go_long(edition, 30 * 60, 30 * 60 + 1);
+        input.config.function.child.on_sigterm = faasim_model::config::OnSigterm::Exit;
+        let report = analyze(&[input], &Options::default());
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "child-drains-on-sigterm")
+            .unwrap_or_else(|| panic!("{:?}", rules_of(&report)));
+        assert_eq!(finding.severity, Severity::Error);
+        assert_eq!(finding.key, "function.lang");
+        assert!(
+            finding
+                .fix
+                .starts_with("use a template whose server drains on SIGTERM (golang-middleware"),
+            "{}",
+            finding.fix
+        );
+        assert_eq!(
+            finding.fix.contains("queue-worker retries"),
+            retries,
+            "{}",
+            finding.fix
+        );
+        assert!(!finding.fix.contains("onSigterm"), "{}", finding.fix);
+    }
+}

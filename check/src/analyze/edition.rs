@@ -30,9 +30,10 @@ pub(super) struct Alternative {
     pub fix: String,
 }
 
-/// The fix a CE user can apply for a rule whose own fix is the grace period, a preStop hook
-/// or the readiness probe; `None` when the rule's own fix is applicable (Pro, or another
-/// rule).
+/// The fix a user of this edition can apply instead of the rule's own: on CE for a rule whose
+/// own fix is the grace period, a preStop hook or the readiness probe; on both for a child that
+/// dies on SIGTERM, whose own fix is a scenario setting. `None` when the rule's own fix is
+/// applicable.
 pub(super) fn alternative(
     rule: &Rule,
     config: &Config,
@@ -41,6 +42,9 @@ pub(super) fn alternative(
     witness_events: &[Event],
     options: &Options,
 ) -> Option<Alternative> {
+    if rule == &rules::CHILD_DRAINS_ON_SIGTERM {
+        return Some(child_drain_fix(config.kubernetes.edition));
+    }
     if config.kubernetes.edition != Edition::Ce {
         return None;
     }
@@ -98,6 +102,29 @@ pub(super) fn alternative(
         });
     }
     None
+}
+
+/// What a user can do about a function server that dies on the SIGTERM of-watchdog forwards
+/// (of-watchdog `executor/http_runner.go`): pick a template whose server drains, or make theirs
+/// drain. On Pro, an asynchronous call is retried after the drop (the chart's queue-worker
+/// retries 408, 429, 500, 502, 503 and 504: faas-netes@662ce9ce `chart/openfaas/values.yaml`,
+/// `queueWorkerPro.httpRetryCodes`); CE's queue-worker retries nothing.
+fn child_drain_fix(edition: Edition) -> Alternative {
+    let retry = match edition {
+        Edition::Pro => {
+            "; or invoke it asynchronously: OpenFaaS Pro's queue-worker retries the 500 it gets \
+             (the call may run twice)"
+        }
+        Edition::Ce => "",
+    };
+    Alternative {
+        key: "function.lang",
+        fix: format!(
+            "use a template whose server drains on SIGTERM (golang-middleware, golang-http), or \
+             make the function's server drain: keep serving for healthcheck_interval, then shut \
+             down within write_timeout, and exit 0{retry}"
+        ),
+    }
 }
 
 /// How a grace period found as the smallest safe value is set on Pro, where faas-netes
