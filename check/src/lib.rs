@@ -78,7 +78,9 @@ impl FunctionInput {
     }
 }
 
-/// How serious a finding is; maps one to one to SARIF `level`.
+/// How serious a finding is; maps one to one to SARIF `level`. A rule finding's severity is
+/// what its run shows: a request lost is an error, a pod killed with nothing in flight a
+/// warning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Informational.
@@ -146,7 +148,8 @@ pub struct Finding {
     pub message: String,
     /// One line: the smallest change that is safe.
     pub fix: String,
-    /// The failure, simulated.
+    /// The failure, simulated. Every rule finding has one (a breach no run shows is not
+    /// reported); input findings, about how a value is read, have none.
     pub counterexample: Option<Counterexample>,
     /// The smallest safe value by simulation, next to the inequality's.
     pub safe_value: Option<SafeValue>,
