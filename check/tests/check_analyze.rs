@@ -256,6 +256,27 @@ fn a_child_that_closes_before_the_routing_stops_is_shown_refusing_calls() {
     );
     assert_eq!(finding.severity, Severity::Error);
     assert_eq!(finding.key, "function.environment.healthcheck_interval");
+    // The fix fixes it: with healthcheck_interval at the value found (the watchdog and the
+    // child read the same variable), the rule is no longer reported.
+    let safe = finding.safe_value.as_ref().expect("searched");
+    assert!(
+        finding
+            .fix
+            .starts_with("function.environment.healthcheck_interval: "),
+        "{}",
+        finding.fix
+    );
+    let ns = faasim_model::duration::parse_go(&safe.simulated).expect("a duration");
+    let mut mended = defaults_http(Edition::Pro);
+    mended.config.kubernetes.endpoint_lag_ns = faasim_model::config::Span::fixed(15 * NS_PER_S);
+    mended.config.function.watchdog.healthcheck_interval_ns = ns;
+    mended.config.function.child.healthcheck_interval_ns = ns;
+    let report = analyze(&[mended], &Options::default());
+    assert!(
+        !rules_of(&report).contains(&"child-listens-while-routed"),
+        "{:?}",
+        rules_of(&report)
+    );
 }
 
 #[test]
