@@ -49,10 +49,17 @@ pub(super) fn alternative(
         return None;
     }
     let grace_s = config.kubernetes.grace_s;
-    let fixed_grace = format!(
-        "on OpenFaaS CE the grace is Kubernetes' {grace_s} s (faas-netes sets no \
-         terminationGracePeriodSeconds and no preStop hook)"
-    );
+    let fixed_grace = match config.kubernetes.grace_source {
+        // A Deployment that sets its own: faas-netes has no setting that would keep it.
+        GraceSource::Explicit => format!(
+            "on OpenFaaS CE the grace is the Deployment's {grace_s} s, which no faas-netes \
+             setting makes (faas-netes sets no terminationGracePeriodSeconds and no preStop hook)"
+        ),
+        _ => format!(
+            "on OpenFaaS CE the grace is Kubernetes' {grace_s} s (faas-netes sets no \
+             terminationGracePeriodSeconds and no preStop hook)"
+        ),
+    };
     if rule == &rules::GRACE_COVERS_DRAIN {
         let shortened = shorten(
             rule,
