@@ -308,3 +308,22 @@ fn a_child_that_dies_on_sigterm_is_fixed_by_the_template_and_on_pro_by_async_ret
         assert!(!finding.fix.contains("onSigterm"), "{}", finding.fix);
     }
 }
+
+#[test]
+fn on_ce_a_deployments_own_grace_is_named_as_such() {
+    let mut input = go_long(Edition::Ce, 30 * 60, 30 * 60 + 1);
+    input.config.kubernetes.grace_s = 45;
+    input.config.kubernetes.grace_source = faasim_model::config::GraceSource::Explicit;
+    let report = analyze(&[input], &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "grace-covers-drain")
+        .expect("grace-covers-drain");
+    assert!(
+        finding.fix.contains("the grace is the Deployment's 45 s")
+            && finding.fix.starts_with("exec_timeout: 43s"),
+        "{}",
+        finding.fix
+    );
+}
