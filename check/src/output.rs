@@ -278,6 +278,16 @@ fn statuses_text(statuses: &[(String, u64)]) -> String {
         .join(", ")
 }
 
+/// The edition the functions were checked as and where it came from (`None` without
+/// functions): the first function's `kubernetes.edition`, which every function shares.
+fn edition_of(report: &Report) -> Option<(&str, &Origin)> {
+    report
+        .functions
+        .iter()
+        .find_map(|f| f.origin("kubernetes.edition"))
+        .map(|p| (p.value.as_str(), &p.origin))
+}
+
 /// For a finding whose value is written nowhere: where the value came from instead.
 fn unwritten_note(finding: &Finding, input: Option<&FunctionInput>) -> Option<String> {
     if finding.location.is_some() {

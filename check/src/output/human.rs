@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use super::{RenderOptions, counts, groups, origin_text, statuses_text};
+use super::{RenderOptions, counts, edition_of, groups, origin_text, statuses_text};
 use crate::{
     Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
 };
@@ -68,17 +68,13 @@ fn push_block(out: &mut String, indent: &str, text: &str) {
 
 /// Where the edition came from, as the report's first line.
 fn edition_line(report: &Report) -> Option<String> {
-    let edition = report
-        .functions
-        .iter()
-        .find_map(|f| f.origin("kubernetes.edition"))?;
-    Some(match &edition.origin {
+    let (edition, origin) = edition_of(report)?;
+    Some(match origin {
         Origin::Default => format!(
-            "edition {} (the default: no --edition, no .faasim.yaml edition, no openfaasPro in \
-             the chart's values)",
-            edition.value
+            "edition {edition} (the default: no --edition, no .faasim.yaml edition, no \
+             openfaasPro in the chart's values)"
         ),
-        origin => format!("edition {}, from {}", edition.value, origin_text(origin)),
+        origin => format!("edition {edition}, from {}", origin_text(origin)),
     })
 }
 

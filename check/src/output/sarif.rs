@@ -5,7 +5,10 @@
 //! result per finding with `ruleId`, `ruleIndex`, `level`, the message, the location of the
 //! value to change (the function's own when the value is written nowhere), the function as a
 //! related and a logical location, the counterexample and the safe value in `properties`,
-//! and `partialFingerprints["faasim/v1"]`, stable per (function, rule).
+//! and `partialFingerprints["faasim/v1"]`, stable per (function, rule). The run's `properties`
+//! say which edition the functions were checked as and where that came from. File URIs are
+//! relative to `%SRCROOT%` (the working directory); standard input, unless `--stdin-name`
+//! names it, has no physical location.
 
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -15,8 +18,8 @@ use serde::Serialize;
 
 use super::json::{JsonStatus, to_pretty};
 use super::{
-    FINGERPRINT_KEY, INPUT_RULES, RenderOptions, SARIF_SCHEMA, groups, rendered_findings,
-    statuses_text, unwritten_note,
+    FINGERPRINT_KEY, INPUT_RULES, RenderOptions, SARIF_SCHEMA, edition_of, groups, origin_text,
+    rendered_findings, statuses_text, unwritten_note,
 };
 use crate::{Finding, FunctionInput, Location, Report};
 
@@ -42,6 +45,19 @@ struct SarifRun<'r> {
     column_kind: &'static str,
     /// `results`: one per finding.
     results: Vec<SarifResult<'r>>,
+    /// `properties`: the edition the functions were checked as, and where it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<SarifRunProperties<'r>>,
+}
+
+/// A run's `properties` bag.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRunProperties<'r> {
+    /// `edition`: `ce` or `pro`.
+    edition: &'r str,
+    /// `editionFrom`: where it came from (`values.yaml:5:14`, `flag --edition pro`, `default`).
+    edition_from: String,
 }
 
 /// A `tool` object.
@@ -693,6 +709,10 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             },
             column_kind: "unicodeCodePoints",
             results,
+            properties: edition_of(report).map(|(edition, origin)| SarifRunProperties {
+                edition,
+                edition_from: origin_text(origin),
+            }),
         }],
     })
 }
