@@ -2,11 +2,16 @@
 //! under the changes every function meets (a rolling update; a scale to zero when it can scale
 //! to zero), a simulated run that shows each failure (a witness), and the smallest safe value
 //! found by searching with the simulator, set beside the value the inequality gives.
+//!
+//! A breach no witness run shows is not reported: every finding carries its counterexample.
+//! Its severity is what that run shows: a request lost (dropped, refused, cut by a timer) is an
+//! error, a pod killed with nothing in flight a warning. The fix is one the function's edition
+//! lets its user apply (`edition.rs`): on CE, never the grace period, a preStop hook or the
+//! probe, which faas-netes sets itself.
 
 use faasim_model::config::{Config, Method, Mode, Span, Start, WatchdogKind};
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
-use faasim_model::properties::Property;
 use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos, stamp};
@@ -16,6 +21,8 @@ use super::{
 };
 use faasim_sim::emit::{self, Meta};
 use faasim_sim::{Run, simulate};
+
+mod edition;
 
 /// What the files cannot say, set by flags.
 #[derive(Clone, Debug)]
@@ -53,6 +60,12 @@ impl Default for Options {
 
 /// When the witness runs change the deployment.
 const DISRUPTION_AT_NS: Nanos = NS_PER_S;
+
+/// What `check` assumes of the handler's duration when `--max-duration` does not say, in
+/// words (for `explain --function` and the docs).
+pub const LONGEST_HANDLER_ASSUMPTION: &str = "just under exec_timeout (write_timeout when \
+     exec_timeout is 0): the longest call that can still succeed, as check assumes; \
+     --max-duration says otherwise";
 
 /// The configuration the rules judge: the function's, with the load and handler the files
 /// cannot say.
@@ -190,10 +203,17 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
                 action: Action::Rollout,
             }]
         }
-        "healthcheck-interval-positive"
-        | "grace-covers-drain"
-        | "fixed-wait-grace"
-        | "child-drains-on-sigterm" => {
+        "child-drains-on-sigterm" => {
+            // Calls in flight when the old pod is deleted: the child's death at SIGTERM takes
+            // the watchdog, and them, with it.
+            closed(&mut config, u64::from(c));
+            config.load.start_ns = 10 * NS_PER_MS;
+            vec![Event {
+                at_ns: DISRUPTION_AT_NS,
+                action: Action::Rollout,
+            }]
+        }
+        "healthcheck-interval-positive" | "grace-covers-drain" | "fixed-wait-grace" => {
             // The worst case: a wave of calls reaches the old pod just before the provider's
             // view drops it, so the last of them ends as late as a call can. The old pod is
             // deleted when its replacement is ready.
@@ -248,13 +268,24 @@ fn status_text(status: Option<Status>) -> String {
     }
 }
 
+/// A request the caller lost: dropped in flight, refused, or cut by a timer. Turned away by
+/// design (429, 503) is not lost: the caller was told to come back.
+fn lost(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Dropped | Outcome::Refused | Outcome::TimedOut
+    )
+}
+
+/// The witness run of `rule` as a counterexample, when the run shows the rule's property
+/// violated (`None` otherwise), and whether a request was lost in it.
 fn counterexample(
     name: &str,
     rule: &Rule,
     config: &Config,
     events: &[Event],
     seed: u64,
-) -> Option<Counterexample> {
+) -> Option<(Counterexample, bool)> {
     let run = run_witness(config, events, seed);
     let violated: Vec<String> = run
         .violations
@@ -267,11 +298,14 @@ fn counterexample(
     let statuses: Vec<(String, u64)> = faasim_sim::report::status_counts(&run)
         .into_iter()
         .collect();
-    let failing = run
-        .result
-        .ledger
-        .iter()
-        .find(|r| r.outcome != Outcome::Ok && r.outcome != Outcome::Unfinished);
+    let ledger = &run.result.ledger;
+    let any_lost = ledger.iter().any(|r| lost(r.outcome));
+    // Show a lost request first: it is what makes the finding an error.
+    let failing = ledger.iter().find(|r| lost(r.outcome)).or_else(|| {
+        ledger
+            .iter()
+            .find(|r| r.outcome != Outcome::Ok && r.outcome != Outcome::Unfinished)
+    });
     let saw = match failing {
         Some(record) => {
             let pod = record
@@ -325,13 +359,16 @@ fn counterexample(
         ],
     };
     let scenario_yaml = emit::scenario(&meta, config, events).yaml;
-    Some(Counterexample {
-        scenario_yaml,
-        seed,
-        saw,
-        statuses,
-        violated,
-    })
+    Some((
+        Counterexample {
+            scenario_yaml,
+            seed,
+            saw,
+            statuses,
+            violated,
+        },
+        any_lost,
+    ))
 }
 
 /// A value of the key the search moves, in its natural unit.
@@ -341,6 +378,69 @@ enum Knob {
     HealthcheckNs,
     GraceS,
     Count(fn(&mut Config) -> &mut u32),
+}
+
+/// Which inequality of `child-listens-while-routed` a configuration breaks: the child closes
+/// its listener while the watchdog still accepts (calls refused), or the child's `Shutdown`
+/// deadline ends before the last call routed to the pod does (calls cut). Each has its own
+/// witness and its own value to change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChildPart {
+    /// The child closes first: its healthcheck_interval is too short.
+    Closes,
+    /// The child's drain deadline is too early: its write_timeout is too short.
+    Deadline,
+}
+
+fn child_part(config: &Config, events: &[Event]) -> ChildPart {
+    let d = rules::derive(config, events);
+    let last_accept = d
+        .close_ns
+        .map_or(d.routed_arrival_max_ns, |c| c.min(d.routed_arrival_max_ns));
+    let child = &config.function.child;
+    let child_wait = match config.function.watchdog.kind {
+        WatchdogKind::OfWatchdog => u64::try_from(child.healthcheck_interval_ns).unwrap_or(0),
+        WatchdogKind::FixedWait => child.write_timeout_ns,
+    };
+    if last_accept > d.sigterm_ns + child_wait {
+        ChildPart::Closes
+    } else {
+        ChildPart::Deadline
+    }
+}
+
+/// The rule whose witness shows `rule`'s failure on this configuration: its own, except for
+/// the child's drain deadline, which the wave of long calls of the grace witness shows.
+fn witness_rule(rule: &Rule, config: &Config, events: &[Event]) -> &'static str {
+    if rule == &rules::CHILD_LISTENS_WHILE_ROUTED
+        && child_part(config, events) == ChildPart::Deadline
+    {
+        rules::GRACE_COVERS_DRAIN.id
+    } else {
+        rule.id
+    }
+}
+
+/// The value the search moves for `rule` on this configuration.
+fn knob_of(rule: &Rule, config: &Config, events: &[Event]) -> Option<Knob> {
+    if rule == &rules::CHILD_LISTENS_WHILE_ROUTED {
+        return Some(match child_part(config, events) {
+            ChildPart::Closes => Knob::HealthcheckNs,
+            // The child reads write_timeout from the function's environment.
+            ChildPart::Deadline => Knob::DurationNs(|c| &mut c.function.child.write_timeout_ns),
+        });
+    }
+    knob_for(rule.id)
+}
+
+/// The key `rule`'s fix changes on this configuration.
+fn key_of(rule: &Rule, config: &Config, events: &[Event]) -> &'static str {
+    if rule == &rules::CHILD_LISTENS_WHILE_ROUTED
+        && child_part(config, events) == ChildPart::Deadline
+    {
+        return "function.environment.write_timeout";
+    }
+    fix_key(rule)
 }
 
 fn knob_for(rule: &str) -> Option<Knob> {
@@ -423,7 +523,7 @@ fn smallest(from: u64, unit: u64, holds: &dyn Fn(u64) -> bool) -> Option<u64> {
 
 /// The smallest value of a rule's knob that satisfies its inequality.
 fn smallest_by_rule(rule: &Rule, config: &Config, events: &[Event]) -> Option<(Knob, u64)> {
-    let knob = knob_for(rule.id)?;
+    let knob = knob_of(rule, config, events)?;
     let unit = step(knob);
     let start = current(knob, config).max(unit);
     let value = smallest(start, unit, &|value| {
@@ -469,7 +569,7 @@ fn safe_value(
     witness_events: &[Event],
     seed: u64,
 ) -> Option<SafeValue> {
-    let knob = knob_for(rule.id)?;
+    let knob = knob_of(rule, config, events)?;
     let unit = step(knob);
     let start = current(knob, config).max(unit);
     let (_, by_rule) = smallest_by_rule(rule, config, events)?;
@@ -479,7 +579,7 @@ fn safe_value(
     let mut base = witness_config.clone();
     for other in rules::check(config, events) {
         if other.rule != rule
-            && let Some(other_knob) = knob_for(other.rule.id)
+            && let Some(other_knob) = knob_of(other.rule, config, events)
         {
             set(&mut base, other_knob, current(other_knob, &mended));
         }
@@ -491,69 +591,80 @@ fn safe_value(
         !run.violations.iter().any(|v| v.property == rule.property)
     })?;
     Some(SafeValue {
-        key: fix_key(rule).to_string(),
+        key: key_of(rule, config, events).to_string(),
         simulated: show(knob, by_run),
         inequality: show(knob, by_rule),
         differs: show(knob, by_run) != show(knob, by_rule),
     })
 }
 
-fn severity(rule: &Rule) -> Severity {
-    match rule.property {
-        Property::NoDroppedInFlight | Property::NoRefusedRouting | Property::NoTimeout => {
-            Severity::Error
-        }
-        Property::GracefulExit => Severity::Warning,
-        _ => Severity::Warning,
+/// How serious a proven breach is, by what its witness run shows: a request lost (dropped,
+/// refused, cut by a timer) is an error; a pod killed with nothing in flight, or requests
+/// turned away by design, a warning.
+fn severity(lost_a_request: bool) -> Severity {
+    if lost_a_request {
+        Severity::Error
+    } else {
+        Severity::Warning
     }
 }
 
+/// The finding for one breach, or `None` when no run shows it. The witness runs with every
+/// other broken rule mended; a breach it cannot show is one the other rules' fixes mend too
+/// (`child-listens-while-routed` beside `handler-within-child-write` when the child's
+/// write_timeout is left at its default), and is not reported on its own.
 fn finding(
     input: &FunctionInput,
     breach: &Breach,
     config: &Config,
     events: &[Event],
     options: &Options,
-) -> Finding {
+) -> Option<Finding> {
     let rule = breach.rule;
-    let key = fix_key(rule).to_string();
-    let location = location_of(input, &key).or_else(|| Some(input.location.clone()));
     // The other broken rules are mended in the witness, so that it shows this rule's failure
     // rather than whichever timer fires first.
-    let witness = witness(rule.id, &others_mended(rule, config, events));
-    let counterexample = witness
-        .as_ref()
-        .and_then(|(wc, we)| counterexample(&input.name, rule, wc, we, options.seed));
-    let safe_value = match (&witness, options.search) {
-        (Some((wc, we)), true) if counterexample.is_some() => {
-            safe_value(rule, config, events, wc, we, options.seed)
+    let (wc, we) = witness(
+        witness_rule(rule, config, events),
+        &others_mended(rule, config, events),
+    )?;
+    let (counterexample, lost_a_request) =
+        counterexample(&input.name, rule, &wc, &we, options.seed)?;
+    let mut key = key_of(rule, config, events).to_string();
+    let (safe_value, fix) = match edition::alternative(rule, config, events, &wc, &we, options) {
+        // The edition does not let the user change the rule's own value: its alternative.
+        Some(alternative) => {
+            key = alternative.key.to_string();
+            (None, alternative.fix)
         }
-        _ => None,
+        None => {
+            let safe_value = options
+                .search
+                .then(|| safe_value(rule, config, events, &wc, &we, options.seed))
+                .flatten();
+            let fix = match &safe_value {
+                Some(safe) => format!(
+                    "{}: {} (the smallest safe value){}",
+                    safe.key,
+                    safe.simulated,
+                    edition::how_set(safe, config)
+                ),
+                None => breach.fix.clone(),
+            };
+            (safe_value, fix)
+        }
     };
-    let fix = match &safe_value {
-        Some(safe) => format!("{}: {} (the smallest safe value)", safe.key, safe.simulated),
-        None => breach.fix.clone(),
-    };
-    let severity = if rule == &rules::GRACE_COVERS_DRAIN
-        && counterexample
-            .as_ref()
-            .is_some_and(|c| c.violated.iter().any(|p| p == "no-dropped-in-flight"))
-    {
-        Severity::Error
-    } else {
-        severity(rule)
-    };
-    Finding {
+    let location = location_of(input, &key).or_else(|| Some(input.location.clone()));
+    Some(Finding {
         rule: rule.id.to_string(),
-        severity,
+        severity: severity(lost_a_request),
         function: input.name.clone(),
         key,
         location,
         message: breach.detail.clone(),
         fix,
-        counterexample,
+        counterexample: Some(counterexample),
         safe_value,
-    }
+    })
 }
 
 /// Check every function.
@@ -576,7 +687,7 @@ pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
             {
                 continue;
             }
-            findings.push(finding(input, &breach, &config, &events, options));
+            findings.extend(finding(input, &breach, &config, &events, options));
         }
     }
     // Rules ignored by flag or .faasim.yaml are silenced on every function, so no format shows

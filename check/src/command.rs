@@ -11,7 +11,7 @@ use faasim_model::duration;
 use super::analyze::{self, Options};
 use super::input::{self, InputRequest};
 use super::output::{self, Format, RenderOptions};
-use super::{FunctionInput, Severity};
+use super::{FunctionInput, Origin, Provenance, Severity};
 
 /// The flags of `faasim check` (and the input flags of `explain --function`).
 #[derive(Clone, Debug)]
@@ -24,6 +24,8 @@ pub struct CheckArgs {
     pub regex: Option<String>,
     /// faas-cli `--envsubst`.
     pub envsubst: bool,
+    /// `--stdin-name`: the file name standard input's locations carry.
+    pub stdin_name: Option<String>,
     /// `--edition ce|pro`.
     pub edition: Option<String>,
     /// `--endpoint-lag DURATION|A..B`.
@@ -57,6 +59,7 @@ impl Default for CheckArgs {
             filter: None,
             regex: None,
             envsubst: true,
+            stdin_name: None,
             edition: None,
             endpoint_lag: None,
             format: Format::Human,
@@ -130,6 +133,7 @@ fn read(
     let request = InputRequest {
         paths: args.paths.clone(),
         stdin,
+        stdin_name: args.stdin_name.clone(),
         cwd,
         filter: args.filter.clone(),
         regex: args.regex.clone(),
@@ -158,6 +162,13 @@ fn input_error(error: &input::InputError) -> Outcome {
 }
 
 fn options(args: &CheckArgs, config: Option<&input::CheckConfig>) -> Result<Options, Outcome> {
+    // A rule id nobody reports would silence nothing: say so rather than accept it.
+    if let Some(unknown) = args.ignore.iter().find(|id| !crate::is_rule_id(id)) {
+        return Err(usage(format!(
+            "--ignore: {}",
+            crate::unknown_rule_message(unknown)
+        )));
+    }
     let mut ignore = args.ignore.clone();
     if let Some(config) = config {
         ignore.extend(config.ignore.iter().map(|s| s.value.clone()));
@@ -201,6 +212,7 @@ pub fn check(
     env: BTreeMap<String, String>,
     stdin: Option<String>,
 ) -> Outcome {
+    let src_root = cwd.clone();
     let (functions, config) = match read(args, cwd, env, stdin) {
         Ok(read) => read,
         Err(outcome) => return outcome,
@@ -220,6 +232,7 @@ pub fn check(
         color: args.color,
         tool_version: env!("CARGO_PKG_VERSION"),
         rule_help_base: args.rule_help_base.clone(),
+        src_root: Some(src_root),
     };
     let stdout = output::render(&report, args.format, &render_options);
     let fail_on = args
@@ -248,13 +261,17 @@ pub fn explain_function(
     env: BTreeMap<String, String>,
     stdin: Option<String>,
 ) -> Outcome {
-    let (functions, _) = match read(args, cwd, env, stdin) {
+    let (functions, config) = match read(args, cwd, env, stdin) {
         Ok(read) => read,
+        Err(outcome) => return outcome,
+    };
+    let options = match options(args, config.as_ref()) {
+        Ok(options) => options,
         Err(outcome) => return outcome,
     };
     match functions.iter().find(|f| f.name == name) {
         Some(function) => Outcome {
-            stdout: output::explain_function(function),
+            stdout: output::explain_function(&with_judged_handler(function, &options)),
             stderr: String::new(),
             code: 0,
         },
@@ -266,4 +283,25 @@ pub fn explain_function(
             ))
         }
     }
+}
+
+/// `function` with the handler duration `check` judges it by (just under exec_timeout, or
+/// `--max-duration`), recorded with where it came from, so that `explain --function` and
+/// `check` reason about the same calls.
+fn with_judged_handler(function: &FunctionInput, options: &Options) -> FunctionInput {
+    let mut function = function.clone();
+    let judged = analyze::judged_config(&function, options);
+    function.config.function.handler_ns = judged.function.handler_ns;
+    let origin = match options.max_duration_ns {
+        Some(_) => Origin::Flag("--max-duration".to_string()),
+        None => Origin::Derived(analyze::LONGEST_HANDLER_ASSUMPTION.to_string()),
+    };
+    function.provenance.push(Provenance {
+        key: "function.handler.duration".to_string(),
+        value: faasim_model::duration::format_go(
+            i64::try_from(judged.function.handler_ns.hi_ns).unwrap_or(i64::MAX),
+        ),
+        origin,
+    });
+    function
 }

@@ -34,6 +34,10 @@
 //!   has no default becomes an empty string, as in faas-cli, and an input finding
 //!   `envsubst-unset` (warning) on the function it appears in. Malformed `${...}` is an error,
 //!   as it is for faas-cli.
+//! - **Edition.** `--edition`, else `.faasim.yaml`'s `edition`, else what the platform's files
+//!   show: the chart values' `openfaasPro` (`true` is Pro, as `values-pro.yaml` sets it) or a
+//!   rendered gateway Deployment's image (`openfaasltd/` is Pro's registry); else CE. Where it
+//!   came from is recorded under `kubernetes.edition`.
 //! - **Grace period.** A Deployment's `terminationGracePeriodSeconds` when written, else the
 //!   Kubernetes default (a Deployment is what runs). For stack files and Function resources,
 //!   faas-netes creates the Deployment: CE leaves the default 30 s, Pro derives
@@ -80,6 +84,10 @@ pub struct InputRequest {
     pub paths: Vec<String>,
     /// The text of standard input, when `-` is among `paths`.
     pub stdin: Option<String>,
+    /// The name standard input's locations carry (`--stdin-name`, as eslint's
+    /// `--stdin-filename`): the file it was rendered to or from, so that SARIF can point into
+    /// the repository. `None`: `<stdin>`.
+    pub stdin_name: Option<String>,
     /// The directory relative paths are read from.
     pub cwd: PathBuf,
     /// faas-cli `--filter`: a wildcard (`*`) on function names.
@@ -90,7 +98,8 @@ pub struct InputRequest {
     pub envsubst: bool,
     /// The variables for envsubst.
     pub env: BTreeMap<String, String>,
-    /// `--edition` (wins over `.faasim.yaml`; default ce).
+    /// `--edition` (wins over `.faasim.yaml`, which wins over the Helm values' `openfaasPro` and
+    /// a rendered gateway's image; default ce).
     pub edition: Option<Edition>,
     /// `--endpoint-lag` (wins over `.faasim.yaml`; default the model's 0s..1s).
     pub endpoint_lag: Option<Span>,
@@ -104,6 +113,7 @@ impl Default for InputRequest {
         InputRequest {
             paths: Vec::new(),
             stdin: None,
+            stdin_name: None,
             cwd: PathBuf::from("."),
             filter: None,
             regex: None,
@@ -138,6 +148,9 @@ pub struct CheckConfig {
     /// Endpoint propagation lag.
     pub endpoint_lag: Option<Setting<Span>>,
 }
+
+/// The name of standard input in locations when `--stdin-name` does not give one.
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// Names `.faasim.yaml` is looked for under, in order.
 pub const CONFIG_FILE_NAMES: [&str; 2] = [".faasim.yaml", ".faasim.yml"];
@@ -205,6 +218,13 @@ pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError
                 for item in items {
                     let (text, location) = scalar(item, "ignore")?;
                     for rule in text.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                        if !crate::is_rule_id(rule) {
+                            return Err(source.error(
+                                item,
+                                Some("ignore".into()),
+                                crate::unknown_rule_message(rule),
+                            ));
+                        }
                         config.ignore.push(Setting {
                             value: rule.to_string(),
                             location: location.clone(),
@@ -432,25 +452,24 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
     let mut platform = Platform::default();
 
     for path in &paths {
-        let (name, text, base_dir) = if path == "-" {
+        let (name, text) = if path == "-" {
             let text = request
                 .stdin
                 .clone()
                 .ok_or_else(|| InputError::usage("`-` given but no standard input was read"))?;
-            ("<stdin>".to_string(), text, PathBuf::new())
+            let name = request
+                .stdin_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| STDIN_NAME.to_string());
+            (name, text)
         } else {
-            let text = read_text(&request.cwd.join(path), path)?;
-            let base = Path::new(path)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            (path.clone(), text, base)
+            (path.clone(), read_text(&request.cwd.join(path), path)?)
         };
         let mut source = Source::new(name, &text);
         let docs = documents_of(&mut source, request)?;
         let mut reader = Reader {
             source: &source,
-            base_dir,
             cwd: &request.cwd,
             functions: &mut raw_functions,
             platform: &mut platform,
@@ -480,7 +499,15 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
             Origin::Flag(format!("--edition {}", edition_name(edition))),
         ),
         (None, Some(setting)) => (setting.value, Origin::File(setting.location.clone())),
-        (None, None) => (Edition::Ce, Origin::Default),
+        // What the platform's files show (the chart's `openfaasPro`, a Pro gateway image),
+        // the last one read winning as for every platform value.
+        (None, None) => match &platform.edition {
+            Some(sign) => (
+                if sign.pro { Edition::Pro } else { Edition::Ce },
+                Origin::File(sign.location.clone()),
+            ),
+            None => (Edition::Ce, Origin::Default),
+        },
     };
     let (endpoint_lag, endpoint_lag_origin) = match (
         request.endpoint_lag,

@@ -78,7 +78,9 @@ impl FunctionInput {
     }
 }
 
-/// How serious a finding is; maps one to one to SARIF `level`.
+/// How serious a finding is; maps one to one to SARIF `level`. A rule finding's severity is
+/// what its run shows: a request lost is an error, a pod killed with nothing in flight a
+/// warning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Informational.
@@ -146,7 +148,8 @@ pub struct Finding {
     pub message: String,
     /// One line: the smallest change that is safe.
     pub fix: String,
-    /// The failure, simulated.
+    /// The failure, simulated. Every rule finding has one (a breach no run shows is not
+    /// reported); input findings, about how a value is read, have none.
     pub counterexample: Option<Counterexample>,
     /// The smallest safe value by simulation, next to the inequality's.
     pub safe_value: Option<SafeValue>,
@@ -159,4 +162,69 @@ pub struct Report {
     pub functions: Vec<FunctionInput>,
     /// Findings, grouped by function in input order, then by rule order.
     pub findings: Vec<Finding>,
+}
+
+/// Whether `id` names a rule `faasim check` can report: a model rule (`faasim rules`) or an
+/// input rule (`invalid-duration-fallback`, ...). `--ignore`, `.faasim.yaml` and the ignore
+/// annotations accept only these, so that a typo does not silence nothing without a word.
+pub fn is_rule_id(id: &str) -> bool {
+    faasim_model::rules::Rule::parse_id(id).is_some()
+        || output::INPUT_RULES.iter().any(|rule| rule.id == id)
+}
+
+/// Why `id` is not a rule, with the nearest rule id when one is close (a typo).
+pub fn unknown_rule_message(id: &str) -> String {
+    let ids = faasim_model::rules::RULES
+        .iter()
+        .map(|rule| rule.id)
+        .chain(output::INPUT_RULES.iter().map(|rule| rule.id));
+    let nearest = ids
+        .map(|candidate| (edit_distance(id, candidate), candidate))
+        .min()
+        .filter(|(distance, _)| *distance <= 3);
+    let input_rules: Vec<&str> = output::INPUT_RULES.iter().map(|rule| rule.id).collect();
+    let listed = format!(
+        "`faasim rules` lists the rules; the input rules are {}",
+        input_rules.join(", ")
+    );
+    match nearest {
+        Some((_, candidate)) => format!("no rule `{id}`; did you mean `{candidate}`? ({listed})"),
+        None => format!("no rule `{id}` ({listed})"),
+    }
+}
+
+/// Levenshtein distance in characters, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_and_typos() {
+        assert!(is_rule_id("grace-covers-drain"));
+        assert!(is_rule_id("invalid-duration-fallback"));
+        assert!(!is_rule_id("ingress-timeout"));
+        assert_eq!(edit_distance("grace-covers-drian", "grace-covers-drain"), 2);
+        assert!(
+            unknown_rule_message("exec-within-upstrem")
+                .starts_with("no rule `exec-within-upstrem`; did you mean `exec-within-upstream`?")
+        );
+        assert!(unknown_rule_message("zzz").starts_with("no rule `zzz` ("));
+    }
 }

@@ -87,6 +87,10 @@ pub struct RenderOptions<'a> {
     /// `BASE#RULE`. An absolute URI becomes SARIF `helpUri`; a relative path is named in the
     /// rule's help text instead, since `helpUri` must be absolute.
     pub rule_help_base: Option<String>,
+    /// The directory SARIF locations are relative to (`uriBaseId: %SRCROOT%`): the working
+    /// directory, which input file names are relative to. An absolute input path is made
+    /// relative to it; `None` leaves absolute paths as `file://` URIs.
+    pub src_root: Option<std::path::PathBuf>,
 }
 
 /// Render `report` in `format`. The text ends with a newline (except an empty `github`
@@ -272,6 +276,16 @@ fn statuses_text(statuses: &[(String, u64)]) -> String {
         .map(|(status, count)| format!("{status} x{count}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The edition the functions were checked as and where it came from (`None` without
+/// functions): the first function's `kubernetes.edition`, which every function shares.
+fn edition_of(report: &Report) -> Option<(&str, &Origin)> {
+    report
+        .functions
+        .iter()
+        .find_map(|f| f.origin("kubernetes.edition"))
+        .map(|p| (p.value.as_str(), &p.origin))
 }
 
 /// For a finding whose value is written nowhere: where the value came from instead.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use faasim_check::analyze::{Options, analyze};
-use faasim_check::{FunctionInput, Location};
+use faasim_check::{FunctionInput, Location, Severity};
 use faasim_model::config::{Config, Edition, Mode, WatchdogConfig, WatchdogKind, edition_grace_s};
 use faasim_model::time::NS_PER_S;
 
@@ -125,8 +125,23 @@ fn go_long_on_ce_loses_the_five_calls_to_the_30_s_grace() {
         "{}",
         counterexample.saw
     );
-    let safe = finding.safe_value.as_ref().expect("searched");
-    assert_eq!(safe.key, "kubernetes.terminationGracePeriodSeconds");
+    // CE's faas-netes sets no grace period: the fix is one a CE user can apply, the longest
+    // call shortened until the drain fits the 30 s, confirmed by rerunning the witness.
+    assert_eq!(finding.severity, Severity::Error);
+    assert!(finding.safe_value.is_none());
+    assert_eq!(finding.key, "function.environment.exec_timeout");
+    assert!(
+        finding
+            .fix
+            .starts_with("exec_timeout: 28s (in the function's environment)")
+            && finding
+                .fix
+                .contains("faas-netes sets no terminationGracePeriodSeconds")
+            && finding.fix.contains("the witness loses nothing")
+            && !finding.fix.contains("terminationGracePeriodSeconds:"),
+        "{}",
+        finding.fix
+    );
     assert!(finding.location.is_some());
     // The scenario reproduces it.
     let loaded =
@@ -139,4 +154,176 @@ fn go_long_on_ce_loses_the_five_calls_to_the_30_s_grace() {
         false,
     );
     assert!(!run.passed());
+}
+
+#[test]
+fn go_long_on_pro_with_a_short_grace_names_the_write_timeout_that_gives_it() {
+    // Pro derives grace = write_timeout + 2s; with write_timeout 30s and calls of 2m the
+    // grace is short, and the fix says which write_timeout gives the grace needed.
+    let mut input = go_long(Edition::Pro, 30 * 60, 30 * 60 + 1);
+    input.config.kubernetes.grace_s = 32;
+    let report = analyze(&[input], &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "grace-covers-drain")
+        .expect("grace-covers-drain");
+    assert_eq!(finding.key, "kubernetes.terminationGracePeriodSeconds");
+    assert!(
+        finding
+            .fix
+            .contains("OpenFaaS Pro sets it to write_timeout + 2s: write_timeout: 120s"),
+        "{}",
+        finding.fix
+    );
+}
+
+#[test]
+fn a_kill_with_nothing_in_flight_is_a_warning() {
+    // healthcheck_interval 40 s outlasts CE's 30 s grace, but the calls are short: the pod is
+    // SIGKILLed with nothing in flight. No request is lost, so it is a warning; the CE fix
+    // shortens healthcheck_interval, not the grace.
+    let mut input = go_long(Edition::Ce, 30 * 60, 30 * 60 + 1);
+    input.config.function.watchdog.healthcheck_interval_ns = 40 * NS_PER_S as i64;
+    input.config.function.child.healthcheck_interval_ns = 40 * NS_PER_S as i64;
+    let options = Options {
+        max_duration_ns: Some(100_000_000),
+        ..Options::default()
+    };
+    let report = analyze(&[input], &options);
+    assert_eq!(rules_of(&report), vec!["grace-covers-drain"]);
+    let finding = &report.findings[0];
+    assert_eq!(finding.severity, Severity::Warning);
+    let cx = finding.counterexample.as_ref().expect("simulated");
+    assert_eq!(cx.violated, vec!["graceful-exit".to_string()]);
+    assert!(cx.saw.contains("killed"), "{}", cx.saw);
+    assert_eq!(finding.key, "function.environment.healthcheck_interval");
+    assert!(
+        finding
+            .fix
+            .starts_with("healthcheck_interval: 2s (in the function's environment)"),
+        "{}",
+        finding.fix
+    );
+}
+
+/// An HTTP-mode function that sets no timeouts: the watchdog's 30 s defaults in front of the
+/// golang-middleware child's 10 s ones.
+fn defaults_http(edition: Edition) -> FunctionInput {
+    let mut input = go_long(edition, 60, 65);
+    let env = BTreeMap::new();
+    input.config.function.watchdog =
+        WatchdogConfig::from_env(&env, WatchdogKind::OfWatchdog, Mode::Http)
+            .unwrap()
+            .0;
+    input.config.function.child = faasim_model::config::ChildConfig::from_env(
+        &env,
+        faasim_model::config::OnSigterm::Drain,
+        faasim_model::config::Span::fixed(0),
+    );
+    input
+}
+
+#[test]
+fn a_breach_the_other_fixes_mend_is_not_reported_without_a_run() {
+    // The child's drain deadline (10 s + 10 s) ends before a 30 s call: the same breach as
+    // handler-within-child-write, whose fix (write_timeout in the environment) mends both.
+    // No run shows child-listens-while-routed on its own, so it is not reported.
+    let report = analyze(&[defaults_http(Edition::Pro)], &Options::default());
+    let rules = rules_of(&report);
+    assert!(rules.contains(&"handler-within-child-write"), "{rules:?}");
+    assert!(!rules.contains(&"child-listens-while-routed"), "{rules:?}");
+    assert!(report.findings.iter().all(|f| f.counterexample.is_some()));
+}
+
+#[test]
+fn a_child_that_closes_before_the_routing_stops_is_shown_refusing_calls() {
+    // Endpoints that take 15 s to drop the pod outlast the child's 10 s healthcheck_interval
+    // but not the watchdog's 30 s: calls reach the watchdog and meet the child's closed
+    // listener.
+    let mut input = defaults_http(Edition::Pro);
+    input.config.kubernetes.endpoint_lag_ns = faasim_model::config::Span::fixed(15 * NS_PER_S);
+    let report = analyze(&[input], &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "child-listens-while-routed")
+        .unwrap_or_else(|| panic!("{:?}", rules_of(&report)));
+    let cx = finding.counterexample.as_ref().expect("simulated");
+    assert!(
+        cx.violated.contains(&"no-refused-routing".to_string()),
+        "{cx:?}"
+    );
+    assert_eq!(finding.severity, Severity::Error);
+    assert_eq!(finding.key, "function.environment.healthcheck_interval");
+    // The fix fixes it: with healthcheck_interval at the value found (the watchdog and the
+    // child read the same variable), the rule is no longer reported.
+    let safe = finding.safe_value.as_ref().expect("searched");
+    assert!(
+        finding
+            .fix
+            .starts_with("function.environment.healthcheck_interval: "),
+        "{}",
+        finding.fix
+    );
+    let ns = faasim_model::duration::parse_go(&safe.simulated).expect("a duration");
+    let mut mended = defaults_http(Edition::Pro);
+    mended.config.kubernetes.endpoint_lag_ns = faasim_model::config::Span::fixed(15 * NS_PER_S);
+    mended.config.function.watchdog.healthcheck_interval_ns = ns;
+    mended.config.function.child.healthcheck_interval_ns = ns;
+    let report = analyze(&[mended], &Options::default());
+    assert!(
+        !rules_of(&report).contains(&"child-listens-while-routed"),
+        "{:?}",
+        rules_of(&report)
+    );
+}
+
+#[test]
+fn a_child_that_dies_on_sigterm_is_fixed_by_the_template_and_on_pro_by_async_retries() {
+    for (edition, retries) in [(Edition::Pro, true), (Edition::Ce, false)] {
+        let mut input = go_long(edition, 30 * 60, 30 * 60 + 1);
+        input.config.function.child.on_sigterm = faasim_model::config::OnSigterm::Exit;
+        let report = analyze(&[input], &Options::default());
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.rule == "child-drains-on-sigterm")
+            .unwrap_or_else(|| panic!("{:?}", rules_of(&report)));
+        assert_eq!(finding.severity, Severity::Error);
+        assert_eq!(finding.key, "function.lang");
+        assert!(
+            finding
+                .fix
+                .starts_with("use a template whose server drains on SIGTERM (golang-middleware"),
+            "{}",
+            finding.fix
+        );
+        assert_eq!(
+            finding.fix.contains("queue-worker retries"),
+            retries,
+            "{}",
+            finding.fix
+        );
+        assert!(!finding.fix.contains("onSigterm"), "{}", finding.fix);
+    }
+}
+
+#[test]
+fn on_ce_a_deployments_own_grace_is_named_as_such() {
+    let mut input = go_long(Edition::Ce, 30 * 60, 30 * 60 + 1);
+    input.config.kubernetes.grace_s = 45;
+    input.config.kubernetes.grace_source = faasim_model::config::GraceSource::Explicit;
+    let report = analyze(&[input], &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "grace-covers-drain")
+        .expect("grace-covers-drain");
+    assert!(
+        finding.fix.contains("the grace is the Deployment's 45 s")
+            && finding.fix.starts_with("exec_timeout: 43s"),
+        "{}",
+        finding.fix
+    );
 }

@@ -147,9 +147,13 @@ fn go_long_with_the_charts_default_values() {
     );
     assert_eq!(prov(&f, "queueWorker.ackWait").value, "1m0s");
 
-    // CE by default: the Kubernetes grace period and CE's hard-coded probe.
+    // CE, as the values' `openfaasPro: false` says: the Kubernetes grace period and CE's
+    // hard-coded probe.
     assert_eq!(f.config.kubernetes.edition, Edition::Ce);
-    assert_eq!(prov(&f, "kubernetes.edition").origin, Origin::Default);
+    assert_eq!(
+        prov(&f, "kubernetes.edition").origin,
+        Origin::File(at("chart-values.yaml", "openfaasPro", "false"))
+    );
     assert_eq!(f.config.kubernetes.grace_s, 30);
     assert_eq!(
         f.config.kubernetes.grace_source,
@@ -508,18 +512,35 @@ fn discovery_of_stack_yaml_then_stack_yml() {
 
 #[test]
 fn environment_files_take_priority() {
-    let f = only(read(&["env-file/stack.yml"]));
+    // faas-cli opens environment_file names relative to the working directory.
+    let mut req = request(&["stack.yml"]);
+    req.cwd = fixtures().join("env-file");
+    let f = only(read_inputs(&req).unwrap_or_else(|e| panic!("{}", e.render())));
     let w = &f.config.function.watchdog;
     assert_eq!(w.write_timeout_ns, 150 * NS_PER_S);
     assert_eq!(w.read_timeout_ns, 10 * NS_PER_S);
     assert_eq!(w.exec_timeout_ns, 120 * NS_PER_S);
     let location = file_origin(&f, "function.environment.write_timeout");
-    assert_eq!(location.file, "env-file/env/timeouts.yml");
+    assert_eq!(location.file, "env/timeouts.yml");
     assert_eq!((location.line, location.column), (2, 18));
     assert_eq!(
         file_origin(&f, "function.environment.read_timeout").file,
-        "env-file/stack.yml"
+        "stack.yml"
     );
+}
+
+#[test]
+fn environment_files_are_not_read_relative_to_the_stack_file() {
+    // From the parent directory, `env/timeouts.yml` is not there, as for faas-cli run there.
+    let error = read_inputs(&request(&["env-file/stack.yml"])).unwrap_err();
+    let text = error.render();
+    assert!(
+        text.contains("cannot read environment file `env/timeouts.yml`")
+            && text.contains("relative to the working directory")
+            && text.contains("env-file/stack.yml:11:"),
+        "{text}"
+    );
+    assert!(text.contains("environment_file[0]"), "{text}");
 }
 
 #[test]
@@ -650,7 +671,7 @@ fn faasim_yaml() {
     let (path, config) = find_config_file(&dir).unwrap().expect("found");
     assert_eq!(path, dir.join(".faasim.yaml"));
     assert_eq!(config.ignore.len(), 1);
-    assert_eq!(config.ignore[0].value, "ingress-timeout");
+    assert_eq!(config.ignore[0].value, "provider-idle-below-watchdog-idle");
     assert_eq!(
         config.fail_on.as_ref().map(|s| s.value),
         Some(Severity::Warning)
@@ -705,7 +726,11 @@ fn faasim_yaml() {
     );
 
     // Unknown keys and bad values are errors with their place.
-    let error = parse_config("ignore: [a]\nfailon: error\n", ".faasim.yaml").unwrap_err();
+    let error = parse_config(
+        "ignore: [grace-covers-drain]\nfailon: error\n",
+        ".faasim.yaml",
+    )
+    .unwrap_err();
     assert_eq!((error.line, error.column), (Some(2), Some(1)));
     assert!(error.message.contains("unknown key `failon`"), "{error}");
     assert!(error.message.contains("failOn"), "{error}");
@@ -882,4 +907,92 @@ fn never_panics_on_mangled_inputs() {
         }
         let _ = parse_config(&text, ".faasim.yaml").map_err(|e| e.render());
     }
+}
+
+#[test]
+fn openfaas_pro_in_the_values_makes_the_edition_pro() {
+    let f = only(read(&["pro/stack.yml", "pro/values-pro.yaml"]).split_off(1));
+    assert_eq!(f.config.kubernetes.edition, Edition::Pro);
+    let p = prov(&f, "kubernetes.edition");
+    assert_eq!(p.value, "pro");
+    assert_eq!(
+        p.origin,
+        Origin::File(at("pro/values-pro.yaml", "openfaasPro", "true"))
+    );
+    // Pro derives the grace from write_timeout: 2m + 2s.
+    assert_eq!(f.config.kubernetes.grace_s, 122);
+    assert_eq!(f.config.kubernetes.grace_source, GraceSource::ProDerived);
+}
+
+#[test]
+fn the_chart_default_openfaas_pro_false_is_ce_from_the_file() {
+    let f = only(read(&["pro/stack.yml", "pro/values-ce.yaml"]).split_off(1));
+    assert_eq!(f.config.kubernetes.edition, Edition::Ce);
+    assert_eq!(
+        prov(&f, "kubernetes.edition").origin,
+        Origin::File(at("pro/values-ce.yaml", "openfaasPro", "false"))
+    );
+}
+
+#[test]
+fn the_edition_flag_and_faasim_yaml_override_the_values() {
+    let mut req = request(&["pro/stack.yml", "pro/values-pro.yaml"]);
+    req.edition = Some(Edition::Ce);
+    let functions = read_inputs(&req).unwrap();
+    assert_eq!(functions[0].config.kubernetes.edition, Edition::Ce);
+    assert_eq!(
+        prov(&functions[0], "kubernetes.edition").origin,
+        Origin::Flag("--edition ce".into())
+    );
+    assert_eq!(functions[0].config.kubernetes.grace_s, 30);
+    let mut req = request(&["pro/stack.yml", "pro/values-pro.yaml"]);
+    req.config = Some(parse_config("edition: ce\n", ".faasim.yaml").unwrap());
+    let functions = read_inputs(&req).unwrap();
+    assert_eq!(functions[0].config.kubernetes.edition, Edition::Ce);
+}
+
+#[test]
+fn a_rendered_pro_gateway_makes_the_edition_pro() {
+    let f = only(read(&["pro/stack.yml", "pro/pro-gateway.yaml"]).split_off(1));
+    assert_eq!(f.config.kubernetes.edition, Edition::Pro);
+    assert_eq!(
+        prov(&f, "kubernetes.edition").origin,
+        Origin::File(at("pro/pro-gateway.yaml", "image:", "ghcr.io"))
+    );
+    // The CE chart's rendered gateway says CE.
+    let ce = read(&["helm-template.yaml"]);
+    assert_eq!(ce[0].config.kubernetes.edition, Edition::Ce);
+    assert!(matches!(
+        prov(&ce[0], "kubernetes.edition").origin,
+        Origin::File(_)
+    ));
+}
+
+#[test]
+fn openfaas_pro_must_be_true_or_false() {
+    let error = read_inputs(&request(&["pro/values-odd.yaml"])).unwrap_err();
+    assert_eq!(error.file, "pro/values-odd.yaml");
+    assert_eq!(error.line, Some(1));
+    assert_eq!(error.key.as_deref(), Some("openfaasPro"));
+    assert!(error.message.contains("true or false"), "{error}");
+}
+
+#[test]
+fn an_ignore_naming_no_rule_is_an_error_at_its_line() {
+    let error = read_inputs(&request(&["pro/typo-ignore.yml"])).unwrap_err();
+    assert_eq!(error.file, "pro/typo-ignore.yml");
+    assert_eq!(error.line, Some(5));
+    assert_eq!(
+        error.key.as_deref(),
+        Some("function.annotations.faasim.dev/ignore")
+    );
+    assert!(
+        error
+            .message
+            .contains("no rule `grace-covers-drian`; did you mean `grace-covers-drain`?"),
+        "{error}"
+    );
+    let error = parse_config("ignore:\n  - no-such-rule\n", ".faasim.yaml").unwrap_err();
+    assert_eq!((error.file.as_str(), error.line), (".faasim.yaml", Some(2)));
+    assert!(error.message.contains("no rule `no-such-rule`"), "{error}");
 }

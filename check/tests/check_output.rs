@@ -40,6 +40,7 @@ fn options() -> RenderOptions<'static> {
         color: false,
         tool_version: "0.1.0",
         rule_help_base: Some("https://example.org/faasim/rules.html".to_string()),
+        src_root: None,
     }
 }
 
@@ -358,7 +359,7 @@ fn sarif_stays_valid_with_awkward_input() {
     // Absolute, spaced and stdin paths, a relative rule base (no helpUri then), an unknown
     // rule id, a finding for a function the report does not list, and an empty report.
     let mut report = report();
-    report.functions[0].location.file = "/abs/dir with space/stack.yml".to_string();
+    report.functions[1].location.file = "/abs/dir with space/stack.yml".to_string();
     report.findings[0].location = Some(at("<stdin>", 1, 1));
     report.findings[2].location = Some(at("C:\\work\\stack.yml", 2, 5));
     report.findings.push(Finding {
@@ -372,8 +373,10 @@ fn sarif_stays_valid_with_awkward_input() {
         counterexample: None,
         safe_value: None,
     });
+    report.findings[1].location = Some(at("/elsewhere/values.yaml", 3, 1));
     let relative = RenderOptions {
         rule_help_base: Some("docs/rules.md".to_string()),
+        src_root: Some(std::path::PathBuf::from("/abs")),
         ..options()
     };
     let sarif = assert_valid_sarif(&render(&report, Format::Sarif, &relative));
@@ -387,14 +390,46 @@ fn sarif_stays_valid_with_awkward_input() {
             .is_some_and(|t| t.contains("docs/rules.md#handler-within-exec"))
     );
     assert_eq!(rules.last().expect("a rule")["id"], "some-future-rule");
-    let uris: Vec<&str> = sarif["runs"][0]["results"]
-        .as_array()
-        .expect("results")
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let artifacts: Vec<&Value> = results
         .iter()
-        .filter_map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .flat_map(|r| {
+            let related = r["relatedLocations"].as_array().into_iter().flatten();
+            std::iter::once(&r["locations"][0]).chain(related)
+        })
+        .map(|l| &l["physicalLocation"]["artifactLocation"])
+        .filter(|a| !a.is_null())
         .collect();
-    assert!(uris.contains(&"%3Cstdin%3E"), "{uris:?}");
-    assert!(uris.contains(&"file:///C:/work/stack.yml"), "{uris:?}");
+    let uris: Vec<(&str, Option<&str>)> = artifacts
+        .iter()
+        .map(|a| (a["uri"].as_str().unwrap_or(""), a["uriBaseId"].as_str()))
+        .collect();
+    // Standard input has no file: no physical location, the place in words instead.
+    assert!(
+        uris.iter().all(|(uri, _)| !uri.contains("stdin")),
+        "{uris:?}"
+    );
+    let stdin = &results[0]["locations"][0];
+    assert!(stdin.get("physicalLocation").is_none(), "{stdin}");
+    assert_eq!(stdin["message"]["text"], "standard input, line 1, column 1");
+    // Absolute paths become relative to %SRCROOT% (the working directory), `..` outside it.
+    assert!(
+        uris.contains(&("dir%20with%20space/stack.yml", Some("%SRCROOT%"))),
+        "{uris:?}"
+    );
+    assert!(
+        uris.contains(&("../elsewhere/values.yaml", Some("%SRCROOT%"))),
+        "{uris:?}"
+    );
+    // Another drive cannot be made relative: it stays an absolute URI, with no base.
+    assert!(
+        uris.contains(&("file:///C:/work/stack.yml", None)),
+        "{uris:?}"
+    );
+    assert!(
+        uris.iter().all(|(uri, _)| !uri.starts_with("file:///abs")),
+        "{uris:?}"
+    );
 
     let empty = Report {
         functions: vec![],
@@ -522,4 +557,70 @@ fn the_schema_check_rejects_broken_sarif() {
     ] {
         assert!(!validator.is_valid(&bad), "{what} should be rejected");
     }
+}
+
+#[test]
+fn human_output_names_the_edition_and_where_it_came_from() {
+    let text = render(&report(), Format::Human, &options());
+    // The first function that records it: go-long, from the flag.
+    assert!(
+        text.starts_with("edition pro, from flag --edition\n\n"),
+        "{text}"
+    );
+    let mut from_values = report();
+    from_values.functions.retain(|f| f.name == "go-long");
+    from_values.functions[0]
+        .provenance
+        .iter_mut()
+        .filter(|p| p.key == "kubernetes.edition")
+        .for_each(|p| p.origin = Origin::File(at("values-pro.yaml", 5, 14)));
+    let text = render(&from_values, Format::Human, &options());
+    assert!(
+        text.starts_with("edition pro, from values-pro.yaml:5:14\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn human_output_prints_a_finding_shared_by_functions_once() {
+    // `typo` and a copy of it, `typo-2`, have the same grace finding (the counterexample names
+    // each one's own pods): one block names both; the summary still counts each function's.
+    let mut report = report();
+    let mut twin = typo();
+    twin.name = "typo-2".to_string();
+    twin.location = at("stack.yml", 40, 3);
+    report.functions.push(twin);
+    let mut shared = report
+        .findings
+        .iter()
+        .find(|f| f.function == "typo" && f.rule == "grace-covers-drain")
+        .cloned()
+        .expect("typo's grace finding");
+    shared.function = "typo-2".to_string();
+    if let Some(cx) = shared.counterexample.as_mut() {
+        cx.saw = cx.saw.replace("typo", "typo-2");
+    }
+    report.findings.push(shared);
+    let text = render(&report, Format::Human, &options());
+    assert_eq!(
+        text.matches("error[grace-covers-drain]").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("typo, typo-2  stack.yml:24, stack.yml:40 (2 functions, the same finding)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("functions at stack.yml:24:3, stack.yml:40:3"),
+        "{text}"
+    );
+    assert!(text.contains("simulated (typo): "), "{text}");
+    // typo's own finding keeps its section; typo-2 has none of its own.
+    assert!(text.contains("typo  stack.yml:24\n"), "{text}");
+    assert!(!text.contains("typo-2  stack.yml:40\n"), "{text}");
+    assert!(
+        text.ends_with("4 functions, 3 errors, 1 warning, 0 notes\n"),
+        "{text}"
+    );
 }

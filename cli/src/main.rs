@@ -218,6 +218,10 @@ enum Command {
         /// The files to read with `--function`, as `check` reads them.
         #[command(flatten)]
         inputs: InputArgs,
+        /// With `--function`: the longest a handler runs [default: just under exec_timeout,
+        /// as `check` assumes].
+        #[arg(long, value_name = "DURATION")]
+        max_duration: Option<String>,
     },
 }
 
@@ -238,7 +242,11 @@ struct InputArgs {
     /// Substitute ${VAR} and ${VAR:-default} in stack files, as faas-cli does.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     envsubst: bool,
-    /// OpenFaaS edition: pro (grace = write_timeout + 2s) or ce (30 s).
+    /// The file name standard input's findings point to (e.g. where `helm template` writes
+    /// it), so that SARIF locations name a file in the repository [default: <stdin>].
+    #[arg(long, value_name = "FILE")]
+    stdin_name: Option<String>,
+    /// OpenFaaS edition [default: the chart values' openfaasPro, else ce].
     #[arg(long, value_name = "ce|pro")]
     edition: Option<String>,
     /// Endpoint propagation delay, a duration or a range A..B [default: 0s..1s].
@@ -289,6 +297,7 @@ impl InputArgs {
             filter: self.filter.clone(),
             regex: self.regex.clone(),
             envsubst: self.envsubst,
+            stdin_name: self.stdin_name.clone(),
             edition: self.edition.clone(),
             endpoint_lag: self.endpoint_lag.clone(),
             ..CheckArgs::default()
@@ -401,9 +410,16 @@ fn main() -> ExitCode {
             print!("{}", explain::rule_list());
             ExitCode::SUCCESS
         }
-        Command::Explain { function, inputs } => match function {
+        Command::Explain {
+            function,
+            inputs,
+            max_duration,
+        } => match function {
             Some(name) => {
-                let args = inputs.check_args();
+                let args = CheckArgs {
+                    max_duration,
+                    ..inputs.check_args()
+                };
                 let (cwd, env, stdin) = process_inputs(&args);
                 emit_outcome(&command::explain_function(&args, &name, cwd, env, stdin))
             }

@@ -105,10 +105,18 @@ fn go_long_on_ce_loses_five_calls_to_the_30_s_grace() {
         "{}",
         outcome.stdout
     );
+    // CE sets no grace period: the fix is the longest call a CE user can allow.
+    assert!(
+        !outcome
+            .stdout
+            .contains("terminationGracePeriodSeconds: 122"),
+        "{}",
+        outcome.stdout
+    );
     assert!(
         outcome
             .stdout
-            .contains("terminationGracePeriodSeconds: 122"),
+            .contains("fix: exec_timeout: 28s (in the function's environment)"),
         "{}",
         outcome.stdout
     );
@@ -158,6 +166,32 @@ fn fail_on_and_ignore_decide_the_exit_code() {
         ..ignore_all.clone()
     };
     assert_eq!(check(&bad_flag, fixtures(), BTreeMap::new(), None).code, 2);
+    let typo = CheckArgs {
+        ignore: vec!["no-such-rule".to_string()],
+        ..ignore_all.clone()
+    };
+    let outcome = check(&typo, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome
+            .stderr
+            .starts_with("error: --ignore: no rule `no-such-rule`"),
+        "{}",
+        outcome.stderr
+    );
+    let near = CheckArgs {
+        ignore: vec!["exec-within-upstrem".to_string()],
+        ..ignore_all.clone()
+    };
+    let outcome = check(&near, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 2);
+    assert!(
+        outcome
+            .stderr
+            .contains("did you mean `exec-within-upstream`?"),
+        "{}",
+        outcome.stderr
+    );
     let missing = CheckArgs {
         paths: vec!["nothere.yml".to_string()],
         ..CheckArgs::default()
@@ -259,4 +293,106 @@ fn faasim_yaml_sets_fail_on_and_ignore() {
         value["runs"][0]["results"].as_array().map(Vec::len),
         Some(0)
     );
+}
+
+#[test]
+fn explain_function_assumes_the_handler_check_assumes() {
+    let args = CheckArgs {
+        paths: vec!["go-long/stack.yml".to_string()],
+        ..CheckArgs::default()
+    };
+    let outcome = faasim_check::command::explain_function(
+        &args,
+        "go-long",
+        fixtures(),
+        BTreeMap::new(),
+        None,
+    );
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    // exec_timeout 2m: calls run to just under it, as `check` judges them.
+    assert!(
+        outcome.stdout.contains("handler duration")
+            && outcome.stdout.contains("1m59.999s")
+            && outcome.stdout.contains("derived: just under exec_timeout"),
+        "{}",
+        outcome.stdout
+    );
+    let told = CheckArgs {
+        max_duration: Some("90s".to_string()),
+        ..args
+    };
+    let outcome = faasim_check::command::explain_function(
+        &told,
+        "go-long",
+        fixtures(),
+        BTreeMap::new(),
+        None,
+    );
+    assert!(
+        outcome.stdout.contains("1m30s") && outcome.stdout.contains("flag --max-duration"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn findings_functions_share_are_printed_once_with_their_consequence() {
+    // Three HTTP functions with no timeouts of their own on CE (chart values say
+    // openfaasPro: false): the same two findings, one block naming the three. python-fn's
+    // short calls are never cut: its pod is only killed with nothing in flight, a warning.
+    let args = CheckArgs {
+        paths: vec!["several.yml".to_string(), "chart-values.yaml".to_string()],
+        ..CheckArgs::default()
+    };
+    let outcome = check(&args, fixtures(), BTreeMap::new(), None);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    let text = &outcome.stdout;
+    assert!(
+        text.starts_with("edition ce, from chart-values.yaml:6:14\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "go-long, go-short, node-fn  several.yml:5, several.yml:7, several.yml:13 \
+             (3 functions, the same findings)"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("error[grace-covers-drain]").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("warning[grace-covers-drain]").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("terminationGracePeriodSeconds:"), "{text}");
+    // The summary counts every function's findings.
+    assert!(
+        text.ends_with("4 functions, 6 errors, 1 warning, 0 notes\n"),
+        "{text}"
+    );
+    insta::assert_snapshot!("check_several_grouped_human", outcome.stdout);
+}
+
+#[test]
+fn stdin_can_be_named_for_sarif() {
+    let text = std::fs::read_to_string(fixtures().join("helm-template.yaml")).expect("fixture");
+    let args = CheckArgs {
+        paths: vec!["-".to_string()],
+        stdin_name: Some("deploy/rendered.yaml".to_string()),
+        format: Format::Sarif,
+        ..CheckArgs::default()
+    };
+    let outcome = check(&args, fixtures(), BTreeMap::new(), Some(text));
+    let sarif = sarif::assert_valid_sarif(&outcome.stdout);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for result in results {
+        let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uri"], "deploy/rendered.yaml", "{result}");
+        assert_eq!(artifact["uriBaseId"], "%SRCROOT%", "{result}");
+    }
 }

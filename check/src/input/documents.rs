@@ -14,11 +14,11 @@ mod stack;
 mod values;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub(crate) use found::{
-    DeploymentFields, FunctionKind, Platform, PlatformSource, PreStop, ProbeVals, RawFunction,
-    Setting, UnsetVar, Val,
+    DeploymentFields, EditionSign, FunctionKind, Platform, PlatformSource, PreStop, ProbeVals,
+    RawFunction, Setting, UnsetVar, Val,
 };
 
 use super::error::InputError;
@@ -113,9 +113,8 @@ pub(crate) fn classify(doc: &Node) -> DocKind {
 pub(crate) struct Reader<'a> {
     /// The source being read.
     pub source: &'a Source,
-    /// The directory environment files are relative to (as written, for names).
-    pub base_dir: PathBuf,
-    /// The working directory (to open relative names).
+    /// The working directory: input files and `environment_file` names are opened
+    /// relative to it, as faas-cli opens them.
     pub cwd: &'a Path,
     /// Functions found, in order.
     pub functions: &'a mut Vec<RawFunction>,

@@ -215,7 +215,7 @@ pub(crate) fn resolve(
     let provider = r.provider(platform);
     r.ack_wait(platform);
     r.unset_variables();
-    let ignored_rules = r.ignored_rules();
+    let ignored_rules = r.ignored_rules()?;
 
     let config = Config {
         function: FunctionConfig {

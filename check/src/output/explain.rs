@@ -304,9 +304,13 @@ pub fn explain_function(input: &FunctionInput) -> String {
         "{} ({}:{}): timeout chain, client to handler",
         input.name, input.location.file, input.location.line
     );
+    let edition_from = input
+        .origin("kubernetes.edition")
+        .map(|p| format!(" (from {})", origin_text(&p.origin)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "edition {}, watchdog {}, mode {}\n",
+        "edition {}{edition_from}, watchdog {}, mode {}\n",
         match c.kubernetes.edition {
             Edition::Ce => "ce",
             Edition::Pro => "pro",
@@ -335,7 +339,12 @@ pub fn explain_function(input: &FunctionInput) -> String {
             l.value, l.origin
         );
     }
-    let used: Vec<&str> = chain.iter().filter_map(|l| l.key.as_deref()).collect();
+    // The edition is in the header, with where it came from.
+    let used: Vec<&str> = chain
+        .iter()
+        .filter_map(|l| l.key.as_deref())
+        .chain(["kubernetes.edition"])
+        .collect();
     let others: Vec<&Provenance> = input
         .provenance
         .iter()

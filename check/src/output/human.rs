@@ -1,17 +1,23 @@
 //! The `human` format (the default).
 //!
-//! One header line per function (`name  file:line`), then each finding as
+//! A first line says which edition the functions were checked as and where that came from.
+//! Then one header line per function (`name  file:line`), then each finding as
 //! `severity[rule] key at file:line:col`, its message, what the simulator saw (which request,
 //! which status, when, the seed and how to rerun it), the smallest safe value (with a sentence
 //! when the simulator and the rule's inequality disagree), and last its one-line `fix:`. A
-//! clean function prints `ok`. A summary line closes the report:
+//! clean function prints `ok`. A finding that several functions share word for word (the same
+//! rule, values, message, fix and run, but for the function's name) is printed once, in a block
+//! naming them all, after the first of them; a function whose findings are all shared has no
+//! section of its own. A summary line closes the report, counting every function's findings:
 //! `N functions, N errors, N warnings, N notes`. ANSI colour only with
 //! [`RenderOptions::color`].
 
 use std::fmt::Write as _;
 
-use super::{RenderOptions, counts, groups, origin_text, statuses_text};
-use crate::{Counterexample, Finding, FunctionInput, Report, SafeValue, Severity};
+use super::{RenderOptions, counts, edition_of, groups, origin_text, statuses_text};
+use crate::{
+    Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
+};
 
 /// ANSI colours, or none.
 struct Paint {
@@ -60,30 +66,145 @@ fn push_block(out: &mut String, indent: &str, text: &str) {
     }
 }
 
+/// Where the edition came from, as the report's first line.
+fn edition_line(report: &Report) -> Option<String> {
+    let (edition, origin) = edition_of(report)?;
+    Some(match origin {
+        Origin::Default => format!(
+            "edition {edition} (the default: no --edition, no .faasim.yaml edition, no \
+             openfaasPro in the chart's values)"
+        ),
+        origin => format!("edition {edition}, from {}", origin_text(origin)),
+    })
+}
+
+/// Where the finding's value is written, when that is not just its function's own entry.
+fn written_at<'f>(finding: &'f Finding, input: Option<&FunctionInput>) -> Option<&'f Location> {
+    finding
+        .location
+        .as_ref()
+        .filter(|l| input.is_none_or(|i| **l != i.location))
+}
+
+/// What makes two functions' findings the same finding: everything but the function's name
+/// (which the counterexample's pod names carry).
+fn signature(finding: &Finding, input: Option<&FunctionInput>) -> String {
+    let name = finding.function.as_str();
+    let unname = |text: &str| text.replace(name, "\u{0}");
+    // A value written nowhere is placed at its function, which differs between functions.
+    let location = written_at(finding, input);
+    let origin = match (location, input) {
+        (None, Some(input)) => input.origin(&finding.key).map(|p| origin_text(&p.origin)),
+        _ => None,
+    };
+    format!(
+        "{}|{}|{}|{:?}|{:?}|{}|{}|{:?}|{:?}",
+        finding.rule,
+        finding.severity.name(),
+        finding.key,
+        location,
+        origin,
+        unname(&finding.message),
+        unname(&finding.fix),
+        finding.safe_value,
+        finding.counterexample.as_ref().map(|cx| (
+            unname(&cx.saw),
+            cx.seed,
+            &cx.statuses,
+            &cx.violated
+        )),
+    )
+}
+
 pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
     let paint = Paint { on: options.color };
     let mut out = String::new();
-    for group in groups(report) {
-        match group.input {
-            Some(input) => {
-                let _ = writeln!(
-                    out,
-                    "{}  {}",
-                    paint.bold(group.name),
-                    paint.dim(&format!("{}:{}", input.location.file, input.location.line))
-                );
+    if let Some(line) = edition_line(report) {
+        let _ = writeln!(out, "{}\n", paint.dim(&line));
+    }
+    let groups = groups(report);
+    // Each finding's signature, and the groups (functions) that have it.
+    let signatures: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| g.findings.iter().map(|f| signature(f, g.input)).collect())
+        .collect();
+    let holders = |sig: &str| -> Vec<usize> {
+        (0..groups.len())
+            .filter(|&i| groups[i].input.is_some() && signatures[i].iter().any(|s| s == sig))
+            .collect()
+    };
+    for (index, group) in groups.iter().enumerate() {
+        let mut own = Vec::new();
+        let mut shared_here = Vec::new();
+        for (finding, sig) in group.findings.iter().zip(&signatures[index]) {
+            let holders = holders(sig);
+            if group.input.is_some() && holders.len() > 1 {
+                if holders[0] == index {
+                    shared_here.push((*finding, holders));
+                }
+            } else {
+                own.push(*finding);
             }
-            None => {
-                let _ = writeln!(out, "{}", paint.bold(group.name));
+        }
+        if !own.is_empty() || group.findings.is_empty() {
+            match group.input {
+                Some(input) => {
+                    let _ = writeln!(
+                        out,
+                        "{}  {}",
+                        paint.bold(group.name),
+                        paint.dim(&format!("{}:{}", input.location.file, input.location.line))
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{}", paint.bold(group.name));
+                }
+            }
+            if group.findings.is_empty() {
+                let _ = writeln!(out, "  {}", paint.green("ok: no rule broken"));
+            }
+            for finding in &own {
+                let inputs: Vec<&FunctionInput> = group.input.into_iter().collect();
+                human_finding(&mut out, &paint, &inputs, finding);
+            }
+            out.push('\n');
+        }
+        // One block per set of functions, its findings in order.
+        let mut blocks: Vec<(Vec<usize>, Vec<&Finding>)> = Vec::new();
+        for (finding, holders) in shared_here {
+            match blocks.iter_mut().find(|(h, _)| *h == holders) {
+                Some((_, findings)) => findings.push(finding),
+                None => blocks.push((holders, vec![finding])),
             }
         }
-        if group.findings.is_empty() {
-            let _ = writeln!(out, "  {}", paint.green("ok: no rule broken"));
+        for (holders, findings) in blocks {
+            let inputs: Vec<&FunctionInput> =
+                holders.iter().filter_map(|&i| groups[i].input).collect();
+            let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+            let places: Vec<String> = inputs
+                .iter()
+                .map(|i| format!("{}:{}", i.location.file, i.location.line))
+                .collect();
+            let _ = writeln!(
+                out,
+                "{}  {}",
+                paint.bold(&names.join(", ")),
+                paint.dim(&format!(
+                    "{} ({} functions, the same {})",
+                    places.join(", "),
+                    inputs.len(),
+                    if findings.len() == 1 {
+                        "finding"
+                    } else {
+                        "findings"
+                    }
+                ))
+            );
+            for finding in findings {
+                human_finding(&mut out, &paint, &inputs, finding);
+            }
+            out.push('\n');
         }
-        for finding in &group.findings {
-            human_finding(&mut out, &paint, group.input, finding);
-        }
-        out.push('\n');
     }
     let counts = counts(report);
     let _ = writeln!(
@@ -97,34 +218,48 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
     out
 }
 
-fn human_finding(
-    out: &mut String,
-    paint: &Paint,
-    input: Option<&FunctionInput>,
-    finding: &Finding,
-) {
+/// One finding; `inputs` are the functions it is about (several when it is shared; none when
+/// the report does not list its function).
+fn human_finding(out: &mut String, paint: &Paint, inputs: &[&FunctionInput], finding: &Finding) {
     let head = paint.severity(
         finding.severity,
         &format!("{}[{}]", finding.severity.name(), finding.rule),
     );
-    let place = match (&finding.location, input) {
+    // A shared finding whose value is written nowhere is placed at every function's entry.
+    let location = match inputs {
+        [_, _, ..] => written_at(finding, inputs.first().copied()),
+        _ => finding.location.as_ref(),
+    };
+    let place = match (location, inputs.first()) {
         (Some(l), _) => format!("at {}:{}:{}", l.file, l.line, l.column),
         (None, Some(input)) => {
             let how = input
                 .origin(&finding.key)
                 .map(|p| origin_text(&p.origin))
                 .unwrap_or_else(|| "not written in any file".to_string());
-            format!(
-                "({how}; function at {}:{}:{})",
-                input.location.file, input.location.line, input.location.column
-            )
+            let at: Vec<String> = inputs
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}:{}:{}",
+                        i.location.file, i.location.line, i.location.column
+                    )
+                })
+                .collect();
+            let noun = if inputs.len() > 1 {
+                "functions"
+            } else {
+                "function"
+            };
+            format!("({how}; {noun} at {})", at.join(", "))
         }
         (None, None) => "(not written in any file)".to_string(),
     };
     let _ = writeln!(out, "  {head} {} {place}", finding.key);
     push_block(out, "    ", &finding.message);
     if let Some(cx) = &finding.counterexample {
-        human_counterexample(out, cx);
+        let on = (inputs.len() > 1).then_some(finding.function.as_str());
+        human_counterexample(out, cx, on);
     }
     if let Some(safe) = &finding.safe_value {
         human_safe_value(out, safe);
@@ -132,8 +267,17 @@ fn human_finding(
     let _ = writeln!(out, "    {}", paint.green(&format!("fix: {}", finding.fix)));
 }
 
-fn human_counterexample(out: &mut String, cx: &Counterexample) {
-    let _ = writeln!(out, "    simulated: {}", cx.saw);
+/// The run that shows a finding; `on` names the function it ran for when the finding is
+/// shared (the others' runs differ only in names).
+fn human_counterexample(out: &mut String, cx: &Counterexample, on: Option<&str>) {
+    match on {
+        Some(name) => {
+            let _ = writeln!(out, "    simulated ({name}): {}", cx.saw);
+        }
+        None => {
+            let _ = writeln!(out, "    simulated: {}", cx.saw);
+        }
+    }
     let mut details = format!("seed {}", cx.seed);
     if !cx.statuses.is_empty() {
         let _ = write!(details, "; statuses {}", statuses_text(&cx.statuses));

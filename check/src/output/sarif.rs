@@ -5,17 +5,21 @@
 //! result per finding with `ruleId`, `ruleIndex`, `level`, the message, the location of the
 //! value to change (the function's own when the value is written nowhere), the function as a
 //! related and a logical location, the counterexample and the safe value in `properties`,
-//! and `partialFingerprints["faasim/v1"]`, stable per (function, rule).
+//! and `partialFingerprints["faasim/v1"]`, stable per (function, rule). The run's `properties`
+//! say which edition the functions were checked as and where that came from. File URIs are
+//! relative to `%SRCROOT%` (the working directory); standard input, unless `--stdin-name`
+//! names it, has no physical location.
 
 use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
 
 use faasim_model::rules::RULES;
 use serde::Serialize;
 
 use super::json::{JsonStatus, to_pretty};
 use super::{
-    FINGERPRINT_KEY, INPUT_RULES, RenderOptions, SARIF_SCHEMA, groups, rendered_findings,
-    statuses_text, unwritten_note,
+    FINGERPRINT_KEY, INPUT_RULES, RenderOptions, SARIF_SCHEMA, edition_of, groups, origin_text,
+    rendered_findings, statuses_text, unwritten_note,
 };
 use crate::{Finding, FunctionInput, Location, Report};
 
@@ -41,6 +45,19 @@ struct SarifRun<'r> {
     column_kind: &'static str,
     /// `results`: one per finding.
     results: Vec<SarifResult<'r>>,
+    /// `properties`: the edition the functions were checked as, and where it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<SarifRunProperties<'r>>,
+}
+
+/// A run's `properties` bag.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRunProperties<'r> {
+    /// `edition`: `ce` or `pro`.
+    edition: &'r str,
+    /// `editionFrom`: where it came from (`values.yaml:5:14`, `flag --edition pro`, `default`).
+    edition_from: String,
 }
 
 /// A `tool` object.
@@ -153,12 +170,14 @@ struct SarifLocation {
     /// `id`: `1` on the function's related location; left out on the primary one.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<usize>,
-    /// `physicalLocation`: the file and place.
-    physical_location: SarifPhysical,
+    /// `physicalLocation`: the file and place; left out for standard input, which has no
+    /// file (the message then says where in the input it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<SarifPhysical>,
     /// `logicalLocations`: the function, as a logical location.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logical_locations: Vec<SarifLogical>,
-    /// `message`: what the location is (related locations only).
+    /// `message`: what the location is (related locations, and places in standard input).
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<SarifText>,
 }
@@ -175,9 +194,14 @@ struct SarifPhysical {
 
 /// An `artifactLocation` object.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct SarifArtifact {
-    /// `uri`: the file name as a URI reference.
+    /// `uri`: the file name as a URI reference, relative to `uriBaseId` when there is one.
     uri: String,
+    /// `uriBaseId`: `%SRCROOT%` (the working directory faasim ran in, which GitHub code
+    /// scanning maps to the checkout) for every file it can name relative to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
 }
 
 /// A `region` object: where the value starts.
@@ -399,14 +423,90 @@ fn sarif_rules(report: &Report, options: &RenderOptions) -> Vec<SarifRule> {
     rules
 }
 
-/// A file name as a SARIF `uri`: `/` separators, percent-encoded where a URI reference needs
-/// it; absolute paths become `file://` URIs.
-fn artifact_uri(file: &str) -> String {
-    let path = file.replace('\\', "/");
-    let drive = path.len() >= 2
-        && path.as_bytes()[0].is_ascii_alphabetic()
-        && path.as_bytes()[1] == b':'
-        && (path.len() == 2 || path.as_bytes()[2] == b'/');
+/// The base every relative `uri` is resolved against: the working directory.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// Standard input's name in locations when `--stdin-name` gave none: no file, so no URI.
+fn is_stdin(file: &str) -> bool {
+    file == crate::input::STDIN_NAME || file == "-"
+}
+
+/// A path made relative to `root` lexically (`..` where it leaves it), or `None` when the two
+/// share no root (another Windows drive).
+fn relative_to(path: &Path, root: &Path) -> Option<PathBuf> {
+    let path: Vec<Component> = path
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let root: Vec<Component> = root
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let same_root = |c: &Component| matches!(c, Component::Prefix(_) | Component::RootDir);
+    let path_root: Vec<&Component> = path.iter().take_while(|c| same_root(c)).collect();
+    let root_root: Vec<&Component> = root.iter().take_while(|c| same_root(c)).collect();
+    if path_root != root_root {
+        return None;
+    }
+    let common = path
+        .iter()
+        .zip(root.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..root.len() {
+        out.push("..");
+    }
+    for part in &path[common..] {
+        out.push(part.as_os_str());
+    }
+    Some(out)
+}
+
+/// A file name as a SARIF `artifactLocation`: a URI reference relative to `%SRCROOT%` (the
+/// working directory, `root`), `/` separators, percent-encoded where a URI reference needs
+/// it. An absolute path is made relative to `root` first (`..` where it is outside it); only
+/// one that cannot be (no root given, or another drive) stays an absolute `file://` URI.
+fn artifact(file: &str, root: Option<&Path>) -> SarifArtifact {
+    let as_path = Path::new(file);
+    let drive = {
+        let b = file.as_bytes();
+        b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':'
+    };
+    let absolute = as_path.is_absolute() || file.starts_with('/') || drive;
+    let relative = if absolute {
+        root.and_then(|root| relative_to(as_path, root))
+            .map(|p| p.to_string_lossy().into_owned())
+    } else {
+        // `./sub/stack.yml` is `sub/stack.yml`: one spelling per file, for stable fingerprints.
+        let cleaned: PathBuf = as_path
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect();
+        Some(cleaned.to_string_lossy().into_owned())
+    };
+    match relative {
+        Some(relative) => SarifArtifact {
+            uri: encode_uri_path(&relative.replace('\\', "/"), false),
+            uri_base_id: Some(SRCROOT),
+        },
+        None => {
+            let path = file.replace('\\', "/");
+            let encoded = encode_uri_path(&path, drive);
+            SarifArtifact {
+                uri: if drive {
+                    format!("file:///{encoded}")
+                } else {
+                    format!("file://{encoded}")
+                },
+                uri_base_id: None,
+            }
+        }
+    }
+}
+
+/// Percent-encodes what a URI path may not hold; `drive` keeps a Windows drive's colon.
+fn encode_uri_path(path: &str, drive: bool) -> String {
     let mut encoded = String::new();
     for (i, c) in path.char_indices() {
         let keep = c.is_ascii_alphanumeric()
@@ -439,13 +539,7 @@ fn artifact_uri(file: &str) -> String {
             }
         }
     }
-    if drive {
-        format!("file:///{encoded}")
-    } else if encoded.starts_with('/') {
-        format!("file://{encoded}")
-    } else {
-        encoded
-    }
+    encoded
 }
 
 /// FNV-1a, 64 bits: a hash that never changes between builds or platforms.
@@ -463,16 +557,28 @@ pub fn fingerprint(function: &str, rule: &str) -> String {
     format!("{:016x}", fnv1a(&format!("{function}\u{0}{rule}")))
 }
 
-fn physical(location: &Location) -> SarifPhysical {
-    SarifPhysical {
-        artifact_location: SarifArtifact {
-            uri: artifact_uri(&location.file),
-        },
+/// Where a location is in a file; `None` for standard input, which has none.
+fn physical(location: &Location, root: Option<&Path>) -> Option<SarifPhysical> {
+    if is_stdin(&location.file) {
+        return None;
+    }
+    Some(SarifPhysical {
+        artifact_location: artifact(&location.file, root),
         region: SarifRegion {
             start_line: location.line.max(1),
             start_column: location.column.max(1),
         },
-    }
+    })
+}
+
+/// For a place in standard input: where it is, in words (it has no physical location).
+fn stdin_message(location: &Location) -> Option<SarifText> {
+    is_stdin(&location.file).then(|| SarifText {
+        text: format!(
+            "standard input, line {}, column {}",
+            location.line, location.column
+        ),
+    })
 }
 
 fn result_text(finding: &Finding, input: Option<&FunctionInput>) -> String {
@@ -504,6 +610,7 @@ fn result_text(finding: &Finding, input: Option<&FunctionInput>) -> String {
 
 pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
     let rules = sarif_rules(report, options);
+    let root = options.src_root.as_deref();
     let mut results = Vec::new();
     for group in groups(report) {
         for finding in &group.findings {
@@ -521,19 +628,24 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
                 .map(|l| {
                     vec![SarifLocation {
                         id: None,
-                        physical_location: physical(l),
+                        physical_location: physical(l, root),
                         logical_locations: logical,
-                        message: None,
+                        message: stdin_message(l),
                     }]
                 })
                 .unwrap_or_default();
             let related_locations = match (finding.location.as_ref(), function_location) {
                 (Some(own), Some(function)) if own != function => vec![SarifLocation {
                     id: Some(1),
-                    physical_location: physical(function),
+                    physical_location: physical(function, root),
                     logical_locations: Vec::new(),
                     message: Some(SarifText {
-                        text: format!("function {}", finding.function),
+                        text: match stdin_message(function) {
+                            Some(place) => {
+                                format!("function {} ({})", finding.function, place.text)
+                            }
+                            None => format!("function {}", finding.function),
+                        },
                     }),
                 }],
                 _ => Vec::new(),
@@ -597,6 +709,33 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             },
             column_kind: "unicodeCodePoints",
             results,
+            properties: edition_of(report).map(|(edition, origin)| SarifRunProperties {
+                edition,
+                edition_from: origin_text(origin),
+            }),
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_relative_to_the_source_root() {
+        let root = Path::new("/work/repo");
+        let uri = |file: &str| {
+            let a = artifact(file, Some(root));
+            (a.uri, a.uri_base_id)
+        };
+        let base = Some(SRCROOT);
+        assert_eq!(uri("stack.yml"), ("stack.yml".into(), base));
+        assert_eq!(uri("./sub/stack.yml"), ("sub/stack.yml".into(), base));
+        assert_eq!(uri("/work/repo/a b.yml"), ("a%20b.yml".into(), base));
+        assert_eq!(uri("/work/other/x.yml"), ("../other/x.yml".into(), base));
+        assert_eq!(uri("/tmp/x.yml"), ("../../tmp/x.yml".into(), base));
+        // No root to be relative to: an absolute URI, no base.
+        let a = artifact("/tmp/x.yml", None);
+        assert_eq!((a.uri.as_str(), a.uri_base_id), ("file:///tmp/x.yml", None));
+    }
 }

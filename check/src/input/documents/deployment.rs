@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    DeploymentFields, FunctionKind, PlatformSource, PreStop, ProbeVals, RawFunction, Reader,
-    Setting, Val,
+    DeploymentFields, EditionSign, FunctionKind, PlatformSource, PreStop, ProbeVals, RawFunction,
+    Reader, Setting, Val,
 };
 use crate::input::error::InputError;
 use faasim_sim::yaml::Node;
@@ -79,6 +79,17 @@ impl Reader<'_> {
                 && has_env(c, &["upstream_timeout", "read_timeout", "write_timeout"])
         });
         if let Some(index) = gateway {
+            // The chart renders Pro's gateway from `ghcr.io/openfaasltd/gateway` (faas-netes@662ce9ce
+            // chart/openfaas/values.yaml:67, gateway-dep.yaml:76 `if .Values.openfaasPro`); CE's
+            // image is `ghcr.io/openfaas/gateway`.
+            if let Some(node) = containers[index].get_present("image")
+                && let Some(text) = node.scalar()
+            {
+                self.platform.edition = Some(EditionSign {
+                    pro: text.contains("openfaasltd/"),
+                    location: self.source.node_location(node),
+                });
+            }
             let base = format!("spec.template.spec.containers[{index}]");
             let env = self.container_env(&containers[index], &base)?;
             let set = |slot: &mut Option<Setting>, key: &str| {

@@ -152,4 +152,17 @@ pub(crate) struct Platform {
     pub probe: ProbeVals,
     /// `queueWorker.ackWait` / the queue-worker's env `ack_wait`.
     pub ack_wait: Option<Setting>,
+    /// The edition the platform files show: the chart's `openfaasPro`, or a rendered gateway
+    /// Deployment running OpenFaaS Pro's images.
+    pub edition: Option<EditionSign>,
+}
+
+/// What in the files says which edition runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EditionSign {
+    /// Whether it says Pro (`openfaasPro: true`, an `openfaasltd/` image) or CE
+    /// (`openfaasPro: false`).
+    pub pro: bool,
+    /// Where it is written.
+    pub location: Location,
 }

@@ -1,13 +1,11 @@
 //! Stack files: each entry of `functions:` with its environment (environment files applied
 //! over the inline map), labels, annotations, `lang`, and the unset `${VAR}`s inside it.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use super::{FunctionKind, RawFunction, Reader, UnsetVar, Val, string_map};
 use crate::input::error::InputError;
 use crate::input::source::Source;
 use faasim_sim::yaml::{self, Node, Pos, contains};
+use std::collections::BTreeMap;
 
 impl Reader<'_> {
     pub(super) fn stack(&mut self, doc: &Node) -> Result<(), InputError> {
@@ -69,8 +67,12 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// `environment_file`: YAML files with an `environment:` map, relative to the stack file,
-    /// applied in order over the inline environment ("external files take priority").
+    /// `environment_file`: YAML files with an `environment:` map, applied in order over the
+    /// inline environment ("external files take priority"). Each name is opened relative to the
+    /// working directory, not to the stack file: faas-cli passes it to `os.ReadFile` as written
+    /// (openfaas/faas-cli@c8191b71, commands/deploy.go: `readFiles`, called at line 204), so
+    /// `faas-cli deploy -f sub/stack.yml` run from the parent reads `./env.yml`, not
+    /// `sub/env.yml`.
     fn environment_files(
         &mut self,
         function: &Node,
@@ -91,13 +93,8 @@ impl Reader<'_> {
         for (index, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
             let file = self.scalar(item, None, &item_path)?;
-            let display = if self.base_dir.as_os_str().is_empty() {
-                PathBuf::from(&file.raw)
-            } else {
-                self.base_dir.join(&file.raw)
-            };
-            let name = display.display().to_string();
-            let text = std::fs::read(self.cwd.join(&display))
+            let name = file.raw.clone();
+            let text = std::fs::read(self.cwd.join(&name))
                 .map_err(|error| error.to_string())
                 .and_then(|bytes| {
                     String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
@@ -106,7 +103,10 @@ impl Reader<'_> {
                     self.source.error(
                         item,
                         Some(item_path.clone()),
-                        format!("cannot read environment file `{name}`: {error}"),
+                        format!(
+                            "cannot read environment file `{name}`: {error} (faas-cli opens it \
+                             relative to the working directory, not to the stack file)"
+                        ),
                     )
                 })?;
             let source = Source::new(name.clone(), &text);

@@ -1,7 +1,7 @@
 //! The OpenFaaS Helm chart's values: the gateway's and faas-netes's timeouts, `scaleFromZero`,
 //! `functions.readinessProbe` and `queueWorker.ackWait`, as Helm would render them.
 
-use super::{PlatformSource, Reader, Setting, Val};
+use super::{EditionSign, PlatformSource, Reader, Setting, Val};
 use crate::input::error::InputError;
 use faasim_sim::yaml::{Kind, Node};
 
@@ -67,6 +67,27 @@ impl Reader<'_> {
         let provider_write =
             non_empty(self.helm_value(faasnetes, "writeTimeout", "faasnetes.writeTimeout")?);
         assign(&mut self.platform.provider_write, provider_write);
+        // `openfaasPro` switches the chart to the Pro components (faas-netes@662ce9ce
+        // chart/openfaas/values.yaml:7 `openfaasPro: false`, values-pro.yaml:5 `true`), among
+        // them the operator that derives the grace period and honours the probe values.
+        if let Some(pro) = self.helm_value(Some(doc), "openfaasPro", "openfaasPro")? {
+            let flag = match pro.val.raw.as_str() {
+                "true" => true,
+                "false" | "" => false,
+                other => {
+                    let node = doc.get("openfaasPro").unwrap_or(doc);
+                    return Err(self.source.error(
+                        node,
+                        Some("openfaasPro".into()),
+                        format!("expected true or false, not `{other}`"),
+                    ));
+                }
+            };
+            self.platform.edition = Some(EditionSign {
+                pro: flag,
+                location: pro.val.location,
+            });
+        }
         let ack_wait = self.helm_value(queue_worker, "ackWait", "queueWorker.ackWait")?;
         assign(&mut self.platform.ack_wait, ack_wait);
         if let Some(probe) = probe {
