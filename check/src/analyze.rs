@@ -399,7 +399,11 @@ fn child_part(config: &Config, events: &[Event]) -> ChildPart {
         .map_or(d.routed_arrival_max_ns, |c| c.min(d.routed_arrival_max_ns));
     let child = &config.function.child;
     let child_wait = match config.function.watchdog.kind {
-        WatchdogKind::OfWatchdog => u64::try_from(child.healthcheck_interval_ns).unwrap_or(0),
+        // The classic watchdog forks per request and has no child server; its drain mirrors
+        // of-watchdog's, so the same wait stands in.
+        WatchdogKind::OfWatchdog | WatchdogKind::Classic => {
+            u64::try_from(child.healthcheck_interval_ns).unwrap_or(0)
+        }
         WatchdogKind::FixedWait => child.write_timeout_ns,
     };
     if last_accept > d.sigterm_ns + child_wait {
