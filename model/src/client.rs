@@ -112,6 +112,13 @@ pub struct Client {
 }
 
 impl Client {
+    /// Make room for the records of `requests` requests up front: a table grown by doubling
+    /// copies itself and touches fresh pages at every step of a long run.
+    pub fn reserve(&mut self, requests: usize) {
+        self.senders.reserve(requests);
+        self.ended.reserve(requests);
+    }
+
     /// The load generator of `load`, before it starts.
     pub fn new(load: &LoadConfig) -> Client {
         let workers = load.concurrency.max(1) as usize;

@@ -131,6 +131,12 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Make room for the records of `requests` requests up front: a table grown by doubling
+    /// copies itself and touches fresh pages at every step of a long run.
+    pub fn reserve(&mut self, requests: usize) {
+        self.calls.reserve(requests);
+    }
+
     /// A gateway with `config` for a function that scales from zero to `scale_min`.
     pub fn new(config: &GatewayConfig, scale_min: u32) -> Gateway {
         Gateway {

@@ -177,6 +177,12 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// Make room for the records of `requests` requests up front: a table grown by doubling
+    /// copies itself and touches fresh pages at every step of a long run.
+    pub fn reserve(&mut self, requests: usize) {
+        self.calls.reserve(requests);
+    }
+
     /// A provider with `config`, towards watchdogs whose idle timeout is `watchdog_idle_ns`,
     /// for requests that Go replays or not, on a network of `hop_ns` hops.
     pub fn new(

@@ -249,6 +249,10 @@ impl<'a> World<'a> {
         let expected = usize::try_from(self.config.load.requests.min(1 << 22)).unwrap_or(0);
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
+        self.client.reserve(expected);
+        self.gateway.reserve(expected);
+        self.provider.reserve(expected);
+        self.pods.reserve(expected);
         self.feed_cluster(cluster::Input::Setup);
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));

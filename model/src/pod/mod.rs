@@ -295,6 +295,12 @@ pub struct Pods {
 }
 
 impl Pods {
+    /// Make room for the records of `requests` requests up front: a table grown by doubling
+    /// copies itself and touches fresh pages at every step of a long run.
+    pub fn reserve(&mut self, requests: usize) {
+        self.calls.reserve(requests);
+    }
+
     /// The pods of `function`, whose watchdog drains by `watchdog_policy`.
     pub fn new(
         function: &FunctionConfig,
