@@ -337,9 +337,8 @@ fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
             "is a directory; give the YAML files in it",
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|error| InputError::file(display, format!("cannot read: {error}")))?;
-    String::from_utf8(bytes).map_err(|_| InputError::file(display, "not UTF-8 text"))
+    faasim_sim::input_file::read_text(path)
+        .map_err(|error| InputError::file(display, format!("cannot read: {error}")))
 }
 
 /// faas-cli's `--filter` (ryanuber/go-glob): `*` matches any run of characters; without `*` the

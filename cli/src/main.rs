@@ -316,9 +316,11 @@ fn process_inputs(
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let env = std::env::vars().collect();
     let stdin = args.paths.iter().any(|p| p == "-").then(|| {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text);
-        text
+        // Bounded like any input file: an endless pipe must not fill memory.
+        faasim_sim::input_file::read_bounded(std::io::stdin().lock()).unwrap_or_else(|error| {
+            eprintln!("error: standard input: {error}");
+            std::process::exit(2)
+        })
     });
     (cwd, env, stdin)
 }

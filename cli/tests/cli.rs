@@ -267,3 +267,32 @@ fn go_long_and_streaming_run_on_the_turmoil_engine() {
     let report: serde_json::Value = serde_json::from_slice(&exact.stdout).expect("json report");
     assert_eq!(report["warnings"].as_array().map(Vec::len), Some(0));
 }
+
+/// Devices, FIFOs and directories are refused before they are read (no memory filled, no
+/// wait for a writer), by `run` and by `check`, with exit 2 and the path.
+#[cfg(unix)]
+#[test]
+fn inputs_that_are_not_regular_files_are_refused() {
+    for device in ["/dev/zero", "/dev/urandom"] {
+        if !Path::new(device).exists() {
+            continue;
+        }
+        for command in ["run", "check"] {
+            let out = faasim(&[command, device]);
+            assert_eq!(out.status.code(), Some(2), "{command} {device}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(device) && stderr.contains("is a device, not a regular file"),
+                "{command} {device}: {stderr}"
+            );
+        }
+    }
+    let fifo = std::env::temp_dir().join(format!("faasim-cli-{}-fifo", std::process::id()));
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = faasim(&["run", fifo.to_str().expect("utf-8")]);
+        let _ = std::fs::remove_file(&fifo);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a FIFO (named pipe)"));
+    }
+}

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod explain;
 pub mod explore;
 pub mod failures;
+pub mod input_file;
 pub mod regression;
 pub mod report;
 pub mod scenario;

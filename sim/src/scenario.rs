@@ -86,19 +86,12 @@ impl StdError for ScenarioError {}
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ScenarioError {
+    let text = crate::input_file::read_text(path).map_err(|error| ScenarioError {
         file: file.clone(),
         line: None,
         column: None,
         key: None,
         message: format!("cannot read file: {error}"),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|error| ScenarioError {
-        file: file.clone(),
-        line: None,
-        column: None,
-        key: None,
-        message: format!("not UTF-8 text: {error}"),
     })?;
     parse(&text, &file)
 }

@@ -94,12 +94,8 @@ impl Reader<'_> {
             let item_path = format!("{path}[{index}]");
             let file = self.scalar(item, None, &item_path)?;
             let name = file.raw.clone();
-            let text = std::fs::read(self.cwd.join(&name))
-                .map_err(|error| error.to_string())
-                .and_then(|bytes| {
-                    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
-                })
-                .map_err(|error| {
+            let text =
+                faasim_sim::input_file::read_text(&self.cwd.join(&name)).map_err(|error| {
                     self.source.error(
                         item,
                         Some(item_path.clone()),
