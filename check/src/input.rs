@@ -58,6 +58,7 @@
 mod documents;
 mod envsubst;
 mod error;
+mod function_settings;
 mod resolve;
 mod source;
 
@@ -68,7 +69,9 @@ use faasim_model::config::{Edition, KubernetesConfig, Span};
 use faasim_model::duration::{self, NS_PER_SECOND};
 
 pub use error::InputError;
-pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK};
+pub use function_settings::FunctionSettings;
+pub(crate) use resolve::sigterm_text;
+pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK, TEMPLATE_KEY};
 
 use documents::{DocKind, Platform, RawFunction, Reader};
 use faasim_sim::yaml::{self, Node};
@@ -136,7 +139,8 @@ pub struct Setting<T> {
 }
 
 /// `.faasim.yaml`: `{ignore: [rule...], failOn: error|warning|note, edition: ce|pro,
-/// endpointLag: DURATION or A..B}`; unknown keys are errors.
+/// endpointLag: DURATION or A..B, functions: {NAME: {template, watchdog, onSigterm}}}`; unknown
+/// keys are errors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckConfig {
     /// Rules to ignore everywhere.
@@ -147,6 +151,8 @@ pub struct CheckConfig {
     pub edition: Option<Setting<Edition>>,
     /// Endpoint propagation lag.
     pub endpoint_lag: Option<Setting<Span>>,
+    /// What each function's files cannot show, settled by the user (`functions.NAME`).
+    pub functions: BTreeMap<String, FunctionSettings>,
 }
 
 /// The name of standard input in locations when `--stdin-name` does not give one.
@@ -175,7 +181,7 @@ pub fn load_config_file(path: &Path, display: &str) -> Result<CheckConfig, Input
 
 /// Parses the text of a `.faasim.yaml`.
 pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError> {
-    const KEYS: [&str; 4] = ["ignore", "failOn", "edition", "endpointLag"];
+    const KEYS: [&str; 5] = ["ignore", "failOn", "edition", "endpointLag", "functions"];
     let source = Source::new(display, text);
     let docs = yaml::parse_documents(source.parsed()).map_err(|e| source.yaml_error(&e))?;
     let mut config = CheckConfig::default();
@@ -273,6 +279,9 @@ pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError
                     value: span,
                     location,
                 });
+            }
+            "functions" => {
+                config.functions = function_settings::parse_functions(value, &source)?;
             }
             other => {
                 return Err(source.error(
@@ -522,6 +531,11 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
         edition_origin,
         endpoint_lag,
         endpoint_lag_origin,
+        functions: request
+            .config
+            .as_ref()
+            .map(|c| c.functions.clone())
+            .unwrap_or_default(),
     };
     raw_functions
         .iter()

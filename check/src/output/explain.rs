@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use faasim_model::config::{Edition, GraceSource, Mode, OnSigterm, Span, WatchdogKind};
 use faasim_model::duration::format_go;
+use faasim_model::template;
 
 use super::origin_text;
 use crate::{FunctionInput, Origin, Provenance};
@@ -293,6 +294,40 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
     chain
 }
 
+/// What the function's template implies, with its source, or the assumption in its place.
+fn template_lines(out: &mut String, input: &FunctionInput) {
+    let Some(p) = input.origin(crate::input::TEMPLATE_KEY) else {
+        return;
+    };
+    let _ = writeln!(out, "template {} ({})", p.value, origin_text(&p.origin));
+    if let Some(t) = input.config.function.template.and_then(template::template) {
+        let child = match t.on_sigterm {
+            Some(on_sigterm) => format!("; child {}", crate::input::sigterm_text(on_sigterm)),
+            None => String::new(),
+        };
+        let env: Vec<String> = t.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "  implies: {}, mode {}, {}{child}",
+            t.watchdog.name(),
+            t.mode.name(),
+            t.process
+        );
+        if !env.is_empty() {
+            let _ = writeln!(
+                out,
+                "  its Dockerfile sets {} (the function's environment wins)",
+                env.join(", ")
+            );
+        }
+        let _ = writeln!(out, "  source: {}", t.source);
+        if !t.assumption.is_empty() {
+            let _ = writeln!(out, "  not read in code: {}", t.assumption);
+        }
+    }
+    out.push('\n');
+}
+
 /// `faasim explain --function NAME`: the timeout chain from client to handler with effective
 /// values and origins, which limit fires first, and the termination budget.
 pub fn explain_function(input: &FunctionInput) -> String {
@@ -325,6 +360,7 @@ pub fn explain_function(input: &FunctionInput) -> String {
             Mode::Streaming => "streaming",
         }
     );
+    template_lines(&mut out, input);
     let width_setting = chain
         .iter()
         .map(|l| l.component.len() + 1 + l.setting.len())
