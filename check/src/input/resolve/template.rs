@@ -2,8 +2,8 @@
 //! up in the model's template table (`faasim_model::template`), which says which watchdog runs
 //! it, in which mode, what its child does on the SIGTERM of-watchdog forwards, the child's own
 //! timeouts and the watchdog environment the template's Dockerfile sets (under the function's
-//! own). What the table cannot say (no `lang`, a `lang` it does not know, `dockerfile`) is an
-//! assumption, recorded under `function.template` as [`Origin::Derived`] text starting with
+//! own). What the table cannot say (no `lang`, a `lang` it does not know, `dockerfile`, whose
+//! watchdog is the function's own Dockerfile's) is an assumption, recorded under `function.template` as [`Origin::Derived`] text starting with
 //! [`ASSUMED`], printed by every format, and settled by the user in `.faasim.yaml`.
 
 use faasim_model::config::{OnSigterm, WatchdogKind};
