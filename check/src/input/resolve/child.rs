@@ -1,6 +1,7 @@
 //! The HTTP-mode child behind the watchdog: what the template's child server does on the
 //! SIGTERM of-watchdog forwards, and its own timeouts (a Go child reads the same environment
 //! with its own 10 s defaults; node's, waitress' and the JVM's servers have no write timeout).
+//! Without a template, the child is assumed to drain and to have no timeouts of its own.
 
 use faasim_model::config::{ChildConfig, Mode, OnSigterm};
 use faasim_model::duration::format_go;
@@ -24,13 +25,28 @@ impl Resolver<'_> {
                 on_sigterm,
                 ..t.child_config(&self.image_env, startup)
             },
-            None => ChildConfig::from_env(&self.image_env, on_sigterm, startup),
+            // No template: a child that drains and has no timeouts of its own (no 10 s Go
+            // write timeout is invented for a server that may not be Go's).
+            None => ChildConfig {
+                on_sigterm,
+                write_timeout_ns: 0,
+                read_timeout_ns: 0,
+                healthcheck_interval_ns: 0,
+                startup_ns: startup,
+            },
         };
         // Streaming mode has no child server: nothing of it to show.
         if mode != Mode::Http {
             return child;
         }
         match self.template.map(|t| (t, t.child_timeouts)) {
+            None => self.record(
+                "function.upstream.write_timeout",
+                "none",
+                Origin::Derived(
+                    "no template: a child with no timeouts of its own is assumed".to_string(),
+                ),
+            ),
             Some((t, ChildTimeouts::NoWrite { idle_ns })) => {
                 let why = |what: &str| {
                     Origin::Derived(format!(
@@ -69,8 +85,8 @@ impl Resolver<'_> {
             (None, None) => (
                 on_sigterm.name(),
                 Origin::Derived(
-                    "assumed: the child drains on SIGTERM like the golang-middleware template's; \
-                     the files cannot show what the image does"
+                    "assumed: the child drains on SIGTERM and then exits; the files cannot show \
+                     what the image does"
                         .to_string(),
                 ),
             ),

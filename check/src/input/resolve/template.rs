@@ -94,8 +94,8 @@ impl Resolver<'_> {
                         lang.raw.clone(),
                         Origin::Derived(format!(
                             "{ASSUMED}lang `{}` at {} is not in faasim's template table; \
-                             modelled as of-watchdog with a child that drains on SIGTERM like \
-                             golang-middleware's; {}",
+                             modelled as of-watchdog whose child (in HTTP mode) drains on \
+                             SIGTERM and has no timeouts of its own; {}",
                             lang.raw,
                             at(&lang.location),
                             how_to_settle(&name)
@@ -108,7 +108,8 @@ impl Resolver<'_> {
                 "none".to_string(),
                 Origin::Derived(format!(
                     "{ASSUMED}no `lang`: the image's template cannot be seen; modelled as \
-                     of-watchdog with a child that drains on SIGTERM like golang-middleware's; {}",
+                     of-watchdog whose child (in HTTP mode) drains on SIGTERM and has no timeouts of \
+                     its own; {}",
                     how_to_settle(&name)
                 )),
             ),

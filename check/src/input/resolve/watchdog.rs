@@ -208,7 +208,7 @@ impl Resolver<'_> {
         let child_defaults = ChildEnv::read(&BTreeMap::new());
         let go_child = self
             .template
-            .is_none_or(|t| t.child_timeouts == ChildTimeouts::GoEnv);
+            .is_some_and(|t| t.child_timeouts == ChildTimeouts::GoEnv);
         let child_note = |name: &str| {
             if !go_child {
                 return String::new();
