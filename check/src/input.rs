@@ -23,12 +23,18 @@
 //!
 //! # Decisions
 //!
+//! - **Template.** `.faasim.yaml`'s `functions.NAME.template`, else `lang` looked up in the
+//!   model's template table: the watchdog (of-watchdog or classic), the mode, what the child
+//!   does on SIGTERM, the child's own timeouts and the Dockerfile's watchdog environment (under
+//!   the function's own). No `lang`, a `lang` the table does not know, and `dockerfile` are
+//!   assumptions recorded under `function.template` (see `resolve/template.rs`).
 //! - **Mode.** of-watchdog defaults to `streaming`, but HTTP templates set `mode=http` in their
-//!   Dockerfile, which a stack file cannot show. The mode is the environment's `mode` when given
-//!   (`serializing`, `static` and `inproc` are modelled as streaming; an unknown mode is an error,
-//!   as of-watchdog panics on it); else `http` when `lang` names an HTTP template (contains
-//!   `http`, `middleware`, `flask` or `express`, or is `nodeNN`, `javaNN`, `bunN`); else
-//!   `streaming`. The inferred mode is recorded as [`Origin::Derived`].
+//!   Dockerfile, which a stack file cannot show. The mode is `streaming` for the classic
+//!   watchdog; else the environment's `mode` when given (`serializing`, `static` and `inproc`
+//!   are modelled as streaming; an unknown mode is an error, as of-watchdog panics on it); else
+//!   the template's; else `http` when `lang` names an HTTP template (contains `http`,
+//!   `middleware`, `flask` or `express`, or is `nodeNN`, `javaNN`, `bunN`); else `streaming`.
+//!   The inferred mode is recorded as [`Origin::Derived`].
 //! - **envsubst** (on by default, as in faas-cli) applies to files holding a stack file, like
 //!   faas-cli, with drone/envsubst's syntax (see `envsubst.rs`). A `${VAR}` that is not set and
 //!   has no default becomes an empty string, as in faas-cli, and an input finding
