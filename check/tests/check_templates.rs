@@ -340,3 +340,26 @@ fn explain_function_prints_what_the_template_implies_with_its_source() {
         assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
     }
 }
+
+#[test]
+fn a_classic_template_settled_as_fixed_wait_keeps_its_unlimited_exec_timeout() {
+    // A classic-watchdog image from before 0.2.0 (openfaas-cloud's git-tar pins 0.1.4).
+    let functions = read_with(
+        &["classic-long.yml"],
+        Some("functions:\n  long-py: {watchdog: fixed-wait}\n"),
+    );
+    let f = function(&functions, "long-py");
+    assert_eq!(f.config.function.watchdog.kind, WatchdogKind::FixedWait);
+    assert_eq!(f.config.function.watchdog.exec_timeout_ns, 0);
+    assert_eq!(f.assumption(), None);
+    let report = analyze(&functions, &Options::default());
+    let rules = rules_of(&report, "long-py");
+    assert!(
+        rules.contains(&("fixed-wait-grace", Severity::Error)),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("exec-within-upstream", Severity::Error)),
+        "{rules:?}"
+    );
+}

@@ -175,8 +175,16 @@ impl Resolver<'_> {
         mode: Mode,
         kind: WatchdogKind,
     ) -> Result<WatchdogConfig, InputError> {
+        // The classic watchdog reads exec_timeout with a 0 default (no limit), as did its
+        // pre-0.2.0 fixed-wait versions, which a classic template settled as `fixed-wait` runs.
+        let classic_template = self
+            .template
+            .is_some_and(|t| t.watchdog == WatchdogKind::Classic);
         let reading = match kind {
             WatchdogKind::Classic => WatchdogEnv::read_classic(&self.image_env),
+            WatchdogKind::FixedWait if classic_template => {
+                WatchdogEnv::read_classic(&self.image_env)
+            }
             WatchdogKind::OfWatchdog | WatchdogKind::FixedWait => {
                 WatchdogEnv::read(&self.image_env)
             }
