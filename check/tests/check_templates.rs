@@ -363,3 +363,32 @@ fn a_classic_template_settled_as_fixed_wait_keeps_its_unlimited_exec_timeout() {
         "{rules:?}"
     );
 }
+
+#[test]
+fn sarif_and_json_carry_the_assumptions() {
+    let run = |format| {
+        check(
+            &CheckArgs {
+                paths: vec!["unknown.yml".into()],
+                format,
+                ..CheckArgs::default()
+            },
+            dir(),
+            BTreeMap::new(),
+            None,
+        )
+        .stdout
+    };
+    let sarif: serde_json::Value =
+        serde_json::from_str(&run(faasim_check::output::Format::Sarif)).unwrap();
+    let assumptions = &sarif["runs"][0]["properties"]["assumptions"];
+    assert!(
+        assumptions["power-fn"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("lang `powercli` at unknown.yml:7")),
+        "{assumptions}"
+    );
+    assert!(assumptions["bare-fn"].is_string(), "{assumptions}");
+    let json = run(faasim_check::output::Format::Json);
+    assert!(json.contains("\"assumed: no `lang`"), "{json}");
+}
