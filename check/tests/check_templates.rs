@@ -365,7 +365,7 @@ fn a_classic_template_settled_as_fixed_wait_keeps_its_unlimited_exec_timeout() {
 }
 
 #[test]
-fn sarif_and_json_carry_the_assumptions() {
+fn sarif_json_and_github_carry_the_assumptions() {
     let run = |format| {
         check(
             &CheckArgs {
@@ -391,4 +391,12 @@ fn sarif_and_json_carry_the_assumptions() {
     assert!(assumptions["bare-fn"].is_string(), "{assumptions}");
     let json = run(faasim_check::output::Format::Json);
     assert!(json.contains("\"assumed: no `lang`"), "{json}");
+    let github = run(faasim_check::output::Format::Github);
+    assert!(
+        github.contains(
+            "::notice file=unknown.yml,line=9,col=3,title=faasim assumption::bare-fn: assumed: \
+             no `lang`"
+        ),
+        "{github}"
+    );
 }
