@@ -400,3 +400,18 @@ fn sarif_json_and_github_carry_the_assumptions() {
         "{github}"
     );
 }
+
+#[test]
+fn a_dockerfile_function_that_sets_mode_runs_of_watchdog() {
+    let functions = read_with(&["dockerfile-mode.yml"], None);
+    let f = function(&functions, "own-http");
+    assert_eq!(f.config.function.watchdog.kind, WatchdogKind::OfWatchdog);
+    assert_eq!(f.config.function.watchdog.mode, Mode::Http);
+    assert_eq!(f.config.function.template, None);
+    assert!(
+        f.assumption()
+            .is_some_and(|t| t.contains("sets `mode`, which only of-watchdog reads")),
+        "{:?}",
+        f.assumption()
+    );
+}

@@ -64,6 +64,21 @@ impl Resolver<'_> {
                     t.lang.to_string(),
                     Origin::File(lang.location.clone()),
                 ),
+                // Only of-watchdog reads `mode`: a Dockerfile function that sets it runs
+                // of-watchdog, not the classic watchdog the template starts from.
+                Some(t) if self.raw.env.contains_key("mode") => (
+                    None,
+                    t.lang.to_string(),
+                    Origin::Derived(format!(
+                        "{ASSUMED}lang `{}` at {}: the function's own Dockerfile decides the \
+                         watchdog; its environment sets `mode`, which only of-watchdog reads, so \
+                         of-watchdog whose child (in HTTP mode) drains on SIGTERM and has no \
+                         timeouts of its own; {}",
+                        lang.raw,
+                        at(&lang.location),
+                        how_to_settle(&name)
+                    )),
+                ),
                 Some(t) => (
                     Some(t),
                     t.lang.to_string(),
