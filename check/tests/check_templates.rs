@@ -336,9 +336,19 @@ fn explain_function_prints_what_the_template_implies_with_its_source() {
         "  implies: of-watchdog, mode http, node index.js: express on 3000; child no SIGTERM handler",
         "  its Dockerfile sets exec_timeout=10s, write_timeout=15s, read_timeout=15s",
         "  source: openfaas/templates @69ca16ae template/node22/index.js",
+        "  child write_timeout ",
+        "which dies at once: the watchdog exits with it (log.Fatalf) and every call in flight is \
+         dropped",
     ] {
         assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
     }
+    // Node's server has no write timeout and no healthcheck_interval: neither bounds a call.
+    assert!(!out.stdout.contains("fires first: child"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("child healthcheck_interval"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
