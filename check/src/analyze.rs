@@ -14,6 +14,7 @@ use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
 use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
+use faasim_model::template;
 use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos, stamp};
 
 use super::{
@@ -658,17 +659,43 @@ fn finding(
         }
     };
     let location = location_of(input, &key).or_else(|| Some(input.location.clone()));
+    let message = if rule == &rules::CHILD_DRAINS_ON_SIGTERM {
+        child_death(input, config)
+    } else {
+        breach.detail.clone()
+    };
     Some(Finding {
         rule: rule.id.to_string(),
         severity: severity(lost_a_request),
         function: input.name.clone(),
         key,
         location,
-        message: breach.detail.clone(),
+        message,
         fix,
         counterexample: Some(counterexample),
         safe_value,
     })
+}
+
+/// What a child that dies on SIGTERM does to the calls in flight, in the words of its
+/// template (or of the setting that says it dies).
+fn child_death(input: &FunctionInput, config: &Config) -> String {
+    let lang = input
+        .origin(crate::input::TEMPLATE_KEY)
+        .map(|p| p.value.as_str())
+        .filter(|lang| *lang != "none");
+    let who = match (lang, config.function.template.and_then(template::template)) {
+        (Some(lang), Some(t)) => format!(
+            "the {lang} template's child ({}) has no SIGTERM handler",
+            t.process
+        ),
+        _ => "the function's child server exits on SIGTERM (onSigterm: exit)".to_string(),
+    };
+    format!(
+        "{who}: it dies at once when of-watchdog forwards the signal, of-watchdog exits with it \
+         (log.Fatalf), and every call in flight is dropped, at each rollout and scale-down; a \
+         longer grace period does not help"
+    )
 }
 
 /// Check every function.

@@ -23,12 +23,18 @@
 //!
 //! # Decisions
 //!
+//! - **Template.** `.faasim.yaml`'s `functions.NAME.template`, else `lang` looked up in the
+//!   model's template table: the watchdog (of-watchdog or classic), the mode, what the child
+//!   does on SIGTERM, the child's own timeouts and the Dockerfile's watchdog environment (under
+//!   the function's own). No `lang`, a `lang` the table does not know, and `dockerfile` are
+//!   assumptions recorded under `function.template` (see `resolve/template.rs`).
 //! - **Mode.** of-watchdog defaults to `streaming`, but HTTP templates set `mode=http` in their
-//!   Dockerfile, which a stack file cannot show. The mode is the environment's `mode` when given
-//!   (`serializing`, `static` and `inproc` are modelled as streaming; an unknown mode is an error,
-//!   as of-watchdog panics on it); else `http` when `lang` names an HTTP template (contains
-//!   `http`, `middleware`, `flask` or `express`, or is `nodeNN`, `javaNN`, `bunN`); else
-//!   `streaming`. The inferred mode is recorded as [`Origin::Derived`].
+//!   Dockerfile, which a stack file cannot show. The mode is `streaming` for the classic
+//!   watchdog; else the environment's `mode` when given (`serializing`, `static` and `inproc`
+//!   are modelled as streaming; an unknown mode is an error, as of-watchdog panics on it); else
+//!   the template's; else `http` when `lang` names an HTTP template (contains `http`,
+//!   `middleware`, `flask` or `express`, or is `nodeNN`, `javaNN`, `bunN`); else `streaming`.
+//!   The inferred mode is recorded as [`Origin::Derived`].
 //! - **envsubst** (on by default, as in faas-cli) applies to files holding a stack file, like
 //!   faas-cli, with drone/envsubst's syntax (see `envsubst.rs`). A `${VAR}` that is not set and
 //!   has no default becomes an empty string, as in faas-cli, and an input finding
@@ -58,6 +64,7 @@
 mod documents;
 mod envsubst;
 mod error;
+mod function_settings;
 mod resolve;
 mod source;
 
@@ -68,7 +75,9 @@ use faasim_model::config::{Edition, KubernetesConfig, Span};
 use faasim_model::duration::{self, NS_PER_SECOND};
 
 pub use error::InputError;
-pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK};
+pub use function_settings::FunctionSettings;
+pub(crate) use resolve::sigterm_text;
+pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK, TEMPLATE_KEY};
 
 use documents::{DocKind, Platform, RawFunction, Reader};
 use faasim_sim::yaml::{self, Node};
@@ -136,7 +145,8 @@ pub struct Setting<T> {
 }
 
 /// `.faasim.yaml`: `{ignore: [rule...], failOn: error|warning|note, edition: ce|pro,
-/// endpointLag: DURATION or A..B}`; unknown keys are errors.
+/// endpointLag: DURATION or A..B, functions: {NAME: {template, watchdog, onSigterm}}}`; unknown
+/// keys are errors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckConfig {
     /// Rules to ignore everywhere.
@@ -147,6 +157,8 @@ pub struct CheckConfig {
     pub edition: Option<Setting<Edition>>,
     /// Endpoint propagation lag.
     pub endpoint_lag: Option<Setting<Span>>,
+    /// What each function's files cannot show, settled by the user (`functions.NAME`).
+    pub functions: BTreeMap<String, FunctionSettings>,
 }
 
 /// The name of standard input in locations when `--stdin-name` does not give one.
@@ -175,7 +187,7 @@ pub fn load_config_file(path: &Path, display: &str) -> Result<CheckConfig, Input
 
 /// Parses the text of a `.faasim.yaml`.
 pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError> {
-    const KEYS: [&str; 4] = ["ignore", "failOn", "edition", "endpointLag"];
+    const KEYS: [&str; 5] = ["ignore", "failOn", "edition", "endpointLag", "functions"];
     let source = Source::new(display, text);
     let docs = yaml::parse_documents(source.parsed()).map_err(|e| source.yaml_error(&e))?;
     let mut config = CheckConfig::default();
@@ -273,6 +285,9 @@ pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError
                     value: span,
                     location,
                 });
+            }
+            "functions" => {
+                config.functions = function_settings::parse_functions(value, &source)?;
             }
             other => {
                 return Err(source.error(
@@ -521,6 +536,11 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
         edition_origin,
         endpoint_lag,
         endpoint_lag_origin,
+        functions: request
+            .config
+            .as_ref()
+            .map(|c| c.functions.clone())
+            .unwrap_or_default(),
     };
     raw_functions
         .iter()

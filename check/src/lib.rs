@@ -41,6 +41,11 @@ pub enum Origin {
     },
 }
 
+/// How a [`Origin::Derived`] text that is an assumption begins: what the files cannot show and
+/// faasim assumed in its place (the function's template), which every output format prints and
+/// `.faasim.yaml` settles.
+pub const ASSUMED: &str = "assumed: ";
+
 /// One effective value and its origin, for reports and `explain --function`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Provenance {
@@ -75,6 +80,15 @@ impl FunctionInput {
     /// The origin of a key, if recorded.
     pub fn origin(&self, key: &str) -> Option<&Provenance> {
         self.provenance.iter().find(|p| p.key == key)
+    }
+
+    /// What faasim assumed of this function in place of what its files cannot show (its
+    /// template), when it did: the text after [`ASSUMED`].
+    pub fn assumption(&self) -> Option<&str> {
+        self.provenance.iter().find_map(|p| match &p.origin {
+            Origin::Derived(text) => text.strip_prefix(ASSUMED),
+            _ => None,
+        })
     }
 }
 

@@ -291,7 +291,7 @@ fn a_child_that_dies_on_sigterm_is_fixed_by_the_template_and_on_pro_by_async_ret
             .find(|f| f.rule == "child-drains-on-sigterm")
             .unwrap_or_else(|| panic!("{:?}", rules_of(&report)));
         assert_eq!(finding.severity, Severity::Error);
-        assert_eq!(finding.key, "function.lang");
+        assert_eq!(finding.key, "function.template");
         assert!(
             finding
                 .fix

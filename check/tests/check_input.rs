@@ -487,9 +487,22 @@ fn mode_from_the_template() {
     assert_eq!(mode("go-short"), Mode::Http);
     assert_eq!(mode("node-fn"), Mode::Http);
     assert_eq!(mode("python-fn"), Mode::Streaming);
+    // python3 is a classic-watchdog template: one process forked per request.
     let python = functions.iter().find(|f| f.name == "python-fn").unwrap();
+    assert_eq!(
+        python.config.function.watchdog.kind,
+        faasim_model::config::WatchdogKind::Classic
+    );
     assert!(
-        matches!(&prov(python, "function.mode").origin, Origin::Derived(why) if why.contains("python3"))
+        matches!(&prov(python, "function.mode").origin, Origin::Derived(why) if why.contains("classic watchdog"))
+    );
+    assert!(matches!(
+        &prov(python, "function.template").origin,
+        Origin::File(l) if l.line == 10
+    ));
+    let node = functions.iter().find(|f| f.name == "node-fn").unwrap();
+    assert!(
+        matches!(&prov(node, "function.mode").origin, Origin::Derived(why) if why.contains("node20 template"))
     );
 }
 

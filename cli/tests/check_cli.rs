@@ -337,9 +337,10 @@ fn explain_function_assumes_the_handler_check_assumes() {
 
 #[test]
 fn findings_functions_share_are_printed_once_with_their_consequence() {
-    // Three HTTP functions with no timeouts of their own on CE (chart values say
-    // openfaasPro: false): the same two findings, one block naming the three. python-fn's
-    // short calls are never cut: its pod is only killed with nothing in flight, a warning.
+    // Two Go templates with no timeouts of their own on CE (chart values say
+    // openfaasPro: false): the same two findings, one block naming both. python-fn (python3,
+    // the classic watchdog) has short calls that are never cut: its pod is only killed with
+    // nothing in flight, a warning. node-fn's node20 child dies on SIGTERM: its own finding.
     let args = CheckArgs {
         paths: vec!["several.yml".to_string(), "chart-values.yaml".to_string()],
         ..CheckArgs::default()
@@ -353,8 +354,7 @@ fn findings_functions_share_are_printed_once_with_their_consequence() {
     );
     assert!(
         text.contains(
-            "go-long, go-short, node-fn  several.yml:5, several.yml:7, several.yml:13 \
-             (3 functions, the same findings)"
+            "go-long, go-short  several.yml:5, several.yml:7 (2 functions, the same findings)"
         ),
         "{text}"
     );
@@ -369,9 +369,16 @@ fn findings_functions_share_are_printed_once_with_their_consequence() {
         "{text}"
     );
     assert!(!text.contains("terminationGracePeriodSeconds:"), "{text}");
+    assert!(
+        text.contains(
+            "node-fn  several.yml:13\n  error[child-drains-on-sigterm] function.template at \
+             several.yml:14:11\n    the node20 template's child"
+        ),
+        "{text}"
+    );
     // The summary counts every function's findings.
     assert!(
-        text.ends_with("4 functions, 6 errors, 1 warning, 0 notes\n"),
+        text.ends_with("4 functions, 5 errors, 1 warning, 0 notes\n"),
         "{text}"
     );
     insta::assert_snapshot!("check_several_grouped_human", outcome.stdout);

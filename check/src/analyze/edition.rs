@@ -125,7 +125,7 @@ fn child_drain_fix(edition: Edition) -> Alternative {
         Edition::Ce => "",
     };
     Alternative {
-        key: "function.lang",
+        key: crate::input::TEMPLATE_KEY,
         fix: format!(
             "use a template whose server drains on SIGTERM (golang-middleware, golang-http), or \
              make the function's server drain: keep serving for healthcheck_interval, then shut \

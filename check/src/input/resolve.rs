@@ -2,8 +2,8 @@
 //! and defaults, the edition's grace period, with where every value came from and a finding for
 //! every value a component silently replaces.
 //!
-//! One file per component: `watchdog` (mode and timeouts), `child`, `function` (labels and
-//! annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`; `ignores` (what the function
+//! One file per component: `template` (the function's template, or the assumption in its
+//! place), `watchdog` (mode and timeouts), `child`, `function` (labels and annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`; `ignores` (what the function
 //! asks faasim to ignore, unset `${VAR}`s) and `suggest` (what to write instead). The environment
 //! is read once, by the model's readers (`faasim_model::environment`), whose results carry where
 //! each value came from; no default is restated here.
@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use faasim_model::config::{Config, ConfigError, Edition, FunctionConfig, KubernetesConfig, Span};
 use faasim_model::duration::format_go;
+use faasim_model::template::Template;
 
+use super::FunctionSettings;
 use super::documents::{Platform, RawFunction, Val};
 use super::error::InputError;
 use super::source::{Source, error_at_location};
@@ -26,9 +28,12 @@ mod kubernetes;
 mod provider;
 mod queue_worker;
 mod suggest;
+mod template;
 mod watchdog;
 
+pub(crate) use child::sigterm_text;
 pub(crate) use suggest::suggest_duration;
+pub use template::TEMPLATE_KEY;
 
 /// Rule id of values a component silently replaces.
 pub const INVALID_FALLBACK: &str = "invalid-duration-fallback";
@@ -48,6 +53,8 @@ pub(crate) struct Context {
     pub endpoint_lag: Span,
     /// Where it came from.
     pub endpoint_lag_origin: Origin,
+    /// `.faasim.yaml`'s `functions`: what the user settles per function.
+    pub functions: BTreeMap<String, FunctionSettings>,
 }
 
 /// One function being resolved: what it says, and what has been found so far.
@@ -56,8 +63,15 @@ struct Resolver<'a> {
     raw: &'a RawFunction,
     /// The files, for error positions.
     sources: &'a [Source],
-    /// The function's environment as text, as the pod's processes read it.
+    /// The function's own environment as text, as faas-netes reads it (the Pro grace).
     environment: BTreeMap<String, String>,
+    /// What the pod's processes read: the function's environment over the template
+    /// Dockerfile's `ENV`.
+    image_env: BTreeMap<String, String>,
+    /// The function's template, when one applies.
+    template: Option<&'static Template>,
+    /// Where `.faasim.yaml` sets what the child does on SIGTERM, when it does.
+    on_sigterm_setting: Option<Location>,
     /// Every effective value with where it came from, in the order resolved.
     provenance: Vec<Provenance>,
     /// What the inputs show that a component silently replaces or cannot read.
@@ -169,20 +183,28 @@ pub(crate) fn resolve(
     context: &Context,
     sources: &[Source],
 ) -> Result<FunctionInput, InputError> {
+    let environment: BTreeMap<String, String> = raw
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.raw.clone()))
+        .collect();
     let mut r = Resolver {
         raw,
         sources,
-        environment: raw
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.raw.clone()))
-            .collect(),
+        image_env: environment.clone(),
+        environment,
+        template: None,
+        on_sigterm_setting: None,
         provenance: Vec::new(),
         findings: Vec::new(),
     };
-    let mode = r.mode()?;
-    let watchdog = r.watchdog(mode)?;
-    let child = r.child();
+    let chosen = r.template(context.functions.get(&raw.name));
+    if let Some(t) = chosen.template {
+        r.image_env = t.environment(&r.environment);
+    }
+    let mode = r.mode(chosen.kind)?;
+    let watchdog = r.watchdog(mode, chosen.kind)?;
+    let child = r.child(mode, chosen.on_sigterm);
     let (scale_min, scale_max) = r.scale()?;
     r.strict_durations();
 
@@ -224,6 +246,7 @@ pub(crate) fn resolve(
             child,
             scale_min,
             scale_max,
+            template: chosen.template.map(|t| t.lang),
             ..FunctionConfig::default()
         },
         kubernetes: KubernetesConfig {

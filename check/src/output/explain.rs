@@ -4,8 +4,11 @@
 
 use std::fmt::Write as _;
 
-use faasim_model::config::{Edition, GraceSource, Mode, OnSigterm, Span, WatchdogKind};
+use faasim_model::config::{
+    Edition, GraceSource, Mode, OnSigterm, Span, WatchdogKind, server_limit_ns,
+};
 use faasim_model::duration::format_go;
+use faasim_model::template;
 
 use super::origin_text;
 use crate::{FunctionInput, Origin, Provenance};
@@ -214,24 +217,40 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
             }) => "the function's environment (as the watchdog's)",
             _ => "the child's own default",
         };
+        // A child server with no write timeout (node, waitress, the JVM's), or one of 0 (Go's
+        // http.Server: none), bounds nothing.
+        let child_write = server_limit_ns(child.write_timeout_ns);
         chain.push(link(
             "child",
             "write_timeout",
-            &["function.child.write_timeout"],
-            go(child.write_timeout_ns),
+            &[
+                "function.upstream.write_timeout",
+                "function.child.write_timeout",
+            ],
+            child_write.map_or_else(|| "none".to_string(), go),
             child_origin("write_timeout"),
-            Some(child.write_timeout_ns),
+            child_write,
             "500 from the watchdog (the child's response is lost)",
         ));
-        chain.push(link(
-            "child",
-            "healthcheck_interval",
-            &["function.child.healthcheck_interval"],
-            go_signed(child.healthcheck_interval_ns),
-            child_origin("healthcheck_interval"),
-            None,
-            "",
-        ));
+        // Only a Go child reads healthcheck_interval; a child with no write timeout of its own
+        // (node, waitress, the JVM, or no template) has no such wait.
+        let go_child = input
+            .origin("function.upstream.write_timeout")
+            .is_none_or(|p| p.value != "none");
+        if go_child {
+            chain.push(link(
+                "child",
+                "healthcheck_interval",
+                &[
+                    "function.upstream.healthcheck_interval",
+                    "function.child.healthcheck_interval",
+                ],
+                go_signed(child.healthcheck_interval_ns),
+                child_origin("healthcheck_interval"),
+                None,
+                "",
+            ));
+        }
         chain.push(link(
             "child",
             "on SIGTERM",
@@ -243,7 +262,7 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
                     shutdown_timeout_ns,
                 } => format!("stop, drain up to {}, exit 0", go(shutdown_timeout_ns)),
             },
-            "assumed (golang-middleware template)",
+            "assumed (a child that drains)",
             None,
             "",
         ));
@@ -293,6 +312,40 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
     chain
 }
 
+/// What the function's template implies, with its source, or the assumption in its place.
+fn template_lines(out: &mut String, input: &FunctionInput) {
+    let Some(p) = input.origin(crate::input::TEMPLATE_KEY) else {
+        return;
+    };
+    let _ = writeln!(out, "template {} ({})", p.value, origin_text(&p.origin));
+    if let Some(t) = input.config.function.template.and_then(template::template) {
+        let child = match t.on_sigterm {
+            Some(on_sigterm) => format!("; child {}", crate::input::sigterm_text(on_sigterm)),
+            None => String::new(),
+        };
+        let env: Vec<String> = t.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "  implies: {}, mode {}, {}{child}",
+            t.watchdog.name(),
+            t.mode.name(),
+            t.process
+        );
+        if !env.is_empty() {
+            let _ = writeln!(
+                out,
+                "  its Dockerfile sets {} (the function's environment wins)",
+                env.join(", ")
+            );
+        }
+        let _ = writeln!(out, "  source: {}", t.source);
+        if !t.assumption.is_empty() {
+            let _ = writeln!(out, "  not read in code: {}", t.assumption);
+        }
+    }
+    out.push('\n');
+}
+
 /// `faasim explain --function NAME`: the timeout chain from client to handler with effective
 /// values and origins, which limit fires first, and the termination budget.
 pub fn explain_function(input: &FunctionInput) -> String {
@@ -325,6 +378,7 @@ pub fn explain_function(input: &FunctionInput) -> String {
             Mode::Streaming => "streaming",
         }
     );
+    template_lines(&mut out, input);
     let width_setting = chain
         .iter()
         .map(|l| l.component.len() + 1 + l.setting.len())
@@ -407,6 +461,17 @@ pub fn explain_function(input: &FunctionInput) -> String {
         .saturating_mul(faasim_model::time::NS_PER_S);
     let grace_ns = k.grace_s.saturating_mul(faasim_model::time::NS_PER_S);
     let _ = writeln!(out, "\ntermination (grace counts from the pod's deletion):");
+    if wd.mode == Mode::Http && c.function.child.on_sigterm == OnSigterm::Exit {
+        let _ = writeln!(
+            out,
+            "  preStop {}, then the watchdog forwards SIGTERM to its child, which dies at once: \
+             the watchdog exits with it (log.Fatalf) and every call in flight is dropped, \
+             whatever the grace ({}s)",
+            go(pre_stop_ns),
+            k.grace_s
+        );
+        return out;
+    }
     if wd.healthcheck_interval_ns <= 0 {
         let _ = writeln!(
             out,

@@ -2,7 +2,9 @@
 //!
 //! One workflow command per finding,
 //! `::error file=F,line=L,col=C,title=faasim RULE::message — simulated … — fix: …`
-//! (`::warning`, `::notice` for the other severities), escaped as the runner requires.
+//! (`::warning`, `::notice` for the other severities), escaped as the runner requires. Then
+//! one `::notice` per function whose template was assumed, at the function, titled
+//! `faasim assumption`.
 
 use std::fmt::Write as _;
 
@@ -74,6 +76,19 @@ pub(super) fn render(report: &Report) -> String {
                 "::{command} {}::{}",
                 properties.join(","),
                 escape_github_data(&message)
+            );
+        }
+    }
+    for input in &report.functions {
+        if let Some(text) = input.assumption() {
+            let _ = writeln!(
+                out,
+                "::notice file={},line={},col={},title={}::{}",
+                escape_github_property(&input.location.file),
+                input.location.line,
+                input.location.column,
+                escape_github_property("faasim assumption"),
+                escape_github_data(&format!("{}: assumed: {text}", input.name))
             );
         }
     }

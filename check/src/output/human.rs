@@ -8,7 +8,8 @@
 //! clean function prints `ok`. A finding that several functions share word for word (the same
 //! rule, values, message, fix and run, but for the function's name) is printed once, in a block
 //! naming them all, after the first of them; a function whose findings are all shared has no
-//! section of its own. A summary line closes the report, counting every function's findings:
+//! section of its own. Then what was assumed where the files are silent (a function's template),
+//! one line per function. A summary line closes the report, counting every function's findings:
 //! `N functions, N errors, N warnings, N notes`. ANSI colour only with
 //! [`RenderOptions::color`].
 
@@ -205,6 +206,23 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             }
             out.push('\n');
         }
+    }
+    // What faasim assumed where the files are silent, so that a user can settle it.
+    let assumed: Vec<(&str, &str)> = report
+        .functions
+        .iter()
+        .filter_map(|f| f.assumption().map(|text| (f.name.as_str(), text)))
+        .collect();
+    if !assumed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.bold("assumed, where the files cannot show it:")
+        );
+        for (name, text) in assumed {
+            let _ = writeln!(out, "  {name}: {text}");
+        }
+        out.push('\n');
     }
     let counts = counts(report);
     let _ = writeln!(

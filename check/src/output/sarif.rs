@@ -6,7 +6,8 @@
 //! value to change (the function's own when the value is written nowhere), the function as a
 //! related and a logical location, the counterexample and the safe value in `properties`,
 //! and `partialFingerprints["faasim/v1"]`, stable per (function, rule). The run's `properties`
-//! say which edition the functions were checked as and where that came from. File URIs are
+//! say which edition the functions were checked as and where that came from, and what was
+//! assumed of each function whose template its files cannot show. File URIs are
 //! relative to `%SRCROOT%` (the working directory); standard input, unless `--stdin-name`
 //! names it, has no physical location.
 
@@ -58,6 +59,10 @@ struct SarifRunProperties<'r> {
     edition: &'r str,
     /// `editionFrom`: where it came from (`values.yaml:5:14`, `flag --edition pro`, `default`).
     edition_from: String,
+    /// `assumptions`: per function name, what was assumed where its files are silent (its
+    /// template); left out when nothing was.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    assumptions: std::collections::BTreeMap<&'r str, &'r str>,
 }
 
 /// A `tool` object.
@@ -712,6 +717,11 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             properties: edition_of(report).map(|(edition, origin)| SarifRunProperties {
                 edition,
                 edition_from: origin_text(origin),
+                assumptions: report
+                    .functions
+                    .iter()
+                    .filter_map(|f| f.assumption().map(|text| (f.name.as_str(), text)))
+                    .collect(),
             }),
         }],
     })

@@ -1,5 +1,7 @@
-//! of-watchdog: its mode (from the environment or the template) and its timeouts, read once
-//! with the model's reader, with a finding for every value it silently replaces.
+//! The watchdog (of-watchdog, or the classic watchdog when the template says so): its mode
+//! (from the environment or the template) and its timeouts, read once with the model's reader
+//! from the function's environment over the template Dockerfile's, with a finding for every
+//! value it silently replaces.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +9,7 @@ use faasim_model::config::{Mode, WatchdogConfig, WatchdogKind};
 use faasim_model::duration::format_go;
 use faasim_model::environment::{ChildEnv, WatchdogEnv, read_mode};
 use faasim_model::sourced::{Source as From, Sourced};
+use faasim_model::template::ChildTimeouts;
 
 use super::{INVALID_FALLBACK, Resolver, at, suggest_duration};
 use crate::input::documents::Val;
@@ -14,12 +17,24 @@ use crate::input::error::InputError;
 use crate::{Origin, Severity};
 
 impl Resolver<'_> {
-    /// The watchdog mode: from the environment, else from the template (`lang`), else
+    /// The watchdog mode: streaming for the classic watchdog (it forks per request); else from
+    /// the environment, else from the template table's row, else from the `lang`'s name, else
     /// of-watchdog's own default (streaming).
-    pub(super) fn mode(&mut self) -> Result<Mode, InputError> {
+    pub(super) fn mode(&mut self, kind: WatchdogKind) -> Result<Mode, InputError> {
         const KEY: &str = "function.mode";
         let mode = read_mode(&self.environment).map_err(|error| self.env_error(error))?;
         let mode_name = mode.value.name();
+        if kind == WatchdogKind::Classic {
+            self.record(
+                KEY,
+                Mode::Streaming.name(),
+                Origin::Derived(
+                    "the classic watchdog forks one process per request: it has no modes"
+                        .to_string(),
+                ),
+            );
+            return Ok(Mode::Streaming);
+        }
         if let From::Env { raw, .. } = &mode.from
             && let Some(val) = self.env("mode").cloned()
         {
@@ -34,6 +49,17 @@ impl Resolver<'_> {
             };
             self.record(KEY, mode_name, origin);
             return Ok(mode.value);
+        }
+        if let Some(t) = self.template {
+            self.record(
+                KEY,
+                t.mode.name(),
+                Origin::Derived(format!(
+                    "the {} template (its Dockerfile, which the stack file does not show): {}",
+                    t.lang, t.process
+                )),
+            );
+            return Ok(t.mode);
         }
         if let Some(lang) = self.raw.lang.clone() {
             let name = lang.raw.to_lowercase();
@@ -111,6 +137,14 @@ impl Resolver<'_> {
             (From::Env { .. }, Some(val)) => {
                 self.record(&key, text, Origin::File(val.location.clone()));
             }
+            (From::Env { raw, .. }, None) => {
+                let lang = self.template.map_or("function's", |t| t.lang);
+                let origin = Origin::Derived(format!(
+                    "the {lang} template's Dockerfile sets `{name}={raw}` (ENV, under the \
+                     function's environment)"
+                ));
+                self.record(&key, text, origin);
+            }
             (From::Fallback { raw, warning, .. }, Some(val)) => {
                 self.record(
                     &key,
@@ -136,11 +170,27 @@ impl Resolver<'_> {
         }
     }
 
-    pub(super) fn watchdog(&mut self, mode: Mode) -> Result<WatchdogConfig, InputError> {
-        let reading = WatchdogEnv::read(&self.environment);
-        let (watchdog, _warnings) =
-            WatchdogConfig::from_reading(&reading, WatchdogKind::OfWatchdog, mode)
-                .map_err(|error| self.env_error(error))?;
+    pub(super) fn watchdog(
+        &mut self,
+        mode: Mode,
+        kind: WatchdogKind,
+    ) -> Result<WatchdogConfig, InputError> {
+        // The classic watchdog reads exec_timeout with a 0 default (no limit), as did its
+        // pre-0.2.0 fixed-wait versions, which a classic template settled as `fixed-wait` runs.
+        let classic_template = self
+            .template
+            .is_some_and(|t| t.watchdog == WatchdogKind::Classic);
+        let reading = match kind {
+            WatchdogKind::Classic => WatchdogEnv::read_classic(&self.image_env),
+            WatchdogKind::FixedWait if classic_template => {
+                WatchdogEnv::read_classic(&self.image_env)
+            }
+            WatchdogKind::OfWatchdog | WatchdogKind::FixedWait => {
+                WatchdogEnv::read(&self.image_env)
+            }
+        };
+        let (watchdog, _warnings) = WatchdogConfig::from_reading(&reading, kind, mode)
+            .map_err(|error| self.env_error(error))?;
         for (name, value) in [
             ("write_timeout", &reading.write_timeout),
             ("read_timeout", &reading.read_timeout),
@@ -161,9 +211,16 @@ impl Resolver<'_> {
                 ));
             }
         }
-        // The child's own defaults: what it reads from an empty environment.
+        // The child's own defaults: what it reads from an empty environment. Only a Go child
+        // reads the same variables.
         let child_defaults = ChildEnv::read(&BTreeMap::new());
+        let go_child = self
+            .template
+            .is_some_and(|t| t.child_timeouts == ChildTimeouts::GoEnv);
         let child_note = |name: &str| {
+            if !go_child {
+                return String::new();
+            }
             let default = child_defaults
                 .durations()
                 .into_iter()
