@@ -243,3 +243,60 @@ fn zero_timeouts_follow_go() {
     let exec = run("zero-exec-timeout.yaml");
     assert_eq!(tally(&exec), BTreeMap::from([((200, Cause::Handler), 2)]));
 }
+
+/// Every row of the template table, in the scale-down of `template-node20-scale-down.yaml`
+/// (two replicas, four workers with 8 s calls, scaled to one at 5 s, CE grace, safe timers):
+/// what happens to the victim's calls in flight follows from what the row's child does on
+/// SIGTERM. A child that dies by the signal takes the watchdog and its calls with it; every
+/// other row (a draining child, a stopping child, forks the runtime does not signal, an
+/// in-process handler) lets the calls in flight finish within the grace period.
+#[test]
+fn every_template_row_runs_its_scale_down() {
+    use faasim_model::config::OnSigterm;
+    use faasim_model::ledger::Outcome;
+    use faasim_model::template::TEMPLATES;
+
+    let base = std::fs::read_to_string(scenarios_dir().join("template-node20-scale-down.yaml"))
+        .expect("the node20 scenario ships");
+    assert!(base.contains("template: node20\n"));
+    assert!(
+        TEMPLATES.len() >= 25,
+        "the table covers the templates people use"
+    );
+    for row in TEMPLATES {
+        let text = base.replace("template: node20\n", &format!("template: {}\n", row.lang));
+        let s = scenario::parse(&text, row.lang).unwrap_or_else(|e| panic!("{}: {e}", row.lang));
+        let run = simulate(&s.config, &s.events, DEFAULT_LIMIT_NS, 3, false);
+        let dropped = run
+            .result
+            .ledger
+            .iter()
+            .filter(|r| r.outcome == Outcome::Dropped)
+            .count();
+        let ok = run
+            .result
+            .ledger
+            .iter()
+            .filter(|r| r.outcome == Outcome::Ok)
+            .count();
+        assert_eq!(run.result.ledger.len(), 8, "{}: every call sent", row.lang);
+        match row.on_sigterm {
+            Some(OnSigterm::Exit) => {
+                assert!(
+                    dropped >= 1,
+                    "{}: a child that dies on SIGTERM drops the calls in flight",
+                    row.lang
+                );
+                assert!(
+                    run.violations
+                        .iter()
+                        .any(|v| v.property.name() == "no-dropped-in-flight")
+                );
+            }
+            _ => {
+                assert_eq!(dropped, 0, "{}: calls in flight finish", row.lang);
+                assert_eq!(ok, 8, "{}: every call answered 200", row.lang);
+            }
+        }
+    }
+}
