@@ -316,6 +316,25 @@ fn an_invalid_watchdog_timeout_falls_back_with_a_warning() {
 }
 
 #[test]
+fn a_watchdog_variable_in_the_wrong_case_is_ignored_with_a_warning() {
+    let scenario = ok("function:\n  environment:\n    EXEC_TIMEOUT: 5s\n");
+    // of-watchdog reads `exec_timeout` only: the default stays.
+    assert_eq!(scenario.config.function.watchdog.exec_timeout_ns, 30 * S);
+    assert_eq!(scenario.warnings.len(), 1, "{:?}", scenario.warnings);
+    assert_eq!(
+        scenario.warnings[0].key,
+        "function.environment.EXEC_TIMEOUT"
+    );
+    assert!(
+        scenario.warnings[0]
+            .message
+            .contains("reads `exec_timeout`")
+    );
+    let fine = ok("function:\n  environment:\n    exec_timeout: 5s\n    MY_VAR: x\n");
+    assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+}
+
+#[test]
 fn a_bare_integer_in_the_environment_is_seconds() {
     let scenario = ok("function:\n  environment:\n    read_timeout: 65\n");
     assert_eq!(scenario.config.function.watchdog.read_timeout_ns, 65 * S);

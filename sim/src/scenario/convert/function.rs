@@ -136,6 +136,17 @@ impl Builder<'_> {
         }
 
         let (own_env, env_locs) = self.string_map(raw.environment);
+        for name in own_env.keys() {
+            if let Some(meant) = faasim_model::environment::miscased_variable(name) {
+                self.warn(
+                    &format!("function.environment.{name}"),
+                    format!(
+                        "ignored: environment variable names are case-sensitive, and the watchdog \
+                         reads `{meant}`, not `{name}`"
+                    ),
+                );
+            }
+        }
         // The image's ENV lies under what the function sets.
         let env = template.map_or_else(|| own_env.clone(), |t| t.environment(&own_env));
         let (watchdog, warnings) = WatchdogConfig::from_env(&env, kind, mode).map_err(|error| {
