@@ -228,6 +228,28 @@ impl ChildEnv {
     }
 }
 
+/// The watchdog and child settings faasim reads from a function's environment. Environment
+/// variable names are case-sensitive (Go's `os.Getenv`), so `EXEC_TIMEOUT` is not
+/// `exec_timeout`: of-watchdog's `config/config.go` and the golang-middleware child read these
+/// lower-case names only.
+pub const READ_VARIABLES: &[&str] = &[
+    "write_timeout",
+    "read_timeout",
+    "exec_timeout",
+    "healthcheck_interval",
+    "max_inflight",
+    "mode",
+];
+
+/// The variable `name` was probably meant to be, when it differs from one faasim reads only in
+/// case (`EXEC_TIMEOUT`); `None` when it is one of them, or unlike all.
+pub fn miscased_variable(name: &str) -> Option<&'static str> {
+    READ_VARIABLES
+        .iter()
+        .copied()
+        .find(|known| *known != name && known.eq_ignore_ascii_case(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,26 +333,4 @@ mod tests {
         assert!(read("-1").is_set());
         assert!(read("lots").warning().is_some());
     }
-}
-
-/// The watchdog and child settings faasim reads from a function's environment. Environment
-/// variable names are case-sensitive (Go's `os.Getenv`), so `EXEC_TIMEOUT` is not
-/// `exec_timeout`: of-watchdog's `config/config.go` and the golang-middleware child read these
-/// lower-case names only.
-pub const READ_VARIABLES: &[&str] = &[
-    "write_timeout",
-    "read_timeout",
-    "exec_timeout",
-    "healthcheck_interval",
-    "max_inflight",
-    "mode",
-];
-
-/// The variable `name` was probably meant to be, when it differs from one faasim reads only in
-/// case (`EXEC_TIMEOUT`); `None` when it is one of them, or unlike all.
-pub fn miscased_variable(name: &str) -> Option<&'static str> {
-    READ_VARIABLES
-        .iter()
-        .copied()
-        .find(|known| *known != name && known.eq_ignore_ascii_case(name))
 }
