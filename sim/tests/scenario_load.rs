@@ -681,3 +681,20 @@ fn of_watchdog_refuses_only_a_write_timeout_of_exactly_zero() {
     assert_eq!(w.healthcheck_interval_ns, -(S as i64));
     assert!(negative.warnings.is_empty());
 }
+
+#[test]
+fn pre_stop_sleep_takes_integer_seconds_or_a_go_duration_of_whole_seconds() {
+    for (text, seconds) in [("5", 5), ("5s", 5), ("1m", 60), ("0s", 0)] {
+        let scenario = ok(&format!("kubernetes:\n  preStop: {{sleep: {text}}}\n"));
+        assert_eq!(
+            scenario.config.kubernetes.pre_stop_sleep_s, seconds,
+            "{text}"
+        );
+    }
+    let error = err("kubernetes:\n  preStop: {sleep: 1.5s}\n");
+    assert_eq!(error.key.as_deref(), Some("kubernetes.preStop.sleep"));
+    assert_eq!(error.line, Some(2));
+    assert!(error.message.contains("whole number of seconds"), "{error}");
+    let error = err("kubernetes:\n  preStop: {sleep: soon}\n");
+    assert_eq!(error.key.as_deref(), Some("kubernetes.preStop.sleep"));
+}

@@ -146,7 +146,8 @@ pub(super) struct RawKubernetes {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPreStop {
-    /// Integer seconds of the Kubernetes sleep action. Default: 0 (no hook).
+    /// Seconds of the Kubernetes sleep action: an integer, or a Go duration of whole seconds
+    /// (`5s`). Default: 0 (no hook).
     pub(super) sleep: Text,
 }
 

@@ -7,6 +7,8 @@ use faasim_model::config::{
     Edition, GraceSource, IntOrPercent, KubernetesConfig, ProbeConfig, edition_grace_s,
 };
 
+use faasim_model::time::NS_PER_S;
+
 use super::super::ScenarioError;
 use super::super::raw::RawKubernetes;
 use super::{Builder, field};
@@ -46,13 +48,32 @@ impl Builder<'_> {
             }
         };
         let pre_stop = raw.pre_stop.unwrap_or_default();
-        let pre_stop_sleep_s = self.integer(
-            "kubernetes.preStop.sleep",
-            field(&pre_stop.sleep),
-            defaults.pre_stop_sleep_s,
-            0,
-            9_223_372_036,
-        )?;
+        let sleep = field(&pre_stop.sleep);
+        let pre_stop_sleep_s = match sleep.raw {
+            // Kubernetes' sleep action takes integer seconds; a Go duration of whole seconds
+            // (`5s`, `1m`) says the same and is read like every other duration here.
+            Some(raw) if raw.trim().parse::<i64>().is_err() => {
+                let ns = self.duration("kubernetes.preStop.sleep", sleep, 0)?;
+                if ns % NS_PER_S != 0 {
+                    return Err(self.error(
+                        "kubernetes.preStop.sleep",
+                        sleep.loc,
+                        format!(
+                            "`{raw}` is not a whole number of seconds, which the Kubernetes \
+                             sleep action takes"
+                        ),
+                    ));
+                }
+                ns / NS_PER_S
+            }
+            _ => self.integer(
+                "kubernetes.preStop.sleep",
+                sleep,
+                defaults.pre_stop_sleep_s,
+                0,
+                9_223_372_036,
+            )?,
+        };
         let probe = raw.readiness_probe.unwrap_or_default();
         let probe_defaults = ProbeConfig::default();
         let readiness = ProbeConfig {
