@@ -21,6 +21,14 @@ pub enum Action {
         /// Which pod by name; `None` lets the chooser pick among running pods.
         pod: Option<String>,
     },
+    /// `faas-cli deploy` of the same function (an update, PUT /system/functions): faas-netes
+    /// writes a new pod-template `uid` label, so every deploy is a rollout, and a
+    /// `com.openfaas.scale.min` label above 0 resets the Deployment's replicas to it.
+    Deploy {
+        /// The `com.openfaas.scale.min` the request carries, when it carries one above 0;
+        /// `None` leaves the replicas alone.
+        scale_min: Option<u32>,
+    },
 }
 
 /// An action at a simulated instant.

@@ -378,6 +378,18 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
                 }
                 None => y.push_str("    killPod: {}\n"),
             },
+            Action::Deploy { scale_min } => {
+                y.push_str("    deploy: {}\n");
+                // The file always writes the label, so a deploy reads it back whenever it
+                // is above 0.
+                let read_back = (f.scale_min > 0).then_some(f.scale_min);
+                if *scale_min != read_back {
+                    approximations.push(format!(
+                        "events[{index}].deploy: resets the replicas to {scale_min:?}, but the \
+                         written label makes it {read_back:?}"
+                    ));
+                }
+            }
         }
     }
     if !sorted {

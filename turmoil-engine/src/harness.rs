@@ -8,6 +8,7 @@ use std::time::Duration;
 use faasim_model::config::WatchdogKind;
 use faasim_model::duration::format_go;
 use faasim_model::run::RunResult;
+use faasim_model::schedule::Action;
 use faasim_model::time::Nanos;
 use faasim_sim::engine::SeedChooser;
 use faasim_sim::scenario::Scenario;
@@ -145,6 +146,17 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                     here is of-watchdog's); use the model engine"
                 .into(),
         );
+    }
+    // Events whose runs on this engine have not been compared with the model's request by
+    // request yet (tests/differential.rs): refused rather than run unchecked.
+    for event in &scenario.events {
+        if let Action::Deploy { .. } = event.action {
+            return Err(
+                "turmoil engine: `deploy` (faas-cli deploy) is not yet checked against the \
+                 model on this engine; use the model engine"
+                    .into(),
+            );
+        }
     }
     // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
     // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an

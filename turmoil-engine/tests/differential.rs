@@ -200,6 +200,9 @@ const MODEL_ONLY: &[&str] = &[
     "zero-gateway-read-timeout.yaml",
     "zero-gateway-write-timeout.yaml",
     "zero-upstream-timeout.yaml",
+    // Issue 12's control-plane events, which `check_supported` refuses on this engine until
+    // they are compared request by request: `deploy`.
+    "deploy-resets-replicas.yaml",
 ];
 
 /// No shipped scenario escapes the comparison, or the list of those not compared yet.

@@ -10,6 +10,7 @@
 //! requests they hold, belong to the engine's pod. The pod tells the cluster when its process
 //! exits ([`Input::Exited`]) and answers its probes ([`Input::Probed`]).
 
+mod deploy;
 mod kubelet;
 mod nodes;
 
@@ -419,6 +420,7 @@ impl Cluster {
                 });
                 self.reconcile(now, chooser, out);
             }
+            Action::Deploy { scale_min } => self.deploy(now, scale_min, chooser, out),
             Action::KillPod { pod } => {
                 let candidates: Vec<PodId> = (0..self.pods.len() as PodId)
                     .filter(|&p| {

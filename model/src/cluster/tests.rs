@@ -315,3 +315,53 @@ fn a_rollout_surges_within_max_surge_and_keeps_the_old_pods_until_the_new_are_re
             .any(|e| matches!(e, Effect::Route { routed: false, .. }))
     );
 }
+
+#[test]
+fn a_deploy_rolls_and_resets_the_replicas_to_scale_min() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(&mut cluster, NS_PER_S, Input::Action(Action::Scale(6)));
+    assert_eq!(cluster.desired(), 6);
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: Some(2) }),
+    );
+    assert_eq!(
+        cluster.desired(),
+        2,
+        "the label overwrites the scaled count"
+    );
+    assert_eq!(
+        cluster.revision, 2,
+        "a deploy is always a new template revision"
+    );
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { name, .. } if name.contains("-r2-"))),
+        "the rollout starts with a pod of the new revision: {out:?}"
+    );
+}
+
+#[test]
+fn a_deploy_without_the_label_keeps_the_replicas_and_ce_clamps_to_five() {
+    let mut cluster = Cluster::new(&config(1, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(&mut cluster, NS_PER_S, Input::Action(Action::Scale(3)));
+    handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: None }),
+    );
+    assert_eq!((cluster.desired(), cluster.revision), (3, 2));
+    handle(
+        &mut cluster,
+        3 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: Some(8) }),
+    );
+    assert_eq!(
+        (cluster.desired(), cluster.revision),
+        (5, 3),
+        "CE: at most 5"
+    );
+}

@@ -100,7 +100,11 @@ fn no_disruption_during_cold_start(
     for event in events {
         if matches!(
             event.action,
-            Action::Scale(0) | Action::Rollout | Action::DrainNode { .. } | Action::KillPod { .. }
+            Action::Scale(0)
+                | Action::Rollout
+                | Action::Deploy { .. }
+                | Action::DrainNode { .. }
+                | Action::KillPod { .. }
         ) && let Some(start) = emptying
             .iter()
             .copied()
@@ -118,7 +122,8 @@ fn no_disruption_during_cold_start(
         let empties = matches!(
             event.action,
             Action::Scale(0) | Action::DrainNode { .. } | Action::KillPod { .. }
-        ) || (d.rollout_empties && matches!(event.action, Action::Rollout));
+        ) || (d.rollout_empties
+            && matches!(event.action, Action::Rollout | Action::Deploy { .. }));
         if empties {
             emptying.push(event.at_ns);
         }

@@ -88,9 +88,13 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let desired_values =
         std::iter::once(replicas).chain(events.iter().filter_map(|e| match e.action {
             Action::Scale(n) if n > 0 => Some(n),
+            Action::Deploy { scale_min } => scale_min,
             _ => None,
         }));
-    let rollout_empties = events.iter().any(|e| matches!(e.action, Action::Rollout))
+    // A deploy is a rollout too (faas-netes writes a new uid label every time).
+    let rollout_empties = events
+        .iter()
+        .any(|e| matches!(e.action, Action::Rollout | Action::Deploy { .. }))
         && desired_values
             .into_iter()
             .any(|n| k.max_unavailable.resolve(n, false) >= n);

@@ -258,7 +258,15 @@ pub(super) struct RawEvent {
     /// A pod crashes (no SIGTERM).
     #[serde(default, rename = "killPod", deserialize_with = "present")]
     pub(super) kill_pod: Option<Spanned<Option<RawKillPod>>>,
+    /// `faas-cli deploy` of the same function: `deploy: {}`.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) deploy: Option<Spanned<Option<RawDeploy>>>,
 }
+
+/// `deploy`: takes no keys (the request's labels are `function.labels`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDeploy {}
 
 /// `rollout`: takes no keys.
 #[derive(Debug, Default, Deserialize)]

@@ -1,4 +1,5 @@
-//! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod).
+//! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
+//! deploy).
 
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::NS_PER_S;
@@ -8,13 +9,24 @@ use super::super::ScenarioError;
 use super::super::raw::RawEvent;
 use super::{Builder, field, field_opt, spanned_loc};
 
+/// What an event's conversion needs from the other sections.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EventContext {
+    /// `kubernetes.nodes`: a node index must be below it.
+    pub(super) nodes: u32,
+    /// The `com.openfaas.scale.min` a deploy request carries: the label's value when
+    /// `function.labels` sets it above 0 (faas-netes's `getMinReplicaCount`), else `None`.
+    pub(super) deploy_scale_min: Option<u32>,
+}
+
 impl Builder<'_> {
     pub(super) fn event(
         &self,
         index: usize,
         item: Spanned<RawEvent>,
-        nodes: u32,
+        context: EventContext,
     ) -> Result<Event, ScenarioError> {
+        let nodes = context.nodes;
         let base = format!("events[{index}]");
         let item_loc = spanned_loc(&item);
         let raw = item.value;
@@ -41,6 +53,9 @@ impl Builder<'_> {
         if raw.kill_pod.is_some() {
             given.push("killPod");
         }
+        if raw.deploy.is_some() {
+            given.push("deploy");
+        }
         if given.len() != 1 {
             let found = if given.is_empty() {
                 "none".to_string()
@@ -51,8 +66,8 @@ impl Builder<'_> {
                 &base,
                 item_loc,
                 format!(
-                    "an event needs exactly one action (scale, rollout, drainNode or killPod); \
-                     found {found}"
+                    "an event needs exactly one action (scale, rollout, drainNode, killPod or \
+                     deploy); found {found}"
                 ),
             ));
         }
@@ -66,6 +81,10 @@ impl Builder<'_> {
             Action::Scale(self.int_u32(&key, f, 0, 0)?)
         } else if raw.rollout.is_some() {
             Action::Rollout
+        } else if raw.deploy.is_some() {
+            Action::Deploy {
+                scale_min: context.deploy_scale_min,
+            }
         } else if let Some(drain) = raw.drain_node {
             let drain = drain.value.unwrap_or_default();
             let notice_ns = self.duration(

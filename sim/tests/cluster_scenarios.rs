@@ -1,0 +1,62 @@
+//! The shipped scenarios of the cluster as it really is (issue 12): `faas-cli deploy`, graceful
+//! node shutdown and a node lost without an API call. Each test pins what the mechanism must
+//! show, with the seed its file sets.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use faasim_model::ledger::Status;
+use faasim_sim::scenario;
+use faasim_sim::world::PodEnd;
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
+
+/// Runs `scenarios/<file>` with its own seed and limit, as `faasim run` does.
+fn run(file: &str) -> Run {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(file);
+    let s = scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    simulate(
+        &s.config,
+        &s.events,
+        s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        s.seed.unwrap_or(DEFAULT_SEED),
+        false,
+    )
+}
+
+/// Count per status, as `"200"`, `"502"`, `"error"`.
+fn statuses(run: &Run) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for record in &run.result.ledger {
+        let name = match record.status {
+            Some(Status::Code(code)) => code.to_string(),
+            Some(Status::Error) => "error".to_string(),
+            None => "none".to_string(),
+        };
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// After `scale: 6` and a `deploy`, a function with `com.openfaas.scale.min: 2` runs 2 pods of
+/// the new revision (issue 12's must-hold line).
+#[test]
+fn a_deploy_resets_six_replicas_to_scale_min_on_the_new_revision() {
+    let run = run("deploy-resets-replicas.yaml");
+    let running: Vec<_> = run
+        .result
+        .pods
+        .iter()
+        .filter(|p| p.end == PodEnd::Running && !p.terminating)
+        .collect();
+    assert_eq!(running.len(), 2, "{:?}", run.result.pods);
+    assert!(running.iter().all(|p| p.revision == 2), "{running:?}");
+    let old: Vec<_> = run.result.pods.iter().filter(|p| p.revision == 1).collect();
+    assert_eq!(old.len(), 6, "scaled to 6 before the deploy");
+    assert!(
+        old.iter().all(|p| p.terminating && p.end == PodEnd::Exited),
+        "every old pod was deleted and drained: {old:?}"
+    );
+    assert_eq!(statuses(&run), BTreeMap::from([("200".to_string(), 600)]));
+}
