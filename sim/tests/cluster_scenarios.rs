@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use faasim_model::ledger::Status;
+use faasim_model::ledger::{Cause, Status};
+use faasim_model::time::NS_PER_S;
 use faasim_sim::scenario;
 use faasim_sim::world::PodEnd;
 use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
@@ -59,4 +60,47 @@ fn a_deploy_resets_six_replicas_to_scale_min_on_the_new_revision() {
         "every old pod was deleted and drained: {old:?}"
     );
     assert_eq!(statuses(&run), BTreeMap::from([("200".to_string(), 600)]));
+}
+
+/// A GKE-style shutdown (30 s, 5 s for critical pods) SIGKILLs a pod whose calls need 40 s
+/// (issue 12's must-hold line): 25 s after the shutdown, with no API delete.
+#[test]
+fn a_gke_graceful_node_shutdown_sigkills_a_pod_whose_calls_need_40_s() {
+    let run = run("node-graceful-shutdown.yaml");
+    let victim = &run.result.pods[0];
+    assert_eq!(victim.name, "batch-r1-0");
+    assert_eq!(victim.end, PodEnd::Killed);
+    assert_eq!(
+        victim.end_ns,
+        Some(35 * NS_PER_S),
+        "SIGTERM at 10 s, 30 s - 5 s"
+    );
+    assert!(!victim.terminating, "no API delete");
+    assert_eq!(victim.killed_with, 7);
+    let dropped: Vec<_> = run
+        .result
+        .ledger
+        .iter()
+        .filter(|r| r.status == Some(Status::Code(500)))
+        .collect();
+    assert_eq!(dropped.len(), 7);
+    assert!(dropped.iter().all(|r| {
+        r.pod == Some(0)
+            && r.cause == Some(Cause::Sigkill)
+            && r.end_ns
+                .is_some_and(|end| (35 * NS_PER_S..35 * NS_PER_S + NS_PER_S / 1000).contains(&end))
+            && r.start_ns < 16 * NS_PER_S + NS_PER_S
+    }));
+    assert_eq!(
+        statuses(&run),
+        BTreeMap::from([("200".to_string(), 13), ("500".to_string(), 7)])
+    );
+    let replacement = &run.result.pods[3];
+    assert_eq!(
+        replacement.end,
+        PodEnd::Running,
+        "replaced once the pod ended"
+    );
+    let violated: Vec<_> = run.violations.iter().map(|v| v.property.name()).collect();
+    assert_eq!(violated, vec!["no-dropped-in-flight"]);
 }

@@ -150,13 +150,16 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
     // Events whose runs on this engine have not been compared with the model's request by
     // request yet (tests/differential.rs): refused rather than run unchecked.
     for event in &scenario.events {
-        if let Action::Deploy { .. } = event.action {
-            return Err(
-                "turmoil engine: `deploy` (faas-cli deploy) is not yet checked against the \
-                 model on this engine; use the model engine"
-                    .into(),
-            );
-        }
+        let name = match event.action {
+            Action::Deploy { .. } => "deploy",
+            Action::ShutdownNode { .. } => "shutdownNode",
+            Action::LoseNode { .. } => "loseNode",
+            _ => continue,
+        };
+        return Err(format!(
+            "turmoil engine: `{name}` is not yet checked against the model on this engine; \
+             use the model engine"
+        ));
     }
     // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
     // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an

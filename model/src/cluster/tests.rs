@@ -365,3 +365,48 @@ fn a_deploy_without_the_label_keeps_the_replicas_and_ce_clamps_to_five() {
         "CE: at most 5"
     );
 }
+
+#[test]
+fn a_graceful_node_shutdown_signals_without_a_delete_and_unroutes_at_the_next_pass() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let now = 12 * NS_PER_S;
+    let out = handle(
+        &mut cluster,
+        now,
+        Input::Action(Action::ShutdownNode {
+            node: 0,
+            grace_period_ns: 30 * NS_PER_S,
+            critical_pods_ns: 5 * NS_PER_S,
+        }),
+    );
+    assert_eq!(
+        arms(&out),
+        vec![
+            (now, Timer::Sigterm { pod: 0 }),
+            (now + 25 * NS_PER_S, Timer::Sigkill { pod: 0 }),
+            (15 * NS_PER_S, Timer::NodeMonitor { node: 0 }),
+        ],
+        "grace min(30 s, 30 s - 5 s); the controller looks at its next 5 s pass"
+    );
+    assert!(!out.iter().any(|e| matches!(e, Effect::Route { .. })));
+    assert_eq!(cluster.pods()[0].deletion_ns, None, "no API delete");
+    let out = handle(
+        &mut cluster,
+        15 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    assert!(out.contains(&Effect::Route {
+        pod: 0,
+        routed: false,
+        at_ns: 16 * NS_PER_S
+    }));
+    // The pod drains and exits: the ReplicaSet replaces it on the other node.
+    let out = handle(&mut cluster, 20 * NS_PER_S, Input::Exited { pod: 0 });
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { pod: 2, .. })),
+        "{out:?}"
+    );
+    assert_eq!(cluster.pods()[2].node, Some(1));
+}
