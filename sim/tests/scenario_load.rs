@@ -662,3 +662,21 @@ fn of_watchdog_refuses_only_a_write_timeout_of_exactly_zero() {
     assert_eq!(w.healthcheck_interval_ns, -(S as i64));
     assert!(negative.warnings.is_empty());
 }
+
+#[test]
+fn the_node_events_name_their_bad_keys() {
+    let error = err("events:\n  - at: 1s\n    loseNode: {}\n");
+    assert_error(&error, 3, "events[0].loseNode.node");
+    let error = err("events:\n  - at: 1s\n    loseNode: {node: 3}\n");
+    assert_error(&error, 3, "events[0].loseNode.node");
+    let error = err(
+        "events:\n  - at: 1s\n    shutdownNode:\n      node: 0\n      gracePeriod: 10s\n      criticalPods: 20s\n",
+    );
+    assert_error(&error, 6, "events[0].shutdownNode.criticalPods");
+    let error = err("kubernetes:\n  nodeMonitorPeriod: 0s\n");
+    assert_error(&error, 2, "kubernetes.nodeMonitorPeriod");
+    let error = err("kubernetes:\n  tolerationSeconds: -1\n");
+    assert_error(&error, 2, "kubernetes.tolerationSeconds");
+    let error = err("events:\n  - at: 1s\n    deploy: {replicas: 2}\n");
+    assert_error(&error, 3, "events[0].deploy.replicas");
+}

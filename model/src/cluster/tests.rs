@@ -410,3 +410,53 @@ fn a_graceful_node_shutdown_signals_without_a_delete_and_unroutes_at_the_next_pa
     );
     assert_eq!(cluster.pods()[2].node, Some(1));
 }
+
+#[test]
+fn a_lost_node_keeps_its_pods_routed_until_the_controller_marks_it_unknown() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let now = 30 * NS_PER_S;
+    let out = handle(
+        &mut cluster,
+        now,
+        Input::Action(Action::LoseNode { node: 0 }),
+    );
+    assert!(out.contains(&Effect::NodeLost { pod: 0 }));
+    assert!(
+        !out.iter()
+            .any(|e| matches!(e, Effect::Route { .. } | Effect::Created { .. })),
+        "no API call: still routed, still counted: {out:?}"
+    );
+    // The low draw: the last heartbeat was at the loss, so the first pass after 70 s.
+    assert_eq!(
+        arms(&out),
+        vec![(75 * NS_PER_S, Timer::NodeMonitor { node: 0 })]
+    );
+    let out = handle(
+        &mut cluster,
+        75 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    assert!(out.contains(&Effect::Route {
+        pod: 0,
+        routed: false,
+        at_ns: 76 * NS_PER_S
+    }));
+    assert_eq!(
+        arms(&out),
+        vec![(375 * NS_PER_S, Timer::TaintEviction { node: 0 })]
+    );
+    assert!(!out.iter().any(|e| matches!(e, Effect::Created { .. })));
+    let out = handle(
+        &mut cluster,
+        375 * NS_PER_S,
+        Input::Timer(Timer::TaintEviction { node: 0 }),
+    );
+    assert_eq!(cluster.pods()[0].deletion_ns, Some(375 * NS_PER_S));
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { pod: 2, .. })),
+        "replaced once evicted: {out:?}"
+    );
+    assert_eq!(cluster.pods()[2].node, Some(1));
+}
