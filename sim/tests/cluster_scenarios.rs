@@ -11,19 +11,29 @@ use faasim_sim::scenario;
 use faasim_sim::world::PodEnd;
 use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
 
-/// Runs `scenarios/<file>` with its own seed and limit, as `faasim run` does.
-fn run(file: &str) -> Run {
+/// Loads `scenarios/<file>`, failing the test with the loader's one-line error.
+fn load(file: &str) -> scenario::Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios")
         .join(file);
-    let s = scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    scenario::load(&path).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Runs `scenarios/<file>` with `seed` and the file's limit.
+fn run_seeded(file: &str, seed: u64) -> Run {
+    let s = load(file);
     simulate(
         &s.config,
         &s.events,
         s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        s.seed.unwrap_or(DEFAULT_SEED),
+        seed,
         false,
     )
+}
+
+/// Runs `scenarios/<file>` with its own seed and limit, as `faasim run` does.
+fn run(file: &str) -> Run {
+    run_seeded(file, load(file).seed.unwrap_or(DEFAULT_SEED))
 }
 
 /// Count per status, as `"200"`, `"502"`, `"error"`.
@@ -103,21 +113,6 @@ fn a_gke_graceful_node_shutdown_sigkills_a_pod_whose_calls_need_40_s() {
     );
     let violated: Vec<_> = run.violations.iter().map(|v| v.property.name()).collect();
     assert_eq!(violated, vec!["no-dropped-in-flight"]);
-}
-
-/// Runs `scenarios/<file>` with `seed` instead of its own.
-fn run_seeded(file: &str, seed: u64) -> Run {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
-        .join(file);
-    let s = scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
-    simulate(
-        &s.config,
-        &s.events,
-        s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        seed,
-        false,
-    )
 }
 
 /// A 3-replica function on 3 nodes that loses one node at 30 s under 10 requests/s shows

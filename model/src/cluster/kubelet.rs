@@ -119,7 +119,14 @@ impl Cluster {
             || format!("deleted: endpoints removal starts, grace {grace_s}s, preStop sleep {pre_stop_s}s"),
         );
         self.route(now, pod, false, chooser, out);
-        self.signal_termination(now, pod, grace_s * NS_PER_S, out);
+        let shutting_down = self.pods[pod as usize]
+            .node
+            .is_some_and(|n| self.nodes[n as usize].shutting_down);
+        if !shutting_down {
+            // On a node shutting down the kubelet is already terminating it, with the
+            // shorter grace: its signals are armed.
+            self.signal_termination(now, pod, grace_s * NS_PER_S, out);
+        }
     }
 
     /// The kubelet's termination of a running pod with `grace_ns`: preStop, then SIGTERM, and

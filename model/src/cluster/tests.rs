@@ -460,3 +460,27 @@ fn a_lost_node_keeps_its_pods_routed_until_the_controller_marks_it_unknown() {
     );
     assert_eq!(cluster.pods()[2].node, Some(1));
 }
+
+#[test]
+fn a_scale_down_during_a_node_shutdown_does_not_signal_twice() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(
+        &mut cluster,
+        NS_PER_S,
+        Input::Action(Action::ShutdownNode {
+            node: 0,
+            grace_period_ns: 30 * NS_PER_S,
+            critical_pods_ns: 5 * NS_PER_S,
+        }),
+    );
+    handle(
+        &mut cluster,
+        5 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    // The shutting-down pod is not ready: the first victim of a scale-down.
+    let out = handle(&mut cluster, 6 * NS_PER_S, Input::Action(Action::Scale(1)));
+    assert_eq!(cluster.pods()[0].deletion_ns, Some(6 * NS_PER_S));
+    assert!(arms(&out).is_empty(), "no second SIGTERM: {out:?}");
+}

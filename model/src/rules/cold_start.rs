@@ -104,6 +104,8 @@ fn no_disruption_during_cold_start(
                 | Action::Rollout
                 | Action::Deploy { .. }
                 | Action::DrainNode { .. }
+                | Action::ShutdownNode { .. }
+                | Action::LoseNode { .. }
                 | Action::KillPod { .. }
         ) && let Some(start) = emptying
             .iter()
@@ -121,7 +123,11 @@ fn no_disruption_during_cold_start(
         }
         let empties = matches!(
             event.action,
-            Action::Scale(0) | Action::DrainNode { .. } | Action::KillPod { .. }
+            Action::Scale(0)
+                | Action::DrainNode { .. }
+                | Action::ShutdownNode { .. }
+                | Action::LoseNode { .. }
+                | Action::KillPod { .. }
         ) || (d.rollout_empties
             && matches!(event.action, Action::Rollout | Action::Deploy { .. }));
         if empties {

@@ -78,9 +78,13 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let client_call_max_ns = call_max_ns + 4 * hop_ns;
     let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
     let replicas = f.scale_min;
-    let drains = events
-        .iter()
-        .any(|e| matches!(e.action, Action::DrainNode { .. }));
+    // A node shut down or lost takes its pods out as a drain does.
+    let drains = events.iter().any(|e| {
+        matches!(
+            e.action,
+            Action::DrainNode { .. } | Action::ShutdownNode { .. } | Action::LoseNode { .. }
+        )
+    });
     let crashes = events
         .iter()
         .any(|e| matches!(e.action, Action::KillPod { .. }));
