@@ -23,11 +23,14 @@ pub enum Stream {
     Deployment,
     /// Order of events due at the same instant.
     Ties,
+    /// Nodes: where in its heartbeat cycle a lost node's kubelet was (the phase of its last
+    /// Lease renewal).
+    Nodes,
 }
 
 impl Stream {
     /// Every stream, in a fixed order.
-    pub const ALL: [Stream; 8] = [
+    pub const ALL: [Stream; 9] = [
         Stream::Client,
         Stream::Provider,
         Stream::Endpoints,
@@ -36,6 +39,7 @@ impl Stream {
         Stream::Shutdown,
         Stream::Deployment,
         Stream::Ties,
+        Stream::Nodes,
     ];
 
     /// Stable name, used to derive the stream's sub-seed and in traces.
@@ -49,6 +53,7 @@ impl Stream {
             Stream::Shutdown => "shutdown",
             Stream::Deployment => "deployment",
             Stream::Ties => "ties",
+            Stream::Nodes => "nodes",
         }
     }
 }

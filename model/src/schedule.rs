@@ -21,6 +21,32 @@ pub enum Action {
         /// Which pod by name; `None` lets the chooser pick among running pods.
         pod: Option<String>,
     },
+    /// The kubelet's graceful node shutdown (GKE spot and preemptible nodes): the node goes
+    /// NotReady, its pods get SIGTERM with `grace_period_ns - critical_pods_ns` at most, and
+    /// no pod is deleted through the API.
+    ShutdownNode {
+        /// Which node.
+        node: u32,
+        /// `shutdownGracePeriod`: the whole shutdown.
+        grace_period_ns: Nanos,
+        /// `shutdownGracePeriodCriticalPods`: its last slice, kept for critical pods.
+        critical_pods_ns: Nanos,
+    },
+    /// The node vanishes without an API call (power loss, a spot node without a handler): no
+    /// signal, no deletion; the node lifecycle controller finds out from the missing
+    /// heartbeats.
+    LoseNode {
+        /// Which node.
+        node: u32,
+    },
+    /// `faas-cli deploy` of the same function (an update, PUT /system/functions): faas-netes
+    /// writes a new pod-template `uid` label, so every deploy is a rollout, and a
+    /// `com.openfaas.scale.min` label above 0 resets the Deployment's replicas to it.
+    Deploy {
+        /// The `com.openfaas.scale.min` the request carries, when it carries one above 0;
+        /// `None` leaves the replicas alone.
+        scale_min: Option<u32>,
+    },
 }
 
 /// An action at a simulated instant.

@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use faasim_model::config::{
-    ChildConfig, Config, Edition, GatewayConfig, GraceSource, IntOrPercent, Method, Mode,
-    OnSigterm, ProviderConfig, Span, Start, edition_grace_s,
+    ChildConfig, Config, Edition, GatewayConfig, GraceSource, IntOrPercent, KubernetesConfig,
+    Method, Mode, OnSigterm, ProviderConfig, Span, Start, edition_grace_s,
 };
 use faasim_model::duration::format_go;
 use faasim_model::schedule::{Action, Event};
@@ -317,6 +317,22 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     let _ = writeln!(y, "  endpointLag: {}", span(k.endpoint_lag_ns));
     let _ = writeln!(y, "  nodes: {}", k.nodes);
     let _ = writeln!(y, "  restartDelay: {}", go(k.restart_delay_ns));
+    // The node lifecycle controller's keys only when they differ from their defaults, so files
+    // of before keep their text.
+    let k_defaults = KubernetesConfig::default();
+    if k.node_monitor_period_ns != k_defaults.node_monitor_period_ns {
+        let _ = writeln!(y, "  nodeMonitorPeriod: {}", go(k.node_monitor_period_ns));
+    }
+    if k.node_monitor_grace_period_ns != k_defaults.node_monitor_grace_period_ns {
+        let _ = writeln!(
+            y,
+            "  nodeMonitorGracePeriod: {}",
+            go(k.node_monitor_grace_period_ns)
+        );
+    }
+    if k.toleration_s != k_defaults.toleration_s {
+        let _ = writeln!(y, "  tolerationSeconds: {}", k.toleration_s);
+    }
 
     y.push_str("\ngateway:\n");
     let _ = writeln!(y, "  upstreamTimeout: {}", go(g.upstream_timeout_ns));
@@ -378,6 +394,33 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
                 }
                 None => y.push_str("    killPod: {}\n"),
             },
+            Action::ShutdownNode {
+                node,
+                grace_period_ns,
+                critical_pods_ns,
+            } => {
+                let _ = writeln!(
+                    y,
+                    "    shutdownNode: {{node: {node}, gracePeriod: {}, criticalPods: {}}}",
+                    go(*grace_period_ns),
+                    go(*critical_pods_ns)
+                );
+            }
+            Action::LoseNode { node } => {
+                let _ = writeln!(y, "    loseNode: {{node: {node}}}");
+            }
+            Action::Deploy { scale_min } => {
+                y.push_str("    deploy: {}\n");
+                // The file always writes the label, so a deploy reads it back whenever it
+                // is above 0.
+                let read_back = (f.scale_min > 0).then_some(f.scale_min);
+                if *scale_min != read_back {
+                    approximations.push(format!(
+                        "events[{index}].deploy: resets the replicas to {scale_min:?}, but the \
+                         written label makes it {read_back:?}"
+                    ));
+                }
+            }
         }
     }
     if !sorted {

@@ -698,3 +698,21 @@ fn pre_stop_sleep_takes_integer_seconds_or_a_go_duration_of_whole_seconds() {
     let error = err("kubernetes:\n  preStop: {sleep: soon}\n");
     assert_eq!(error.key.as_deref(), Some("kubernetes.preStop.sleep"));
 }
+
+#[test]
+fn the_node_events_name_their_bad_keys() {
+    let error = err("events:\n  - at: 1s\n    loseNode: {}\n");
+    assert_error(&error, 3, "events[0].loseNode.node");
+    let error = err("events:\n  - at: 1s\n    loseNode: {node: 3}\n");
+    assert_error(&error, 3, "events[0].loseNode.node");
+    let error = err(
+        "events:\n  - at: 1s\n    shutdownNode:\n      node: 0\n      gracePeriod: 10s\n      criticalPods: 20s\n",
+    );
+    assert_error(&error, 6, "events[0].shutdownNode.criticalPods");
+    let error = err("kubernetes:\n  nodeMonitorPeriod: 0s\n");
+    assert_error(&error, 2, "kubernetes.nodeMonitorPeriod");
+    let error = err("kubernetes:\n  tolerationSeconds: -1\n");
+    assert_error(&error, 2, "kubernetes.tolerationSeconds");
+    let error = err("events:\n  - at: 1s\n    deploy: {replicas: 2}\n");
+    assert_error(&error, 3, "events[0].deploy.replicas");
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 use faasim_model::config::WatchdogKind;
 use faasim_model::duration::format_go;
 use faasim_model::run::RunResult;
+use faasim_model::schedule::Action;
 use faasim_model::time::Nanos;
 use faasim_sim::engine::SeedChooser;
 use faasim_sim::scenario::Scenario;
@@ -143,6 +144,19 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
         return Err(
             "turmoil engine: the classic watchdog is modelled only (the real watchdog \
                     here is of-watchdog's); use the model engine"
+                .into(),
+        );
+    }
+    // A node lost without an API call: new dials to its pods' host are refused on this
+    // engine, where a dead IP answers nothing and the model hangs them (tests/differential.rs).
+    if scenario
+        .events
+        .iter()
+        .any(|e| matches!(e.action, Action::LoseNode { .. }))
+    {
+        return Err(
+            "turmoil engine: `loseNode` is modelled only (a dial to the lost host is refused \
+             here, where a dead IP gives no answer); use the model engine"
                 .into(),
         );
     }

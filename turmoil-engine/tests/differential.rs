@@ -90,6 +90,7 @@ agree! {
     boundary_grace_s6_conservative => "boundary-grace-s6-conservative.yaml",
     boundary_write_below_exec => "boundary-write-below-exec.yaml",
     defaults_ce_scale_down => "defaults-ce-scale-down.yaml",
+    deploy_resets_replicas => "deploy-resets-replicas.yaml",
     go_long => "go-long.yaml",
     go_long_ce => "go-long-ce.yaml",
     go_long_fixed_wait => "go-long-fixed-wait.yaml",
@@ -108,6 +109,8 @@ agree! {
     mechanism_19_scale_to_zero_no_endpoints => "mechanism-19-scale-to-zero-no-endpoints.yaml",
     mechanism_22_spot_node => "mechanism-22-spot-node.yaml",
     mechanism_25_healthcheck_interval_zero => "mechanism-25-healthcheck-interval-zero.yaml",
+    node_graceful_shutdown => "node-graceful-shutdown.yaml",
+    node_lost_drained => "node-lost-drained.yaml",
     rule_child_listens_while_routed => "rule-child-listens-while-routed.yaml",
     rule_child_ready_before_routing => "rule-child-ready-before-routing.yaml",
     rule_cold_start_within_gateway_hold => "rule-cold-start-within-gateway-hold.yaml",
@@ -200,6 +203,10 @@ const MODEL_ONLY: &[&str] = &[
     "zero-gateway-read-timeout.yaml",
     "zero-gateway-write-timeout.yaml",
     "zero-upstream-timeout.yaml",
+    // `loseNode`, which `check_supported` refuses here: a dial to the lost pod's host is
+    // answered with a refusal on this engine (500, connection refused, at once), where the
+    // model hangs it to the gateway's 502 (a dead IP answers nothing). Tried: 256 differences.
+    "node-lost.yaml",
 ];
 
 /// No shipped scenario escapes the comparison, or the list of those not compared yet.

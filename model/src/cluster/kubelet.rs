@@ -1,6 +1,7 @@
 //! The kubelet's part of the control plane: starting a pod's container, its readiness probes,
 //! deletion (endpoints removal, preStop, SIGTERM and the grace timer, all from the same
-//! instant) and a crashed container's restart.
+//! instant; a pod on a lost node is only marked Terminating) and a crashed container's
+//! restart.
 
 use super::{Cluster, Effect, Timer};
 use crate::choice::Chooser;
@@ -82,6 +83,18 @@ impl Cluster {
         out: &mut Vec<Effect>,
     ) {
         let p = &mut self.pods[pod as usize];
+        if p.unreachable && p.deletion_ns.is_none() {
+            // Its node is lost: the API marks it Terminating, no kubelet runs anything.
+            p.deletion_ns = Some(now);
+            let name = p.name.clone();
+            self.note(
+                out,
+                || name,
+                || "deleted: Terminating, nothing to signal".into(),
+            );
+            self.unready(now, pod, chooser, out);
+            return;
+        }
         if p.deletion_ns.is_some() || p.end != PodEnd::Running {
             return;
         }
@@ -100,14 +113,37 @@ impl Cluster {
             self.config.kubernetes.grace_s,
             self.config.kubernetes.pre_stop_sleep_s,
         );
-        let grace_ns = grace_s * NS_PER_S;
-        let pre_stop_ns = pre_stop_s * NS_PER_S;
         self.note(
             out,
             || name,
             || format!("deleted: endpoints removal starts, grace {grace_s}s, preStop sleep {pre_stop_s}s"),
         );
         self.route(now, pod, false, chooser, out);
+        let shutting_down = self.pods[pod as usize]
+            .node
+            .is_some_and(|n| self.nodes[n as usize].shutting_down);
+        if !shutting_down {
+            // On a node shutting down the kubelet is already terminating it, with the
+            // shorter grace: its signals are armed.
+            self.signal_termination(now, pod, grace_s * NS_PER_S, out);
+        }
+    }
+
+    /// The kubelet's termination of a running pod with `grace_ns`: preStop, then SIGTERM, and
+    /// SIGKILL at the grace period's end. A preStop still running then gets SIGTERM and a
+    /// one-off 2 s extension.
+    pub(super) fn signal_termination(
+        &mut self,
+        now: Nanos,
+        pod: PodId,
+        grace_ns: Nanos,
+        out: &mut Vec<Effect>,
+    ) {
+        assert!(
+            self.pods[pod as usize].started,
+            "only a running container is signalled"
+        );
+        let pre_stop_ns = self.config.kubernetes.pre_stop_sleep_s * NS_PER_S;
         let (sigterm_ns, sigkill_ns) = if pre_stop_ns < grace_ns {
             (now + pre_stop_ns, now + grace_ns)
         } else {

@@ -10,7 +10,10 @@
 //! requests they hold, belong to the engine's pod. The pod tells the cluster when its process
 //! exits ([`Input::Exited`]) and answers its probes ([`Input::Probed`]).
 
+mod deploy;
 mod kubelet;
+mod node_lifecycle;
+mod node_shutdown;
 mod nodes;
 
 use crate::choice::{Chooser, Stream};
@@ -54,6 +57,18 @@ pub enum Timer {
     },
     /// A drained node dies.
     NodeDies {
+        /// The node.
+        node: u32,
+    },
+    /// The node lifecycle controller's pass that finds `node` not Ready (its kubelet said so,
+    /// or its heartbeats stopped past the grace period).
+    NodeMonitor {
+        /// The node.
+        node: u32,
+    },
+    /// The pods of an unreachable node have outlived their `tolerationSeconds` for the
+    /// NoExecute taint: the taint manager deletes them.
+    TaintEviction {
         /// The node.
         node: u32,
     },
@@ -213,6 +228,10 @@ pub struct PodRecord {
     pub end: PodEnd,
     /// When it ended.
     pub end_ns: Option<Nanos>,
+    /// Its node was lost: its processes are gone, but the API server still has it (Running,
+    /// and Ready until the node lifecycle controller marks it otherwise), so the ReplicaSet
+    /// counts it until it is deleted.
+    pub unreachable: bool,
 }
 
 /// The control plane's whole state: a plain value.
@@ -305,6 +324,7 @@ impl Cluster {
                 assert_eq!(p.end, PodEnd::Running, "{} exits twice", p.name);
                 p.end = PodEnd::Exited;
                 p.end_ns = Some(now);
+                self.ended(now, pod, chooser, out);
             }
             Input::ScaleFromZero { replicas } => {
                 if self.desired == 0 {
@@ -419,6 +439,13 @@ impl Cluster {
                 });
                 self.reconcile(now, chooser, out);
             }
+            Action::Deploy { scale_min } => self.deploy(now, scale_min, chooser, out),
+            Action::ShutdownNode {
+                node,
+                grace_period_ns,
+                critical_pods_ns,
+            } => self.shutdown_node(now, node, grace_period_ns, critical_pods_ns, chooser, out),
+            Action::LoseNode { node } => self.lose_node(now, node, chooser, out),
             Action::KillPod { pod } => {
                 let candidates: Vec<PodId> = (0..self.pods.len() as PodId)
                     .filter(|&p| {
@@ -454,7 +481,9 @@ impl Cluster {
             Timer::Start { pod, generation } => self.start(now, pod, generation, chooser, out),
             Timer::Probe { pod, generation } => {
                 let p = &self.pods[pod as usize];
-                if self.current(pod, generation) && p.deletion_ns.is_none() && !p.ready {
+                // A node shutting down runs no pod to readiness.
+                let node_up = p.node.is_none_or(|n| !self.nodes[n as usize].shutting_down);
+                if self.current(pod, generation) && p.deletion_ns.is_none() && !p.ready && node_up {
                     out.push(Effect::Probe { pod, generation });
                 }
             }
@@ -472,6 +501,8 @@ impl Cluster {
                 }
             }
             Timer::NodeDies { node } => self.node_dies(now, node, chooser, out),
+            Timer::NodeMonitor { node } => self.node_monitor(now, node, chooser, out),
+            Timer::TaintEviction { node } => self.taint_eviction(now, node, chooser, out),
             Timer::Sigterm { pod } => {
                 if self.pods[pod as usize].end == PodEnd::Running {
                     out.push(Effect::Sigterm { pod });
@@ -483,6 +514,7 @@ impl Cluster {
                     p.end = PodEnd::Killed;
                     p.end_ns = Some(now);
                     out.push(Effect::Sigkill { pod });
+                    self.ended(now, pod, chooser, out);
                 }
             }
         }
@@ -545,7 +577,7 @@ impl Cluster {
                 id: id as PodId,
                 revision: p.revision,
                 node: p.node,
-                active: p.deletion_ns.is_none() && p.end == PodEnd::Running,
+                active: p.deletion_ns.is_none() && (p.end == PodEnd::Running || p.unreachable),
                 running: p.started,
                 ready: p.ready,
                 ready_since_ns: p.ready_since_ns,

@@ -315,3 +315,172 @@ fn a_rollout_surges_within_max_surge_and_keeps_the_old_pods_until_the_new_are_re
             .any(|e| matches!(e, Effect::Route { routed: false, .. }))
     );
 }
+
+#[test]
+fn a_deploy_rolls_and_resets_the_replicas_to_scale_min() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(&mut cluster, NS_PER_S, Input::Action(Action::Scale(6)));
+    assert_eq!(cluster.desired(), 6);
+    let out = handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: Some(2) }),
+    );
+    assert_eq!(
+        cluster.desired(),
+        2,
+        "the label overwrites the scaled count"
+    );
+    assert_eq!(
+        cluster.revision, 2,
+        "a deploy is always a new template revision"
+    );
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { name, .. } if name.contains("-r2-"))),
+        "the rollout starts with a pod of the new revision: {out:?}"
+    );
+}
+
+#[test]
+fn a_deploy_without_the_label_keeps_the_replicas_and_ce_clamps_to_five() {
+    let mut cluster = Cluster::new(&config(1, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(&mut cluster, NS_PER_S, Input::Action(Action::Scale(3)));
+    handle(
+        &mut cluster,
+        2 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: None }),
+    );
+    assert_eq!((cluster.desired(), cluster.revision), (3, 2));
+    handle(
+        &mut cluster,
+        3 * NS_PER_S,
+        Input::Action(Action::Deploy { scale_min: Some(8) }),
+    );
+    assert_eq!(
+        (cluster.desired(), cluster.revision),
+        (5, 3),
+        "CE: at most 5"
+    );
+}
+
+#[test]
+fn a_graceful_node_shutdown_signals_without_a_delete_and_unroutes_at_the_next_pass() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let now = 12 * NS_PER_S;
+    let out = handle(
+        &mut cluster,
+        now,
+        Input::Action(Action::ShutdownNode {
+            node: 0,
+            grace_period_ns: 30 * NS_PER_S,
+            critical_pods_ns: 5 * NS_PER_S,
+        }),
+    );
+    assert_eq!(
+        arms(&out),
+        vec![
+            (now, Timer::Sigterm { pod: 0 }),
+            (now + 25 * NS_PER_S, Timer::Sigkill { pod: 0 }),
+            (15 * NS_PER_S, Timer::NodeMonitor { node: 0 }),
+        ],
+        "grace min(30 s, 30 s - 5 s); the controller looks at its next 5 s pass"
+    );
+    assert!(!out.iter().any(|e| matches!(e, Effect::Route { .. })));
+    assert_eq!(cluster.pods()[0].deletion_ns, None, "no API delete");
+    let out = handle(
+        &mut cluster,
+        15 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    assert!(out.contains(&Effect::Route {
+        pod: 0,
+        routed: false,
+        at_ns: 16 * NS_PER_S
+    }));
+    // The pod drains and exits: the ReplicaSet replaces it on the other node.
+    let out = handle(&mut cluster, 20 * NS_PER_S, Input::Exited { pod: 0 });
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { pod: 2, .. })),
+        "{out:?}"
+    );
+    assert_eq!(cluster.pods()[2].node, Some(1));
+}
+
+#[test]
+fn a_lost_node_keeps_its_pods_routed_until_the_controller_marks_it_unknown() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    let now = 30 * NS_PER_S;
+    let out = handle(
+        &mut cluster,
+        now,
+        Input::Action(Action::LoseNode { node: 0 }),
+    );
+    assert!(out.contains(&Effect::NodeLost { pod: 0 }));
+    assert!(
+        !out.iter()
+            .any(|e| matches!(e, Effect::Route { .. } | Effect::Created { .. })),
+        "no API call: still routed, still counted: {out:?}"
+    );
+    // The low draw: the last heartbeat was at the loss, so the first pass after 70 s.
+    assert_eq!(
+        arms(&out),
+        vec![(75 * NS_PER_S, Timer::NodeMonitor { node: 0 })]
+    );
+    let out = handle(
+        &mut cluster,
+        75 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    assert!(out.contains(&Effect::Route {
+        pod: 0,
+        routed: false,
+        at_ns: 76 * NS_PER_S
+    }));
+    assert_eq!(
+        arms(&out),
+        vec![(375 * NS_PER_S, Timer::TaintEviction { node: 0 })]
+    );
+    assert!(!out.iter().any(|e| matches!(e, Effect::Created { .. })));
+    let out = handle(
+        &mut cluster,
+        375 * NS_PER_S,
+        Input::Timer(Timer::TaintEviction { node: 0 }),
+    );
+    assert_eq!(cluster.pods()[0].deletion_ns, Some(375 * NS_PER_S));
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::Created { pod: 2, .. })),
+        "replaced once evicted: {out:?}"
+    );
+    assert_eq!(cluster.pods()[2].node, Some(1));
+}
+
+#[test]
+fn a_scale_down_during_a_node_shutdown_does_not_signal_twice() {
+    let mut cluster = Cluster::new(&config(2, true), false);
+    handle(&mut cluster, 0, Input::Setup);
+    handle(
+        &mut cluster,
+        NS_PER_S,
+        Input::Action(Action::ShutdownNode {
+            node: 0,
+            grace_period_ns: 30 * NS_PER_S,
+            critical_pods_ns: 5 * NS_PER_S,
+        }),
+    );
+    handle(
+        &mut cluster,
+        5 * NS_PER_S,
+        Input::Timer(Timer::NodeMonitor { node: 0 }),
+    );
+    // The shutting-down pod is not ready: the first victim of a scale-down.
+    let out = handle(&mut cluster, 6 * NS_PER_S, Input::Action(Action::Scale(1)));
+    assert_eq!(cluster.pods()[0].deletion_ns, Some(6 * NS_PER_S));
+    assert!(arms(&out).is_empty(), "no second SIGTERM: {out:?}");
+}

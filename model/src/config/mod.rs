@@ -11,7 +11,7 @@ use crate::choice::{Chooser, Stream};
 use crate::duration;
 use crate::environment::{ChildEnv, WatchdogEnv};
 use crate::sourced::Sourced;
-use crate::time::{NS_PER_MS, NS_PER_S};
+use crate::time::{NS_PER_MS, NS_PER_S, Nanos};
 
 /// A duration that is either fixed or drawn uniformly from `lo_ns..=hi_ns` through the chooser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -409,6 +409,15 @@ pub struct KubernetesConfig {
     pub nodes: u32,
     /// Delay before a crashed container is started again.
     pub restart_delay_ns: u64,
+    /// The node lifecycle controller's `node-monitor-period`: how often it looks at the
+    /// nodes' health (default 5 s).
+    pub node_monitor_period_ns: Nanos,
+    /// Its `node-monitor-grace-period`: a node whose kubelet has not renewed its Lease or
+    /// status for longer is Unknown (40 s; 50 s from Kubernetes 1.32, kubernetes PR #126287).
+    pub node_monitor_grace_period_ns: Nanos,
+    /// The `tolerationSeconds` every pod gets for the `unreachable` and `not-ready`
+    /// NoExecute taints (the DefaultTolerationSeconds admission plugin: 300).
+    pub toleration_s: u64,
 }
 
 impl Default for KubernetesConfig {
@@ -427,6 +436,9 @@ impl Default for KubernetesConfig {
             },
             nodes: 3,
             restart_delay_ns: 0,
+            node_monitor_period_ns: 5 * NS_PER_S,
+            node_monitor_grace_period_ns: 40 * NS_PER_S,
+            toleration_s: 300,
         }
     }
 }

@@ -100,7 +100,13 @@ fn no_disruption_during_cold_start(
     for event in events {
         if matches!(
             event.action,
-            Action::Scale(0) | Action::Rollout | Action::DrainNode { .. } | Action::KillPod { .. }
+            Action::Scale(0)
+                | Action::Rollout
+                | Action::Deploy { .. }
+                | Action::DrainNode { .. }
+                | Action::ShutdownNode { .. }
+                | Action::LoseNode { .. }
+                | Action::KillPod { .. }
         ) && let Some(start) = emptying
             .iter()
             .copied()
@@ -117,8 +123,13 @@ fn no_disruption_during_cold_start(
         }
         let empties = matches!(
             event.action,
-            Action::Scale(0) | Action::DrainNode { .. } | Action::KillPod { .. }
-        ) || (d.rollout_empties && matches!(event.action, Action::Rollout));
+            Action::Scale(0)
+                | Action::DrainNode { .. }
+                | Action::ShutdownNode { .. }
+                | Action::LoseNode { .. }
+                | Action::KillPod { .. }
+        ) || (d.rollout_empties
+            && matches!(event.action, Action::Rollout | Action::Deploy { .. }));
         if empties {
             emptying.push(event.at_ns);
         }

@@ -78,9 +78,13 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let client_call_max_ns = call_max_ns + 4 * hop_ns;
     let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
     let replicas = f.scale_min;
-    let drains = events
-        .iter()
-        .any(|e| matches!(e.action, Action::DrainNode { .. }));
+    // A node shut down or lost takes its pods out as a drain does.
+    let drains = events.iter().any(|e| {
+        matches!(
+            e.action,
+            Action::DrainNode { .. } | Action::ShutdownNode { .. } | Action::LoseNode { .. }
+        )
+    });
     let crashes = events
         .iter()
         .any(|e| matches!(e.action, Action::KillPod { .. }));
@@ -88,9 +92,13 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let desired_values =
         std::iter::once(replicas).chain(events.iter().filter_map(|e| match e.action {
             Action::Scale(n) if n > 0 => Some(n),
+            Action::Deploy { scale_min } => scale_min,
             _ => None,
         }));
-    let rollout_empties = events.iter().any(|e| matches!(e.action, Action::Rollout))
+    // A deploy is a rollout too (faas-netes writes a new uid label every time).
+    let rollout_empties = events
+        .iter()
+        .any(|e| matches!(e.action, Action::Rollout | Action::Deploy { .. }))
         && desired_values
             .into_iter()
             .any(|n| k.max_unavailable.resolve(n, false) >= n);

@@ -93,6 +93,13 @@ impl Builder<'_> {
             Some(_) => Some(self.duration("limit", field(&raw.limit), 0)?),
         };
 
+        // A deploy resets the replicas only when the label is written out, not from its
+        // default (faas-netes reads the request's labels).
+        let scale_min_given = raw
+            .function
+            .as_ref()
+            .and_then(|f| f.labels.as_ref())
+            .is_some_and(|labels| labels.contains_key("com.openfaas.scale.min"));
         let (function, env) = self.function(raw.function.unwrap_or_default())?;
         let kubernetes = self.kubernetes(raw.kubernetes.unwrap_or_default(), &env)?;
         let gateway = self.gateway(raw.gateway.unwrap_or_default())?;
@@ -102,7 +109,12 @@ impl Builder<'_> {
 
         let mut events = Vec::new();
         for (index, item) in raw.events.unwrap_or_default().into_iter().enumerate() {
-            events.push(self.event(index, item, kubernetes.nodes)?);
+            let context = events::EventContext {
+                nodes: kubernetes.nodes,
+                deploy_scale_min: (scale_min_given && function.scale_min > 0)
+                    .then_some(function.scale_min),
+            };
+            events.push(self.event(index, item, context)?);
         }
         events.sort_by_key(|event: &Event| event.at_ns);
 

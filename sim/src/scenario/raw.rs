@@ -140,6 +140,16 @@ pub(super) struct RawKubernetes {
     /// Default: `0s`.
     #[serde(rename = "restartDelay")]
     pub(super) restart_delay: Text,
+    /// The node lifecycle controller's `node-monitor-period`, a duration. Default: `5s`.
+    #[serde(rename = "nodeMonitorPeriod")]
+    pub(super) node_monitor_period: Text,
+    /// Its `node-monitor-grace-period`, a duration. Default: `40s` (50 s from Kubernetes
+    /// 1.32).
+    #[serde(rename = "nodeMonitorGracePeriod")]
+    pub(super) node_monitor_grace_period: Text,
+    /// Seconds a pod tolerates the unreachable and not-ready NoExecute taints. Default: 300.
+    #[serde(rename = "tolerationSeconds")]
+    pub(super) toleration_seconds: Text,
 }
 
 /// `kubernetes.preStop`.
@@ -259,7 +269,44 @@ pub(super) struct RawEvent {
     /// A pod crashes (no SIGTERM).
     #[serde(default, rename = "killPod", deserialize_with = "present")]
     pub(super) kill_pod: Option<Spanned<Option<RawKillPod>>>,
+    /// The kubelet's graceful node shutdown.
+    #[serde(default, rename = "shutdownNode", deserialize_with = "present")]
+    pub(super) shutdown_node: Option<Spanned<Option<RawShutdownNode>>>,
+    /// A node lost without an API call.
+    #[serde(default, rename = "loseNode", deserialize_with = "present")]
+    pub(super) lose_node: Option<Spanned<Option<RawLoseNode>>>,
+    /// `faas-cli deploy` of the same function: `deploy: {}`.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) deploy: Option<Spanned<Option<RawDeploy>>>,
 }
+
+/// `shutdownNode`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShutdownNode {
+    /// Node index, 0-based, below `kubernetes.nodes`. Required.
+    pub(super) node: Text,
+    /// `shutdownGracePeriod`, a duration. Default: `30s` (GKE).
+    #[serde(rename = "gracePeriod")]
+    pub(super) grace_period: Text,
+    /// `shutdownGracePeriodCriticalPods`, a duration, at most `gracePeriod`. Default: `5s`
+    /// (GKE).
+    #[serde(rename = "criticalPods")]
+    pub(super) critical_pods: Text,
+}
+
+/// `loseNode`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLoseNode {
+    /// Node index, 0-based, below `kubernetes.nodes`. Required.
+    pub(super) node: Text,
+}
+
+/// `deploy`: takes no keys (the request's labels are `function.labels`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDeploy {}
 
 /// `rollout`: takes no keys.
 #[derive(Debug, Default, Deserialize)]

@@ -1,4 +1,5 @@
-//! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod).
+//! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
+//! shutdownNode, loseNode, deploy).
 
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::NS_PER_S;
@@ -6,15 +7,26 @@ use serde_saphyr::Spanned;
 
 use super::super::ScenarioError;
 use super::super::raw::RawEvent;
-use super::{Builder, field, field_opt, spanned_loc};
+use super::{Builder, Field, Loc, field, field_opt, spanned_loc};
+
+/// What an event's conversion needs from the other sections.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EventContext {
+    /// `kubernetes.nodes`: a node index must be below it.
+    pub(super) nodes: u32,
+    /// The `com.openfaas.scale.min` a deploy request carries: the label's value when
+    /// `function.labels` sets it above 0 (faas-netes's `getMinReplicaCount`), else `None`.
+    pub(super) deploy_scale_min: Option<u32>,
+}
 
 impl Builder<'_> {
     pub(super) fn event(
         &self,
         index: usize,
         item: Spanned<RawEvent>,
-        nodes: u32,
+        context: EventContext,
     ) -> Result<Event, ScenarioError> {
+        let nodes = context.nodes;
         let base = format!("events[{index}]");
         let item_loc = spanned_loc(&item);
         let raw = item.value;
@@ -41,6 +53,15 @@ impl Builder<'_> {
         if raw.kill_pod.is_some() {
             given.push("killPod");
         }
+        if raw.shutdown_node.is_some() {
+            given.push("shutdownNode");
+        }
+        if raw.lose_node.is_some() {
+            given.push("loseNode");
+        }
+        if raw.deploy.is_some() {
+            given.push("deploy");
+        }
         if given.len() != 1 {
             let found = if given.is_empty() {
                 "none".to_string()
@@ -51,8 +72,8 @@ impl Builder<'_> {
                 &base,
                 item_loc,
                 format!(
-                    "an event needs exactly one action (scale, rollout, drainNode or killPod); \
-                     found {found}"
+                    "an event needs exactly one action (scale, rollout, drainNode, killPod, \
+                     shutdownNode, loseNode or deploy); found {found}"
                 ),
             ));
         }
@@ -66,6 +87,41 @@ impl Builder<'_> {
             Action::Scale(self.int_u32(&key, f, 0, 0)?)
         } else if raw.rollout.is_some() {
             Action::Rollout
+        } else if let Some(shutdown) = raw.shutdown_node {
+            let key = format!("{base}.shutdownNode");
+            let loc = spanned_loc(&shutdown);
+            let shutdown = shutdown.value.unwrap_or_default();
+            let node = self.required_node(&key, loc, field(&shutdown.node), nodes)?;
+            let grace_period_ns = self.duration(
+                &format!("{key}.gracePeriod"),
+                field(&shutdown.grace_period),
+                30 * NS_PER_S,
+            )?;
+            let critical_field = field(&shutdown.critical_pods);
+            let critical_pods_ns =
+                self.duration(&format!("{key}.criticalPods"), critical_field, 5 * NS_PER_S)?;
+            if critical_pods_ns > grace_period_ns {
+                return Err(self.error(
+                    &format!("{key}.criticalPods"),
+                    critical_field.loc.or(loc),
+                    "is a slice of gracePeriod and must not be longer than it",
+                ));
+            }
+            Action::ShutdownNode {
+                node,
+                grace_period_ns,
+                critical_pods_ns,
+            }
+        } else if let Some(lose) = raw.lose_node {
+            let key = format!("{base}.loseNode");
+            let loc = spanned_loc(&lose);
+            let lose = lose.value.unwrap_or_default();
+            let node = self.required_node(&key, loc, field(&lose.node), nodes)?;
+            Action::LoseNode { node }
+        } else if raw.deploy.is_some() {
+            Action::Deploy {
+                scale_min: context.deploy_scale_min,
+            }
         } else if let Some(drain) = raw.drain_node {
             let drain = drain.value.unwrap_or_default();
             let notice_ns = self.duration(
@@ -112,5 +168,33 @@ impl Builder<'_> {
             return Err(self.error(&base, item_loc, "no action"));
         };
         Ok(Event { at_ns, action })
+    }
+}
+
+impl Builder<'_> {
+    /// The `node` key of `key`: required, 0-based, below `kubernetes.nodes`.
+    fn required_node(
+        &self,
+        key: &str,
+        loc: Loc,
+        f: Field<'_>,
+        nodes: u32,
+    ) -> Result<u32, ScenarioError> {
+        let node_key = format!("{key}.node");
+        if f.raw.is_none() {
+            return Err(self.error(&node_key, loc, "missing `node`: which node (0-based)"));
+        }
+        let node = self.int_u32(&node_key, f, 0, 0)?;
+        if node >= nodes {
+            return Err(self.error(
+                &node_key,
+                f.loc,
+                format!(
+                    "node {node} does not exist: nodes are numbered from 0 and kubernetes.nodes \
+                     is {nodes}"
+                ),
+            ));
+        }
+        Ok(node)
     }
 }

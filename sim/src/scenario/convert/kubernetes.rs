@@ -1,5 +1,6 @@
 //! The `kubernetes` section: the edition and the grace period it derives, preStop, the
-//! readiness probe, the rolling-update strategy, endpoint lag, nodes and the restart delay.
+//! readiness probe, the rolling-update strategy, endpoint lag, nodes, the restart delay and
+//! the node lifecycle controller's timers.
 
 use std::collections::BTreeMap;
 
@@ -150,6 +151,30 @@ impl Builder<'_> {
             field(&raw.restart_delay),
             defaults.restart_delay_ns,
         )?;
+        let node_monitor_period_ns = self.duration(
+            "kubernetes.nodeMonitorPeriod",
+            field(&raw.node_monitor_period),
+            defaults.node_monitor_period_ns,
+        )?;
+        if node_monitor_period_ns == 0 {
+            return Err(self.error(
+                "kubernetes.nodeMonitorPeriod",
+                field(&raw.node_monitor_period).loc,
+                "must be above 0: the node lifecycle controller looks every period",
+            ));
+        }
+        let node_monitor_grace_period_ns = self.duration(
+            "kubernetes.nodeMonitorGracePeriod",
+            field(&raw.node_monitor_grace_period),
+            defaults.node_monitor_grace_period_ns,
+        )?;
+        let toleration_s = self.integer(
+            "kubernetes.tolerationSeconds",
+            field(&raw.toleration_seconds),
+            defaults.toleration_s,
+            0,
+            9_223_372_036,
+        )?;
         Ok(KubernetesConfig {
             edition,
             grace_s,
@@ -161,6 +186,9 @@ impl Builder<'_> {
             endpoint_lag_ns,
             nodes,
             restart_delay_ns,
+            node_monitor_period_ns,
+            node_monitor_grace_period_ns,
+            toleration_s,
         })
     }
 }
