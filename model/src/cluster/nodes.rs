@@ -118,6 +118,21 @@ impl Cluster {
         counts.iter().position(|c| *c == best).unwrap_or(0)
     }
 
+    /// The running pods on `node` are gone at `now` (no FIN, no signal); `unreachable` when the
+    /// API server still believes in them (a node lost without an API call).
+    fn pods_vanish(&mut self, now: Nanos, node: u32, unreachable: bool, out: &mut Vec<Effect>) {
+        for pod in 0..self.pods.len() as PodId {
+            let p = &mut self.pods[pod as usize];
+            if p.node != Some(node) || p.end != PodEnd::Running {
+                continue;
+            }
+            p.end = PodEnd::Killed;
+            p.end_ns = Some(now);
+            p.unreachable |= unreachable;
+            out.push(Effect::NodeLost { pod });
+        }
+    }
+
     /// The node dies: its running pods vanish (no FIN, no signal) and the controllers
     /// replace them.
     pub(super) fn node_dies(
@@ -133,15 +148,7 @@ impl Cluster {
             || format!("node-{node}"),
             || "node dies: its pods vanish without a FIN".into(),
         );
-        for pod in 0..self.pods.len() as PodId {
-            let p = &mut self.pods[pod as usize];
-            if p.node != Some(node) || p.end != PodEnd::Running {
-                continue;
-            }
-            p.end = PodEnd::Killed;
-            p.end_ns = Some(now);
-            out.push(Effect::NodeLost { pod });
-        }
+        self.pods_vanish(now, node, false, out);
         self.reconcile(now, chooser, out);
     }
 }
@@ -170,16 +177,7 @@ impl Cluster {
             || format!("node-{node}"),
             || "lost: no API call, its pods vanish without a FIN, still in the endpoints".into(),
         );
-        for pod in 0..self.pods.len() as PodId {
-            let p = &mut self.pods[pod as usize];
-            if p.node != Some(node) || p.end != PodEnd::Running {
-                continue;
-            }
-            p.end = PodEnd::Killed;
-            p.end_ns = Some(now);
-            p.unreachable = true;
-            out.push(Effect::NodeLost { pod });
-        }
+        self.pods_vanish(now, node, true, out);
         let since_ns = chooser.pick_u64(Stream::Nodes, 0, super::node_lifecycle::HEARTBEAT_NS - 1);
         let last_heartbeat_ns = now.saturating_sub(since_ns);
         let at_ns = self.unknown_at_ns(now, last_heartbeat_ns);
