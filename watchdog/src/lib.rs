@@ -3,7 +3,7 @@
 //! proxy to an upstream child) or streaming mode (`Watchdog::streaming`: fork one process
 //! per request, `fork`), serves `/_/health` and `/_/ready`, applies read, write and exec
 //! timeouts with of-watchdog's outcomes, limits concurrency with `max_inflight`, and on its
-//! shutdown signal drains the way of-watchdog does (domain.md §1.1, §1.6, §2a). It is
+//! shutdown signal drains the way of-watchdog does (docs/domain.md §1.1, §1.6, §2a). It is
 //! generic over its listener, its upstream connector (`net`) and its process starter
 //! (`fork::Fork`), so the same code runs on tokio TCP with real processes, in memory, and on
 //! a simulated network.
