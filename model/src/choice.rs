@@ -26,11 +26,14 @@ pub enum Stream {
     /// Nodes: where in its heartbeat cycle a lost node's kubelet was (the phase of its last
     /// Lease renewal).
     Nodes,
+    /// The gateway's Deployment and Service: kube-proxy's lag and its pick of a gateway pod
+    /// for each new connection.
+    Gateways,
 }
 
 impl Stream {
     /// Every stream, in a fixed order.
-    pub const ALL: [Stream; 9] = [
+    pub const ALL: [Stream; 10] = [
         Stream::Client,
         Stream::Provider,
         Stream::Endpoints,
@@ -40,6 +43,7 @@ impl Stream {
         Stream::Deployment,
         Stream::Ties,
         Stream::Nodes,
+        Stream::Gateways,
     ];
 
     /// Stable name, used to derive the stream's sub-seed and in traces.
@@ -54,6 +58,7 @@ impl Stream {
             Stream::Deployment => "deployment",
             Stream::Ties => "ties",
             Stream::Nodes => "nodes",
+            Stream::Gateways => "gateways",
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The OpenFaaS gateway's part of a call: it holds requests while the function scales from
 //! zero (polling for an available replica), forwards them to the provider under its
 //! `upstream_timeout` (502 past it), and writes the answer back within its server's
-//! `write_timeout` (past it the client gets a broken connection and no status).
+//! `write_timeout` (past it the client gets a broken connection and no status). One value of
+//! it is one gateway pod's process: on SIGTERM it exits and cuts every call in flight (CE) or
+//! drains (`GatewaySigterm::Drain`).
 
-use crate::config::{GatewayConfig, server_limit_ns};
+use crate::config::{GatewayConfig, GatewaySigterm, server_limit_ns};
 use crate::ledger::{Cause, RequestId, Status};
 use crate::time::Nanos;
 
@@ -15,6 +17,8 @@ pub enum Timer {
         /// The request.
         req: RequestId,
     },
+    /// A draining gateway closes its listener.
+    Close,
 }
 
 /// One input to the gateway.
@@ -52,6 +56,10 @@ pub enum Input {
         /// Endpoints in the view.
         count: usize,
     },
+    /// The kubelet's SIGTERM.
+    Sigterm,
+    /// The kubelet's SIGKILL at the end of the grace period.
+    Sigkill,
 }
 
 /// What the gateway asks of its engine, in order.
@@ -90,6 +98,25 @@ pub enum Effect {
         /// Which.
         timer: Timer,
     },
+    /// The listener closed (a drain): idle client connections are closed with it.
+    ListenerClosed,
+    /// The process ended: every connection to it is closed.
+    Exited,
+}
+
+/// Where the gateway process is in its life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+enum Life {
+    /// Serving.
+    #[default]
+    Serving,
+    /// SIGTERM came and it drains; `closed` once its listener is closed.
+    Draining {
+        /// The listener is closed: new connections are refused.
+        closed: bool,
+    },
+    /// The process has ended.
+    Exited,
 }
 
 /// Where a request is, as the gateway sees it.
@@ -128,6 +155,10 @@ pub struct Gateway {
     available: usize,
     /// Each request's record, by id.
     calls: Vec<Call>,
+    /// Calls held or forwarded, not yet answered or given up.
+    in_flight: usize,
+    /// Where the process is in its life.
+    life: Life,
 }
 
 impl Gateway {
@@ -144,6 +175,8 @@ impl Gateway {
             scale_to: scale_min.max(1),
             available: 0,
             calls: Vec::new(),
+            in_flight: 0,
+            life: Life::Serving,
         }
     }
 
@@ -155,6 +188,7 @@ impl Gateway {
     pub fn handle(&mut self, now: Nanos, input: Input, out: &mut Vec<Effect>) {
         match input {
             Input::Request { req } => {
+                let accepting = self.accepting();
                 let call = self.call(req);
                 assert_eq!(
                     call.state,
@@ -162,6 +196,18 @@ impl Gateway {
                     "request {req} reaches the gateway twice"
                 );
                 call.arrive_ns = now;
+                if !accepting {
+                    // The process is gone or its listener closed: the connection is refused
+                    // (a reused one finds itself closed).
+                    call.state = State::Done;
+                    out.push(Effect::Respond {
+                        req,
+                        status: Status::Error,
+                        cause: Cause::GatewayRefused,
+                    });
+                    return;
+                }
+                self.in_flight += 1;
                 if !self.config.scale_from_zero || self.available > 0 {
                     self.forward(now, req, out);
                     return;
@@ -193,14 +239,96 @@ impl Gateway {
                     timer: Timer::Poll { req },
                 });
             }
-            Input::Answer { req, code, cause } => self.respond(now, req, code, cause, out),
+            Input::Timer(Timer::Close) => {
+                if self.life == (Life::Draining { closed: false }) {
+                    self.life = Life::Draining { closed: true };
+                    out.push(Effect::ListenerClosed);
+                    self.exit_when_idle(out);
+                }
+            }
+            Input::Answer { req, code, cause } => {
+                if self.call(req).state == State::Forwarded {
+                    self.respond(now, req, code, cause, out);
+                }
+            }
             Input::UpstreamTimeout { req } => {
                 out.push(Effect::Abandon { req });
                 self.respond(now, req, 502, Cause::UpstreamTimeout, out);
             }
-            Input::Abandoned { req } => self.call(req).state = State::Done,
+            Input::Abandoned { req } => {
+                self.settle(req);
+                self.exit_when_idle(out);
+            }
             Input::Endpoints { count } => self.available = count,
+            Input::Sigterm => match (self.life, self.config.on_sigterm) {
+                (Life::Serving, GatewaySigterm::Exit) => self.exit(out),
+                (Life::Serving, GatewaySigterm::Drain { delay_ns }) => {
+                    self.life = Life::Draining { closed: false };
+                    out.push(Effect::Arm {
+                        at_ns: now + delay_ns,
+                        timer: Timer::Close,
+                    });
+                }
+                // A second SIGTERM changes nothing.
+                _ => {}
+            },
+            Input::Sigkill => {
+                if self.life != Life::Exited {
+                    self.exit(out);
+                }
+            }
         }
+    }
+
+    /// New connections are accepted and requests on open ones served.
+    fn accepting(&self) -> bool {
+        matches!(self.life, Life::Serving | Life::Draining { closed: false })
+    }
+
+    /// The call of `req` ends here; whether it was still in flight.
+    fn settle(&mut self, req: RequestId) -> bool {
+        let call = self.call(req);
+        let live = matches!(call.state, State::Held | State::Forwarded);
+        call.state = State::Done;
+        if live {
+            assert!(self.in_flight > 0, "in-flight count underflow");
+            self.in_flight -= 1;
+        }
+        live
+    }
+
+    /// A draining gateway whose listener is closed exits once its last call is answered.
+    fn exit_when_idle(&mut self, out: &mut Vec<Effect>) {
+        if self.life == (Life::Draining { closed: true }) && self.in_flight == 0 {
+            self.life = Life::Exited;
+            out.push(Effect::Exited);
+        }
+    }
+
+    /// The process ends: every call in flight is cut (the client's connection closes with no
+    /// status, and the call to the provider is cancelled, the function running on unobserved).
+    fn exit(&mut self, out: &mut Vec<Effect>) {
+        if self.in_flight > 0 {
+            for req in 0..self.calls.len() {
+                let state = self.calls[req].state;
+                if !matches!(state, State::Held | State::Forwarded) {
+                    continue;
+                }
+                let req = req as RequestId;
+                if state == State::Forwarded {
+                    out.push(Effect::Abandon { req });
+                }
+                self.settle(req);
+                out.push(Effect::Respond {
+                    req,
+                    status: Status::Error,
+                    cause: Cause::GatewayExited,
+                });
+            }
+        }
+        assert_eq!(self.in_flight, 0, "every call in flight was cut");
+        self.life = Life::Exited;
+        out.push(Effect::Exited);
     }
 
     fn forward(&mut self, now: Nanos, req: RequestId, out: &mut Vec<Effect>) {
@@ -222,16 +350,16 @@ impl Gateway {
         out: &mut Vec<Effect>,
     ) {
         let write_timeout_ns = self.config.write_timeout_ns;
-        let call = self.call(req);
-        call.state = State::Done;
-        let late =
-            server_limit_ns(write_timeout_ns).is_some_and(|limit| now - call.arrive_ns > limit);
+        let arrive_ns = self.call(req).arrive_ns;
+        self.settle(req);
+        let late = server_limit_ns(write_timeout_ns).is_some_and(|limit| now - arrive_ns > limit);
         let (status, cause) = if late {
             (Status::Error, Cause::GatewayWriteTimeout)
         } else {
             (Status::Code(code), cause)
         };
         out.push(Effect::Respond { req, status, cause });
+        self.exit_when_idle(out);
     }
 }
 
@@ -325,5 +453,93 @@ mod tests {
                 cause: Cause::UpstreamTimeout
             }
         );
+    }
+
+    #[test]
+    fn on_sigterm_the_ce_gateway_exits_and_cuts_every_call_in_flight() {
+        let mut gw = gateway(false);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        run(&mut gw, 0, Input::Request { req: 1 });
+        let out = run(&mut gw, 5, Input::Sigterm);
+        assert_eq!(
+            out,
+            vec![
+                Effect::Abandon { req: 0 },
+                Effect::Respond {
+                    req: 0,
+                    status: Status::Error,
+                    cause: Cause::GatewayExited
+                },
+                Effect::Abandon { req: 1 },
+                Effect::Respond {
+                    req: 1,
+                    status: Status::Error,
+                    cause: Cause::GatewayExited
+                },
+                Effect::Exited,
+            ]
+        );
+        // Gone: a request that still reaches it is refused; a late answer goes nowhere.
+        let out = run(&mut gw, 6, Input::Request { req: 2 });
+        assert_eq!(
+            out,
+            vec![Effect::Respond {
+                req: 2,
+                status: Status::Error,
+                cause: Cause::GatewayRefused
+            }]
+        );
+        let answer = Input::Answer {
+            req: 0,
+            code: 200,
+            cause: Cause::Handler,
+        };
+        assert!(run(&mut gw, 7, answer).is_empty());
+    }
+
+    #[test]
+    fn a_draining_gateway_serves_until_its_listener_closes_then_exits_when_idle() {
+        let config = GatewayConfig {
+            scale_from_zero: false,
+            on_sigterm: GatewaySigterm::Drain { delay_ns: 10 },
+            ..GatewayConfig::default()
+        };
+        let mut gw = Gateway::new(&config, 0);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        let out = run(&mut gw, 1, Input::Sigterm);
+        assert_eq!(
+            out,
+            vec![Effect::Arm {
+                at_ns: 11,
+                timer: Timer::Close
+            }]
+        );
+        // Still accepting before the close.
+        assert!(matches!(
+            run(&mut gw, 5, Input::Request { req: 1 })[0],
+            Effect::Forward { req: 1, .. }
+        ));
+        assert_eq!(
+            run(&mut gw, 11, Input::Timer(Timer::Close)),
+            vec![Effect::ListenerClosed]
+        );
+        assert!(matches!(
+            run(&mut gw, 12, Input::Request { req: 2 })[0],
+            Effect::Respond {
+                cause: Cause::GatewayRefused,
+                ..
+            }
+        ));
+        let answer = |req| Input::Answer {
+            req,
+            code: 200,
+            cause: Cause::Handler,
+        };
+        let out = run(&mut gw, 20, answer(0));
+        assert_eq!(out.len(), 1, "one call still in flight");
+        let out = run(&mut gw, 30, answer(1));
+        assert_eq!(out.last(), Some(&Effect::Exited));
+        // SIGKILL after the exit changes nothing.
+        assert!(run(&mut gw, 40, Input::Sigkill).is_empty());
     }
 }

@@ -112,6 +112,12 @@ pub enum Cause {
     NodeLost,
     /// The pod's container crashed.
     PodCrash,
+    /// The gateway process the call went through exited (CE has no SIGTERM handling): the
+    /// client's connection closed with no status.
+    GatewayExited,
+    /// The connection to the gateway was refused: kube-proxy still routed to a gateway pod
+    /// that was gone, the Service had no backend, or the gateway's listener was closed.
+    GatewayRefused,
 }
 
 impl Cause {
@@ -138,6 +144,8 @@ impl Cause {
             Cause::WatchdogExit => "watchdog exited",
             Cause::NodeLost => "node lost",
             Cause::PodCrash => "pod crashed",
+            Cause::GatewayExited => "gateway exited",
+            Cause::GatewayRefused => "gateway refused",
         }
     }
 
@@ -151,6 +159,7 @@ impl Cause {
                 | Cause::WatchdogExit
                 | Cause::NodeLost
                 | Cause::PodCrash
+                | Cause::GatewayExited
         )
     }
 }
@@ -248,7 +257,10 @@ pub fn classify(cause: Cause, lost: Option<Cause>, refused: bool) -> Outcome {
     }
     match cause {
         Cause::Handler => Outcome::Ok,
-        Cause::ConnectionRefused | Cause::KeepAliveReset | Cause::ChildRefused => Outcome::Refused,
+        Cause::ConnectionRefused
+        | Cause::KeepAliveReset
+        | Cause::ChildRefused
+        | Cause::GatewayRefused => Outcome::Refused,
         Cause::MaxInflight | Cause::NoEndpoints => Outcome::Rejected,
         Cause::ExecTimeout
         | Cause::WatchdogWriteTimeout
@@ -263,7 +275,8 @@ pub fn classify(cause: Cause, lost: Option<Cause>, refused: bool) -> Outcome {
         | Cause::DrainDeadline
         | Cause::WatchdogExit
         | Cause::NodeLost
-        | Cause::PodCrash => Outcome::Dropped,
+        | Cause::PodCrash
+        | Cause::GatewayExited => Outcome::Dropped,
     }
 }
 

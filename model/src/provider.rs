@@ -205,6 +205,27 @@ impl Provider {
         }
     }
 
+    /// The provider of a new gateway pod: faas-netes's informer lists the endpoints when it
+    /// starts, so it begins with the view the others hold now, and with no connection.
+    pub fn fresh(&self) -> Provider {
+        Provider {
+            config: self.config.clone(),
+            watchdog_idle_ns: self.watchdog_idle_ns,
+            replayable: self.replayable,
+            hop_ns: self.hop_ns,
+            tracing: self.tracing,
+            view: self.view.clone(),
+            names: self.names.clone(),
+            pools: vec![Pool::default(); self.pools.len()],
+            calls: Vec::new(),
+        }
+    }
+
+    /// Endpoints in the view (the gateway reads it as available replicas).
+    pub fn endpoints(&self) -> usize {
+        self.view.len()
+    }
+
     fn call(&mut self, req: RequestId) -> &mut Call {
         crate::slots::slot(&mut self.calls, req as usize)
     }

@@ -47,6 +47,8 @@ pub enum Action {
         /// `None` leaves the replicas alone.
         scale_min: Option<u32>,
     },
+    /// `helm upgrade` of OpenFaaS: a rolling update of the gateway's Deployment.
+    RolloutGateway,
 }
 
 /// An action at a simulated instant.

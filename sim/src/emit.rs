@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use faasim_model::config::{
-    ChildConfig, Config, Edition, GatewayConfig, GraceSource, IntOrPercent, KubernetesConfig,
-    Method, Mode, OnSigterm, ProviderConfig, Span, Start, edition_grace_s,
+    ChildConfig, Config, Edition, GatewayConfig, GatewaySigterm, GraceSource, IntOrPercent,
+    KubernetesConfig, Method, Mode, OnSigterm, ProviderConfig, Span, Start, edition_grace_s,
 };
 use faasim_model::duration::format_go;
 use faasim_model::schedule::{Action, Event};
@@ -339,6 +339,42 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     let _ = writeln!(y, "  readTimeout: {}", go(g.read_timeout_ns));
     let _ = writeln!(y, "  writeTimeout: {}", go(g.write_timeout_ns));
     let _ = writeln!(y, "  scaleFromZero: {}", g.scale_from_zero);
+    if g.replicas != gateway_defaults.replicas {
+        let _ = writeln!(y, "  replicas: {}", g.replicas);
+    }
+    if g.on_sigterm != gateway_defaults.on_sigterm {
+        let _ = writeln!(y, "  onSigterm: {}", g.on_sigterm.name());
+        let written = GatewaySigterm::Drain {
+            delay_ns: k.endpoint_lag_ns.hi_ns,
+        };
+        if g.on_sigterm != written && g.on_sigterm != GatewaySigterm::Exit {
+            approximations.push(format!(
+                "gateway.onSigterm: drains after {:?}, but the file's endpoint lag makes it \
+                 close its listener after {}",
+                g.on_sigterm,
+                go(k.endpoint_lag_ns.hi_ns)
+            ));
+        }
+    }
+    if g.grace_ns != gateway_defaults.grace_ns {
+        let _ = writeln!(
+            y,
+            "  terminationGracePeriodSeconds: {}",
+            g.grace_ns / NS_PER_S
+        );
+        if !g.grace_ns.is_multiple_of(NS_PER_S) {
+            approximations.push(format!(
+                "gateway.terminationGracePeriodSeconds: {} is not whole seconds",
+                go(g.grace_ns)
+            ));
+        }
+    }
+    if g.startup_ns != gateway_defaults.startup_ns {
+        let _ = writeln!(y, "  startup: {}", go(g.startup_ns));
+    }
+    if g.readiness_period_ns != gateway_defaults.readiness_period_ns {
+        let _ = writeln!(y, "  readinessPeriod: {}", go(g.readiness_period_ns));
+    }
 
     y.push_str("\nfaasnetes:\n");
     let _ = writeln!(y, "  readTimeout: {}", go(p.read_timeout_ns));
@@ -409,6 +445,7 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
             Action::LoseNode { node } => {
                 let _ = writeln!(y, "    loseNode: {{node: {node}}}");
             }
+            Action::RolloutGateway => y.push_str("    rolloutGateway: {}\n"),
             Action::Deploy { scale_min } => {
                 y.push_str("    deploy: {}\n");
                 // The file always writes the label, so a deploy reads it back whenever it

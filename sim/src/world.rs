@@ -10,12 +10,13 @@ use faasim_model::client::{self, Client};
 use faasim_model::cluster::{self, Cluster};
 use faasim_model::config::Config;
 use faasim_model::gateway::{self, Gateway};
+use faasim_model::gateway_deployment::{self, GatewayDeployment, GatewayId};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::message::Msg;
 use faasim_model::pod::{self, Pods};
 use faasim_model::provider::{self, Provider};
 pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
-use faasim_model::schedule::Event;
+use faasim_model::schedule::{Action, Event};
 use faasim_model::server::DrainPolicy;
 use faasim_model::time::{Nanos, stamp};
 
@@ -37,8 +38,10 @@ enum Ev {
     Cluster(cluster::Timer),
     /// A timer of the load generator.
     Client(client::Timer),
-    /// A timer of the gateway.
-    Gateway(gateway::Timer),
+    /// A timer of gateway pod `.0`.
+    Gateway(GatewayId, gateway::Timer),
+    /// A timer of the gateway's Deployment.
+    Edge(gateway_deployment::Timer),
     /// A timer of pod `.0`'s incarnation `.1`.
     Pod(PodId, u32, pod::Timer),
     /// A request's earliest deadline may be due.
@@ -72,6 +75,8 @@ struct Flight {
     leg: u32,
     /// `choice::request_key`: the key of this request's own draws (handler, endpoint).
     key: u64,
+    /// The gateway pod (and its provider) the request goes through.
+    gateway: GatewayId,
     /// The client has its answer.
     done: bool,
     /// The watchdog's exec_timeout.
@@ -113,16 +118,20 @@ pub struct World<'a> {
     cluster: Cluster,
     /// The load generator.
     client: Client,
-    /// The gateway.
-    gateway: Gateway,
-    /// The provider.
-    provider: Provider,
+    /// The gateway's Deployment and Service.
+    edge: GatewayDeployment,
+    /// Each gateway pod's gateway, by pod.
+    gateways: Vec<Gateway>,
+    /// Each gateway pod's provider (faas-netes beside the gateway), by pod.
+    providers: Vec<Provider>,
     /// The pods' data plane.
     pods: Pods,
     /// Effects buffers, reused (a nested call takes a fresh one).
     client_out: Vec<client::Effect>,
     /// The gateway's effects buffer.
     gateway_out: Vec<gateway::Effect>,
+    /// The gateway Deployment's effects buffer.
+    edge_out: Vec<gateway_deployment::Effect>,
     /// The provider's effects buffer.
     provider_out: Vec<provider::Effect>,
     /// The pods' effects buffer.
@@ -155,21 +164,16 @@ impl<'a> World<'a> {
         tracing: bool,
     ) -> World<'a> {
         let hop_ns = config.network.rtt_ns / 2;
-        let replayable = config.load.method.is_replayable();
         World {
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
-            gateway: Gateway::new(&config.gateway, config.function.scale_min),
-            provider: Provider::new(
-                &config.provider,
-                config.function.watchdog.read_timeout_ns,
-                replayable,
-                hop_ns,
-                tracing,
-            ),
+            edge: GatewayDeployment::new(&config.gateway, config.kubernetes.endpoint_lag_ns),
+            gateways: Vec::new(),
+            providers: Vec::new(),
             pods: Self::pods(&config, Mutation::None, tracing),
             client_out: Vec::new(),
             gateway_out: Vec::new(),
+            edge_out: Vec::new(),
             provider_out: Vec::new(),
             pods_out: Vec::new(),
             config,
@@ -250,9 +254,12 @@ impl<'a> World<'a> {
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
         self.client.reserve(expected);
-        self.gateway.reserve(expected);
-        self.provider.reserve(expected);
         self.pods.reserve(expected);
+        // The gateway pods first: the control plane's set-up tells their providers of the
+        // function's pods.
+        self.feed_edge(gateway_deployment::Input::Setup);
+        self.gateways[0].reserve(expected);
+        self.providers[0].reserve(expected);
         self.feed_cluster(cluster::Input::Setup);
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
@@ -264,18 +271,23 @@ impl<'a> World<'a> {
         match event {
             Ev::Scenario(index) => {
                 let action = self.events[index as usize].action.clone();
-                self.feed_cluster(cluster::Input::Action(action));
+                if action == Action::RolloutGateway {
+                    self.feed_edge(gateway_deployment::Input::Rollout);
+                } else {
+                    self.feed_cluster(cluster::Input::Action(action));
+                }
             }
             Ev::Cluster(timer) => self.feed_cluster(cluster::Input::Timer(timer)),
             Ev::Client(timer) => self.feed_client(client::Input::Timer(timer)),
-            Ev::Gateway(timer) => self.feed_gateway(gateway::Input::Timer(timer)),
+            Ev::Gateway(gateway, timer) => self.feed_gateway(gateway, gateway::Input::Timer(timer)),
+            Ev::Edge(timer) => self.feed_edge(gateway_deployment::Input::Timer(timer)),
             Ev::Pod(pod, generation, timer) => self.feed_pods(pod::Input::Timer {
                 pod,
                 generation,
                 timer,
             }),
             Ev::Wake(req) => self.wake(req),
-            Ev::ViewSet(pod, routed) => self.feed_provider(provider::Input::Route { pod, routed }),
+            Ev::ViewSet(pod, routed) => self.feed_providers(provider::Input::Route { pod, routed }),
             Ev::Deliver(req, leg, msg) => self.deliver(req, leg, msg),
             Ev::Cancel(req, pod, generation) => self.feed_pods(pod::Input::Cancel {
                 req,
@@ -299,13 +311,13 @@ impl<'a> World<'a> {
                         pod,
                         name: name.clone(),
                     };
-                    self.feed_provider(created);
+                    self.feed_providers(created);
                     self.feed_pods(pod::Input::Created { pod, name });
                 }
                 cluster::Effect::Warm { pod } => {
                     // Running, ready and routed at time 0.
                     self.feed_pods(pod::Input::Warm { pod });
-                    self.feed_provider(provider::Input::Warm { pod });
+                    self.feed_providers(provider::Input::Warm { pod });
                 }
                 cluster::Effect::Start { pod, generation } => {
                     self.feed_pods(pod::Input::Start { pod, generation })
@@ -356,6 +368,7 @@ impl<'a> World<'a> {
                     self.flights.push(Flight {
                         leg: 0,
                         key,
+                        gateway: 0,
                         done: false,
                         exec_deadline_ns: NONE_NS,
                         provider_deadline_ns: NONE_NS,
@@ -364,14 +377,13 @@ impl<'a> World<'a> {
                         wake_ns: NONE_NS,
                     });
                     self.arm(req);
-                    // A dial costs a round trip before the request goes out.
-                    let hops = if dial { 3 } else { 1 };
-                    self.send(req, hops, Msg::ToGateway);
+                    self.feed_edge(gateway_deployment::Input::Connect { req, worker, dial });
                 }
                 client::Effect::Abandon { req } => {
                     self.abandon(req, 2);
-                    self.feed_gateway(gateway::Input::Abandoned { req });
-                    self.feed_provider(provider::Input::Abandoned { req });
+                    let gateway = self.flights[req as usize].gateway;
+                    self.feed_gateway(gateway, gateway::Input::Abandoned { req });
+                    self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
                 client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
                 client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
@@ -380,10 +392,74 @@ impl<'a> World<'a> {
         self.client_out = out;
     }
 
-    /// Hand `input` to the gateway and carry out its effects in order.
-    fn feed_gateway(&mut self, input: gateway::Input) {
+    /// Hand `input` to the gateway Deployment and carry out its effects in order.
+    fn feed_edge(&mut self, input: gateway_deployment::Input) {
+        let mut out = std::mem::take(&mut self.edge_out);
+        self.edge
+            .handle(self.now, input, &mut *self.chooser, &mut out);
+        for effect in out.drain(..) {
+            match effect {
+                gateway_deployment::Effect::Spawn { gateway } => self.spawn(gateway),
+                gateway_deployment::Effect::Via { req, gateway, dial } => {
+                    self.flights[req as usize].gateway = gateway;
+                    // A dial costs a round trip before the request goes out.
+                    let hops = if dial { 3 } else { 1 };
+                    self.send(req, hops, Msg::ToGateway);
+                }
+                gateway_deployment::Effect::Refused { req } => {
+                    // The SYN out and the RST back.
+                    let refused = Msg::ToClient {
+                        status: Status::Error,
+                        cause: Cause::GatewayRefused,
+                    };
+                    self.send(req, 2, refused);
+                }
+                gateway_deployment::Effect::Sigterm { gateway } => {
+                    self.feed_gateway(gateway, gateway::Input::Sigterm)
+                }
+                gateway_deployment::Effect::Sigkill { gateway } => {
+                    self.feed_gateway(gateway, gateway::Input::Sigkill)
+                }
+                gateway_deployment::Effect::Arm { at_ns, timer } => {
+                    self.queue.push(at_ns, Ev::Edge(timer))
+                }
+                gateway_deployment::Effect::Note { who, what } => self.note(|| who, || what),
+            }
+        }
+        self.edge_out = out;
+    }
+
+    /// A gateway pod comes to be: its gateway, and its provider with the endpoints its
+    /// informer lists at start (the first one's from the control plane's set-up).
+    fn spawn(&mut self, gateway: GatewayId) {
+        assert_eq!(
+            usize::from(gateway),
+            self.gateways.len(),
+            "gateway pods are created in id order"
+        );
+        let provider = match self.providers.first() {
+            Some(first) => first.fresh(),
+            None => Provider::new(
+                &self.config.provider,
+                self.config.function.watchdog.read_timeout_ns,
+                self.config.load.method.is_replayable(),
+                self.hop_ns,
+                self.tracing,
+            ),
+        };
+        let mut fresh = Gateway::new(&self.config.gateway, self.config.function.scale_min);
+        let count = provider.endpoints();
+        let mut out = Vec::new();
+        fresh.handle(self.now, gateway::Input::Endpoints { count }, &mut out);
+        assert!(out.is_empty(), "learning the endpoints has no effect");
+        self.gateways.push(fresh);
+        self.providers.push(provider);
+    }
+
+    /// Hand `input` to gateway pod `gateway`'s gateway and carry out its effects in order.
+    fn feed_gateway(&mut self, gateway: GatewayId, input: gateway::Input) {
         let mut out = std::mem::take(&mut self.gateway_out);
-        self.gateway.handle(self.now, input, &mut out);
+        self.gateways[usize::from(gateway)].handle(self.now, input, &mut out);
         for effect in out.drain(..) {
             match effect {
                 gateway::Effect::ScaleFromZero { replicas } => {
@@ -398,11 +474,11 @@ impl<'a> World<'a> {
                     let flight = &mut self.flights[req as usize];
                     flight.upstream_deadline_ns = upstream_deadline_ns;
                     let key = flight.key;
-                    self.feed_provider(provider::Input::Forward { req, key });
+                    self.feed_provider(gateway, provider::Input::Forward { req, key });
                 }
                 gateway::Effect::Abandon { req } => {
                     self.abandon(req, 1);
-                    self.feed_provider(provider::Input::Abandoned { req });
+                    self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
                 gateway::Effect::Respond { req, status, cause } => {
                     let flight = &mut self.flights[req as usize];
@@ -410,17 +486,34 @@ impl<'a> World<'a> {
                     flight.provider_deadline_ns = NONE_NS;
                     self.send(req, 1, Msg::ToClient { status, cause });
                 }
-                gateway::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Gateway(timer)),
+                gateway::Effect::Arm { at_ns, timer } => {
+                    self.queue.push(at_ns, Ev::Gateway(gateway, timer))
+                }
+                gateway::Effect::ListenerClosed => {
+                    self.feed_edge(gateway_deployment::Input::Closed { gateway })
+                }
+                gateway::Effect::Exited => {
+                    self.feed_edge(gateway_deployment::Input::Exited { gateway })
+                }
             }
         }
         self.gateway_out = out;
     }
 
-    /// Hand `input` to the provider and carry out its effects in order.
-    fn feed_provider(&mut self, input: provider::Input) {
+    /// Hand `input` to every gateway pod's provider: what each informer sees or each pool
+    /// hears of a pod.
+    fn feed_providers(&mut self, input: provider::Input) {
+        let last = self.providers.len() - 1;
+        for gateway in 0..last {
+            self.feed_provider(gateway as GatewayId, input.clone());
+        }
+        self.feed_provider(last as GatewayId, input);
+    }
+
+    /// Hand `input` to gateway pod `gateway`'s provider and carry out its effects in order.
+    fn feed_provider(&mut self, gateway: GatewayId, input: provider::Input) {
         let mut out = std::mem::take(&mut self.provider_out);
-        self.provider
-            .handle(self.now, input, &mut *self.chooser, &mut out);
+        self.providers[usize::from(gateway)].handle(self.now, input, &mut *self.chooser, &mut out);
         for effect in out.drain(..) {
             match effect {
                 provider::Effect::Deadline { req, at_ns } => {
@@ -431,10 +524,10 @@ impl<'a> World<'a> {
                 provider::Effect::Send { req, hops, msg } => self.send(req, hops, msg),
                 provider::Effect::Abandon { req } => self.abandon(req, 1),
                 provider::Effect::Answer { req, code, cause } => {
-                    self.feed_gateway(gateway::Input::Answer { req, code, cause })
+                    self.feed_gateway(gateway, gateway::Input::Answer { req, code, cause })
                 }
                 provider::Effect::Endpoints { count } => {
-                    self.feed_gateway(gateway::Input::Endpoints { count })
+                    self.feed_gateway(gateway, gateway::Input::Endpoints { count })
                 }
                 provider::Effect::Note { what } => self.note(|| "provider".into(), || what),
             }
@@ -482,10 +575,10 @@ impl<'a> World<'a> {
                     }
                 }
                 pod::Effect::ServerClosed { pod } => {
-                    self.feed_provider(provider::Input::ServerClosed { pod })
+                    self.feed_providers(provider::Input::ServerClosed { pod })
                 }
                 pod::Effect::Vanished { pod } => {
-                    self.feed_provider(provider::Input::Vanished { pod })
+                    self.feed_providers(provider::Input::Vanished { pod })
                 }
                 pod::Effect::Exited { pod } => self.feed_cluster(cluster::Input::Exited { pod }),
                 pod::Effect::Stale => self.stale = true,
@@ -526,8 +619,9 @@ impl<'a> World<'a> {
             self.stale = true;
             return;
         }
+        let gateway = self.flights[req as usize].gateway;
         match msg {
-            Msg::ToGateway => self.feed_gateway(gateway::Input::Request { req }),
+            Msg::ToGateway => self.feed_gateway(gateway, gateway::Input::Request { req }),
             Msg::Syn { pod, retry } => self.feed_pods(pod::Input::Syn { req, pod, retry }),
             Msg::ToPod {
                 pod,
@@ -545,13 +639,16 @@ impl<'a> World<'a> {
                     key,
                 });
             }
-            Msg::Reset { pod } => self.feed_provider(provider::Input::Reset { req, pod }),
-            Msg::ToProvider { code, cause, reuse } => self.feed_provider(provider::Input::Answer {
-                req,
-                code,
-                cause,
-                reuse,
-            }),
+            Msg::Reset { pod } => self.feed_provider(gateway, provider::Input::Reset { req, pod }),
+            Msg::ToProvider { code, cause, reuse } => self.feed_provider(
+                gateway,
+                provider::Input::Answer {
+                    req,
+                    code,
+                    cause,
+                    reuse,
+                },
+            ),
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })
             }
@@ -642,10 +739,11 @@ impl<'a> World<'a> {
         }
         if !fired {
             let flight = &self.flights[req as usize];
+            let gateway = flight.gateway;
             if flight.provider_deadline_ns <= now {
-                self.feed_provider(provider::Input::Timeout { req });
+                self.feed_provider(gateway, provider::Input::Timeout { req });
             } else if flight.upstream_deadline_ns <= now {
-                self.feed_gateway(gateway::Input::UpstreamTimeout { req });
+                self.feed_gateway(gateway, gateway::Input::UpstreamTimeout { req });
             } else if flight.client_deadline_ns <= now {
                 self.feed_client(client::Input::Timeout { req });
             }

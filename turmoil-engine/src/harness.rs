@@ -160,6 +160,20 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
+    // The gateway's own pods: this engine runs one real gateway for the whole run; rolling
+    // it (and spreading calls over several) is modelled only so far.
+    if config.gateway.replicas != 1
+        || scenario
+            .events
+            .iter()
+            .any(|e| matches!(e.action, Action::RolloutGateway))
+    {
+        return Err(
+            "turmoil engine: gateway replicas and `rolloutGateway` are modelled only (this \
+             engine runs one gateway for the whole run); use the model engine"
+                .into(),
+        );
+    }
     // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
     // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an
     // immediate 502 on both.)

@@ -440,6 +440,8 @@ impl Cluster {
                 self.reconcile(now, chooser, out);
             }
             Action::Deploy { scale_min } => self.deploy(now, scale_min, chooser, out),
+            // The gateway's own Deployment takes it (`gateway_deployment`).
+            Action::RolloutGateway => {}
             Action::ShutdownNode {
                 node,
                 grace_period_ns,

@@ -460,6 +460,45 @@ pub struct GatewayConfig {
     pub poll_interval_ns: u64,
     /// Polls before forwarding anyway (1000 in the gateway).
     pub poll_attempts: u32,
+    /// `gateway.replicas`: gateway pods behind their Service (the chart's values.yaml: 1;
+    /// values-pro.yaml: 3).
+    pub replicas: u32,
+    /// What a gateway pod does on SIGTERM.
+    pub on_sigterm: GatewaySigterm,
+    /// The gateway Deployment's `terminationGracePeriodSeconds`, in ns: the chart sets none
+    /// (the line is commented out in gateway-dep.yaml), so Kubernetes's 30 s.
+    pub grace_ns: Nanos,
+    /// From a new gateway pod's creation until it answers `/healthz` (image present, Go
+    /// start-up, informers synced) [inferred: 2 s].
+    pub startup_ns: Nanos,
+    /// The gateway's readiness probe period: the chart leaves `gateway.readinessProbe` unset
+    /// by default, so Kubernetes's 10 s; a new pod is ready at the first probe after it starts.
+    pub readiness_period_ns: Nanos,
+}
+
+/// What a gateway pod does on SIGTERM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GatewaySigterm {
+    /// CE: no signal handling (`log.Fatal(s.ListenAndServe())`, openfaas/faas@8d803bf9
+    /// gateway/main.go): Go's default action ends the process and every call in flight is cut.
+    Exit,
+    /// An edition that drains [inferred; the Pro gateway's shutdown is not public]: it keeps
+    /// accepting for `delay_ns` (for the Service's view to drop it), then closes its listener
+    /// and finishes the calls in flight, exiting when none is left.
+    Drain {
+        /// From SIGTERM until the listener closes.
+        delay_ns: Nanos,
+    },
+}
+
+impl GatewaySigterm {
+    /// Its name in the scenario format (`gateway.onSigterm`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GatewaySigterm::Exit => "exit",
+            GatewaySigterm::Drain { .. } => "drain",
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -472,6 +511,11 @@ impl Default for GatewayConfig {
             scale_from_zero: true,
             poll_interval_ns: 100 * NS_PER_MS,
             poll_attempts: 1000,
+            replicas: 1,
+            on_sigterm: GatewaySigterm::Exit,
+            grace_ns: KUBERNETES_DEFAULT_GRACE_S * NS_PER_S,
+            startup_ns: 2 * NS_PER_S,
+            readiness_period_ns: 10 * NS_PER_S,
         }
     }
 }

@@ -102,7 +102,7 @@ impl Builder<'_> {
             .is_some_and(|labels| labels.contains_key("com.openfaas.scale.min"));
         let (function, env) = self.function(raw.function.unwrap_or_default())?;
         let kubernetes = self.kubernetes(raw.kubernetes.unwrap_or_default(), &env)?;
-        let gateway = self.gateway(raw.gateway.unwrap_or_default())?;
+        let gateway = self.gateway(raw.gateway.unwrap_or_default(), kubernetes.endpoint_lag_ns)?;
         let provider = self.provider(raw.faasnetes.unwrap_or_default(), &gateway)?;
         let load = self.load(raw.load.unwrap_or_default())?;
         let network = self.network(raw.network.unwrap_or_default())?;

@@ -208,6 +208,19 @@ pub(super) struct RawGateway {
     /// Hold requests while scaling from zero. Default: `true`.
     #[serde(rename = "scaleFromZero")]
     pub(super) scale_from_zero: Text,
+    /// Gateway pods behind their Service. Default: `1` (the chart).
+    pub(super) replicas: Text,
+    /// `exit` (CE: no SIGTERM handling, calls in flight cut) or `drain`. Default: `exit`.
+    #[serde(rename = "onSigterm")]
+    pub(super) on_sigterm: Text,
+    /// The gateway Deployment's grace, whole seconds. Default: `30`.
+    #[serde(rename = "terminationGracePeriodSeconds")]
+    pub(super) termination_grace_period_seconds: Text,
+    /// (added) From a gateway pod's creation until it answers /healthz. Default: `2s`.
+    pub(super) startup: Text,
+    /// (added) The gateway's readiness probe period. Default: `10s`.
+    #[serde(rename = "readinessPeriod")]
+    pub(super) readiness_period: Text,
 }
 
 /// `faasnetes` (added): the Helm chart's provider values.
@@ -278,6 +291,9 @@ pub(super) struct RawEvent {
     /// `faas-cli deploy` of the same function: `deploy: {}`.
     #[serde(default, deserialize_with = "present")]
     pub(super) deploy: Option<Spanned<Option<RawDeploy>>>,
+    /// `helm upgrade`: a rolling update of the gateway pods, `rolloutGateway: {}`.
+    #[serde(default, rename = "rolloutGateway", deserialize_with = "present")]
+    pub(super) rollout_gateway: Option<Spanned<Option<RawRollout>>>,
 }
 
 /// `shutdownNode`.

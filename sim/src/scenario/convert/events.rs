@@ -1,5 +1,5 @@
 //! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
-//! shutdownNode, loseNode, deploy).
+//! shutdownNode, loseNode, deploy, rolloutGateway).
 
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::NS_PER_S;
@@ -62,6 +62,9 @@ impl Builder<'_> {
         if raw.deploy.is_some() {
             given.push("deploy");
         }
+        if raw.rollout_gateway.is_some() {
+            given.push("rolloutGateway");
+        }
         if given.len() != 1 {
             let found = if given.is_empty() {
                 "none".to_string()
@@ -73,7 +76,7 @@ impl Builder<'_> {
                 item_loc,
                 format!(
                     "an event needs exactly one action (scale, rollout, drainNode, killPod, \
-                     shutdownNode, loseNode or deploy); found {found}"
+                     shutdownNode, loseNode, deploy or rolloutGateway); found {found}"
                 ),
             ));
         }
@@ -118,6 +121,8 @@ impl Builder<'_> {
             let lose = lose.value.unwrap_or_default();
             let node = self.required_node(&key, loc, field(&lose.node), nodes)?;
             Action::LoseNode { node }
+        } else if raw.rollout_gateway.is_some() {
+            Action::RolloutGateway
         } else if raw.deploy.is_some() {
             Action::Deploy {
                 scale_min: context.deploy_scale_min,

@@ -3,16 +3,55 @@
 //! (see `GatewayConfig` and `ProviderConfig`): no server read or write timeout, an immediate
 //! 502 for `upstreamTimeout`, faas-provider's 10 s proxy timeout for `faasnetes.readTimeout`.
 
-use faasim_model::config::{GatewayConfig, ProviderConfig};
+use faasim_model::config::{GatewayConfig, GatewaySigterm, ProviderConfig, Span};
+use faasim_model::time::NS_PER_S;
 
 use super::super::ScenarioError;
 use super::super::raw::{RawFaasnetes, RawGateway};
 use super::{Builder, field};
 
 impl Builder<'_> {
-    pub(super) fn gateway(&mut self, raw: RawGateway) -> Result<GatewayConfig, ScenarioError> {
+    /// The `gateway` section; a draining gateway closes its listener once the Service's view
+    /// has surely dropped it (`endpoint_lag`'s upper end).
+    pub(super) fn gateway(
+        &mut self,
+        raw: RawGateway,
+        endpoint_lag: Span,
+    ) -> Result<GatewayConfig, ScenarioError> {
         let defaults = GatewayConfig::default();
+        let drain = GatewaySigterm::Drain {
+            delay_ns: endpoint_lag.hi_ns,
+        };
         Ok(GatewayConfig {
+            replicas: self.int_u32(
+                "gateway.replicas",
+                field(&raw.replicas),
+                defaults.replicas,
+                1,
+            )?,
+            on_sigterm: self.choice(
+                "gateway.onSigterm",
+                field(&raw.on_sigterm),
+                defaults.on_sigterm,
+                &[("exit", GatewaySigterm::Exit), ("drain", drain)],
+                false,
+            )?,
+            grace_ns: self
+                .integer(
+                    "gateway.terminationGracePeriodSeconds",
+                    field(&raw.termination_grace_period_seconds),
+                    defaults.grace_ns / NS_PER_S,
+                    0,
+                    // What fits Kubernetes's int64 nanoseconds, as for the function's grace.
+                    9_223_372_036,
+                )?
+                .saturating_mul(NS_PER_S),
+            startup_ns: self.duration(
+                "gateway.startup",
+                field(&raw.startup),
+                defaults.startup_ns,
+            )?,
+            readiness_period_ns: self.readiness_period(&raw, defaults.readiness_period_ns)?,
             upstream_timeout_ns: self.go_timeout(
                 "gateway.upstreamTimeout",
                 field(&raw.upstream_timeout),
@@ -35,6 +74,20 @@ impl Builder<'_> {
             )?,
             ..defaults
         })
+    }
+
+    /// The gateway's readiness probe period: above 0 (the prober ticks every period).
+    fn readiness_period(&self, raw: &RawGateway, default_ns: u64) -> Result<u64, ScenarioError> {
+        let f = field(&raw.readiness_period);
+        let period_ns = self.duration("gateway.readinessPeriod", f, default_ns)?;
+        if period_ns == 0 {
+            return Err(self.error(
+                "gateway.readinessPeriod",
+                f.loc,
+                "must be above 0: the kubelet probes every period",
+            ));
+        }
+        Ok(period_ns)
     }
 
     pub(super) fn provider(

@@ -1,0 +1,619 @@
+//! The gateway's Deployment and its Service: the gateway pods' lives (creation, readiness on
+//! the probe's ticker, the rolling update of a `helm upgrade`, SIGTERM with the endpoint
+//! removal, SIGKILL at the end of the grace period), kube-proxy's lagging view of which pods
+//! back the Service, and the conntrack entry that pins each client connection to one pod.
+//!
+//! Sources: the chart (openfaas/faas-netes@662ce9ce chart/openfaas) sets `gateway.replicas`
+//! (values.yaml: 1; values-pro.yaml: 3), no strategy (Kubernetes's RollingUpdate 25%/25%), no
+//! `terminationGracePeriodSeconds` (30 s), and a readiness probe on `/healthz` with
+//! Kubernetes's 10 s period unless `gateway.readinessProbe` is set (gateway-dep.yaml). A
+//! Service balances connections, not requests: kube-proxy picks a backend when a connection
+//! opens and conntrack keeps it there.
+
+use crate::choice::{Chooser, Stream};
+use crate::config::{GatewayConfig, IntOrPercent, Span};
+use crate::deployment::{self, PodView};
+use crate::ledger::{PodId, RequestId};
+use crate::time::Nanos;
+
+/// A gateway pod, by creation order (pod `0` to `replicas - 1` exist from the start).
+pub type GatewayId = u16;
+
+/// The Kubernetes default rolling-update budget (the chart sets no strategy): 25% surge
+/// (rounded up), 25% unavailable (rounded down).
+const ROLLING_BUDGET: IntOrPercent = IntOrPercent::Percent(25);
+
+/// A timer of the gateway's Deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// The readiness probe passes for the first time.
+    Ready {
+        /// The pod.
+        gateway: GatewayId,
+    },
+    /// kube-proxy's view of the Service's backends changes.
+    View {
+        /// The pod.
+        gateway: GatewayId,
+        /// A backend from now on.
+        routed: bool,
+    },
+    /// The grace period is over: SIGKILL.
+    Kill {
+        /// The pod.
+        gateway: GatewayId,
+    },
+}
+
+/// One input to the gateway's Deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The run starts: `replicas` ready pods, already behind the Service.
+    Setup,
+    /// `helm upgrade`: a rolling update to a new revision.
+    Rollout,
+    /// A timer armed earlier is due.
+    Timer(Timer),
+    /// A client worker sends `req`, on a new connection (`dial`) or on its open one.
+    Connect {
+        /// The request.
+        req: RequestId,
+        /// The client worker.
+        worker: u32,
+        /// The client dials a new connection.
+        dial: bool,
+    },
+    /// A gateway closed its listener (a drain): its idle connections are closed.
+    Closed {
+        /// The pod.
+        gateway: GatewayId,
+    },
+    /// A gateway process ended.
+    Exited {
+        /// The pod.
+        gateway: GatewayId,
+    },
+}
+
+/// What the gateway's Deployment asks of its engine, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// A gateway pod is created: its gateway and its provider (faas-netes in the same pod,
+    /// whose informer lists the endpoints afresh) come to be.
+    Spawn {
+        /// The pod.
+        gateway: GatewayId,
+    },
+    /// Send `req` to `gateway` (`dial`: a new connection, a round trip first).
+    Via {
+        /// The request.
+        req: RequestId,
+        /// The pod kube-proxy chose, or the one the connection is pinned to.
+        gateway: GatewayId,
+        /// A new connection.
+        dial: bool,
+    },
+    /// The connection is refused: kube-proxy chose a pod that is gone, or the Service has
+    /// no backend.
+    Refused {
+        /// The request.
+        req: RequestId,
+    },
+    /// The kubelet's SIGTERM to a gateway pod.
+    Sigterm {
+        /// The pod.
+        gateway: GatewayId,
+    },
+    /// The kubelet's SIGKILL.
+    Sigkill {
+        /// The pod.
+        gateway: GatewayId,
+    },
+    /// Arm a timer.
+    Arm {
+        /// When.
+        at_ns: Nanos,
+        /// Which.
+        timer: Timer,
+    },
+    /// A line for the timeline.
+    Note {
+        /// Who.
+        who: String,
+        /// What happened.
+        what: String,
+    },
+}
+
+/// Where a gateway pod is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Phase {
+    /// Created, not ready yet.
+    Starting,
+    /// Ready since the instant given.
+    Ready(Nanos),
+    /// SIGTERM sent; no longer counted by the Deployment.
+    Terminating,
+    /// The process has ended.
+    Gone,
+}
+
+/// One gateway pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Pod {
+    /// The template revision it was created from.
+    revision: u32,
+    /// When it was created.
+    created_ns: Nanos,
+    /// Where it is in its life.
+    phase: Phase,
+    /// A backend in kube-proxy's view.
+    routed: bool,
+    /// Its listener is closed (drained or exited): connections to it are refused.
+    closed: bool,
+}
+
+/// The gateway's Deployment and Service: a plain value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayDeployment {
+    /// The gateway's settings (replicas, grace, start-up, readiness period).
+    config: GatewayConfig,
+    /// How long kube-proxy takes to see a backend come or go.
+    lag_ns: Span,
+    /// The current template revision.
+    revision: u32,
+    /// The pods, by id.
+    pods: Vec<Pod>,
+    /// The pod each client worker's connection is pinned to, by worker.
+    pins: Vec<Option<GatewayId>>,
+}
+
+impl GatewayDeployment {
+    /// The Deployment of `config.replicas` gateway pods behind a Service whose view lags by
+    /// `lag_ns`.
+    pub fn new(config: &GatewayConfig, lag_ns: Span) -> GatewayDeployment {
+        GatewayDeployment {
+            config: config.clone(),
+            lag_ns,
+            revision: 0,
+            pods: Vec::new(),
+            pins: Vec::new(),
+        }
+    }
+
+    /// The timeline's name of a gateway pod.
+    pub fn name(gateway: GatewayId) -> String {
+        format!("gateway-{gateway}")
+    }
+
+    /// Take one input at `now`; effects go to `out` in order.
+    pub fn handle(
+        &mut self,
+        now: Nanos,
+        input: Input,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        match input {
+            Input::Setup => {
+                assert!(self.pods.is_empty(), "set up once");
+                for _ in 0..self.config.replicas.max(1) {
+                    let gateway = self.create(now, out);
+                    let pod = &mut self.pods[usize::from(gateway)];
+                    pod.phase = Phase::Ready(0);
+                    pod.routed = true;
+                }
+            }
+            Input::Rollout => {
+                self.revision += 1;
+                out.push(Effect::Note {
+                    who: "gateway".into(),
+                    what: format!("helm upgrade: rolling update to revision {}", self.revision),
+                });
+                self.reconcile(now, chooser, out);
+            }
+            Input::Timer(Timer::Ready { gateway }) => {
+                let pod = &mut self.pods[usize::from(gateway)];
+                if pod.phase != Phase::Starting {
+                    return;
+                }
+                pod.phase = Phase::Ready(now);
+                out.push(Effect::Note {
+                    who: Self::name(gateway),
+                    what: "ready".into(),
+                });
+                self.view(now, gateway, true, chooser, out);
+                self.reconcile(now, chooser, out);
+            }
+            Input::Timer(Timer::View { gateway, routed }) => {
+                let pod = &mut self.pods[usize::from(gateway)];
+                // A backend that went away before kube-proxy added it stays out.
+                let live = matches!(pod.phase, Phase::Ready(_));
+                if routed && !live {
+                    return;
+                }
+                pod.routed = routed;
+                let what = if routed {
+                    "kube-proxy routes new connections here"
+                } else {
+                    "kube-proxy stops routing new connections here"
+                };
+                out.push(Effect::Note {
+                    who: Self::name(gateway),
+                    what: what.into(),
+                });
+            }
+            Input::Timer(Timer::Kill { gateway }) => {
+                if self.pods[usize::from(gateway)].phase != Phase::Gone {
+                    out.push(Effect::Note {
+                        who: Self::name(gateway),
+                        what: "grace period over: SIGKILL".into(),
+                    });
+                    out.push(Effect::Sigkill { gateway });
+                }
+            }
+            Input::Connect { req, worker, dial } => self.connect(req, worker, dial, chooser, out),
+            Input::Closed { gateway } => {
+                self.pods[usize::from(gateway)].closed = true;
+                out.push(Effect::Note {
+                    who: Self::name(gateway),
+                    what: "listener closed: idle connections closed, calls in flight finish".into(),
+                });
+            }
+            Input::Exited { gateway } => {
+                let pod = &mut self.pods[usize::from(gateway)];
+                pod.closed = true;
+                pod.phase = Phase::Gone;
+                out.push(Effect::Note {
+                    who: Self::name(gateway),
+                    what: "gateway process exited".into(),
+                });
+            }
+        }
+    }
+
+    /// A new pod of the current revision: ready at the first readiness probe after its
+    /// process answers (the prober's ticker starts with the pod).
+    fn create(&mut self, now: Nanos, out: &mut Vec<Effect>) -> GatewayId {
+        let gateway = GatewayId::try_from(self.pods.len()).expect("gateway pods fit in u16");
+        self.pods.push(Pod {
+            revision: self.revision,
+            created_ns: now,
+            phase: Phase::Starting,
+            routed: false,
+            closed: false,
+        });
+        out.push(Effect::Spawn { gateway });
+        if now > 0 || self.revision > 0 {
+            let period_ns = self.config.readiness_period_ns.max(1);
+            let ticks = self.config.startup_ns.div_ceil(period_ns);
+            out.push(Effect::Note {
+                who: Self::name(gateway),
+                what: format!("created (revision {})", self.revision),
+            });
+            out.push(Effect::Arm {
+                at_ns: now + ticks * period_ns,
+                timer: Timer::Ready { gateway },
+            });
+        }
+        gateway
+    }
+
+    /// kube-proxy's view of `gateway` changes after its lag.
+    fn view(
+        &mut self,
+        now: Nanos,
+        gateway: GatewayId,
+        routed: bool,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        let Span { lo_ns, hi_ns } = self.lag_ns;
+        let lag_ns = if hi_ns > lo_ns {
+            chooser.pick_u64(Stream::Gateways, lo_ns, hi_ns)
+        } else {
+            lo_ns
+        };
+        out.push(Effect::Arm {
+            at_ns: now + lag_ns,
+            timer: Timer::View { gateway, routed },
+        });
+    }
+
+    /// The Deployment controller's passes until it has nothing more to do at `now`: each
+    /// deletion it makes is seen at once (a terminating pod no longer counts), which may make
+    /// room for the next new pod. Each pass creates or deletes a pod, and a pass that creates
+    /// one cannot create more until that one is ready, so a few passes suffice.
+    fn reconcile(&mut self, now: Nanos, chooser: &mut dyn Chooser, out: &mut Vec<Effect>) {
+        let bound = 2 * self.config.replicas.max(1) as usize + 2;
+        for _ in 0..bound {
+            if !self.reconcile_once(now, chooser, out) {
+                return;
+            }
+        }
+        panic!("the gateway's Deployment did not settle in {bound} passes");
+    }
+
+    /// One pass of the Deployment controller over the pods not terminating; whether it did
+    /// anything.
+    fn reconcile_once(
+        &mut self,
+        now: Nanos,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        let views: Vec<PodView> = self
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(_, pod)| matches!(pod.phase, Phase::Starting | Phase::Ready(_)))
+            .map(|(id, pod)| PodView {
+                id: id as PodId,
+                revision: pod.revision,
+                assigned: true,
+                running: true,
+                ready: matches!(pod.phase, Phase::Ready(_)),
+                ready_since_ns: match pod.phase {
+                    Phase::Ready(since_ns) => Some(since_ns),
+                    _ => None,
+                },
+                pods_on_node: 1,
+                restarts: 0,
+                created_ns: pod.created_ns,
+            })
+            .collect();
+        let plan = deployment::reconcile(
+            self.config.replicas.max(1),
+            self.revision,
+            &views,
+            ROLLING_BUDGET,
+            ROLLING_BUDGET,
+            chooser,
+        );
+        let acted = plan.create > 0 || !plan.delete.is_empty();
+        for _ in 0..plan.create {
+            self.create(now, out);
+        }
+        for victim in plan.delete {
+            let gateway = GatewayId::try_from(victim).expect("gateway ids fit in u16");
+            self.terminate(now, gateway, chooser, out);
+        }
+        acted
+    }
+
+    /// Delete a pod: SIGTERM and the endpoint removal start together; SIGKILL after the grace.
+    fn terminate(
+        &mut self,
+        now: Nanos,
+        gateway: GatewayId,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        self.pods[usize::from(gateway)].phase = Phase::Terminating;
+        out.push(Effect::Note {
+            who: Self::name(gateway),
+            what: "deleted: SIGTERM, endpoint removal under way".into(),
+        });
+        self.view(now, gateway, false, chooser, out);
+        out.push(Effect::Sigterm { gateway });
+        out.push(Effect::Arm {
+            at_ns: now + self.config.grace_ns,
+            timer: Timer::Kill { gateway },
+        });
+    }
+
+    /// The connection `req` goes out on: the worker's pinned one, or a new one to the pod
+    /// kube-proxy picks among its backends. A pinned connection whose pod closed it was seen
+    /// closed by the client's transport, which dials a new one.
+    fn connect(
+        &mut self,
+        req: RequestId,
+        worker: u32,
+        dial: bool,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
+        let worker = worker as usize;
+        if self.pins.len() <= worker {
+            self.pins.resize(worker + 1, None);
+        }
+        if !dial
+            && let Some(gateway) = self.pins[worker]
+            && !self.pods[usize::from(gateway)].closed
+        {
+            out.push(Effect::Via {
+                req,
+                gateway,
+                dial: false,
+            });
+            return;
+        }
+        let backends = self.pods.iter().filter(|pod| pod.routed).count();
+        if backends == 0 {
+            self.pins[worker] = None;
+            out.push(Effect::Refused { req });
+            return;
+        }
+        let nth = if backends > 1 {
+            chooser.pick_index(Stream::Gateways, backends)
+        } else {
+            0
+        };
+        let (id, pod) = self
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(_, pod)| pod.routed)
+            .nth(nth)
+            .expect("nth < backends");
+        let gateway = GatewayId::try_from(id).expect("gateway ids fit in u16");
+        if pod.closed {
+            // kube-proxy still routes to a pod whose process is gone: the SYN is refused.
+            self.pins[worker] = None;
+            out.push(Effect::Refused { req });
+            return;
+        }
+        self.pins[worker] = Some(gateway);
+        out.push(Effect::Via {
+            req,
+            gateway,
+            dial: true,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GatewaySigterm;
+    use crate::time::NS_PER_S;
+
+    struct First;
+    impl Chooser for First {
+        fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
+            lo
+        }
+        fn pick_index(&mut self, _: Stream, _: usize) -> usize {
+            0
+        }
+    }
+
+    fn deployment(replicas: u32) -> GatewayDeployment {
+        let config = GatewayConfig {
+            replicas,
+            on_sigterm: GatewaySigterm::Exit,
+            ..GatewayConfig::default()
+        };
+        let lag = Span {
+            lo_ns: NS_PER_S,
+            hi_ns: NS_PER_S,
+        };
+        let mut d = GatewayDeployment::new(&config, lag);
+        let mut out = Vec::new();
+        d.handle(0, Input::Setup, &mut First, &mut out);
+        assert_eq!(
+            out.iter()
+                .filter(|e| matches!(e, Effect::Spawn { .. }))
+                .count(),
+            replicas as usize
+        );
+        d
+    }
+
+    fn run(d: &mut GatewayDeployment, now: Nanos, input: Input) -> Vec<Effect> {
+        let mut out = Vec::new();
+        d.handle(now, input, &mut First, &mut out);
+        out.retain(|e| !matches!(e, Effect::Note { .. }));
+        out
+    }
+
+    #[test]
+    fn a_worker_keeps_its_connection_and_dials_again_when_its_pod_exits() {
+        let mut d = deployment(1);
+        let first = run(
+            &mut d,
+            0,
+            Input::Connect {
+                req: 0,
+                worker: 0,
+                dial: true,
+            },
+        );
+        assert_eq!(
+            first,
+            vec![Effect::Via {
+                req: 0,
+                gateway: 0,
+                dial: true
+            }]
+        );
+        let reuse = Input::Connect {
+            req: 1,
+            worker: 0,
+            dial: false,
+        };
+        assert!(matches!(
+            run(&mut d, 1, reuse)[0],
+            Effect::Via { dial: false, .. }
+        ));
+        run(&mut d, 2, Input::Exited { gateway: 0 });
+        // Still a backend in kube-proxy's view, but gone: the new connection is refused.
+        let again = Input::Connect {
+            req: 2,
+            worker: 0,
+            dial: false,
+        };
+        assert_eq!(run(&mut d, 3, again), vec![Effect::Refused { req: 2 }]);
+    }
+
+    #[test]
+    fn a_one_replica_rollout_surges_then_terminates_the_old_pod_when_the_new_is_ready() {
+        let mut d = deployment(1);
+        let out = run(&mut d, 30 * NS_PER_S, Input::Rollout);
+        assert_eq!(out[0], Effect::Spawn { gateway: 1 });
+        // Start-up 2 s, probe period 10 s: ready at the first tick after start-up.
+        assert_eq!(
+            out[1],
+            Effect::Arm {
+                at_ns: 40 * NS_PER_S,
+                timer: Timer::Ready { gateway: 1 }
+            }
+        );
+        assert_eq!(out.len(), 2, "maxUnavailable 0: the old pod stays for now");
+        let out = run(
+            &mut d,
+            40 * NS_PER_S,
+            Input::Timer(Timer::Ready { gateway: 1 }),
+        );
+        assert!(out.contains(&Effect::Sigterm { gateway: 0 }));
+        assert!(out.contains(&Effect::Arm {
+            at_ns: 41 * NS_PER_S,
+            timer: Timer::View {
+                gateway: 0,
+                routed: false
+            }
+        }));
+        assert!(out.contains(&Effect::Arm {
+            at_ns: 70 * NS_PER_S,
+            timer: Timer::Kill { gateway: 0 }
+        }));
+    }
+
+    #[test]
+    fn a_new_pod_gets_connections_only_once_kube_proxy_routes_it() {
+        let mut d = deployment(1);
+        run(&mut d, 0, Input::Rollout);
+        run(
+            &mut d,
+            10 * NS_PER_S,
+            Input::Timer(Timer::Ready { gateway: 1 }),
+        );
+        run(&mut d, 10 * NS_PER_S, Input::Exited { gateway: 0 });
+        let connect = Input::Connect {
+            req: 0,
+            worker: 0,
+            dial: true,
+        };
+        assert_eq!(
+            run(&mut d, 10 * NS_PER_S, connect),
+            vec![Effect::Refused { req: 0 }]
+        );
+        for (gateway, routed) in [(1, true), (0, false)] {
+            let timer = Timer::View { gateway, routed };
+            run(&mut d, 11 * NS_PER_S, Input::Timer(timer));
+        }
+        let connect = Input::Connect {
+            req: 1,
+            worker: 0,
+            dial: true,
+        };
+        assert_eq!(
+            run(&mut d, 11 * NS_PER_S, connect),
+            vec![Effect::Via {
+                req: 1,
+                gateway: 1,
+                dial: true
+            }]
+        );
+    }
+}
