@@ -166,6 +166,9 @@ pub struct GatewayDeployment {
     pods: Vec<Pod>,
     /// The pod each client worker's connection is pinned to, by worker.
     pins: Vec<Option<GatewayId>>,
+    /// When kube-proxy applies the latest change it has been sent: the changes are versions
+    /// of one Endpoints object, seen in order, so none lands before the one before it.
+    view_ns: Nanos,
 }
 
 impl GatewayDeployment {
@@ -178,6 +181,7 @@ impl GatewayDeployment {
             revision: 0,
             pods: Vec::new(),
             pins: Vec::new(),
+            view_ns: 0,
         }
     }
 
@@ -299,7 +303,8 @@ impl GatewayDeployment {
         gateway
     }
 
-    /// kube-proxy's view of `gateway` changes after its lag.
+    /// kube-proxy's view of `gateway` changes after its lag, and not before the change made
+    /// before it.
     fn view(
         &mut self,
         now: Nanos,
@@ -314,8 +319,9 @@ impl GatewayDeployment {
         } else {
             lo_ns
         };
+        self.view_ns = self.view_ns.max(now + lag_ns);
         out.push(Effect::Arm {
-            at_ns: now + lag_ns,
+            at_ns: self.view_ns,
             timer: Timer::View { gateway, routed },
         });
     }

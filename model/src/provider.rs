@@ -77,6 +77,10 @@ pub enum Input {
         /// The pod.
         pod: PodId,
     },
+    /// The gateway pod got SIGTERM: faas-netes's signal handler only stops its informers
+    /// (openfaas/faas-netes@662ce9ce main.go 175-177, pkg/signals/signal.go) and its server,
+    /// started with a context that is never done, keeps proxying with the view it has.
+    Sigterm,
 }
 
 /// What the provider asks of its engine, in order.
@@ -174,6 +178,8 @@ pub struct Provider {
     pools: Vec<Pool>,
     /// Each call, by request id.
     calls: Vec<Call>,
+    /// Its informers stopped (SIGTERM): the view no longer changes.
+    informers_stopped: bool,
 }
 
 impl Provider {
@@ -202,6 +208,7 @@ impl Provider {
             names: Vec::new(),
             pools: Vec::new(),
             calls: Vec::new(),
+            informers_stopped: false,
         }
     }
 
@@ -218,6 +225,7 @@ impl Provider {
             names: self.names.clone(),
             pools: vec![Pool::default(); self.pools.len()],
             calls: Vec::new(),
+            informers_stopped: false,
         }
     }
 
@@ -254,7 +262,12 @@ impl Provider {
                     count: self.view.len(),
                 });
             }
-            Input::Route { pod, routed } => self.route(pod, routed, out),
+            Input::Route { pod, routed } => {
+                if !self.informers_stopped {
+                    self.route(pod, routed, out);
+                }
+            }
+            Input::Sigterm => self.informers_stopped = true,
             Input::Forward { req, key } => {
                 let call = self.call(req);
                 assert_eq!(call.state, State::Coming, "request {req} forwarded twice");
@@ -452,6 +465,35 @@ mod tests {
         let mut out = Vec::new();
         p.handle(now, input, &mut First, &mut out);
         out
+    }
+
+    #[test]
+    fn after_sigterm_its_informers_stop_and_it_keeps_proxying_with_the_view_it_had() {
+        let mut p = provider(true);
+        run(&mut p, 0, Input::Warm { pod: 0 });
+        run(&mut p, 1, Input::Sigterm);
+        let gone = Input::Route {
+            pod: 0,
+            routed: false,
+        };
+        assert!(
+            run(&mut p, 2, gone).is_empty(),
+            "the view no longer changes"
+        );
+        assert_eq!(p.endpoints(), 1);
+        let out = run(&mut p, 3, Input::Forward { req: 0, key: 0 });
+        assert!(
+            out.iter().any(|e| matches!(
+                e,
+                Effect::Learn {
+                    fact: Fact::Routed(0),
+                    ..
+                }
+            )),
+            "still routed to the pod it knew: {out:?}"
+        );
+        // A new gateway pod's provider lists the endpoints afresh, with no connection.
+        assert_eq!(p.fresh().endpoints(), 1);
     }
 
     #[test]

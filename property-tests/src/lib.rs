@@ -2,7 +2,9 @@
 //! tests: `case` covers the whole space, `safe_case` builds configurations that keep every rule
 //! of `faasim_model::rules` with random slack, so a test can break exactly one rule.
 
-use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
+use faasim_model::config::{
+    Config, Edition, GatewaySigterm, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+};
 use faasim_model::rules::{self, POLL_SLACK_NS};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
@@ -200,6 +202,7 @@ fn schedule() -> impl Strategy<Value = Vec<(u64, Action)>> {
         3 => (0u32..=4).prop_map(Action::Scale),
         2 => Just(Action::Rollout),
         1 => proptest::option::of(0u32..3).prop_map(|node| Action::DrainNode { notice_ns: 0, node }),
+        1 => Just(Action::RolloutGateway),
     ];
     proptest::collection::vec(
         ((0u64..=90_000).prop_map(|ms| ms * NS_PER_MS), action),
@@ -419,6 +422,18 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     let grace_ns = exit.max(derived.last_end_ns) + POLL_SLACK_NS + ms(1) + s(4) / 2;
     config.kubernetes.grace_s = grace_ns.div_ceil(NS_PER_S).max(k.pre_stop_s + 1);
     config.kubernetes.edition = Edition::Pro;
+    // The gateway's own pods, rolled by a helm upgrade: one that drains, accepting until
+    // kube-proxy's view has dropped it (a dial after the longest lag), its grace above its
+    // last call; a closed loop reusing its connections across a hop races the listener's
+    // close, so no upgrade then.
+    config.gateway.replicas = k.replicas.max(1);
+    let delay_ns = lag_max + 3 * hop + s(4) / 4;
+    config.gateway.on_sigterm = GatewaySigterm::Drain { delay_ns };
+    config.gateway.grace_ns =
+        delay_ns + hold + call.min(config.gateway.upstream_timeout_ns) + ms(1) + s(4) / 2;
+    if config.load.keep_alive && config.load.rate_per_s == 0 && hop > 0 {
+        events.retain(|e| e.action != Action::RolloutGateway);
+    }
     derived = rules::derive(&config, &events);
     let notice = derived.exit_ns.unwrap_or(0) + NS_PER_S + s(3);
     let mut drains = 0;

@@ -2,7 +2,9 @@
 //! half of the rules' proof. `settle` brings every other bound back inside its rule, so the
 //! target is the only one broken.
 
-use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
+use faasim_model::config::{
+    Config, Edition, GatewaySigterm, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+};
 use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
@@ -377,6 +379,25 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
                 node: Some(0),
             },
         }];
+    } else if rule == &rules::GATEWAY_DRAINS_ON_ROLLOUT {
+        // A helm upgrade under load: the old gateway pod gets SIGTERM when its replacement is
+        // ready (about 10 s later). Half the cases run the CE gateway, which exits; the others
+        // a gateway that drains but whose grace ends before its last call does.
+        events = vec![Event {
+            at_ns: base.scale_at_ns,
+            action: Action::RolloutGateway,
+        }];
+        if base.seed.is_multiple_of(2) {
+            config.gateway.on_sigterm = GatewaySigterm::Exit;
+        } else {
+            // The open loop dials every call: the last reaches the pod a dial after kube-proxy
+            // dropped it, and its call outlives the grace.
+            let last_dial_ns = base.lag_ns + 3 * config.network.rtt_ns / 2;
+            config.gateway.on_sigterm = GatewaySigterm::Drain {
+                delay_ns: last_dial_ns + margin,
+            };
+            config.gateway.grace_ns = last_dial_ns + fraction(d, depth) / 2;
+        }
     } else {
         panic!("no breaking case for rule {}", rule.id);
     }

@@ -107,4 +107,5 @@ necessity_tests! {
     spot_notice_covers_drain => SPOT_NOTICE_COVERS_DRAIN,
     provider_idle_below_watchdog_idle => PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
     schedulable_node_remains => SCHEDULABLE_NODE_REMAINS,
+    gateway_drains_on_rollout => GATEWAY_DRAINS_ON_ROLLOUT,
 }

@@ -16,6 +16,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../scenarios/go-long-ce.yaml"),
     ),
     (
+        "gateway-rollout-ce.yaml",
+        include_str!("../../scenarios/gateway-rollout-ce.yaml"),
+    ),
+    (
         "go-long-fixed-wait.yaml",
         include_str!("../../scenarios/go-long-fixed-wait.yaml"),
     ),

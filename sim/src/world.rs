@@ -415,7 +415,9 @@ impl<'a> World<'a> {
                     self.send(req, 2, refused);
                 }
                 gateway_deployment::Effect::Sigterm { gateway } => {
-                    self.feed_gateway(gateway, gateway::Input::Sigterm)
+                    // Both containers of the pod get it.
+                    self.feed_provider(gateway, provider::Input::Sigterm);
+                    self.feed_gateway(gateway, gateway::Input::Sigterm);
                 }
                 gateway_deployment::Effect::Sigkill { gateway } => {
                     self.feed_gateway(gateway, gateway::Input::Sigkill)

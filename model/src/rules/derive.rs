@@ -53,11 +53,12 @@ pub struct Derived {
     pub peak_concurrency: u64,
 }
 
-/// The schedule has an event that may delete a pod: any but a crash, which has no drain.
+/// The schedule has an event that may delete a function pod: any but a crash, which has no
+/// drain, and a gateway rollout, which deletes only the gateway's pods.
 pub(super) fn deletes(events: &[Event]) -> bool {
     events
         .iter()
-        .any(|e| !matches!(e.action, Action::KillPod { .. }))
+        .any(|e| !matches!(e.action, Action::KillPod { .. } | Action::RolloutGateway))
 }
 
 /// Compute the derived quantities.

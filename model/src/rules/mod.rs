@@ -11,8 +11,8 @@
 //! reads a rule named on the command line.
 //!
 //! The rules live beside the component whose timers they relate: `watchdog.rs`, `child.rs`,
-//! `callers.rs` (gateway, provider and client), `cold_start.rs` (the gateway's hold) and
-//! `cluster.rs` (kubelet and nodes); `derive.rs` computes the quantities they compare.
+//! `callers.rs` (gateway, provider and client), `cold_start.rs` (the gateway's hold),
+//! `cluster.rs` (kubelet and nodes) and `edge.rs` (the gateway's own pods); `derive.rs` computes the quantities they compare.
 //!
 //! The inequalities are the model's exact boundaries, with one stated slack: a draining Go
 //! server notices its last connection ending only at its next `Shutdown` poll, at most
@@ -32,6 +32,7 @@ mod child;
 mod cluster;
 mod cold_start;
 mod derive;
+mod edge;
 mod watchdog;
 
 pub use callers::{
@@ -49,6 +50,7 @@ pub use cold_start::{
     COLD_START_WITHIN_GATEWAY_HOLD, NO_DISRUPTION_DURING_COLD_START, SCALE_FROM_ZERO_ENABLED,
 };
 pub use derive::{Derived, derive};
+pub use edge::GATEWAY_DRAINS_ON_ROLLOUT;
 pub use watchdog::{
     EXEC_WITHIN_WRITE, HANDLER_WITHIN_EXEC, HEALTHCHECK_COVERS_ENDPOINT_LAG,
     HEALTHCHECK_INTERVAL_POSITIVE, MAX_INFLIGHT_COVERS_LOAD, PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
@@ -148,6 +150,7 @@ pub static RULES: &[&Rule] = &[
     &SPOT_NOTICE_COVERS_DRAIN,
     &PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
     &SCHEDULABLE_NODE_REMAINS,
+    &GATEWAY_DRAINS_ON_ROLLOUT,
 ];
 
 /// What a predicate reports of a broken rule: the numbers, without the rule.
