@@ -9,7 +9,7 @@
 //! lets its user apply (`edition.rs`): on CE, never the grace period, a preStop hook or the
 //! probe, which faas-netes sets itself.
 
-use faasim_model::config::{Config, Method, Mode, Span, Start, WatchdogKind};
+use faasim_model::config::{Config, Edition, Method, Mode, Span, Start, WatchdogKind};
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
 use faasim_model::rules::{self, Breach, Rule};
@@ -62,6 +62,11 @@ impl Default for Options {
 /// When the witness runs change the deployment.
 const DISRUPTION_AT_NS: Nanos = NS_PER_S;
 
+/// Calls per worker at most in a witness that keeps every worker busy through a change: enough
+/// to span the gateway's rolling update (about 11 s) with calls of 6 ms, and a bound on the
+/// witness's size for shorter ones (which then may show nothing, and report nothing).
+const WITNESS_CALLS_MAX: u64 = 2000;
+
 /// What `check` assumes of the handler's duration when `--max-duration` does not say, in
 /// words (for `explain --function` and the docs).
 pub const LONGEST_HANDLER_ASSUMPTION: &str = "just under exec_timeout (write_timeout when \
@@ -87,12 +92,20 @@ pub fn judged_config(input: &FunctionInput, options: &Options) -> Config {
     config
 }
 
-/// The changes every function meets: a rolling update, and a scale to zero when it can.
+/// The changes every function meets: a rolling update, a scale to zero when it can, and on
+/// CE the `helm upgrade` that rolls the gateway (the Pro gateway's shutdown is not public, so
+/// it is not judged there).
 pub fn judged_events(config: &Config, input: &FunctionInput) -> Vec<Event> {
     let mut events = vec![Event {
         at_ns: DISRUPTION_AT_NS,
         action: Action::Rollout,
     }];
+    if config.kubernetes.edition == Edition::Ce {
+        events.push(Event {
+            at_ns: DISRUPTION_AT_NS,
+            action: Action::RolloutGateway,
+        });
+    }
     let scales_to_zero = config.function.scale_min == 0
         || input
             .provenance
@@ -128,6 +141,7 @@ fn fix_key(rule: &Rule) -> &'static str {
         | "healthcheck-interval-positive"
         | "child-listens-while-routed" => "function.environment.healthcheck_interval",
         "grace-covers-drain" | "fixed-wait-grace" => "kubernetes.terminationGracePeriodSeconds",
+        "gateway-drains-on-rollout" => "gateway.replicas",
         "child-ready-before-routing" => "kubernetes.readinessProbe.initialDelaySeconds",
         "provider-idle-below-watchdog-idle" => "function.environment.read_timeout",
         "child-drains-on-sigterm" => "function.upstream.onSigterm",
@@ -174,6 +188,21 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
         | "client-timeout-covers-response" => {
             closed(&mut config, u64::from(c));
             Vec::new()
+        }
+        "gateway-drains-on-rollout" => {
+            // Every worker has a call in flight when the old gateway pod gets SIGTERM, once its
+            // replacement is ready (a readiness period or more after the upgrade).
+            let g = &config.gateway;
+            let ready_ns = g.startup_ns.div_ceil(g.readiness_period_ns.max(1))
+                * g.readiness_period_ns
+                + config.kubernetes.endpoint_lag_ns.hi_ns;
+            let handler_ns = config.function.handler_ns.hi_ns.max(NS_PER_MS);
+            let calls = ((DISRUPTION_AT_NS + ready_ns) / handler_ns + 2).min(WITNESS_CALLS_MAX);
+            closed(&mut config, u64::from(c) * calls);
+            vec![Event {
+                at_ns: DISRUPTION_AT_NS,
+                action: Action::RolloutGateway,
+            }]
         }
         "max-inflight-covers-load" => {
             config.function.scale_min = 1;

@@ -107,7 +107,11 @@ fn go_long_on_ce_loses_the_five_calls_to_the_30_s_grace() {
         &[go_long(Edition::Ce, 30 * 60, 30 * 60 + 1)],
         &Options::default(),
     );
-    assert_eq!(rules_of(&report), vec!["grace-covers-drain"]);
+    // On CE every helm upgrade also cuts the calls through the gateway.
+    assert_eq!(
+        rules_of(&report),
+        vec!["grace-covers-drain", "gateway-drains-on-rollout"]
+    );
     let finding = &report.findings[0];
     let counterexample = finding.counterexample.as_ref().expect("simulated");
     assert!(
@@ -191,7 +195,10 @@ fn a_kill_with_nothing_in_flight_is_a_warning() {
         ..Options::default()
     };
     let report = analyze(&[input], &options);
-    assert_eq!(rules_of(&report), vec!["grace-covers-drain"]);
+    assert_eq!(
+        rules_of(&report),
+        vec!["grace-covers-drain", "gateway-drains-on-rollout"]
+    );
     let finding = &report.findings[0];
     assert_eq!(finding.severity, Severity::Warning);
     let cx = finding.counterexample.as_ref().expect("simulated");
@@ -325,5 +332,39 @@ fn on_ce_a_deployments_own_grace_is_named_as_such() {
             && finding.fix.starts_with("exec_timeout: 43s"),
         "{}",
         finding.fix
+    );
+}
+
+/// On CE a helm upgrade rolls the gateway, which exits on SIGTERM: the calls in flight through
+/// it are cut (an error, with the run that shows it); Pro is not judged (its gateway's shutdown
+/// is not public); three replicas cut a third each.
+#[test]
+fn a_ce_gateway_upgrade_cuts_the_calls_in_flight_and_pro_is_not_judged() {
+    let mut input = go_long(Edition::Ce, 30 * 60, 30 * 60 + 1);
+    input.config.gateway.replicas = 3;
+    let report = analyze(&[input], &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "gateway-drains-on-rollout")
+        .expect("a CE gateway upgrade finding");
+    assert_eq!(finding.severity, Severity::Error);
+    assert_eq!(finding.key, "gateway.replicas");
+    assert!(finding.fix.contains("about 1/3"), "{}", finding.fix);
+    let cx = finding.counterexample.as_ref().expect("simulated");
+    assert!(cx.saw.contains("gateway exited"), "{}", cx.saw);
+    assert!(cx.violated.contains(&"no-dropped-in-flight".to_string()));
+
+    let report = analyze(
+        &[go_long(Edition::Pro, 30 * 60, 30 * 60 + 1)],
+        &Options::default(),
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.rule != "gateway-drains-on-rollout"),
+        "{:#?}",
+        report.findings
     );
 }

@@ -344,15 +344,14 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     }
     if g.on_sigterm != gateway_defaults.on_sigterm {
         let _ = writeln!(y, "  onSigterm: {}", g.on_sigterm.name());
-        let written = GatewaySigterm::Drain {
-            delay_ns: k.endpoint_lag_ns.hi_ns,
-        };
+        let delay_ns = GatewaySigterm::drain_delay_ns(k.endpoint_lag_ns, config.network.rtt_ns);
+        let written = GatewaySigterm::Drain { delay_ns };
         if g.on_sigterm != written && g.on_sigterm != GatewaySigterm::Exit {
             approximations.push(format!(
-                "gateway.onSigterm: drains after {:?}, but the file's endpoint lag makes it \
-                 close its listener after {}",
+                "gateway.onSigterm: drains after {:?}, but the file's endpoint lag and round \
+                 trip make it close its listener after {}",
                 g.on_sigterm,
-                go(k.endpoint_lag_ns.hi_ns)
+                go(delay_ns)
             ));
         }
     }

@@ -209,6 +209,14 @@ pub const CONSEQUENCES: &[Consequence] = &[
                 && lost_to(record, &[Cause::NoEndpoints, Cause::MaxInflight])
         },
     },
+    Consequence {
+        // A gateway pod that exits (CE, on SIGTERM; any, at SIGKILL) cuts what goes through it,
+        // and kube-proxy, whose view still lists it for up to the endpoint lag, hands it new
+        // connections that are refused.
+        name: "a gateway pod that exits cuts its calls and refuses what kube-proxy still sends",
+        rules: &[&rules::GATEWAY_DRAINS_ON_ROLLOUT],
+        accounts_for: |record, _| lost_to(record, &[Cause::GatewayExited, Cause::GatewayRefused]),
+    },
 ];
 
 fn outcome_of(property: Property) -> Option<Outcome> {

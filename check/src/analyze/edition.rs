@@ -45,6 +45,19 @@ pub(super) fn alternative(
     if rule == &rules::CHILD_DRAINS_ON_SIGTERM {
         return Some(child_drain_fix(config.kubernetes.edition));
     }
+    if rule == &rules::GATEWAY_DRAINS_ON_ROLLOUT {
+        let share = match config.gateway.replicas {
+            1 => "with one gateway replica every call in flight is cut".to_string(),
+            n => format!("with {n} gateway replicas each old pod cuts about 1/{n} of them"),
+        };
+        return Some(Alternative {
+            key: "gateway.replicas",
+            fix: format!(
+                "no setting makes the CE gateway drain (it has no SIGTERM handling): upgrade \
+                 OpenFaaS when no call is in flight, or retry calls in the client; {share}"
+            ),
+        });
+    }
     if config.kubernetes.edition != Edition::Ce {
         return None;
     }

@@ -492,6 +492,13 @@ pub enum GatewaySigterm {
 }
 
 impl GatewaySigterm {
+    /// How long the scenario format's draining gateway keeps accepting after SIGTERM: until
+    /// kube-proxy's view has surely dropped it (the endpoint lag's upper end) and the last
+    /// connection handed to it before that has arrived (a dial: 1.5 round trips).
+    pub fn drain_delay_ns(endpoint_lag: Span, rtt_ns: Nanos) -> Nanos {
+        endpoint_lag.hi_ns + 3 * (rtt_ns / 2)
+    }
+
     /// Its name in the scenario format (`gateway.onSigterm`).
     pub fn name(self) -> &'static str {
         match self {

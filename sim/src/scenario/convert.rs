@@ -16,7 +16,7 @@ mod load;
 
 use std::path::Path;
 
-use faasim_model::config::{Config, ConfigWarning};
+use faasim_model::config::{Config, ConfigWarning, GatewaySigterm};
 use faasim_model::schedule::Event;
 use serde_saphyr::{Location, Spanned};
 
@@ -102,10 +102,14 @@ impl Builder<'_> {
             .is_some_and(|labels| labels.contains_key("com.openfaas.scale.min"));
         let (function, env) = self.function(raw.function.unwrap_or_default())?;
         let kubernetes = self.kubernetes(raw.kubernetes.unwrap_or_default(), &env)?;
-        let gateway = self.gateway(raw.gateway.unwrap_or_default(), kubernetes.endpoint_lag_ns)?;
+        let raw_network = raw.network.unwrap_or_default();
+        let network = self.network(raw_network)?;
+        let gateway = self.gateway(
+            raw.gateway.unwrap_or_default(),
+            GatewaySigterm::drain_delay_ns(kubernetes.endpoint_lag_ns, network.rtt_ns),
+        )?;
         let provider = self.provider(raw.faasnetes.unwrap_or_default(), &gateway)?;
         let load = self.load(raw.load.unwrap_or_default())?;
-        let network = self.network(raw.network.unwrap_or_default())?;
 
         let mut events = Vec::new();
         for (index, item) in raw.events.unwrap_or_default().into_iter().enumerate() {

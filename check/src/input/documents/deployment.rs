@@ -104,6 +104,16 @@ impl Reader<'_> {
             set(&mut self.platform.read_timeout, "read_timeout");
             set(&mut self.platform.write_timeout, "write_timeout");
             set(&mut self.platform.scale_from_zero, "scale_from_zero");
+            set(&mut self.platform.direct_functions, "direct_functions");
+            if let Some(spec) = spec
+                && let Some(replicas) = self.opt_scalar(spec, "replicas", "spec.replicas")?
+            {
+                // A field of the manifest, not of the environment: read as the values are.
+                self.platform.gateway_replicas = Some(Setting {
+                    val: replicas,
+                    from: PlatformSource::Values,
+                });
+            }
             for (index, container) in containers.iter().enumerate() {
                 let provider = ["faas-netes", "operator"]
                     .contains(&container_name(container).as_str())

@@ -144,6 +144,10 @@ pub(crate) struct Platform {
     pub write_timeout: Option<Setting>,
     /// `gateway.scaleFromZero` / env `scale_from_zero`.
     pub scale_from_zero: Option<Setting>,
+    /// `gateway.replicas` / the gateway Deployment's `spec.replicas`.
+    pub gateway_replicas: Option<Setting>,
+    /// `gateway.directFunctions` / env `direct_functions`.
+    pub direct_functions: Option<Setting>,
     /// `faasnetes.readTimeout` / the provider's env `read_timeout`.
     pub provider_read: Option<Setting>,
     /// `faasnetes.writeTimeout` / the provider's env `write_timeout`.

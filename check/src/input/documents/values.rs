@@ -1,5 +1,6 @@
 //! The OpenFaaS Helm chart's values: the gateway's and faas-netes's timeouts, `scaleFromZero`,
-//! `functions.readinessProbe` and `queueWorker.ackWait`, as Helm would render them.
+//! the gateway's `replicas` and `directFunctions`, `functions.readinessProbe` and
+//! `queueWorker.ackWait`, as Helm would render them.
 
 use super::{EditionSign, PlatformSource, Reader, Setting, Val};
 use crate::input::error::InputError;
@@ -59,6 +60,10 @@ impl Reader<'_> {
         assign(&mut self.platform.write_timeout, write);
         let scale = self.helm_value(gateway, "scaleFromZero", "gateway.scaleFromZero")?;
         assign(&mut self.platform.scale_from_zero, scale);
+        let replicas = self.helm_value(gateway, "replicas", "gateway.replicas")?;
+        assign(&mut self.platform.gateway_replicas, replicas);
+        let direct = self.helm_value(gateway, "directFunctions", "gateway.directFunctions")?;
+        assign(&mut self.platform.direct_functions, direct);
         // faasnetes.* default to "" in the chart, which means "the gateway's" (`default`).
         let non_empty = |s: Option<Setting>| s.filter(|s| !s.val.raw.is_empty());
         let provider_read =

@@ -1,11 +1,12 @@
-//! The gateway's timeouts and scale-from-zero, from the chart's values or its environment.
+//! The gateway's timeouts, scale-from-zero, replicas and `directFunctions`, from the chart's
+//! values or its Deployment.
 
 use faasim_model::config::GatewayConfig;
 use faasim_model::duration::{
     GATEWAY_DEFAULT_TIMEOUT_NS, Reading, format_go, read_int_or_duration,
 };
 
-use super::{INVALID_FALLBACK, Resolver, at, go, suggest_duration};
+use super::{INVALID_FALLBACK, Resolver, at, go, parse_count, suggest_duration};
 use crate::input::documents::{Platform, PlatformSource, Setting};
 use crate::input::error::InputError;
 use crate::{Origin, Severity};
@@ -134,12 +135,65 @@ impl Resolver<'_> {
                 }
             }
         };
+        let replicas = self.gateway_replicas(platform, chart.replicas)?;
+        self.direct_functions(platform)?;
         Ok(GatewayConfig {
             upstream_timeout_ns: upstream,
             read_timeout_ns: read,
             write_timeout_ns: write,
             scale_from_zero,
+            replicas,
             ..chart
         })
+    }
+
+    /// `gateway.replicas` (or the gateway Deployment's `spec.replicas`): how many gateway pods a
+    /// `helm upgrade` rolls, one at a time.
+    fn gateway_replicas(&mut self, platform: &Platform, chart: u32) -> Result<u32, InputError> {
+        const KEY: &str = "gateway.replicas";
+        let Some(setting) = &platform.gateway_replicas else {
+            self.record(KEY, chart.to_string(), Origin::Default);
+            return Ok(chart);
+        };
+        let val = &setting.val;
+        match parse_count(&val.raw) {
+            Some(replicas) if replicas >= 1 => {
+                self.record(
+                    KEY,
+                    replicas.to_string(),
+                    Origin::File(val.location.clone()),
+                );
+                Ok(replicas)
+            }
+            Some(_) => Err(self.error(
+                val,
+                KEY,
+                "0 runs no gateway: every call would be refused; faasim needs at least 1",
+            )),
+            None => Err(self.error(
+                val,
+                KEY,
+                format!("`{}` is not a replica count (a whole number)", val.raw),
+            )),
+        }
+    }
+
+    /// `gateway.directFunctions`: recorded for the report. faasim follows faas-netes's own
+    /// routing over the Endpoints (the chart's default, `false`); with `true` the gateway calls
+    /// the function's Service through kube-proxy, which the model does not (docs/check.md).
+    fn direct_functions(&mut self, platform: &Platform) -> Result<(), InputError> {
+        const KEY: &str = "gateway.directFunctions";
+        let Some(setting) = &platform.direct_functions else {
+            self.record(KEY, "false", Origin::Default);
+            return Ok(());
+        };
+        let val = &setting.val;
+        match val.raw.as_str() {
+            "true" | "false" => {
+                self.record(KEY, val.raw.clone(), Origin::File(val.location.clone()));
+                Ok(())
+            }
+            other => Err(self.error(val, KEY, format!("expected true or false, not `{other}`"))),
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! (see `GatewayConfig` and `ProviderConfig`): no server read or write timeout, an immediate
 //! 502 for `upstreamTimeout`, faas-provider's 10 s proxy timeout for `faasnetes.readTimeout`.
 
-use faasim_model::config::{GatewayConfig, GatewaySigterm, ProviderConfig, Span};
+use faasim_model::config::{GatewayConfig, GatewaySigterm, ProviderConfig};
 use faasim_model::time::NS_PER_S;
 
 use super::super::ScenarioError;
@@ -11,16 +11,16 @@ use super::super::raw::{RawFaasnetes, RawGateway};
 use super::{Builder, field};
 
 impl Builder<'_> {
-    /// The `gateway` section; a draining gateway closes its listener once the Service's view
-    /// has surely dropped it (`endpoint_lag`'s upper end).
+    /// The `gateway` section; a draining gateway closes its listener `drain_delay_ns` after
+    /// SIGTERM ([`GatewaySigterm::drain_delay_ns`]).
     pub(super) fn gateway(
         &mut self,
         raw: RawGateway,
-        endpoint_lag: Span,
+        drain_delay_ns: u64,
     ) -> Result<GatewayConfig, ScenarioError> {
         let defaults = GatewayConfig::default();
         let drain = GatewaySigterm::Drain {
-            delay_ns: endpoint_lag.hi_ns,
+            delay_ns: drain_delay_ns,
         };
         Ok(GatewayConfig {
             replicas: self.int_u32(
