@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod duration;
 pub mod environment;
 pub mod gateway;
+pub mod ingress;
 pub mod ledger;
 pub mod message;
 pub mod pod;

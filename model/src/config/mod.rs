@@ -568,6 +568,31 @@ impl Default for NetworkConfig {
     }
 }
 
+/// An ingress controller or load balancer in front of the gateway: ingress-nginx, or an AWS
+/// ALB. It forwards each request to the gateway on a pooled keep-alive connection and waits
+/// for the answer under its read timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressConfig {
+    /// ingress-nginx's `proxy-read-timeout` (annotation
+    /// `nginx.ingress.kubernetes.io/proxy-read-timeout`, 60 s by default), or an ALB's idle
+    /// timeout (60 s): the longest wait between two successive reads of the gateway's
+    /// response, not a bound on the whole response. The model's answers come in one piece, so
+    /// it runs from the request's forwarding to the answer. Past it the client gets 504 and
+    /// the ingress closes its connection to the gateway. Always over 0.
+    pub read_timeout_ns: u64,
+}
+
+/// ingress-nginx's `proxy-read-timeout` when nothing sets it (and an ALB's idle timeout).
+pub const INGRESS_DEFAULT_READ_TIMEOUT_NS: u64 = 60 * NS_PER_S;
+
+impl Default for IngressConfig {
+    fn default() -> Self {
+        IngressConfig {
+            read_timeout_ns: INGRESS_DEFAULT_READ_TIMEOUT_NS,
+        }
+    }
+}
+
 /// Everything a run needs besides the scenario's events.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Config {
@@ -583,6 +608,8 @@ pub struct Config {
     pub load: LoadConfig,
     /// The network.
     pub network: NetworkConfig,
+    /// An ingress in front of the gateway (`None`: the client calls the gateway directly).
+    pub ingress: Option<IngressConfig>,
 }
 
 /// Something a component silently replaced, reported instead of hidden.
