@@ -1,8 +1,9 @@
 //! The world: the router between the model's components. It owns the event queue, the
 //! network (each message a hop of half the round trip; a message of a leg a timer already
 //! ended is dropped on arrival), each request's timer table, the ledger and the timeline. It
-//! hands every event to the component it belongs to (the load generator, the gateway, the
-//! provider, the pods, the control plane) and carries out the effects each returns, in order.
+//! hands every event to the component it belongs to (the load generator, the ingress when the
+//! scenario has one, the gateway, the provider, the pods, the control plane) and carries out
+//! the effects each returns, in order.
 //! It decides nothing: every status and every choice is a component's.
 
 use faasim_model::choice::Chooser;
@@ -10,6 +11,7 @@ use faasim_model::client::{self, Client};
 use faasim_model::cluster::{self, Cluster};
 use faasim_model::config::Config;
 use faasim_model::gateway::{self, Gateway};
+use faasim_model::ingress::{self, Ingress};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::message::Msg;
 use faasim_model::pod::{self, Pods};
@@ -24,9 +26,9 @@ use crate::engine::Queue;
 /// A deadline that is not armed.
 const NONE_NS: Nanos = Nanos::MAX;
 
-/// The queue's FIFO lanes: 0-3 the request timers (`World::arm`), then one per hop count of a
+/// The queue's FIFO lanes: 0-4 the request timers (`World::arm`), then one per hop count of a
 /// message on the network, from `NETWORK_LANE + 1` (a dial and its request take three hops).
-const NETWORK_LANE: usize = 3;
+const NETWORK_LANE: usize = 4;
 
 /// Everything that can be scheduled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +82,8 @@ struct Flight {
     provider_deadline_ns: Nanos,
     /// The gateway's upstream_timeout.
     upstream_deadline_ns: Nanos,
+    /// The ingress's read timeout.
+    ingress_deadline_ns: Nanos,
     /// The client's timeout.
     client_deadline_ns: Nanos,
     /// When the queued wake-up is due (`NONE_NS`: none queued).
@@ -89,6 +93,7 @@ struct Flight {
 impl Flight {
     fn earliest_deadline(&self) -> Nanos {
         self.client_deadline_ns
+            .min(self.ingress_deadline_ns)
             .min(self.upstream_deadline_ns)
             .min(self.provider_deadline_ns)
             .min(self.exec_deadline_ns)
@@ -113,6 +118,8 @@ pub struct World<'a> {
     cluster: Cluster,
     /// The load generator.
     client: Client,
+    /// The ingress in front of the gateway, when the scenario has one.
+    ingress: Option<Ingress>,
     /// The gateway.
     gateway: Gateway,
     /// The provider.
@@ -121,6 +128,8 @@ pub struct World<'a> {
     pods: Pods,
     /// Effects buffers, reused (a nested call takes a fresh one).
     client_out: Vec<client::Effect>,
+    /// The ingress's effects buffer.
+    ingress_out: Vec<ingress::Effect>,
     /// The gateway's effects buffer.
     gateway_out: Vec<gateway::Effect>,
     /// The provider's effects buffer.
@@ -159,6 +168,10 @@ impl<'a> World<'a> {
         World {
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
+            ingress: config
+                .ingress
+                .as_ref()
+                .map(|ingress| Ingress::new(ingress, tracing)),
             gateway: Gateway::new(&config.gateway, config.function.scale_min),
             provider: Provider::new(
                 &config.provider,
@@ -169,6 +182,7 @@ impl<'a> World<'a> {
             ),
             pods: Self::pods(&config, Mutation::None, tracing),
             client_out: Vec::new(),
+            ingress_out: Vec::new(),
             gateway_out: Vec::new(),
             provider_out: Vec::new(),
             pods_out: Vec::new(),
@@ -250,6 +264,9 @@ impl<'a> World<'a> {
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
         self.client.reserve(expected);
+        if let Some(ingress) = &mut self.ingress {
+            ingress.reserve(expected);
+        }
         self.gateway.reserve(expected);
         self.provider.reserve(expected);
         self.pods.reserve(expected);
@@ -360,16 +377,28 @@ impl<'a> World<'a> {
                         exec_deadline_ns: NONE_NS,
                         provider_deadline_ns: NONE_NS,
                         upstream_deadline_ns: NONE_NS,
+                        ingress_deadline_ns: NONE_NS,
                         client_deadline_ns: deadline_ns.unwrap_or(NONE_NS),
                         wake_ns: NONE_NS,
                     });
                     self.arm(req);
-                    // A dial costs a round trip before the request goes out.
+                    // A dial costs a round trip before the request goes out; with an ingress
+                    // the client's connection is to it.
                     let hops = if dial { 3 } else { 1 };
-                    self.send(req, hops, Msg::ToGateway);
+                    let first = if self.ingress.is_some() {
+                        Msg::ToIngress
+                    } else {
+                        Msg::ToGateway
+                    };
+                    self.send(req, hops, first);
                 }
                 client::Effect::Abandon { req } => {
-                    self.abandon(req, 2);
+                    // The cancel goes down the chain, a hop further through an ingress.
+                    let ingress = self.ingress.is_some();
+                    self.abandon(req, if ingress { 3 } else { 2 });
+                    if ingress {
+                        self.feed_ingress(ingress::Input::Abandoned { req });
+                    }
                     self.feed_gateway(gateway::Input::Abandoned { req });
                     self.feed_provider(provider::Input::Abandoned { req });
                 }
@@ -378,6 +407,45 @@ impl<'a> World<'a> {
             }
         }
         self.client_out = out;
+    }
+
+    /// Hand `input` to the ingress and carry out its effects in order.
+    fn feed_ingress(&mut self, input: ingress::Input) {
+        let Some(component) = &mut self.ingress else {
+            unreachable!("an ingress input without an ingress");
+        };
+        let mut out = std::mem::take(&mut self.ingress_out);
+        component.handle(self.now, input, &mut out);
+        for effect in out.drain(..) {
+            match effect {
+                ingress::Effect::Forward {
+                    req,
+                    read_deadline_ns,
+                } => {
+                    // Upstream keep-alive: the ingress's pooled connection to the gateway, one
+                    // hop.
+                    self.flights[req as usize].ingress_deadline_ns = read_deadline_ns;
+                    self.arm(req);
+                    self.send(req, 1, Msg::ToGateway);
+                }
+                ingress::Effect::Abandon { req } => {
+                    // The gateway's request context is cancelled when the ingress closes its
+                    // connection; the cancel goes on down to the pod.
+                    self.abandon(req, 2);
+                    self.feed_gateway(gateway::Input::Abandoned { req });
+                    self.feed_provider(provider::Input::Abandoned { req });
+                }
+                ingress::Effect::Respond { req, status, cause } => {
+                    let flight = &mut self.flights[req as usize];
+                    flight.ingress_deadline_ns = NONE_NS;
+                    flight.upstream_deadline_ns = NONE_NS;
+                    flight.provider_deadline_ns = NONE_NS;
+                    self.send(req, 1, Msg::ToClient { status, cause });
+                }
+                ingress::Effect::Note { what } => self.note(|| "ingress".into(), || what),
+            }
+        }
+        self.ingress_out = out;
     }
 
     /// Hand `input` to the gateway and carry out its effects in order.
@@ -408,7 +476,12 @@ impl<'a> World<'a> {
                     let flight = &mut self.flights[req as usize];
                     flight.upstream_deadline_ns = NONE_NS;
                     flight.provider_deadline_ns = NONE_NS;
-                    self.send(req, 1, Msg::ToClient { status, cause });
+                    let msg = if self.ingress.is_some() {
+                        Msg::FromGateway { status, cause }
+                    } else {
+                        Msg::ToClient { status, cause }
+                    };
+                    self.send(req, 1, msg);
                 }
                 gateway::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Gateway(timer)),
             }
@@ -527,6 +600,7 @@ impl<'a> World<'a> {
             return;
         }
         match msg {
+            Msg::ToIngress => self.feed_ingress(ingress::Input::Request { req }),
             Msg::ToGateway => self.feed_gateway(gateway::Input::Request { req }),
             Msg::Syn { pod, retry } => self.feed_pods(pod::Input::Syn { req, pod, retry }),
             Msg::ToPod {
@@ -552,6 +626,9 @@ impl<'a> World<'a> {
                 cause,
                 reuse,
             }),
+            Msg::FromGateway { status, cause } => {
+                self.feed_ingress(ingress::Input::Answer { req, status, cause })
+            }
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })
             }
@@ -613,8 +690,10 @@ impl<'a> World<'a> {
                 1
             } else if due == flight.upstream_deadline_ns {
                 2
-            } else {
+            } else if due == flight.ingress_deadline_ns {
                 3
+            } else {
+                4
             };
             self.queue.push_lane(lane, due, Ev::Wake(req));
         }
@@ -646,6 +725,8 @@ impl<'a> World<'a> {
                 self.feed_provider(provider::Input::Timeout { req });
             } else if flight.upstream_deadline_ns <= now {
                 self.feed_gateway(gateway::Input::UpstreamTimeout { req });
+            } else if flight.ingress_deadline_ns <= now {
+                self.feed_ingress(ingress::Input::ReadTimeout { req });
             } else if flight.client_deadline_ns <= now {
                 self.feed_client(client::Input::Timeout { req });
             }
