@@ -2,7 +2,9 @@
 //! half of the rules' proof. `settle` brings every other bound back inside its rule, so the
 //! target is the only one broken.
 
-use faasim_model::config::{Config, Edition, Method, Mode, OnSigterm, Span, Start, WatchdogKind};
+use faasim_model::config::{
+    Config, Edition, IngressConfig, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+};
 use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, NS_PER_S};
@@ -190,6 +192,13 @@ pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u
             .write_timeout_ns
             .max(derived.hold_max_ns + call);
     }
+    if keep(&rules::INGRESS_READ_COVERS_RESPONSE)
+        && let Some(ingress) = &mut config.ingress
+    {
+        ingress.read_timeout_ns = ingress
+            .read_timeout_ns
+            .max(derived.hold_max_ns + derived.ingress_call_max_ns + margin_ns);
+    }
     if keep(&rules::CLIENT_TIMEOUT_COVERS_RESPONSE) && config.load.timeout_ns != 0 {
         config.load.timeout_ns = config
             .load
@@ -261,6 +270,10 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
         config.provider.write_timeout_ns = d - fraction(d, depth) / 2;
     } else if rule == &rules::GATEWAY_WRITE_COVERS_RESPONSE {
         config.gateway.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::INGRESS_READ_COVERS_RESPONSE {
+        config.ingress = Some(IngressConfig {
+            read_timeout_ns: d - fraction(d, depth) / 2,
+        });
     } else if rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE {
         config.load.timeout_ns = d - fraction(d, depth) / 2;
     } else if rule == &rules::MAX_INFLIGHT_COVERS_LOAD {
