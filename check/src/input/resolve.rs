@@ -3,8 +3,9 @@
 //! every value a component silently replaces.
 //!
 //! One file per component: `template` (the function's template, or the assumption in its
-//! place), `watchdog` (mode and timeouts), `child`, `function` (labels and annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`; `ignores` (what the function
-//! asks faasim to ignore, unset `${VAR}`s) and `suggest` (what to write instead). The environment
+//! place), `watchdog` (mode and timeouts), `child`, `function` (labels and annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`, `ingress` (an Ingress in front of the
+//! gateway); `ignores` (what the function asks faasim to ignore, unset `${VAR}`s) and
+//! `suggest` (what to write instead). The environment
 //! is read once, by the model's readers (`faasim_model::environment`), whose results carry where
 //! each value came from; no default is restated here.
 
@@ -24,6 +25,7 @@ mod child;
 mod function;
 mod gateway;
 mod ignores;
+mod ingress;
 mod kubernetes;
 mod provider;
 mod queue_worker;
@@ -236,6 +238,7 @@ pub(crate) fn resolve(
     let gateway = r.gateway(platform)?;
     let provider = r.provider(platform);
     r.ack_wait(platform);
+    let ingress = r.ingress(platform)?;
     r.unset_variables();
     let ignored_rules = r.ignored_rules()?;
 
@@ -262,6 +265,7 @@ pub(crate) fn resolve(
         },
         gateway,
         provider,
+        ingress,
         ..Config::default()
     };
     Ok(FunctionInput {
