@@ -1064,3 +1064,38 @@ fn a_read_timeout_with_a_unit_falls_back_to_60_s_with_a_warning() {
         "write `nginx.ingress.kubernetes.io/proxy-read-timeout: \"1800\"`"
     );
 }
+
+#[test]
+fn faasim_yaml_sets_an_ingress_the_manifests_do_not_show() {
+    let mut req = request(&["go-long/stack.yml", "ingress/ingress.yaml"]);
+    req.config = Some(parse_config("ingress:\n  readTimeout: 5m\n", ".faasim.yaml").unwrap());
+    let f = only(read_inputs(&req).unwrap_or_else(|e| panic!("{}", e.render())));
+    assert_eq!(
+        f.config.ingress.as_ref().unwrap().read_timeout_ns,
+        300 * NS_PER_S,
+        "it wins"
+    );
+    assert_eq!(
+        prov(&f, "ingress.readTimeout").origin,
+        Origin::File(Location {
+            file: ".faasim.yaml".to_string(),
+            line: 2,
+            column: 16,
+        })
+    );
+    let alone = parse_config("ingress:\n", ".faasim.yaml").unwrap();
+    assert_eq!(
+        alone.ingress_read_timeout.unwrap().value,
+        60 * NS_PER_S,
+        "ingress-nginx's and an ALB's default"
+    );
+    for bad in [
+        "ingress:\n  readTimeout: 0s\n",
+        "ingress:\n  readTimeout: 1s..2s\n",
+        "ingress:\n  idleTimeout: 60s\n",
+        "ingress: 60s\n",
+    ] {
+        let error = parse_config(bad, ".faasim.yaml").unwrap_err().render();
+        assert!(error.contains("ingress"), "{bad}: {error}");
+    }
+}

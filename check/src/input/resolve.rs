@@ -55,6 +55,9 @@ pub(crate) struct Context {
     pub endpoint_lag: Span,
     /// Where it came from.
     pub endpoint_lag_origin: Origin,
+    /// `.faasim.yaml`'s `ingress.readTimeout`: an ingress in front of the gateway, winning
+    /// over the manifests'.
+    pub ingress_read_timeout: Option<super::Setting<u64>>,
     /// `.faasim.yaml`'s `functions`: what the user settles per function.
     pub functions: BTreeMap<String, FunctionSettings>,
 }
@@ -238,7 +241,7 @@ pub(crate) fn resolve(
     let gateway = r.gateway(platform)?;
     let provider = r.provider(platform);
     r.ack_wait(platform);
-    let ingress = r.ingress(platform)?;
+    let ingress = r.ingress(platform, context.ingress_read_timeout.as_ref())?;
     r.unset_variables();
     let ignored_rules = r.ignored_rules()?;
 

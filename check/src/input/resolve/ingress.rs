@@ -9,6 +9,7 @@ use faasim_model::duration;
 use faasim_model::time::NS_PER_S;
 
 use super::{INVALID_FALLBACK, Resolver, at, go};
+use crate::input::Setting;
 use crate::input::documents::{PROXY_READ_TIMEOUT, Platform};
 use crate::input::error::InputError;
 use crate::{Origin, Severity};
@@ -17,12 +18,23 @@ use crate::{Origin, Severity};
 pub(crate) const KEY: &str = "ingress.readTimeout";
 
 impl Resolver<'_> {
-    /// The ingress in front of the gateway, when the manifests have one; nothing is recorded
-    /// without one.
+    /// The ingress in front of the gateway, when `.faasim.yaml` (`setting`, which wins) or the
+    /// manifests have one; nothing is recorded without one.
     pub(super) fn ingress(
         &mut self,
         platform: &Platform,
+        setting: Option<&Setting<u64>>,
     ) -> Result<Option<IngressConfig>, InputError> {
+        if let Some(setting) = setting {
+            self.record(
+                KEY,
+                go(setting.value),
+                Origin::File(setting.location.clone()),
+            );
+            return Ok(Some(IngressConfig {
+                read_timeout_ns: setting.value,
+            }));
+        }
         let Some(front) = &platform.ingress else {
             return Ok(None);
         };
