@@ -150,7 +150,7 @@ fn the_same_seed_gives_the_same_run() {
 #[test]
 fn an_ingress_is_refused_with_a_clear_error() {
     let scenario = load("ingress-read-timeout.yaml");
-    let error = run_turmoil(&scenario, 1).err().expect("refused");
+    let error = run_turmoil(&scenario, 1).expect_err("refused");
     assert!(
         error.contains("`ingress` is modelled only") && error.contains("model engine"),
         "{error}"
