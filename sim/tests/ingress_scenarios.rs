@@ -151,3 +151,27 @@ fn a_client_that_gives_up_first_is_answered_by_its_own_timeout() {
     let direct = rules::derive(&loaded.config, &[]).client_call_max_ns;
     assert_eq!(through - direct, loaded.config.network.rtt_ns);
 }
+
+/// The rule's inequality is the model's exact boundary: a read timeout equal to the longest
+/// way of the answer (the ingress's hop to the gateway, the provider's dial, 90 s, the way
+/// back) cuts the first calls, a nanosecond more lets every call through.
+#[test]
+fn the_rule_is_the_exact_boundary() {
+    let mut loaded = load("ingress-read-timeout.yaml");
+    let derived = rules::derive(&loaded.config, &loaded.events);
+    let needed = derived.hold_max_ns + derived.ingress_call_max_ns;
+    assert_eq!(needed, s(90) + 3 * loaded.config.network.rtt_ns);
+    for (read_timeout_ns, broken) in [(needed, true), (needed + 1, false)] {
+        loaded.config.ingress = Some(IngressConfig { read_timeout_ns });
+        let breaches = rules::check(&loaded.config, &loaded.events);
+        assert_eq!(!breaches.is_empty(), broken, "{read_timeout_ns}");
+        let run = run_loaded(&loaded, false);
+        let cut = run
+            .result
+            .ledger
+            .iter()
+            .filter(|r| r.cause == Some(Cause::IngressReadTimeout))
+            .count();
+        assert_eq!(cut > 0, broken, "{read_timeout_ns}: {cut} cut");
+    }
+}

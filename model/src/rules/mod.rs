@@ -11,7 +11,7 @@
 //! reads a rule named on the command line.
 //!
 //! The rules live beside the component whose timers they relate: `watchdog.rs`, `child.rs`,
-//! `callers.rs` (gateway, provider and client), `cold_start.rs` (the gateway's hold) and
+//! `callers.rs` (gateway, provider, ingress and client), `cold_start.rs` (the gateway's hold) and
 //! `cluster.rs` (kubelet and nodes); `derive.rs` computes the quantities they compare.
 //!
 //! The inequalities are the model's exact boundaries, with one stated slack: a draining Go
