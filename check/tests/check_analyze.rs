@@ -345,4 +345,11 @@ fn go_long_behind_an_ingress_at_its_60_s_default_gets_504() {
     let safe = finding.safe_value.as_ref().expect("searched");
     assert_eq!(safe.key, "ingress.readTimeout");
     assert_eq!(safe.simulated, "2m1s");
+    assert!(
+        finding
+            .fix
+            .ends_with("on ingress-nginx: nginx.ingress.kubernetes.io/proxy-read-timeout: \"121\""),
+        "{}",
+        finding.fix
+    );
 }
