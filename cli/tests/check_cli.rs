@@ -1,8 +1,7 @@
 //! `faasim check` end to end on real files: the seed's go-long stack behind the chart's gateway
 //! defaults, behind the timeout tutorial's values on Pro and on CE, behind an ingress, and a
-//! multi-document
-//! `helm template` output; snapshots of the human, JSON and SARIF output, the SARIF checked
-//! against the SARIF 2.1.0 schema, and the exit codes.
+//! multi-document `helm template` output; snapshots of the human, JSON and SARIF output, the
+//! SARIF checked against the SARIF 2.1.0 schema, and the exit codes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
