@@ -9,7 +9,9 @@
 //! lets its user apply (`edition.rs`): on CE, never the grace period, a preStop hook or the
 //! probe, which faas-netes sets itself.
 
-use faasim_model::config::{Config, Edition, Method, Mode, Span, Start, WatchdogKind};
+use faasim_model::config::{
+    Config, Edition, IngressConfig, Method, Mode, Span, Start, WatchdogKind,
+};
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
 use faasim_model::rules::{self, Breach, Rule};
@@ -133,6 +135,7 @@ fn fix_key(rule: &Rule) -> &'static str {
         "exec-within-provider-timeout" => "faasnetes.readTimeout",
         "exec-within-provider-write" => "faasnetes.writeTimeout",
         "gateway-write-covers-response" => "gateway.writeTimeout",
+        "ingress-read-covers-response" => "ingress.readTimeout",
         "client-timeout-covers-response" => "load.timeout",
         "max-inflight-covers-load" => "function.environment.max_inflight",
         "scale-from-zero-enabled" => "gateway.scaleFromZero",
@@ -185,6 +188,7 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
         | "exec-within-provider-timeout"
         | "exec-within-provider-write"
         | "gateway-write-covers-response"
+        | "ingress-read-covers-response"
         | "client-timeout-covers-response" => {
             closed(&mut config, u64::from(c));
             Vec::new()
@@ -488,6 +492,12 @@ fn knob_for(rule: &str) -> Option<Knob> {
         "exec-within-provider-timeout" => Knob::DurationNs(|c| &mut c.provider.read_timeout_ns),
         "exec-within-provider-write" => Knob::DurationNs(|c| &mut c.provider.write_timeout_ns),
         "gateway-write-covers-response" => Knob::DurationNs(|c| &mut c.gateway.write_timeout_ns),
+        "ingress-read-covers-response" => Knob::DurationNs(|c| {
+            &mut c
+                .ingress
+                .get_or_insert_with(IngressConfig::default)
+                .read_timeout_ns
+        }),
         "client-timeout-covers-response" => Knob::DurationNs(|c| &mut c.load.timeout_ns),
         "provider-idle-below-watchdog-idle" => {
             Knob::DurationNs(|c| &mut c.function.watchdog.read_timeout_ns)

@@ -15,8 +15,9 @@
 //! | function Deployment | `kind: Deployment` with a container whose env has `fprocess` or `mode`, a watchdog image, or the `faas_function` label | container env, `terminationGracePeriodSeconds`, preStop (`sleep`, exec `sleep N`), `readinessProbe`, strategy, `replicas`, labels, annotations |
 //! | gateway Deployment (as the chart renders it) | a `gateway` container with `upstream_timeout`/`read_timeout`/`write_timeout` env | those, `scale_from_zero`; the `faas-netes`/`operator` container's `read_timeout`, `write_timeout`, `readiness_probe_*` |
 //! | queue-worker Deployment | a `queue-worker` container or image | `ack_wait` |
+//! | Ingress in front of the gateway | `kind: Ingress` (`networking.k8s.io/*`, `extensions/*`) with a backend Service `gateway` or `gateway-external` | the annotation `nginx.ingress.kubernetes.io/proxy-read-timeout` (whole seconds, as ingress-nginx reads it; absent: its 60 s default) |
 //! | Helm values | top-level chart keys (`gateway`, `faasnetes`, `queueWorker`, ... or `functions.readinessProbe`) | `gateway.{upstreamTimeout, readTimeout, writeTimeout, scaleFromZero}`, `faasnetes.{readTimeout, writeTimeout}`, `functions.readinessProbe.*`, `queueWorker.ackWait` |
-//! | `kind: List` | `items` | its Deployments and Functions |
+//! | `kind: List` | `items` | its Deployments, Functions and Ingresses |
 //!
 //! Platform values (values files, the gateway Deployment) apply to every function found in any
 //! input; when several inputs set one, the last one read wins (as `helm -f a -f b` does).
@@ -145,8 +146,8 @@ pub struct Setting<T> {
 }
 
 /// `.faasim.yaml`: `{ignore: [rule...], failOn: error|warning|note, edition: ce|pro,
-/// endpointLag: DURATION or A..B, functions: {NAME: {template, watchdog, onSigterm}}}`; unknown
-/// keys are errors.
+/// endpointLag: DURATION or A..B, ingress: {readTimeout: DURATION}, functions: {NAME:
+/// {template, watchdog, onSigterm}}}`; unknown keys are errors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CheckConfig {
     /// Rules to ignore everywhere.
@@ -157,6 +158,10 @@ pub struct CheckConfig {
     pub edition: Option<Setting<Edition>>,
     /// Endpoint propagation lag.
     pub endpoint_lag: Option<Setting<Span>>,
+    /// An ingress or load balancer in front of the gateway that no manifest shows (an ALB's
+    /// idle timeout, a controller's ConfigMap): its read timeout, nanoseconds. It wins over an
+    /// Ingress read from the manifests.
+    pub ingress_read_timeout: Option<Setting<u64>>,
     /// What each function's files cannot show, settled by the user (`functions.NAME`).
     pub functions: BTreeMap<String, FunctionSettings>,
 }
@@ -187,7 +192,14 @@ pub fn load_config_file(path: &Path, display: &str) -> Result<CheckConfig, Input
 
 /// Parses the text of a `.faasim.yaml`.
 pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError> {
-    const KEYS: [&str; 5] = ["ignore", "failOn", "edition", "endpointLag", "functions"];
+    const KEYS: [&str; 6] = [
+        "ignore",
+        "failOn",
+        "edition",
+        "endpointLag",
+        "ingress",
+        "functions",
+    ];
     let source = Source::new(display, text);
     let docs = yaml::parse_documents(source.parsed()).map_err(|e| source.yaml_error(&e))?;
     let mut config = CheckConfig::default();
@@ -286,6 +298,9 @@ pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError
                     location,
                 });
             }
+            "ingress" => {
+                config.ingress_read_timeout = Some(parse_ingress(value, key, &source)?);
+            }
             "functions" => {
                 config.functions = function_settings::parse_functions(value, &source)?;
             }
@@ -302,6 +317,64 @@ pub fn parse_config(text: &str, display: &str) -> Result<CheckConfig, InputError
         }
     }
     Ok(config)
+}
+
+/// `.faasim.yaml`'s `ingress: {readTimeout: DURATION}`: a Go duration or whole seconds, over
+/// 0; `ingress:` alone (or without `readTimeout`) is ingress-nginx's and an ALB's 60 s default.
+fn parse_ingress(value: &Node, key: &Node, source: &Source) -> Result<Setting<u64>, InputError> {
+    const KEY: &str = "ingress.readTimeout";
+    let default = Setting {
+        value: faasim_model::config::INGRESS_DEFAULT_READ_TIMEOUT_NS,
+        location: source.node_location(key),
+    };
+    if value.is_null() {
+        return Ok(default);
+    }
+    let Some(entries) = value.entries() else {
+        return Err(source.error(
+            value,
+            Some("ingress".into()),
+            format!(
+                "expected a mapping such as `{{readTimeout: 5m}}`, not {}",
+                value.describe()
+            ),
+        ));
+    };
+    let mut setting = default;
+    for (name, node) in entries {
+        if name.scalar() != Some("readTimeout") {
+            return Err(source.error(
+                name,
+                Some("ingress".into()),
+                format!(
+                    "unknown key `{}`; expected: readTimeout",
+                    name.scalar().unwrap_or_default()
+                ),
+            ));
+        }
+        let text = node.scalar().filter(|_| !node.is_null()).ok_or_else(|| {
+            source.error(
+                node,
+                Some(KEY.into()),
+                "expected a single duration such as `5m`",
+            )
+        })?;
+        let span = parse_span(text)
+            .ok()
+            .filter(|span| span.is_fixed() && span.lo_ns > 0)
+            .ok_or_else(|| {
+                source.error(
+                    node,
+                    Some(KEY.into()),
+                    format!("`{text}` is not a duration over 0s (write a Go duration such as `5m`, or whole seconds)"),
+                )
+            })?;
+        setting = Setting {
+            value: span.lo_ns,
+            location: source.node_location(node),
+        };
+    }
+    Ok(setting)
 }
 
 /// `ce` or `pro`, any case.
@@ -536,6 +609,7 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
         edition_origin,
         endpoint_lag,
         endpoint_lag_origin,
+        ingress_read_timeout: config.and_then(|c| c.ingress_read_timeout.clone()),
         functions: request
             .config
             .as_ref()

@@ -368,3 +368,29 @@ fn a_ce_gateway_upgrade_cuts_the_calls_in_flight_and_pro_is_not_judged() {
         report.findings
     );
 }
+
+#[test]
+fn go_long_behind_an_ingress_at_its_60_s_default_gets_504() {
+    let mut input = go_long(Edition::Pro, 30 * 60, 30 * 60 + 1);
+    input.config.ingress = Some(faasim_model::config::IngressConfig::default());
+    let report = analyze(&[input], &Options::default());
+    let rules = rules_of(&report);
+    assert_eq!(rules, vec!["ingress-read-covers-response"], "{rules:?}");
+    let finding = &report.findings[0];
+    let counterexample = finding.counterexample.as_ref().expect("simulated");
+    assert!(
+        counterexample.saw.contains("504") && counterexample.saw.contains("ingress"),
+        "{}",
+        counterexample.saw
+    );
+    let safe = finding.safe_value.as_ref().expect("searched");
+    assert_eq!(safe.key, "ingress.readTimeout");
+    assert_eq!(safe.simulated, "2m1s");
+    assert!(
+        finding
+            .fix
+            .ends_with("on ingress-nginx: nginx.ingress.kubernetes.io/proxy-read-timeout: \"121\""),
+        "{}",
+        finding.fix
+    );
+}

@@ -1009,3 +1009,93 @@ fn an_ignore_naming_no_rule_is_an_error_at_its_line() {
     assert_eq!((error.file.as_str(), error.line), (".faasim.yaml", Some(2)));
     assert!(error.message.contains("no rule `no-such-rule`"), "{error}");
 }
+
+#[test]
+fn an_ingress_in_front_of_the_gateway_gives_its_read_timeout() {
+    let f = only(read(&["go-long/stack.yml", "ingress/ingress.yaml"]));
+    let ingress = f.config.ingress.as_ref().expect("an ingress");
+    assert_eq!(
+        ingress.read_timeout_ns,
+        90 * NS_PER_S,
+        "the gateway's Ingress, not the dashboard's"
+    );
+    let p = prov(&f, "ingress.readTimeout");
+    assert_eq!(p.value, "1m30s");
+    assert_eq!(
+        p.origin,
+        Origin::File(at(
+            "ingress/ingress.yaml",
+            "proxy-read-timeout: \"90\"",
+            "\"90\""
+        ))
+    );
+    let default = only(read(&["go-long/stack.yml", "ingress/ingress-default.yaml"]));
+    assert_eq!(
+        default.config.ingress.as_ref().unwrap().read_timeout_ns,
+        60 * NS_PER_S
+    );
+    assert!(matches!(
+        prov(&default, "ingress.readTimeout").origin,
+        Origin::Derived(_)
+    ));
+}
+
+#[test]
+fn without_an_ingress_nothing_is_recorded_for_it() {
+    let f = only(read(&["go-long/stack.yml"]));
+    assert_eq!(f.config.ingress, None);
+    assert!(f.origin("ingress.readTimeout").is_none());
+}
+
+#[test]
+fn a_read_timeout_with_a_unit_falls_back_to_60_s_with_a_warning() {
+    let f = only(read(&["go-long/stack.yml", "ingress/ingress-unit.yaml"]));
+    assert_eq!(f.config.ingress.unwrap().read_timeout_ns, 60 * NS_PER_S);
+    let finding = f
+        .input_findings
+        .iter()
+        .find(|x| x.key == "ingress.readTimeout")
+        .expect("a finding");
+    assert_eq!(finding.rule, INVALID_FALLBACK);
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(finding.message.contains("\"1800s\""), "{}", finding.message);
+    assert_eq!(
+        finding.fix,
+        "write `nginx.ingress.kubernetes.io/proxy-read-timeout: \"1800\"`"
+    );
+}
+
+#[test]
+fn faasim_yaml_sets_an_ingress_the_manifests_do_not_show() {
+    let mut req = request(&["go-long/stack.yml", "ingress/ingress.yaml"]);
+    req.config = Some(parse_config("ingress:\n  readTimeout: 5m\n", ".faasim.yaml").unwrap());
+    let f = only(read_inputs(&req).unwrap_or_else(|e| panic!("{}", e.render())));
+    assert_eq!(
+        f.config.ingress.as_ref().unwrap().read_timeout_ns,
+        300 * NS_PER_S,
+        "it wins"
+    );
+    assert_eq!(
+        prov(&f, "ingress.readTimeout").origin,
+        Origin::File(Location {
+            file: ".faasim.yaml".to_string(),
+            line: 2,
+            column: 16,
+        })
+    );
+    let alone = parse_config("ingress:\n", ".faasim.yaml").unwrap();
+    assert_eq!(
+        alone.ingress_read_timeout.unwrap().value,
+        60 * NS_PER_S,
+        "ingress-nginx's and an ALB's default"
+    );
+    for bad in [
+        "ingress:\n  readTimeout: 0s\n",
+        "ingress:\n  readTimeout: 1s..2s\n",
+        "ingress:\n  idleTimeout: 60s\n",
+        "ingress: 60s\n",
+    ] {
+        let error = parse_config(bad, ".faasim.yaml").unwrap_err().render();
+        assert!(error.contains("ingress"), "{bad}: {error}");
+    }
+}

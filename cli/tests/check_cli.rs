@@ -1,7 +1,7 @@
 //! `faasim check` end to end on real files: the seed's go-long stack behind the chart's gateway
-//! defaults, behind the timeout tutorial's values on Pro and on CE, and a multi-document
-//! `helm template` output; snapshots of the human, JSON and SARIF output, the SARIF checked
-//! against the SARIF 2.1.0 schema, and the exit codes.
+//! defaults, behind the timeout tutorial's values on Pro and on CE, behind an ingress, and a
+//! multi-document `helm template` output; snapshots of the human, JSON and SARIF output, the
+//! SARIF checked against the SARIF 2.1.0 schema, and the exit codes.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -408,4 +408,41 @@ fn stdin_can_be_named_for_sarif() {
         assert_eq!(artifact["uri"], "deploy/rendered.yaml", "{result}");
         assert_eq!(artifact["uriBaseId"], "%SRCROOT%", "{result}");
     }
+}
+
+/// go-long behind the tutorial's values, published through ingress-nginx at 90 s: the ingress
+/// is the limit, and the finding points at its annotation.
+#[test]
+fn go_long_behind_an_ingress_at_90_s_is_flagged_with_the_504() {
+    let outcome = run(
+        &[
+            "go-long/stack.yml",
+            "timeout-tutorial/values.yaml",
+            "ingress/ingress.yaml",
+        ],
+        "pro",
+        Format::Human,
+    );
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    for expected in [
+        "error[ingress-read-covers-response] ingress.readTimeout at ingress/ingress.yaml:30:53",
+        "got 504 at 90.001s",
+        "nginx.ingress.kubernetes.io/proxy-read-timeout: \"121\"",
+    ] {
+        assert!(
+            outcome.stdout.contains(expected),
+            "{expected}\n{}",
+            outcome.stdout
+        );
+    }
+    let sarif = run(
+        &[
+            "go-long/stack.yml",
+            "timeout-tutorial/values.yaml",
+            "ingress/ingress.yaml",
+        ],
+        "pro",
+        Format::Sarif,
+    );
+    sarif::assert_valid_sarif(&sarif.stdout);
 }

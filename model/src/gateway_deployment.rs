@@ -410,7 +410,8 @@ impl GatewayDeployment {
 
     /// The connection `req` goes out on: the worker's pinned one, or a new one to the pod
     /// kube-proxy picks among its backends. A pinned connection whose pod closed it was seen
-    /// closed by the client's transport, which dials a new one.
+    /// closed by the client's transport, which dials a new one. A caller with a warm pool and
+    /// no pin yet (the ingress's keep-alive connections upstream) pays no dial.
     fn connect(
         &mut self,
         req: RequestId,
@@ -423,8 +424,9 @@ impl GatewayDeployment {
         if self.pins.len() <= worker {
             self.pins.resize(worker + 1, None);
         }
+        let pinned = self.pins[worker];
         if !dial
-            && let Some(gateway) = self.pins[worker]
+            && let Some(gateway) = pinned
             && !self.pods[usize::from(gateway)].closed
         {
             out.push(Effect::Via {
@@ -463,7 +465,7 @@ impl GatewayDeployment {
         out.push(Effect::Via {
             req,
             gateway,
-            dial: true,
+            dial: dial || pinned.is_some(),
         });
     }
 }

@@ -87,6 +87,9 @@ pub enum Cause {
     ProviderWriteTimeout,
     /// The gateway's write_timeout had passed: the client saw EOF, no status.
     GatewayWriteTimeout,
+    /// The ingress's read timeout (ingress-nginx's `proxy-read-timeout`, an ALB's idle
+    /// timeout) fired: the client got 504 while the call behind it ran on.
+    IngressReadTimeout,
     /// The client's own timeout fired.
     ClientTimeout,
     /// max_inflight met: 429.
@@ -132,6 +135,7 @@ impl Cause {
             Cause::ProviderTimeout => "provider read_timeout",
             Cause::ProviderWriteTimeout => "provider write_timeout",
             Cause::GatewayWriteTimeout => "gateway write_timeout",
+            Cause::IngressReadTimeout => "ingress proxy-read-timeout",
             Cause::ClientTimeout => "client timeout",
             Cause::MaxInflight => "max_inflight",
             Cause::NoEndpoints => "no endpoints",
@@ -269,6 +273,7 @@ pub fn classify(cause: Cause, lost: Option<Cause>, refused: bool) -> Outcome {
         | Cause::ProviderTimeout
         | Cause::ProviderWriteTimeout
         | Cause::GatewayWriteTimeout
+        | Cause::IngressReadTimeout
         | Cause::ClientTimeout => Outcome::TimedOut,
         Cause::ChildExited
         | Cause::Sigkill

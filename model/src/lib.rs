@@ -10,6 +10,7 @@ pub mod duration;
 pub mod environment;
 pub mod gateway;
 pub mod gateway_deployment;
+pub mod ingress;
 pub mod ledger;
 pub mod message;
 pub mod pod;

@@ -8,6 +8,8 @@ use crate::ledger::{Cause, PodId, Status};
 /// One message of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Msg {
+    /// The request reaches the ingress in front of the gateway.
+    ToIngress,
     /// The request reaches the gateway.
     ToGateway,
     /// The provider's SYN reaches a pod.
@@ -43,6 +45,13 @@ pub enum Msg {
         /// The pod whose connection goes back to the pool, when it stays usable (the pod
         /// wrote it a hop before it arrives: its idle timer runs from there).
         reuse: Option<PodId>,
+    },
+    /// The gateway's response (or its broken connection) reaches the ingress.
+    FromGateway {
+        /// What the gateway wrote.
+        status: Status,
+        /// Why.
+        cause: Cause,
     },
     /// The response (or the gateway's broken connection) reaches the client.
     ToClient {

@@ -267,7 +267,7 @@ impl Provider {
                     self.route(pod, routed, out);
                 }
             }
-            Input::Sigterm => self.informers_stopped = true,
+            Input::Sigterm => self.informers_stopped = self.config.stops_informers_on_sigterm,
             Input::Forward { req, key } => {
                 let call = self.call(req);
                 assert_eq!(call.state, State::Coming, "request {req} forwarded twice");

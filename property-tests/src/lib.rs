@@ -3,7 +3,8 @@
 //! of `faasim_model::rules` with random slack, so a test can break exactly one rule.
 
 use faasim_model::config::{
-    Config, Edition, GatewaySigterm, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+    Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm, Span, Start,
+    WatchdogKind,
 };
 use faasim_model::rules::{self, POLL_SLACK_NS};
 use faasim_model::schedule::{Action, Event};
@@ -51,7 +52,7 @@ pub fn env_duration() -> impl Strategy<Value = String> {
 /// bare integers and read through the watchdog's and the child's own readers, both watchdogs,
 /// both modes, a child that drains or exits, both editions or an explicit grace, preStop sleeps,
 /// probe settings, endpoint-lag and start-up ranges, 1 to 10 replicas, closed and open loop,
-/// GET and POST, keep-alive on and off.
+/// GET and POST, keep-alive on and off, with or without an ingress in front of the gateway.
 pub fn config() -> impl Strategy<Value = Config> {
     (
         (
@@ -76,7 +77,13 @@ pub fn config() -> impl Strategy<Value = Config> {
             0u32..=5,
             1u32..=5,
         ),
-        (seconds(1..=180), any::<bool>(), 0u64..=60, 0u64..=5),
+        (
+            seconds(1..=180),
+            any::<bool>(),
+            0u64..=60,
+            0u64..=5,
+            proptest::option::of(seconds(1..=180)),
+        ),
         (
             1u32..=8,
             1u32..=20,
@@ -90,7 +97,7 @@ pub fn config() -> impl Strategy<Value = Config> {
             let (fixed_wait, streaming, child_exits, pro, explicit_grace) = flags;
             let (write, read, exec, hc, max_inflight) = env;
             let (replicas, startup_ns, lag_ms, handler_ms, probe_delay_s, probe_period_s) = pods;
-            let (upstream_ns, scale_from_zero, _, pre_stop_s) = cluster;
+            let (upstream_ns, scale_from_zero, _, pre_stop_s, ingress_ns) = cluster;
             let (concurrency, per_worker, timeout_ns, post, rate, keep_alive) = load;
             let mut environment = std::collections::BTreeMap::new();
             environment.insert("write_timeout".to_string(), write);
@@ -155,6 +162,7 @@ pub fn config() -> impl Strategy<Value = Config> {
             };
             config.gateway.upstream_timeout_ns = upstream_ns;
             config.gateway.scale_from_zero = scale_from_zero;
+            config.ingress = ingress_ns.map(|read_timeout_ns| IngressConfig { read_timeout_ns });
             config.load.concurrency = concurrency;
             config.load.requests = u64::from(concurrency) * u64::from(per_worker);
             config.load.timeout_ns = timeout_ns;
@@ -259,6 +267,8 @@ struct Knobs {
     rtt_us: u64,
     /// How long an open loop sends, s.
     load_s: u64,
+    /// An ingress in front of the gateway.
+    ingress_on: bool,
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -284,8 +294,9 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             0u64..=5000,
         ),
         1u64..=40,
+        any::<bool>(),
     )
-        .prop_map(|(a, slack_ms, b, c, d, load_s)| Knobs {
+        .prop_map(|(a, slack_ms, b, c, d, load_s, ingress_on)| Knobs {
             fixed_wait: a.0 && a.4,
             streaming: a.1,
             handler_lo_ms: a.2,
@@ -309,6 +320,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             max_inflight_on: d.6,
             rtt_us: d.7,
             load_s,
+            ingress_on,
         })
 }
 
@@ -390,6 +402,9 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
         config.load.requests = u64::from(k.rate) * k.load_s;
     }
     config.gateway.scale_from_zero = true;
+    // Its read timeout is set below, from the derived response; being there adds its hops to
+    // the client's way.
+    config.ingress = k.ingress_on.then(IngressConfig::default);
     let mut events: Vec<Event> = raw_events
         .iter()
         .map(|(at_ns, action)| Event {
@@ -407,6 +422,9 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     config.provider.write_timeout_ns = call + s(6);
     config.gateway.write_timeout_ns = hold + call + s(7);
     config.gateway.read_timeout_ns = config.gateway.write_timeout_ns;
+    if let Some(ingress) = &mut config.ingress {
+        ingress.read_timeout_ns = hold + derived.ingress_call_max_ns + ms(1) + s(7);
+    }
     config.load.timeout_ns = if k.client_timeout_off {
         0
     } else {
@@ -429,6 +447,7 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     config.gateway.replicas = k.replicas.max(1);
     let delay_ns = lag_max + 3 * hop + s(4) / 4;
     config.gateway.on_sigterm = GatewaySigterm::Drain { delay_ns };
+    config.provider.stops_informers_on_sigterm = false;
     config.gateway.grace_ns =
         delay_ns + hold + call.min(config.gateway.upstream_timeout_ns) + ms(1) + s(4) / 2;
     if config.load.keep_alive && config.load.rate_per_s == 0 && hop > 0 {

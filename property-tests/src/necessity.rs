@@ -3,7 +3,8 @@
 //! target is the only one broken.
 
 use faasim_model::config::{
-    Config, Edition, GatewaySigterm, Method, Mode, OnSigterm, Span, Start, WatchdogKind,
+    Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm, Span, Start,
+    WatchdogKind,
 };
 use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
@@ -192,6 +193,13 @@ pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u
             .write_timeout_ns
             .max(derived.hold_max_ns + call);
     }
+    if keep(&rules::INGRESS_READ_COVERS_RESPONSE)
+        && let Some(ingress) = &mut config.ingress
+    {
+        ingress.read_timeout_ns = ingress
+            .read_timeout_ns
+            .max(derived.hold_max_ns + derived.ingress_call_max_ns + margin_ns);
+    }
     if keep(&rules::CLIENT_TIMEOUT_COVERS_RESPONSE) && config.load.timeout_ns != 0 {
         config.load.timeout_ns = config
             .load
@@ -263,6 +271,10 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
         config.provider.write_timeout_ns = d - fraction(d, depth) / 2;
     } else if rule == &rules::GATEWAY_WRITE_COVERS_RESPONSE {
         config.gateway.write_timeout_ns = d - fraction(d, depth) / 2;
+    } else if rule == &rules::INGRESS_READ_COVERS_RESPONSE {
+        config.ingress = Some(IngressConfig {
+            read_timeout_ns: d - fraction(d, depth) / 2,
+        });
     } else if rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE {
         config.load.timeout_ns = d - fraction(d, depth) / 2;
     } else if rule == &rules::MAX_INFLIGHT_COVERS_LOAD {
@@ -396,6 +408,7 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
             config.gateway.on_sigterm = GatewaySigterm::Drain {
                 delay_ns: last_dial_ns + margin,
             };
+            config.provider.stops_informers_on_sigterm = false;
             config.gateway.grace_ns = last_dial_ns + fraction(d, depth) / 2;
         }
     } else {

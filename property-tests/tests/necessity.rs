@@ -92,6 +92,7 @@ necessity_tests! {
     exec_within_provider_timeout => EXEC_WITHIN_PROVIDER_TIMEOUT,
     exec_within_provider_write => EXEC_WITHIN_PROVIDER_WRITE,
     gateway_write_covers_response => GATEWAY_WRITE_COVERS_RESPONSE,
+    ingress_read_covers_response => INGRESS_READ_COVERS_RESPONSE,
     client_timeout_covers_response => CLIENT_TIMEOUT_COVERS_RESPONSE,
     max_inflight_covers_load => MAX_INFLIGHT_COVERS_LOAD,
     scale_from_zero_enabled => SCALE_FROM_ZERO_ENABLED,

@@ -395,6 +395,12 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     y.push_str("\nnetwork:\n");
     let _ = writeln!(y, "  rtt: {}", go(config.network.rtt_ns));
 
+    // Only with an ingress: its absence is the section's absence.
+    if let Some(ingress) = &config.ingress {
+        y.push_str("\ningress:\n");
+        let _ = writeln!(y, "  readTimeout: {}", go(ingress.read_timeout_ns));
+    }
+
     if events.is_empty() {
         y.push_str("\nevents: []\n");
     } else {
@@ -587,6 +593,9 @@ mod tests {
         f.start = Start::Cold;
         f.scale_min = 0;
         f.scale_max = 3;
+        config.ingress = Some(faasim_model::config::IngressConfig {
+            read_timeout_ns: 90 * NS_PER_S + 500 * NS_PER_MS,
+        });
         let k = &mut config.kubernetes;
         k.grace_s = 0;
         k.grace_source = GraceSource::Explicit;

@@ -20,6 +20,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../scenarios/gateway-rollout-ce.yaml"),
     ),
     (
+        "ingress-read-timeout.yaml",
+        include_str!("../../scenarios/ingress-read-timeout.yaml"),
+    ),
+    (
         "go-long-fixed-wait.yaml",
         include_str!("../../scenarios/go-long-fixed-wait.yaml"),
     ),
@@ -228,7 +232,11 @@ pub fn rule_page(rule: &Rule) -> String {
         out,
         "**Breaking it violates:** `{}`  \n**Mechanisms (domain.md §3):** {}\n",
         rule.property,
-        mechanisms.join(", ")
+        if mechanisms.is_empty() {
+            "none (outside the function's chain that domain.md covers)".to_string()
+        } else {
+            mechanisms.join(", ")
+        }
     );
     let _ = writeln!(out, "{}\n", rule.explanation);
     let _ = writeln!(out, "**Fix:** {}.\n", rule.fix);
@@ -313,8 +321,8 @@ configurations that break it alone violate the property it predicts (necessity).
         out,
         "Notation (domain.md §3): D = handler duration, E = exec_timeout, W = write_timeout, \
 R = read_timeout, hc = healthcheck_interval, G = grace period, U = the gateway's upstream_timeout, \
-GWw = the gateway's write_timeout, PR / PW = faas-netes's read / write timeout, Tc = the client's \
-timeout, d_prop = endpoint propagation delay (`endpointLag`), T_hold = the longest the gateway \
+GWw = the gateway's write_timeout, PR / PW = faas-netes's read / write timeout, IR = the read \
+timeout of an ingress in front of the gateway (`ingress.readTimeout`), Tc = the client's timeout, d_prop = endpoint propagation delay (`endpointLag`), T_hold = the longest the gateway \
 holds a request for a cold start, poll = Go's Shutdown poll (at most 550 ms), rtt = the network's \
 round trip (`network.rtt`, 500 µs unless set; a message takes half, a dial 1.5 rtt before the \
 request arrives). domain.md's inequalities leave the network out; here a timer outside the pod \

@@ -1,8 +1,9 @@
 //! The world: the router between the model's components. It owns the event queue, the
 //! network (each message a hop of half the round trip; a message of a leg a timer already
 //! ended is dropped on arrival), each request's timer table, the ledger and the timeline. It
-//! hands every event to the component it belongs to (the load generator, the gateway, the
-//! provider, the pods, the control plane) and carries out the effects each returns, in order.
+//! hands every event to the component it belongs to (the load generator, the ingress when the
+//! scenario has one, the gateway, the provider, the pods, the control plane) and carries out
+//! the effects each returns, in order.
 //! It decides nothing: every status and every choice is a component's.
 
 use faasim_model::choice::Chooser;
@@ -11,6 +12,7 @@ use faasim_model::cluster::{self, Cluster};
 use faasim_model::config::Config;
 use faasim_model::gateway::{self, Gateway};
 use faasim_model::gateway_deployment::{self, GatewayDeployment, GatewayId};
+use faasim_model::ingress::{self, Ingress};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::message::Msg;
 use faasim_model::pod::{self, Pods};
@@ -25,9 +27,9 @@ use crate::engine::Queue;
 /// A deadline that is not armed.
 const NONE_NS: Nanos = Nanos::MAX;
 
-/// The queue's FIFO lanes: 0-3 the request timers (`World::arm`), then one per hop count of a
+/// The queue's FIFO lanes: 0-4 the request timers (`World::arm`), then one per hop count of a
 /// message on the network, from `NETWORK_LANE + 1` (a dial and its request take three hops).
-const NETWORK_LANE: usize = 3;
+const NETWORK_LANE: usize = 4;
 
 /// Everything that can be scheduled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +87,8 @@ struct Flight {
     provider_deadline_ns: Nanos,
     /// The gateway's upstream_timeout.
     upstream_deadline_ns: Nanos,
+    /// The ingress's read timeout.
+    ingress_deadline_ns: Nanos,
     /// The client's timeout.
     client_deadline_ns: Nanos,
     /// When the queued wake-up is due (`NONE_NS`: none queued).
@@ -94,6 +98,7 @@ struct Flight {
 impl Flight {
     fn earliest_deadline(&self) -> Nanos {
         self.client_deadline_ns
+            .min(self.ingress_deadline_ns)
             .min(self.upstream_deadline_ns)
             .min(self.provider_deadline_ns)
             .min(self.exec_deadline_ns)
@@ -118,6 +123,8 @@ pub struct World<'a> {
     cluster: Cluster,
     /// The load generator.
     client: Client,
+    /// The ingress in front of the gateway, when the scenario has one.
+    ingress: Option<Ingress>,
     /// The gateway's Deployment and Service.
     edge: GatewayDeployment,
     /// Each gateway pod's gateway, by pod.
@@ -128,6 +135,8 @@ pub struct World<'a> {
     pods: Pods,
     /// Effects buffers, reused (a nested call takes a fresh one).
     client_out: Vec<client::Effect>,
+    /// The ingress's effects buffer.
+    ingress_out: Vec<ingress::Effect>,
     /// The gateway's effects buffer.
     gateway_out: Vec<gateway::Effect>,
     /// The gateway Deployment's effects buffer.
@@ -167,11 +176,16 @@ impl<'a> World<'a> {
         World {
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
+            ingress: config
+                .ingress
+                .as_ref()
+                .map(|ingress| Ingress::new(ingress, tracing)),
             edge: GatewayDeployment::new(&config.gateway, config.kubernetes.endpoint_lag_ns),
             gateways: Vec::new(),
             providers: Vec::new(),
             pods: Self::pods(&config, Mutation::None, tracing),
             client_out: Vec::new(),
+            ingress_out: Vec::new(),
             gateway_out: Vec::new(),
             edge_out: Vec::new(),
             provider_out: Vec::new(),
@@ -254,6 +268,9 @@ impl<'a> World<'a> {
         self.ledger.reserve(expected);
         self.flights.reserve(expected);
         self.client.reserve(expected);
+        if let Some(ingress) = &mut self.ingress {
+            ingress.reserve(expected);
+        }
         self.pods.reserve(expected);
         // The gateway pods first: the control plane's set-up tells their providers of the
         // function's pods.
@@ -373,14 +390,27 @@ impl<'a> World<'a> {
                         exec_deadline_ns: NONE_NS,
                         provider_deadline_ns: NONE_NS,
                         upstream_deadline_ns: NONE_NS,
+                        ingress_deadline_ns: NONE_NS,
                         client_deadline_ns: deadline_ns.unwrap_or(NONE_NS),
                         wake_ns: NONE_NS,
                     });
                     self.arm(req);
-                    self.feed_edge(gateway_deployment::Input::Connect { req, worker, dial });
+                    if self.ingress.is_some() {
+                        // The client's connection is to the ingress; a dial costs a round trip
+                        // before the request goes out.
+                        let hops = if dial { 3 } else { 1 };
+                        self.send(req, hops, Msg::ToIngress);
+                    } else {
+                        self.feed_edge(gateway_deployment::Input::Connect { req, worker, dial });
+                    }
                 }
                 client::Effect::Abandon { req } => {
-                    self.abandon(req, 2);
+                    // The cancel goes down the chain, a hop further through an ingress.
+                    let ingress = self.ingress.is_some();
+                    self.abandon(req, if ingress { 3 } else { 2 });
+                    if ingress {
+                        self.feed_ingress(ingress::Input::Abandoned { req });
+                    }
                     let gateway = self.flights[req as usize].gateway;
                     self.feed_gateway(gateway, gateway::Input::Abandoned { req });
                     self.feed_provider(gateway, provider::Input::Abandoned { req });
@@ -407,10 +437,12 @@ impl<'a> World<'a> {
                     self.send(req, hops, Msg::ToGateway);
                 }
                 gateway_deployment::Effect::Refused { req } => {
-                    // The SYN out and the RST back.
-                    let refused = Msg::ToClient {
-                        status: Status::Error,
-                        cause: Cause::GatewayRefused,
+                    // The SYN out and the RST back, to the client or to the ingress in front.
+                    let (status, cause) = (Status::Error, Cause::GatewayRefused);
+                    let refused = if self.ingress.is_some() {
+                        Msg::FromGateway { status, cause }
+                    } else {
+                        Msg::ToClient { status, cause }
                     };
                     self.send(req, 2, refused);
                 }
@@ -458,6 +490,52 @@ impl<'a> World<'a> {
         self.providers.push(provider);
     }
 
+    /// Hand `input` to the ingress and carry out its effects in order.
+    fn feed_ingress(&mut self, input: ingress::Input) {
+        let Some(component) = &mut self.ingress else {
+            unreachable!("an ingress input without an ingress");
+        };
+        let mut out = std::mem::take(&mut self.ingress_out);
+        component.handle(self.now, input, &mut out);
+        for effect in out.drain(..) {
+            match effect {
+                ingress::Effect::Forward {
+                    req,
+                    read_deadline_ns,
+                } => {
+                    // Upstream keep-alive: the ingress's pooled connection to a gateway pod,
+                    // one hop (a new one when that pod closed it; kept per client worker).
+                    self.flights[req as usize].ingress_deadline_ns = read_deadline_ns;
+                    self.arm(req);
+                    let worker = self.ledger[req as usize].worker;
+                    let connect = gateway_deployment::Input::Connect {
+                        req,
+                        worker,
+                        dial: false,
+                    };
+                    self.feed_edge(connect);
+                }
+                ingress::Effect::Abandon { req } => {
+                    // The gateway's request context is cancelled when the ingress closes its
+                    // connection; the cancel goes on down to the pod.
+                    self.abandon(req, 2);
+                    let gateway = self.flights[req as usize].gateway;
+                    self.feed_gateway(gateway, gateway::Input::Abandoned { req });
+                    self.feed_provider(gateway, provider::Input::Abandoned { req });
+                }
+                ingress::Effect::Respond { req, status, cause } => {
+                    let flight = &mut self.flights[req as usize];
+                    flight.ingress_deadline_ns = NONE_NS;
+                    flight.upstream_deadline_ns = NONE_NS;
+                    flight.provider_deadline_ns = NONE_NS;
+                    self.send(req, 1, Msg::ToClient { status, cause });
+                }
+                ingress::Effect::Note { what } => self.note(|| "ingress".into(), || what),
+            }
+        }
+        self.ingress_out = out;
+    }
+
     /// Hand `input` to gateway pod `gateway`'s gateway and carry out its effects in order.
     fn feed_gateway(&mut self, gateway: GatewayId, input: gateway::Input) {
         let mut out = std::mem::take(&mut self.gateway_out);
@@ -486,7 +564,12 @@ impl<'a> World<'a> {
                     let flight = &mut self.flights[req as usize];
                     flight.upstream_deadline_ns = NONE_NS;
                     flight.provider_deadline_ns = NONE_NS;
-                    self.send(req, 1, Msg::ToClient { status, cause });
+                    let msg = if self.ingress.is_some() {
+                        Msg::FromGateway { status, cause }
+                    } else {
+                        Msg::ToClient { status, cause }
+                    };
+                    self.send(req, 1, msg);
                 }
                 gateway::Effect::Arm { at_ns, timer } => {
                     self.queue.push(at_ns, Ev::Gateway(gateway, timer))
@@ -531,7 +614,14 @@ impl<'a> World<'a> {
                 provider::Effect::Endpoints { count } => {
                     self.feed_gateway(gateway, gateway::Input::Endpoints { count })
                 }
-                provider::Effect::Note { what } => self.note(|| "provider".into(), || what),
+                provider::Effect::Note { what } => {
+                    // The first gateway pod's provider keeps the name one provider had.
+                    let who = move || match gateway {
+                        0 => "provider".to_string(),
+                        n => format!("provider-{n}"),
+                    };
+                    self.note(who, || what)
+                }
             }
         }
         self.provider_out = out;
@@ -623,6 +713,7 @@ impl<'a> World<'a> {
         }
         let gateway = self.flights[req as usize].gateway;
         match msg {
+            Msg::ToIngress => self.feed_ingress(ingress::Input::Request { req }),
             Msg::ToGateway => self.feed_gateway(gateway, gateway::Input::Request { req }),
             Msg::Syn { pod, retry } => self.feed_pods(pod::Input::Syn { req, pod, retry }),
             Msg::ToPod {
@@ -651,6 +742,9 @@ impl<'a> World<'a> {
                     reuse,
                 },
             ),
+            Msg::FromGateway { status, cause } => {
+                self.feed_ingress(ingress::Input::Answer { req, status, cause })
+            }
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })
             }
@@ -712,8 +806,10 @@ impl<'a> World<'a> {
                 1
             } else if due == flight.upstream_deadline_ns {
                 2
-            } else {
+            } else if due == flight.ingress_deadline_ns {
                 3
+            } else {
+                4
             };
             self.queue.push_lane(lane, due, Ev::Wake(req));
         }
@@ -746,6 +842,8 @@ impl<'a> World<'a> {
                 self.feed_provider(gateway, provider::Input::Timeout { req });
             } else if flight.upstream_deadline_ns <= now {
                 self.feed_gateway(gateway, gateway::Input::UpstreamTimeout { req });
+            } else if flight.ingress_deadline_ns <= now {
+                self.feed_ingress(ingress::Input::ReadTimeout { req });
             } else if flight.client_deadline_ns <= now {
                 self.feed_client(client::Input::Timeout { req });
             }

@@ -716,3 +716,32 @@ fn the_node_events_name_their_bad_keys() {
     let error = err("events:\n  - at: 1s\n    deploy: {replicas: 2}\n");
     assert_error(&error, 3, "events[0].deploy.replicas");
 }
+
+#[test]
+fn an_ingress_is_there_only_when_its_section_is() {
+    assert_eq!(ok("").config.ingress, None);
+    for text in [
+        "ingress:\n",
+        "ingress: {}\n",
+        "ingress:\n  readTimeout: 1m\n",
+    ] {
+        let ingress = ok(text).config.ingress.expect("an ingress");
+        assert_eq!(ingress.read_timeout_ns, 60 * S, "{text}");
+    }
+    let bare = ok("ingress:\n  readTimeout: 300\n");
+    assert_eq!(bare.config.ingress.unwrap().read_timeout_ns, 300 * S);
+}
+
+#[test]
+fn a_bad_ingress_read_timeout_names_its_key_and_line() {
+    let zero = err("name: x\ningress:\n  readTimeout: 0s\n");
+    assert_error(&zero, 3, "ingress.readTimeout");
+    assert!(zero.message.contains("must be over 0s"), "{zero}");
+    let negative = err("ingress:\n  readTimeout: -60s\n");
+    assert_error(&negative, 2, "ingress.readTimeout");
+    let words = err("ingress:\n  readTimeout: 60 seconds\n");
+    assert_error(&words, 2, "ingress.readTimeout");
+    assert!(words.message.contains("Go duration"), "{words}");
+    let unknown = err("ingress:\n  idleTimeout: 60s\n");
+    assert!(unknown.to_string().contains("idleTimeout"), "{unknown}");
+}

@@ -174,6 +174,15 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
+    // An ingress in front of the gateway is a model component only: no nginx runs here, and
+    // the client would call the gateway directly, without the ingress's read timeout.
+    if config.ingress.is_some() {
+        return Err(
+            "turmoil engine: `ingress` is modelled only (no ingress controller runs on this \
+             engine; the client would call the gateway directly); use the model engine"
+                .into(),
+        );
+    }
     // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
     // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an
     // immediate 502 on both.)

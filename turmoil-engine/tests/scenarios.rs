@@ -144,3 +144,15 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a.result.pods, b.result.pods);
     assert_eq!(a.result.end_ns, b.result.end_ns);
 }
+
+/// An ingress in front of the gateway is a model component only: the engine refuses it with
+/// a clear error rather than run the client straight to the gateway.
+#[test]
+fn an_ingress_is_refused_with_a_clear_error() {
+    let scenario = load("ingress-read-timeout.yaml");
+    let error = run_turmoil(&scenario, 1).expect_err("refused");
+    assert!(
+        error.contains("`ingress` is modelled only") && error.contains("model engine"),
+        "{error}"
+    );
+}

@@ -153,6 +153,16 @@ pub(super) fn how_set(safe: &SafeValue, config: &Config) -> String {
     let derived = config.kubernetes.edition == Edition::Pro
         && config.kubernetes.grace_source == GraceSource::ProDerived
         && safe.key == "kubernetes.terminationGracePeriodSeconds";
+    // ingress-nginx takes its read timeout as an annotation of whole seconds.
+    if safe.key == "ingress.readTimeout"
+        && let Ok(ns) = faasim_model::duration::parse_go(&safe.simulated)
+        && let Ok(ns) = u64::try_from(ns)
+    {
+        return format!(
+            "; on ingress-nginx: nginx.ingress.kubernetes.io/proxy-read-timeout: \"{}\"",
+            ns.div_ceil(faasim_model::time::NS_PER_S)
+        );
+    }
     match safe.simulated.parse::<u64>() {
         Ok(grace_s) if derived => format!(
             "; OpenFaaS Pro sets it to write_timeout + 2s: write_timeout: {}s",

@@ -1,15 +1,17 @@
 //! Recognising each YAML document and taking out what the checker needs: functions (from stack
 //! files, `openfaas.com` Function resources and function Deployments) and platform values (from
-//! the OpenFaaS Helm chart's values, and from the gateway and queue-worker Deployments the chart
-//! renders). Everything is kept as text with its location; `resolve` interprets it.
+//! the OpenFaaS Helm chart's values, from the gateway and queue-worker Deployments the chart
+//! renders, and from an Ingress in front of the gateway). Everything is kept as text with its location; `resolve` interprets it.
 //!
 //! This file owns recognising a document ([`classify`]), the [`Reader`] and the scalar and map
 //! readers every kind shares; what is found is in `found.rs`, and each document kind is read in a
-//! file of its own: `stack.rs`, `function_resource.rs`, `deployment.rs` and `values.rs`.
+//! file of its own: `stack.rs`, `function_resource.rs`, `deployment.rs`, `ingress.rs` and
+//! `values.rs`.
 
 mod deployment;
 mod found;
 mod function_resource;
+mod ingress;
 mod stack;
 mod values;
 
@@ -17,9 +19,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub(crate) use found::{
-    DeploymentFields, EditionSign, FunctionKind, Platform, PlatformSource, PreStop, ProbeVals,
-    RawFunction, Setting, UnsetVar, Val,
+    DeploymentFields, EditionSign, FunctionKind, IngressFront, Platform, PlatformSource, PreStop,
+    ProbeVals, RawFunction, Setting, UnsetVar, Val,
 };
+pub(crate) use ingress::PROXY_READ_TIMEOUT;
 
 use super::error::InputError;
 use super::source::Source;
@@ -34,6 +37,8 @@ pub(crate) enum DocKind {
     FunctionResource,
     /// A Kubernetes Deployment.
     Deployment,
+    /// A Kubernetes Ingress.
+    Ingress,
     /// A Kubernetes `List` (as `kubectl get -o yaml` prints).
     List,
     /// The OpenFaaS chart's values.
@@ -81,6 +86,11 @@ pub(crate) fn classify(doc: &Node) -> DocKind {
         return match kind {
             "Function" if api.starts_with("openfaas.com/") => DocKind::FunctionResource,
             "Deployment" => DocKind::Deployment,
+            "Ingress"
+                if api.starts_with("networking.k8s.io/") || api.starts_with("extensions/") =>
+            {
+                DocKind::Ingress
+            }
             "List" if doc.get("items").is_some() => DocKind::List,
             _ => DocKind::Other,
         };
@@ -225,11 +235,13 @@ impl Reader<'_> {
             DocKind::Stack => self.stack(doc),
             DocKind::FunctionResource => self.function_resource(doc),
             DocKind::Deployment => self.deployment(doc),
+            DocKind::Ingress => self.ingress(doc),
             DocKind::List => {
                 for item in doc.get("items").and_then(Node::items).unwrap_or_default() {
                     match classify(item) {
                         DocKind::FunctionResource => self.function_resource(item)?,
                         DocKind::Deployment => self.deployment(item)?,
+                        DocKind::Ingress => self.ingress(item)?,
                         _ => {}
                     }
                 }

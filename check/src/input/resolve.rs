@@ -3,8 +3,9 @@
 //! every value a component silently replaces.
 //!
 //! One file per component: `template` (the function's template, or the assumption in its
-//! place), `watchdog` (mode and timeouts), `child`, `function` (labels and annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`; `ignores` (what the function
-//! asks faasim to ignore, unset `${VAR}`s) and `suggest` (what to write instead). The environment
+//! place), `watchdog` (mode and timeouts), `child`, `function` (labels and annotations), `kubernetes`, `gateway`, `provider`, `queue_worker`, `ingress` (an Ingress in front of the
+//! gateway); `ignores` (what the function asks faasim to ignore, unset `${VAR}`s) and
+//! `suggest` (what to write instead). The environment
 //! is read once, by the model's readers (`faasim_model::environment`), whose results carry where
 //! each value came from; no default is restated here.
 
@@ -24,6 +25,7 @@ mod child;
 mod function;
 mod gateway;
 mod ignores;
+mod ingress;
 mod kubernetes;
 mod provider;
 mod queue_worker;
@@ -53,6 +55,9 @@ pub(crate) struct Context {
     pub endpoint_lag: Span,
     /// Where it came from.
     pub endpoint_lag_origin: Origin,
+    /// `.faasim.yaml`'s `ingress.readTimeout`: an ingress in front of the gateway, winning
+    /// over the manifests'.
+    pub ingress_read_timeout: Option<super::Setting<u64>>,
     /// `.faasim.yaml`'s `functions`: what the user settles per function.
     pub functions: BTreeMap<String, FunctionSettings>,
 }
@@ -236,6 +241,7 @@ pub(crate) fn resolve(
     let gateway = r.gateway(platform)?;
     let provider = r.provider(platform);
     r.ack_wait(platform);
+    let ingress = r.ingress(platform, context.ingress_read_timeout.as_ref())?;
     r.unset_variables();
     let ignored_rules = r.ignored_rules()?;
 
@@ -262,6 +268,7 @@ pub(crate) fn resolve(
         },
         gateway,
         provider,
+        ingress,
         ..Config::default()
     };
     Ok(FunctionInput {

@@ -99,6 +99,18 @@ pub fn timeout_chain(input: &FunctionInput) -> Vec<ChainLink> {
         (client_known && client_timeout > 0).then_some(client_timeout),
         "the client gives up",
     ));
+    // An ingress sits between the client and the gateway, when the manifests have one.
+    if let Some(ingress) = &c.ingress {
+        chain.push(link(
+            "ingress",
+            "proxy-read-timeout",
+            &["ingress.readTimeout"],
+            go(ingress.read_timeout_ns),
+            "default (ingress-nginx)",
+            Some(ingress.read_timeout_ns),
+            "504 from the ingress (the call behind it runs on)",
+        ));
+    }
     chain.push(link(
         "gateway",
         "write_timeout",

@@ -537,6 +537,11 @@ pub struct ProviderConfig {
     pub write_timeout_ns: u64,
     /// Keep-alive pool idle timeout to pod IPs.
     pub idle_conn_timeout_ns: u64,
+    /// On SIGTERM its informers stop and its view no longer changes: faas-netes's signal
+    /// handler only closes stopCh (openfaas/faas-netes@662ce9ce main.go 175-177). The provider
+    /// beside a gateway that drains (`GatewaySigterm::Drain`, an edition whose provider is not
+    /// public) is assumed to keep watching.
+    pub stops_informers_on_sigterm: bool,
 }
 
 impl Default for ProviderConfig {
@@ -546,6 +551,7 @@ impl Default for ProviderConfig {
             read_timeout_ns: 65 * NS_PER_S,
             write_timeout_ns: 65 * NS_PER_S,
             idle_conn_timeout_ns: 5 * NS_PER_S,
+            stops_informers_on_sigterm: true,
         }
     }
 }
@@ -619,6 +625,31 @@ impl Default for NetworkConfig {
     }
 }
 
+/// An ingress controller or load balancer in front of the gateway: ingress-nginx, or an AWS
+/// ALB. It forwards each request to the gateway on a pooled keep-alive connection and waits
+/// for the answer under its read timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressConfig {
+    /// ingress-nginx's `proxy-read-timeout` (annotation
+    /// `nginx.ingress.kubernetes.io/proxy-read-timeout`, 60 s by default), or an ALB's idle
+    /// timeout (60 s): the longest wait between two successive reads of the gateway's
+    /// response, not a bound on the whole response. The model's answers come in one piece, so
+    /// it runs from the request's forwarding to the answer. Past it the client gets 504 and
+    /// the ingress closes its connection to the gateway. Always over 0.
+    pub read_timeout_ns: u64,
+}
+
+/// ingress-nginx's `proxy-read-timeout` when nothing sets it (and an ALB's idle timeout).
+pub const INGRESS_DEFAULT_READ_TIMEOUT_NS: u64 = 60 * NS_PER_S;
+
+impl Default for IngressConfig {
+    fn default() -> Self {
+        IngressConfig {
+            read_timeout_ns: INGRESS_DEFAULT_READ_TIMEOUT_NS,
+        }
+    }
+}
+
 /// Everything a run needs besides the scenario's events.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Config {
@@ -634,6 +665,8 @@ pub struct Config {
     pub load: LoadConfig,
     /// The network.
     pub network: NetworkConfig,
+    /// An ingress in front of the gateway (`None`: the client calls the gateway directly).
+    pub ingress: Option<IngressConfig>,
 }
 
 /// Something a component silently replaced, reported instead of hidden.

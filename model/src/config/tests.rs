@@ -30,6 +30,16 @@ fn defaults_are_the_real_components_defaults() {
     assert_eq!(ProviderConfig::default().idle_conn_timeout_ns, 5 * NS_PER_S);
     assert_eq!(KubernetesConfig::default().grace_s, 30);
     assert_eq!(
+        IngressConfig::default().read_timeout_ns,
+        60 * NS_PER_S,
+        "ingress-nginx's proxy-read-timeout, an ALB's idle timeout"
+    );
+    assert_eq!(
+        Config::default().ingress,
+        None,
+        "no ingress unless one is set"
+    );
+    assert_eq!(
         ProbeConfig::default(),
         ProbeConfig {
             initial_delay_s: 2,

@@ -1,6 +1,7 @@
 //! The callers' rules: the timers outside the pod that wait for its answer (the gateway's
-//! upstream_timeout and write_timeout, faas-netes's read and write timeouts, the client's own
-//! timeout), each against the longest response plus the network's way there and back.
+//! upstream_timeout and write_timeout, faas-netes's read and write timeouts, an ingress's read
+//! timeout, the client's own timeout), each against the longest response plus the network's
+//! way there and back.
 
 use crate::config::{Config, server_limit_ns};
 use crate::properties::Property;
@@ -121,6 +122,38 @@ fn gateway_write_covers_response(d: &Derived, config: &Config, _: &[Event]) -> O
             go(write)
         ),
         fix: format!("gateway.writeTimeout: {}", go(d.hold_max_ns + call)),
+    })
+}
+
+/// `ingress-read-covers-response`: An ingress's read timeout outlasts the cold-start hold and
+/// the response.
+pub static INGRESS_READ_COVERS_RESPONSE: Rule = Rule {
+    id: "ingress-read-covers-response",
+    inequality: "T_hold + min(D_max, E) + 3 rtt < IR",
+    explanation: "An ingress controller or load balancer in front of the gateway (ingress-nginx's proxy-read-timeout, an ALB's idle timeout, both 60 s by default) waits for the gateway's answer, scale-from-zero hold included. When it fires first the client gets 504 from the ingress, and the ingress closes its connection to the gateway: the cancel goes down the chain, but the function's handler runs on to its end. Above gateway.upstreamTimeout (which exec-within-upstream keeps above the response) it also lets the gateway's own 502 reach the client.",
+    fix: "raise the ingress's read timeout (nginx.ingress.kubernetes.io/proxy-read-timeout, in seconds) above the cold start plus the longest handler, and above gateway.upstreamTimeout",
+    mechanisms: &[],
+    property: Property::NoTimeout,
+    example: "ingress-read-timeout.yaml",
+    check: ingress_read_covers_response,
+};
+fn ingress_read_covers_response(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
+    let read = config.ingress.as_ref()?.read_timeout_ns;
+    let call = d.ingress_call_max_ns;
+    if d.hold_max_ns + call < read {
+        return None;
+    }
+    // nginx reads the annotation in whole seconds: the fix is one.
+    let needed = d.hold_max_ns + call + NS_PER_S;
+    let fix_s = needed.div_ceil(NS_PER_S);
+    Some(Broken {
+        detail: format!(
+            "hold {} + response {} >= ingress read timeout {}",
+            go(d.hold_max_ns),
+            go(call),
+            go(read)
+        ),
+        fix: format!("ingress.readTimeout: {}", go(fix_s * NS_PER_S)),
     })
 }
 

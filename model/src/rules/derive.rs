@@ -22,8 +22,13 @@ pub struct Derived {
     /// Longest time from the provider forwarding a request to the answer reaching it:
     /// min(D_max, E) + 2 rtt (a dial's three hops there, one back).
     pub call_max_ns: Nanos,
+    /// Longest time from the ingress forwarding a request to the gateway's answer reaching
+    /// it, besides a hold: `call_max_ns` + 1 rtt (a hop to the gateway on the ingress's pooled
+    /// connection, one back).
+    pub ingress_call_max_ns: Nanos,
     /// Longest time from the client sending to the answer reaching it, besides a hold:
-    /// `call_max_ns` + 2 rtt (the client's own dial, 3 hops, and the last hop back).
+    /// `call_max_ns` + 2 rtt (the client's own dial, 3 hops, and the last hop back), and
+    /// 1 rtt more through an ingress (its hop to the gateway and back).
     pub client_call_max_ns: Nanos,
     /// By when, after the deletion, the last request routed to the pod reaches it: sent just
     /// before the provider's view drops it, on a new connection (d_prop + 1.5 rtt).
@@ -76,7 +81,9 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     let routed_arrival_max_ns = lag_max_ns + 3 * (config.network.rtt_ns / 2);
     let hop_ns = config.network.rtt_ns / 2;
     let call_max_ns = response_max_ns + 4 * hop_ns;
-    let client_call_max_ns = call_max_ns + 4 * hop_ns;
+    let ingress_call_max_ns = call_max_ns + 2 * hop_ns;
+    let ingress_hops = if config.ingress.is_some() { 2 } else { 0 };
+    let client_call_max_ns = call_max_ns + (4 + ingress_hops) * hop_ns;
     let scales_to_zero = events.iter().any(|e| matches!(e.action, Action::Scale(0)));
     let replicas = f.scale_min;
     // A node shut down or lost takes its pods out as a drain does.
@@ -182,6 +189,7 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         response_max_ns,
         hop_ns,
         call_max_ns,
+        ingress_call_max_ns,
         client_call_max_ns,
         routed_arrival_max_ns,
         lag_max_ns,

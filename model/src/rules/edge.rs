@@ -5,12 +5,13 @@ use crate::properties::Property;
 use crate::schedule::{Action, Event};
 use crate::time::NS_PER_S;
 
+use super::derive::deletes;
 use super::{Broken, Derived, Rule, go};
 
 /// `gateway-drains-on-rollout`: A rolled gateway pod finishes the calls going through it.
 pub static GATEWAY_DRAINS_ON_ROLLOUT: Rule = Rule {
     id: "gateway-drains-on-rollout",
-    inequality: "onSigterm = drain, lag_max + 3 hops <= listener delay, last accept + hold_max + min(call_max, GWu) < gateway grace (last accept: lag_max + 3 hops, or the listener delay for a closed loop on kept-alive connections), and no kept-alive connection reused across the close",
+    inequality: "onSigterm = drain, lag_max + 3 hops <= listener delay, last accept + hold_max + min(call_max, GWu) < gateway grace (last accept: lag_max + 3 hops, or the listener delay for a closed loop on kept-alive connections), its provider keeps watching the endpoints while it drains, and no kept-alive connection reused across the close",
     explanation: "Every helm upgrade rolls the gateway's pods. The CE gateway does not handle SIGTERM: the process ends at once and every call going through it is cut, the client seeing its connection close with no status while the function runs on unobserved. A gateway that drains must keep accepting until kube-proxy has stopped sending it new connections, then finish its calls before the grace period's SIGKILL; a call sent on a kept-alive connection as the listener closes it meets a closed connection.",
     fix: "upgrade OpenFaaS when no call is in flight, or run a gateway that drains with a grace period above its longest call; put retries in the client",
     mechanisms: &[],
@@ -70,6 +71,16 @@ fn gateway_drains_on_rollout(d: &Derived, config: &Config, events: &[Event]) -> 
                 "gateway.terminationGracePeriodSeconds: {}",
                 drain_ns / NS_PER_S + 1
             ),
+        });
+    }
+    // A provider whose informers stopped at SIGTERM routes the drain's calls with the view it
+    // had: a pod deleted or added since (a scale, a rollout, a cold start) is missed.
+    if config.provider.stops_informers_on_sigterm && (deletes(events) || d.view_can_empty) {
+        return Some(Broken {
+            detail: "the draining gateway's provider stops its informers at SIGTERM while the \
+                     function's endpoints can change"
+                .to_string(),
+            fix: "a provider that keeps watching while its gateway drains".to_string(),
         });
     }
     // A closed loop reuses its connection: a call sent less than a hop before the close

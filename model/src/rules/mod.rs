@@ -11,8 +11,9 @@
 //! reads a rule named on the command line.
 //!
 //! The rules live beside the component whose timers they relate: `watchdog.rs`, `child.rs`,
-//! `callers.rs` (gateway, provider and client), `cold_start.rs` (the gateway's hold),
-//! `cluster.rs` (kubelet and nodes) and `edge.rs` (the gateway's own pods); `derive.rs` computes the quantities they compare.
+//! `callers.rs` (gateway, provider, ingress and client), `cold_start.rs` (the gateway's
+//! hold), `cluster.rs` (kubelet and nodes) and `edge.rs` (the gateway's own pods); `derive.rs`
+//! computes the quantities they compare.
 //!
 //! The inequalities are the model's exact boundaries, with one stated slack: a draining Go
 //! server notices its last connection ending only at its next `Shutdown` poll, at most
@@ -37,7 +38,7 @@ mod watchdog;
 
 pub use callers::{
     CLIENT_TIMEOUT_COVERS_RESPONSE, EXEC_WITHIN_PROVIDER_TIMEOUT, EXEC_WITHIN_PROVIDER_WRITE,
-    EXEC_WITHIN_UPSTREAM, GATEWAY_WRITE_COVERS_RESPONSE,
+    EXEC_WITHIN_UPSTREAM, GATEWAY_WRITE_COVERS_RESPONSE, INGRESS_READ_COVERS_RESPONSE,
 };
 pub use child::{
     CHILD_DRAINS_ON_SIGTERM, CHILD_LISTENS_WHILE_ROUTED, CHILD_READY_BEFORE_ROUTING,
@@ -135,6 +136,7 @@ pub static RULES: &[&Rule] = &[
     &EXEC_WITHIN_PROVIDER_TIMEOUT,
     &EXEC_WITHIN_PROVIDER_WRITE,
     &GATEWAY_WRITE_COVERS_RESPONSE,
+    &INGRESS_READ_COVERS_RESPONSE,
     &CLIENT_TIMEOUT_COVERS_RESPONSE,
     &MAX_INFLIGHT_COVERS_LOAD,
     &SCALE_FROM_ZERO_ENABLED,
@@ -203,7 +205,7 @@ mod tests {
 
     #[test]
     fn rules_are_equal_only_to_themselves() {
-        assert_eq!(&GRACE_COVERS_DRAIN, RULES[14]);
+        assert_eq!(&GRACE_COVERS_DRAIN, RULES[15]);
         assert_ne!(&GRACE_COVERS_DRAIN, &FIXED_WAIT_GRACE);
     }
 

@@ -110,6 +110,10 @@ impl Builder<'_> {
         )?;
         let provider = self.provider(raw.faasnetes.unwrap_or_default(), &gateway)?;
         let load = self.load(raw.load.unwrap_or_default())?;
+        let ingress = match raw.ingress {
+            None => None,
+            Some(section) => Some(self.ingress(section.value)?),
+        };
 
         let mut events = Vec::new();
         for (index, item) in raw.events.unwrap_or_default().into_iter().enumerate() {
@@ -133,6 +137,7 @@ impl Builder<'_> {
                 provider,
                 load,
                 network,
+                ingress,
             },
             events,
             warnings: self.warnings,

@@ -47,6 +47,11 @@ pub(super) struct RawScenario {
     /// Added section: the network between components (every message takes `rtt / 2`).
     /// Default: `rtt: 500us`.
     pub(super) network: Option<RawNetwork>,
+    /// Added section: an ingress controller or load balancer in front of the gateway; present
+    /// (even as `ingress:` or `ingress: {}`) puts one there. Default: none, the client calls
+    /// the gateway directly.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) ingress: Option<Spanned<Option<RawIngress>>>,
     /// Default: no events.
     pub(super) events: Option<Vec<Spanned<RawEvent>>>,
 }
@@ -262,6 +267,17 @@ pub(super) struct RawLoad {
 pub(super) struct RawNetwork {
     /// Round-trip time (the keep-alive race window). Default: `500us`.
     pub(super) rtt: Text,
+}
+
+/// `ingress` (added).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIngress {
+    /// The longest wait between two reads of the gateway's response (ingress-nginx's
+    /// `proxy-read-timeout`, an ALB's idle timeout), a duration over 0; past it the client
+    /// gets 504. Default: `60s`.
+    #[serde(rename = "readTimeout")]
+    pub(super) read_timeout: Text,
 }
 
 /// One item of `events`: `at` and exactly one action.

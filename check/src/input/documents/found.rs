@@ -159,6 +159,19 @@ pub(crate) struct Platform {
     /// The edition the platform files show: the chart's `openfaasPro`, or a rendered gateway
     /// Deployment running OpenFaaS Pro's images.
     pub edition: Option<EditionSign>,
+    /// An Ingress in front of the gateway.
+    pub ingress: Option<IngressFront>,
+}
+
+/// An Ingress whose backend is the gateway's Service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct IngressFront {
+    /// Its `metadata.name`.
+    pub name: String,
+    /// Where it is (its name, else the document).
+    pub location: Location,
+    /// Its `nginx.ingress.kubernetes.io/proxy-read-timeout` annotation, when written.
+    pub read_timeout: Option<Val>,
 }
 
 /// What in the files says which edition runs.

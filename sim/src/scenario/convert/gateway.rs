@@ -106,6 +106,9 @@ impl Builder<'_> {
                 field(&raw.write_timeout),
                 gateway.write_timeout_ns,
             )?,
+            // faas-netes beside the CE gateway stops its informers on SIGTERM; the provider of
+            // a gateway that drains is assumed to keep watching (ProviderConfig).
+            stops_informers_on_sigterm: gateway.on_sigterm == GatewaySigterm::Exit,
             ..ProviderConfig::default()
         })
     }

@@ -1,10 +1,11 @@
-//! The `load` section (hey's concurrency, requests, rate, timeout, method and keep-alive) and the
-//! `network` section (the round trip).
+//! The `load` section (hey's concurrency, requests, rate, timeout, method and keep-alive), the
+//! `network` section (the round trip) and the `ingress` section (an ingress in front of the
+//! gateway).
 
-use faasim_model::config::{LoadConfig, Method, NetworkConfig};
+use faasim_model::config::{IngressConfig, LoadConfig, Method, NetworkConfig};
 
 use super::super::ScenarioError;
-use super::super::raw::{RawLoad, RawNetwork};
+use super::super::raw::{RawIngress, RawLoad, RawNetwork};
 use super::{Builder, field};
 
 impl Builder<'_> {
@@ -58,6 +59,24 @@ impl Builder<'_> {
             rate_per_s,
             start_ns: self.duration("load.start", field(&raw.start), defaults.start_ns)?,
         })
+    }
+
+    /// An ingress is there when the section is (`ingress:` alone takes every default).
+    pub(super) fn ingress(&self, raw: Option<RawIngress>) -> Result<IngressConfig, ScenarioError> {
+        let raw = raw.unwrap_or_default();
+        let defaults = IngressConfig::default();
+        let key = "ingress.readTimeout";
+        let read_timeout_ns =
+            self.duration(key, field(&raw.read_timeout), defaults.read_timeout_ns)?;
+        if read_timeout_ns == 0 {
+            // nginx arms its read timer with 0 and times out at once; no one runs that.
+            return Err(self.error(
+                key,
+                field(&raw.read_timeout).loc,
+                "must be over 0s (ingress-nginx's proxy-read-timeout is whole seconds, 60 by                  default)",
+            ));
+        }
+        Ok(IngressConfig { read_timeout_ns })
     }
 
     pub(super) fn network(&self, raw: RawNetwork) -> Result<NetworkConfig, ScenarioError> {
