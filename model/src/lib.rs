@@ -10,6 +10,7 @@ pub mod duration;
 pub mod environment;
 pub mod gateway;
 pub mod ledger;
+pub mod limits;
 pub mod message;
 pub mod pod;
 pub mod pool;

@@ -716,3 +716,113 @@ fn the_node_events_name_their_bad_keys() {
     let error = err("events:\n  - at: 1s\n    deploy: {replicas: 2}\n");
     assert_error(&error, 3, "events[0].deploy.replicas");
 }
+
+/// Every limit of `faasim_model::limits` is an error naming the line, the key and the limit,
+/// and the limit itself is accepted.
+#[test]
+fn values_over_a_limit_name_the_key_and_the_limit() {
+    use faasim_model::limits;
+    let cases = [
+        (
+            format!("load:\n  requests: {}\n", limits::REQUESTS_MAX + 1),
+            2,
+            "load.requests",
+            limits::REQUESTS_MAX.to_string(),
+        ),
+        (
+            "load:\n  requests: 99999999999999999999999\n".to_string(),
+            2,
+            "load.requests",
+            limits::REQUESTS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "load:\n  requests: 500000\n  concurrency: {}\n",
+                limits::CONCURRENCY_MAX + 1
+            ),
+            3,
+            "load.concurrency",
+            limits::CONCURRENCY_MAX.to_string(),
+        ),
+        (
+            format!("load:\n  rate: {}\n", limits::RATE_MAX_PER_S + 1),
+            2,
+            "load.rate",
+            limits::RATE_MAX_PER_S.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  labels:\n    com.openfaas.scale.max: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "function.labels.com.openfaas.scale.max",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  labels:\n    com.openfaas.scale.min: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "function.labels.com.openfaas.scale.min",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "events:\n  - at: 1s\n    scale: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "events[0].scale",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  environment:\n    big: {}\n",
+                "x".repeat(limits::ENV_BYTES_MAX)
+            ),
+            3,
+            "function.environment.big",
+            limits::ENV_BYTES_MAX.to_string(),
+        ),
+    ];
+    for (text, line, key, limit) in cases {
+        let error = err(&text);
+        assert_error(&error, line, key);
+        assert!(error.message.contains(&limit), "{error}");
+        assert!(error.message.contains("Limits"), "{error}");
+    }
+
+    let mut many = String::from("events:\n");
+    for _ in 0..=limits::EVENTS_MAX {
+        many.push_str("  - {at: 1s, rollout: {}}\n");
+    }
+    let error = err(&many);
+    assert_error(
+        &error,
+        limits::EVENTS_MAX + 2,
+        &format!("events[{}]", limits::EVENTS_MAX),
+    );
+
+    let mut env = String::from("function:\n  environment:\n");
+    for index in 0..=limits::ENV_VARS_MAX {
+        env.push_str(&format!("    v{index:05}: x\n"));
+    }
+    let error = err(&env);
+    assert!(
+        error.message.contains(&limits::ENV_VARS_MAX.to_string()),
+        "{error}"
+    );
+
+    // At the limits, the file loads.
+    let at = format!(
+        "function:\n  labels:\n    com.openfaas.scale.min: {r}\n    com.openfaas.scale.max: {r}\n\
+         load:\n  requests: {}\n  concurrency: {}\n  rate: {}\n",
+        limits::REQUESTS_MAX,
+        limits::CONCURRENCY_MAX,
+        limits::RATE_MAX_PER_S,
+        r = limits::REPLICAS_MAX,
+    );
+    parse(&at, "scenarios/at-the-limits.yaml").expect("the limits themselves are accepted");
+}

@@ -17,6 +17,7 @@ mod load;
 use std::path::Path;
 
 use faasim_model::config::{Config, ConfigWarning};
+use faasim_model::limits;
 use faasim_model::schedule::Event;
 use serde_saphyr::{Location, Spanned};
 
@@ -107,8 +108,21 @@ impl Builder<'_> {
         let load = self.load(raw.load.unwrap_or_default())?;
         let network = self.network(raw.network.unwrap_or_default())?;
 
+        let raw_events = raw.events.unwrap_or_default();
+        if let Some(first_over) = raw_events.get(limits::EVENTS_MAX) {
+            return Err(self.error(
+                &format!("events[{}]", limits::EVENTS_MAX),
+                spanned_loc(first_over),
+                format!(
+                    "{} events is above the limit of {} per scenario (every event may create \
+                     or delete every pod; docs/scenario-format.md, \"Limits\")",
+                    raw_events.len(),
+                    limits::EVENTS_MAX
+                ),
+            ));
+        }
         let mut events = Vec::new();
-        for (index, item) in raw.events.unwrap_or_default().into_iter().enumerate() {
+        for (index, item) in raw_events.into_iter().enumerate() {
             let context = events::EventContext {
                 nodes: kubernetes.nodes,
                 deploy_scale_min: (scale_min_given && function.scale_min > 0)

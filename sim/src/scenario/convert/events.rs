@@ -1,6 +1,7 @@
 //! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
 //! shutdownNode, loseNode, deploy).
 
+use faasim_model::limits;
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::NS_PER_S;
 use serde_saphyr::Spanned;
@@ -84,7 +85,14 @@ impl Builder<'_> {
             if f.raw.is_none() {
                 return Err(self.error(&key, f.loc, "needs a replica count, e.g. `scale: 0`"));
             }
-            Action::Scale(self.int_u32(&key, f, 0, 0)?)
+            Action::Scale(self.limited_u32(
+                &key,
+                f,
+                0,
+                0,
+                limits::REPLICAS_MAX,
+                super::function::REPLICAS_WHY,
+            )?)
         } else if raw.rollout.is_some() {
             Action::Rollout
         } else if let Some(shutdown) = raw.shutdown_node {
