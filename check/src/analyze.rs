@@ -12,6 +12,7 @@
 use faasim_model::config::{Config, Method, Mode, Span, Start, WatchdogKind};
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
+use faasim_model::limits;
 use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::template;
@@ -79,6 +80,12 @@ pub fn judged_config(input: &FunctionInput, options: &Options) -> Config {
         w.write_timeout_ns
     });
     config.function.handler_ns = Span::fixed(longest);
+    // Never simulate more replicas than the bounds allow or faasim's limit: a minimum above
+    // the maximum, or of thousands, is an input finding (`scale-min-above-max`,
+    // `replicas-over-limit`), and its runs would take minutes.
+    let f = &mut config.function;
+    f.scale_max = f.scale_max.min(limits::REPLICAS_MAX);
+    f.scale_min = f.scale_min.min(f.scale_max);
     config.load.method = options.method;
     config.load.concurrency = options.concurrency.max(1);
     config.load.requests = u64::from(config.load.concurrency) * 2;

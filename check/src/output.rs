@@ -142,6 +142,27 @@ pub const INPUT_RULES: &[InputRule] = &[
         fix: "set the variable, or give it a default: `${VAR:-60s}`",
         severity: Severity::Warning,
     },
+    InputRule {
+        id: "invalid-function",
+        summary: "a function whose entry cannot be read, or whose values a component refuses, is not checked; the others are",
+        explanation: "A value of the wrong shape, an invalid Kubernetes integer, a `write_timeout` of 0 (of-watchdog refuses to start) or an environment over faasim's limits makes one function impossible to simulate. It is reported at the value's file, line and key, and every other function of the inputs is still checked; what concerns every function (a file that cannot be read or is not YAML, the platform's values) stops the check instead (exit 2).",
+        fix: "correct the value the finding points at",
+        severity: Severity::Error,
+    },
+    InputRule {
+        id: "scale-min-above-max",
+        summary: "com.openfaas.scale.min is above com.openfaas.scale.max (20 when not set)",
+        explanation: "The autoscaler keeps a function's replicas between com.openfaas.scale.min and com.openfaas.scale.max, whose default is 20, so a minimum above the maximum asks for an empty range; `faasim run` refuses such a scenario. The simulated runs use the maximum (at most faasim's replica limit).",
+        fix: "raise com.openfaas.scale.max to at least the minimum, or lower the minimum",
+        severity: Severity::Warning,
+    },
+    InputRule {
+        id: "replicas-over-limit",
+        summary: "more replicas than faasim simulates (1 000); the runs use 1 000",
+        explanation: "Scheduling a pod counts every pod, so a run's cost grows with the square of the replicas: 10 000 replicas took 41 s per function. The timeout interactions `faasim check` looks for do not depend on the replica count past a few, so the simulated runs use faasim's limit (docs/check.md, \"Limits\"), and this note says so.",
+        fix: "nothing to change; the note says what was simulated",
+        severity: Severity::Note,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -229,11 +250,14 @@ pub struct Counts {
 
 /// Count what a report holds, input findings included (as rendered).
 pub fn counts(report: &Report) -> Counts {
+    let groups = groups(report);
+    // Functions that could not be read (`invalid-function`) are functions too.
+    let unread = groups.iter().filter(|g| g.input.is_none()).count();
     let mut counts = Counts {
-        functions: report.functions.len(),
+        functions: report.functions.len() + unread,
         ..Counts::default()
     };
-    for group in groups(report) {
+    for group in groups {
         for finding in group.findings {
             counts.findings += 1;
             match finding.severity {

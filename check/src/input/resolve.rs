@@ -42,6 +42,15 @@ pub const BARE_INT: &str = "bare-int-duration";
 /// Rule id of `${VAR}`s of a stack file that are not set.
 pub const ENVSUBST_UNSET: &str = "envsubst-unset";
 
+/// The rule id of a function that cannot be read or resolved (the others are still checked).
+pub const INVALID_FUNCTION: &str = "invalid-function";
+
+/// The rule id of `com.openfaas.scale.min` above `com.openfaas.scale.max`.
+pub const SCALE_MIN_ABOVE_MAX: &str = "scale-min-above-max";
+
+/// The rule id of more replicas than faasim simulates (`limits::REPLICAS_MAX`).
+pub const REPLICAS_OVER_LIMIT: &str = "replicas-over-limit";
+
 /// What the command line and `.faasim.yaml` decide for every function.
 #[derive(Clone, Debug)]
 pub(crate) struct Context {
