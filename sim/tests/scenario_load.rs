@@ -385,7 +385,7 @@ events:
   - at: 90
     drainNode: {node: 4}
   - at: 1m
-    killPod: {pod: fn-abc}
+    killPod: {pod: fn-r1-0}
   - at: 1m
     scale: 3
 "#);
@@ -428,7 +428,7 @@ events:
         actions,
         vec![
             &Action::KillPod {
-                pod: Some("fn-abc".to_string())
+                pod: Some("fn-r1-0".to_string())
             },
             &Action::Scale(3),
             &Action::DrainNode {
@@ -825,4 +825,38 @@ fn values_over_a_limit_name_the_key_and_the_limit() {
         r = limits::REPLICAS_MAX,
     );
     parse(&at, "scenarios/at-the-limits.yaml").expect("the limits themselves are accepted");
+}
+
+/// A `killPod` naming what can never be a pod is an error at its line; events after the limit
+/// are a warning, not silently dropped.
+#[test]
+fn impossible_pods_and_late_events_are_told() {
+    let error = err("events:\n  - at: 1s\n    killPod: {pod: nope}\n");
+    assert_error(&error, 3, "events[0].killPod.pod");
+    assert!(error.message.contains("fn-r1-0"), "{error}");
+    let named = parse(
+        "function: {name: api}\nevents:\n  - {at: 1s, killPod: {pod: api-r12-3}}\n",
+        "scenarios/named.yaml",
+    )
+    .expect("a pod name of the function's form loads");
+    assert!(matches!(
+        &named.events[0].action,
+        Action::KillPod { pod: Some(name) } if name == "api-r12-3"
+    ));
+    let late = parse(
+        "limit: 10s\nevents:\n  - {at: 5s, rollout: {}}\n  - {at: 20s, rollout: {}}\n",
+        "scenarios/late.yaml",
+    )
+    .expect("loads");
+    let warning = late
+        .warnings
+        .iter()
+        .find(|w| w.key == "events")
+        .expect("a warning about the late event");
+    assert!(
+        warning
+            .message
+            .contains("1 event after the run's limit (10s)"),
+        "{warning:?}"
+    );
 }

@@ -124,6 +124,7 @@ impl Builder<'_> {
         let mut events = Vec::new();
         for (index, item) in raw_events.into_iter().enumerate() {
             let context = events::EventContext {
+                function: &function.name,
                 nodes: kubernetes.nodes,
                 deploy_scale_min: (scale_min_given && function.scale_min > 0)
                     .then_some(function.scale_min),
@@ -131,6 +132,21 @@ impl Builder<'_> {
             events.push(self.event(index, item, context)?);
         }
         events.sort_by_key(|event: &Event| event.at_ns);
+        // The run stops at its limit: an event after it never happens.
+        let limit = limit_ns.unwrap_or(crate::DEFAULT_LIMIT_NS);
+        let late = events.iter().filter(|event| event.at_ns > limit).count();
+        if late > 0 {
+            self.warn(
+                "events",
+                format!(
+                    "{late} event{} after the run's limit ({}) never happen{}: the run stops \
+                     at its limit",
+                    if late == 1 { "" } else { "s" },
+                    faasim_model::duration::format_go(i64::try_from(limit).unwrap_or(i64::MAX)),
+                    if late == 1 { "s" } else { "" },
+                ),
+            );
+        }
 
         Ok(Scenario {
             name,
