@@ -357,8 +357,19 @@ fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
             "is a directory; give the YAML files in it",
         ));
     }
-    faasim_sim::input_file::read_text(path)
-        .map_err(|error| InputError::file(display, format!("cannot read: {error}")))
+    faasim_sim::input_file::read_text(path).map_err(|error| match error {
+        // Text that is not UTF-8 has a place: the first byte that is not.
+        faasim_sim::input_file::InputFileError::NotText { line, column } => InputError::at(
+            display,
+            line,
+            column,
+            None,
+            format!("cannot read: {error}"),
+            None,
+            1,
+        ),
+        _ => InputError::file(display, format!("cannot read: {error}")),
+    })
 }
 
 /// faas-cli's `--filter` (ryanuber/go-glob): `*` matches any run of characters; without `*` the
@@ -401,7 +412,9 @@ impl NameFilter {
         let filter = request.filter.as_deref().filter(|f| !f.is_empty());
         let regex = request.regex.as_deref().filter(|r| !r.is_empty());
         match (filter, regex) {
-            (Some(_), Some(_)) => Err(InputError::usage("pass in a regex or a filter, not both")),
+            (Some(_), Some(_)) => Err(InputError::usage(
+                "--filter and --regex: pass in a regex or a filter, not both",
+            )),
             (Some(filter), None) => Ok(NameFilter::Glob(filter.to_string())),
             (None, Some(regex)) => regex::Regex::new(regex)
                 .map(NameFilter::Regex)
@@ -501,10 +514,9 @@ pub fn read_all(request: &InputRequest) -> Result<Inputs, InputError> {
 
     for path in &paths {
         let (name, text) = if path == "-" {
-            let text = request
-                .stdin
-                .clone()
-                .ok_or_else(|| InputError::usage("`-` given but no standard input was read"))?;
+            let text = request.stdin.clone().ok_or_else(|| {
+                InputError::file(STDIN_NAME, "`-` given but no standard input was read")
+            })?;
             let name = request
                 .stdin_name
                 .clone()

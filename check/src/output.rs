@@ -22,6 +22,8 @@ pub use explain::{ChainLink, explain_function, timeout_chain};
 pub use github::{escape_github_data, escape_github_property};
 pub use sarif::fingerprint;
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::{Finding, FunctionInput, Origin, Report, Severity};
@@ -179,9 +181,20 @@ struct Group<'r> {
 }
 
 fn groups(report: &Report) -> Vec<Group<'_>> {
+    // Indexed by name once, so that grouping stays linear in the number of functions and
+    // findings (10 000 functions compared every finding with every function before).
+    let mut by_function: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in &report.findings {
+        by_function
+            .entry(finding.function.as_str())
+            .or_default()
+            .push(finding);
+    }
+    let checked: HashSet<&str> = report.functions.iter().map(|i| i.name.as_str()).collect();
     let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut listed: HashSet<&str> = HashSet::new();
     for input in &report.functions {
-        if groups.iter().any(|g| g.name == input.name) {
+        if !listed.insert(input.name.as_str()) {
             // A second function of the same name shares the first one's findings; list it
             // (it was checked) without repeating them.
             groups.push(Group {
@@ -191,14 +204,14 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
             });
             continue;
         }
-        let mut findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.function == input.name)
-            .collect();
+        let own: &[&Finding] = by_function
+            .get(input.name.as_str())
+            .map_or(&[], Vec::as_slice);
+        let mut findings: Vec<&Finding> = own.to_vec();
         for extra in &input.input_findings {
             let silenced = input.ignored_rules.contains(&extra.rule);
-            if !silenced && !report.findings.contains(extra) {
+            // A report finding equal to it names the same function: look among those only.
+            if !silenced && !own.iter().any(|f| *f == extra) {
                 findings.push(extra);
             }
         }
@@ -209,20 +222,21 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
             findings,
         });
     }
+    let mut unlisted: HashMap<&str, usize> = HashMap::new();
     for finding in &report.findings {
-        if report.functions.iter().any(|i| i.name == finding.function) {
+        if checked.contains(finding.function.as_str()) {
             continue;
         }
-        match groups
-            .iter_mut()
-            .find(|g| g.input.is_none() && g.name == finding.function)
-        {
-            Some(group) => group.findings.push(finding),
-            None => groups.push(Group {
-                input: None,
-                name: &finding.function,
-                findings: vec![finding],
-            }),
+        match unlisted.get(finding.function.as_str()) {
+            Some(&index) => groups[index].findings.push(finding),
+            None => {
+                unlisted.insert(finding.function.as_str(), groups.len());
+                groups.push(Group {
+                    input: None,
+                    name: &finding.function,
+                    findings: vec![finding],
+                });
+            }
         }
     }
     for group in groups.iter_mut().filter(|g| g.input.is_none()) {

@@ -47,7 +47,14 @@ impl fmt::Display for DurationError {
         match &self.kind {
             DurationErrorKind::Empty => f.write_str("no number (expected e.g. \"30s\" or \"0\")"),
             DurationErrorKind::ExpectedNumber { at_byte } => {
-                write!(f, "expected a digit or '.' at byte {at_byte}")
+                // Characters, not bytes: what a reader counts in the value as written.
+                let before = self.input.get(..*at_byte).unwrap_or_default();
+                let rest = self.input.get(*at_byte..).unwrap_or_default();
+                write!(
+                    f,
+                    "expected a digit or '.' at character {} (`{rest}`)",
+                    before.chars().count() + 1
+                )
             }
             DurationErrorKind::NoDigits => f.write_str("a number needs at least one digit"),
             DurationErrorKind::MissingUnit => f.write_str(

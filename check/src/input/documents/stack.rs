@@ -141,8 +141,16 @@ impl Reader<'_> {
         let Some(substitution) = self.source.substitution() else {
             return Vec::new();
         };
-        substitution
-            .unset
+        // The unset variables are in text order: look only at those between the entry's ends,
+        // so that a stack with one per function stays linear.
+        let lo = key.start.min(function.start).index;
+        let hi = key.end.max(function.end).index;
+        let unset = &substitution.unset;
+        let first = unset.partition_point(|u| u.out_index < lo);
+        let last = unset.partition_point(|u| u.out_index <= hi);
+        unset
+            .get(first..last.max(first))
+            .unwrap_or_default()
             .iter()
             .filter_map(|unset| {
                 let pos = Pos {
