@@ -211,7 +211,7 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
         for extra in &input.input_findings {
             let silenced = input.ignored_rules.contains(&extra.rule);
             // A report finding equal to it names the same function: look among those only.
-            if !silenced && !own.iter().any(|f| *f == extra) {
+            if !silenced && !own.contains(&extra) {
                 findings.push(extra);
             }
         }
