@@ -319,7 +319,7 @@ pub fn explain_function(
         None => {
             let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
             usage(format!(
-                "no function `{name}` in the input (found: {})",
+                "--function: no function `{name}` in the input (found: {})",
                 names.join(", ")
             ))
         }

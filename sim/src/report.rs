@@ -73,6 +73,16 @@ pub fn run_warnings(scenario: &Scenario, run: &Run) -> Vec<String> {
             }
         }
     }
+    let sent = result.ledger.len() as u64;
+    let planned = scenario.config.load.requests;
+    if sent < planned {
+        warnings.push(format!(
+            "load.requests: {} of the {planned} requests were never sent: the run stopped at {} \
+             first (raise `limit`, or start the load earlier)",
+            planned - sent,
+            stamp(result.end_ns)
+        ));
+    }
     let first_event_ns = scenario.events.iter().map(|e| e.at_ns).min();
     let last_answer_ns = result
         .ledger
@@ -362,8 +372,8 @@ pub fn text(run: &Run, header: &Header) -> String {
     if run.verdict() == Verdict::Unfinished {
         let _ = write!(
             out,
-            " ({} requests still in flight when the run stopped at its limit, {}; raise `limit` \
-             to see how they end)",
+            " ({} requests still in flight when the run stopped at {}; if its `limit` cut \
+             them, raise it to see how they end)",
             run.unfinished(),
             stamp(result.end_ns)
         );

@@ -865,6 +865,17 @@ fn vacuous_events_and_missing_pods_are_warned() {
             .any(|w| w.starts_with("events[1].killPod.pod: no pod `fn-r9-9`")),
         "{warnings:?}"
     );
+    // A load that starts after the limit sends nothing: said so.
+    let late = "limit: 1s\nload: {start: 2s, concurrency: 1, requests: 3}\n";
+    let loaded = scenario::parse(late, "scenarios/late.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    let warnings = faasim_sim::report::run_warnings(&loaded, &run);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("load.requests: 3 of the 3 requests were never sent")),
+        "{warnings:?}"
+    );
     // The same load meeting the event: no warning.
     let busy = "load: {concurrency: 10, requests: 200}\nevents:\n  - {at: 10ms, rollout: {}}\n";
     let loaded = scenario::parse(busy, "scenarios/busy.yaml").expect("parses");

@@ -170,7 +170,15 @@ impl Resolver<'_> {
         let key = format!("function.environment.{}", error.key);
         match self.env(&error.key) {
             Some(val) => self.error(val, &key, error.message),
-            None => InputError::file(self.raw.location.file.clone(), error.message),
+            // Not written in the function's own environment (the template's image sets it):
+            // the function's entry is the place to look.
+            None => error_at_location(
+                self.sources,
+                &self.raw.location,
+                self.raw.name.chars().count(),
+                Some(key),
+                error.message,
+            ),
         }
     }
 }
