@@ -28,6 +28,11 @@ pub const RATE_MAX_PER_S: u32 = 100_000;
 /// under a second. 1 000 is also the replica count of the largest run the project aims at.
 pub const REPLICAS_MAX: u32 = 1_000;
 
+/// Most worker nodes (`kubernetes.nodes`). Kubernetes supports clusters of at most 5 000 nodes
+/// ("Considerations for large clusters"); placing a pod scans every node, and 2 000 000 000
+/// nodes ran out of time and memory before the first request.
+pub const NODES_MAX: u32 = 5_000;
+
 /// Most events in one scenario (`events`). Each may create or delete every pod; 10 000 is far
 /// beyond any hand-written or generated scenario (the swarm draws at most a handful) while
 /// bounding the schedule and the timeline.

@@ -769,6 +769,12 @@ fn values_over_a_limit_name_the_key_and_the_limit() {
             limits::REPLICAS_MAX.to_string(),
         ),
         (
+            format!("kubernetes:\n  nodes: {}\n", limits::NODES_MAX + 1),
+            2,
+            "kubernetes.nodes",
+            limits::NODES_MAX.to_string(),
+        ),
+        (
             format!(
                 "events:\n  - at: 1s\n    scale: {}\n",
                 limits::REPLICAS_MAX + 1
