@@ -74,6 +74,7 @@ scenario rate-1e6 $'load: {rate: 1000000, requests: 1000000}\n'
 scenario concurrency-1e6 $'load: {concurrency: 1000000, requests: 1000000}\n'
 scenario scale-1e5 $'function:\n  labels: {com.openfaas.scale.min: 100000, com.openfaas.scale.max: 100000}\n'
 scenario scale-event-1e6 $'events:\n  - {at: 1s, scale: 1000000}\n'
+scenario nodes-2e9 $'kubernetes: {nodes: 2000000000}\n'
 scenario negative-requests $'load: {requests: -5}\n'
 scenario negative-duration $'function: {handler: {duration: -5s}}\n'
 scenario nan-duration $'function: {handler: {duration: NaNs}}\n'
@@ -172,6 +173,7 @@ printf 'gateway: {upstreamTimeout: 60s}\n' >values-only.yaml
 run check-no-function values-only.yaml check values-only.yaml
 run check-dev-zero /dev/zero check /dev/zero
 run check-flags --filter check --filter 'a*' --regex b stack-1000-one-bad.yml
+run check-concurrency --concurrency check --concurrency 4000000000 scale-min.yml
 
 echo "$runs inputs, $bad problems"
 [ "$bad" -eq 0 ]

@@ -194,6 +194,14 @@ fn options(args: &CheckArgs, config: Option<&input::CheckConfig>) -> Result<Opti
     if args.concurrency == 0 {
         return Err(usage("--concurrency must be at least 1".to_string()));
     }
+    // Each simulated run sends twice this many requests: the scenario's limit on workers.
+    if args.concurrency > faasim_model::limits::CONCURRENCY_MAX {
+        return Err(usage(format!(
+            "--concurrency {} is above the limit of {} callers (docs/check.md, \"Limits\")",
+            args.concurrency,
+            faasim_model::limits::CONCURRENCY_MAX
+        )));
+    }
     Ok(Options {
         concurrency: args.concurrency,
         max_duration_ns,
