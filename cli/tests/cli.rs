@@ -394,5 +394,10 @@ fn check_reports_a_bad_function_and_checks_the_rest() {
         stderr.contains("--filter") && stderr.contains("--regex"),
         "{stderr}"
     );
+
+    let output = faasim(&["check", "--concurrency", "4000000000", &path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--concurrency"), "names the flag: {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
