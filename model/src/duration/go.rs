@@ -486,6 +486,11 @@ mod tests {
             kind(" 1s"),
             Err(DurationErrorKind::ExpectedNumber { at_byte: 0 })
         );
+        // Shown in characters of the value as written, never as a byte offset.
+        assert_eq!(
+            parse_go("+abc").unwrap_err().to_string(),
+            "invalid duration \"+abc\": expected a digit or '.' at character 2 (`abc`)"
+        );
         assert_eq!(
             kind("2m 30s"),
             Err(DurationErrorKind::UnknownUnit { unit: "m ".into() })
