@@ -14,6 +14,7 @@ use faasim_model::config::{
 };
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
+use faasim_model::limits;
 use faasim_model::rules::{self, Breach, Rule};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::template;
@@ -86,6 +87,12 @@ pub fn judged_config(input: &FunctionInput, options: &Options) -> Config {
         w.write_timeout_ns
     });
     config.function.handler_ns = Span::fixed(longest);
+    // Never simulate more replicas than the bounds allow or faasim's limit: a minimum above
+    // the maximum, or of thousands, is an input finding (`scale-min-above-max`,
+    // `replicas-over-limit`), and its runs would take minutes.
+    let f = &mut config.function;
+    f.scale_max = f.scale_max.min(limits::REPLICAS_MAX);
+    f.scale_min = f.scale_min.min(f.scale_max);
     config.load.method = options.method;
     config.load.concurrency = options.concurrency.max(1);
     config.load.requests = u64::from(config.load.concurrency) * 2;
@@ -737,29 +744,67 @@ fn child_death(input: &FunctionInput, config: &Config) -> String {
     )
 }
 
-/// Check every function.
-pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
+/// One function's findings: its input findings, then each rule it breaks, proven by a run.
+fn function_findings(input: &FunctionInput, options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for input in inputs {
-        let config = judged_config(input, options);
-        let events = judged_events(&config, input);
-        for found in &input.input_findings {
-            if !ignored(input, options, &found.rule) {
-                findings.push(found.clone());
-            }
-        }
-        for breach in rules::check(&config, &events) {
-            if ignored(input, options, breach.rule.id) {
-                continue;
-            }
-            if breach.rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE
-                && options.client_timeout_ns.is_none()
-            {
-                continue;
-            }
-            findings.extend(finding(input, &breach, &config, &events, options));
+    let config = judged_config(input, options);
+    let events = judged_events(&config, input);
+    for found in &input.input_findings {
+        if !ignored(input, options, &found.rule) {
+            findings.push(found.clone());
         }
     }
+    for breach in rules::check(&config, &events) {
+        if ignored(input, options, breach.rule.id) {
+            continue;
+        }
+        if breach.rule == &rules::CLIENT_TIMEOUT_COVERS_RESPONSE
+            && options.client_timeout_ns.is_none()
+        {
+            continue;
+        }
+        findings.extend(finding(input, &breach, &config, &events, options));
+    }
+    findings
+}
+
+/// Check every function. Functions are independent (each is its own simulated runs, from the
+/// same seed), so they are checked on every available core, in contiguous parts joined in
+/// input order: the report is the same, byte for byte, whatever the number of cores.
+pub fn analyze(inputs: &[FunctionInput], options: &Options) -> Report {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(inputs.len())
+        .max(1);
+    let part = inputs.len().div_ceil(threads).max(1);
+    let findings: Vec<Finding> = if threads == 1 {
+        inputs
+            .iter()
+            .flat_map(|input| function_findings(input, options))
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = inputs
+                .chunks(part)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .flat_map(|input| function_findings(input, options))
+                            .collect::<Vec<Finding>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| match handle.join() {
+                    Ok(findings) => findings,
+                    // A panic in a part is the panic it would have been on one thread.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
     // Rules ignored by flag or .faasim.yaml are silenced on every function, so no format shows
     // the input findings it would otherwise list beside the report's.
     let functions = inputs

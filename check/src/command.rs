@@ -11,7 +11,7 @@ use faasim_model::duration;
 use super::analyze::{self, Options};
 use super::input::{self, InputRequest};
 use super::output::{self, Format, RenderOptions};
-use super::{FunctionInput, Origin, Provenance, Severity};
+use super::{Finding, FunctionInput, Location, Origin, Provenance, Severity};
 
 /// The flags of `faasim check` (and the input flags of `explain --function`).
 #[derive(Clone, Debug)]
@@ -112,7 +112,7 @@ fn read(
     cwd: PathBuf,
     env: BTreeMap<String, String>,
     stdin: Option<String>,
-) -> Result<(Vec<FunctionInput>, Option<input::CheckConfig>), Outcome> {
+) -> Result<(input::Inputs, Option<input::CheckConfig>), Outcome> {
     let config_file = match input::find_config_file(&cwd) {
         Ok(found) => found.map(|(_, config)| config),
         Err(error) => return Err(input_error(&error)),
@@ -143,8 +143,8 @@ fn read(
         endpoint_lag,
         config: config_file.clone(),
     };
-    match input::read_inputs(&request) {
-        Ok(functions) => Ok((functions, config_file)),
+    match input::read_all(&request) {
+        Ok(inputs) => Ok((inputs, config_file)),
         Err(error) => Err(input_error(&error)),
     }
 }
@@ -194,6 +194,14 @@ fn options(args: &CheckArgs, config: Option<&input::CheckConfig>) -> Result<Opti
     if args.concurrency == 0 {
         return Err(usage("--concurrency must be at least 1".to_string()));
     }
+    // Each simulated run sends twice this many requests: the scenario's limit on workers.
+    if args.concurrency > faasim_model::limits::CONCURRENCY_MAX {
+        return Err(usage(format!(
+            "--concurrency {} is above the limit of {} callers (docs/check.md, \"Limits\")",
+            args.concurrency,
+            faasim_model::limits::CONCURRENCY_MAX
+        )));
+    }
     Ok(Options {
         concurrency: args.concurrency,
         max_duration_ns,
@@ -213,7 +221,7 @@ pub fn check(
     stdin: Option<String>,
 ) -> Outcome {
     let src_root = cwd.clone();
-    let (functions, config) = match read(args, cwd, env, stdin) {
+    let (inputs, config) = match read(args, cwd, env, stdin) {
         Ok(read) => read,
         Err(outcome) => return outcome,
     };
@@ -221,13 +229,13 @@ pub fn check(
         Ok(options) => options,
         Err(outcome) => return outcome,
     };
-    if functions.is_empty() {
-        return usage(
-            "no OpenFaaS function found in the input (stack file, Function or Deployment)"
-                .to_string(),
-        );
+    if inputs.functions.is_empty() && inputs.invalid.is_empty() {
+        return usage(no_function_message(&inputs.files));
     }
-    let report = analyze::analyze(&functions, &options);
+    let mut report = analyze::analyze(&inputs.functions, &options);
+    report
+        .findings
+        .extend(inputs.invalid.iter().map(invalid_finding));
     let render_options = RenderOptions {
         color: args.color,
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -253,6 +261,42 @@ pub fn check(
     }
 }
 
+/// "No function found", naming the files read.
+fn no_function_message(files: &[String]) -> String {
+    let names: Vec<String> = files.iter().map(|f| format!("`{f}`")).collect();
+    format!(
+        "no OpenFaaS function found in {} (a stack file's `functions`, a Function resource or \
+         a function's Deployment)",
+        match names.len() {
+            0 => "the input".to_string(),
+            1 => names[0].clone(),
+            _ => format!("any of {}", names.join(", ")),
+        }
+    )
+}
+
+/// A function that could not be read or resolved, as its one finding: the error at its
+/// place, so that the others are still checked.
+fn invalid_finding(invalid: &input::InvalidFunction) -> Finding {
+    let error = &invalid.error;
+    let location = error.line.map(|line| Location {
+        file: error.file.clone(),
+        line,
+        column: error.column.unwrap_or(1),
+    });
+    Finding {
+        rule: input::INVALID_FUNCTION.to_string(),
+        severity: Severity::Error,
+        function: invalid.name.clone(),
+        key: error.key.clone().unwrap_or_default(),
+        location,
+        message: error.message.clone(),
+        fix: "correct the value; the function's rules are checked once it reads".to_string(),
+        counterexample: None,
+        safe_value: None,
+    }
+}
+
 /// `faasim explain --function NAME`.
 pub fn explain_function(
     args: &CheckArgs,
@@ -261,10 +305,15 @@ pub fn explain_function(
     env: BTreeMap<String, String>,
     stdin: Option<String>,
 ) -> Outcome {
-    let (functions, config) = match read(args, cwd, env, stdin) {
+    let (inputs, config) = match read(args, cwd, env, stdin) {
         Ok(read) => read,
         Err(outcome) => return outcome,
     };
+    // `explain` needs the function itself: its own error is the answer.
+    if let Some(invalid) = inputs.invalid.iter().find(|f| f.name == name) {
+        return input_error(&invalid.error);
+    }
+    let functions = inputs.functions;
     let options = match options(args, config.as_ref()) {
         Ok(options) => options,
         Err(outcome) => return outcome,
@@ -278,7 +327,7 @@ pub fn explain_function(
         None => {
             let names: Vec<&str> = functions.iter().map(|f| f.name.as_str()).collect();
             usage(format!(
-                "no function `{name}` in the input (found: {})",
+                "--function: no function `{name}` in the input (found: {})",
                 names.join(", ")
             ))
         }

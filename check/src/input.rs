@@ -78,9 +78,14 @@ use faasim_model::duration::{self, NS_PER_SECOND};
 pub use error::InputError;
 pub use function_settings::FunctionSettings;
 pub(crate) use resolve::sigterm_text;
-pub use resolve::{BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK, TEMPLATE_KEY};
+pub use resolve::{
+    BARE_INT, ENVSUBST_UNSET, INVALID_FALLBACK, INVALID_FUNCTION, REPLICAS_OVER_LIMIT,
+    SCALE_MIN_ABOVE_MAX, TEMPLATE_KEY,
+};
 
+pub use documents::InvalidFunction;
 use documents::{DocKind, Platform, RawFunction, Reader};
+use faasim_model::limits;
 use faasim_sim::yaml::{self, Node};
 use source::Source;
 
@@ -425,8 +430,19 @@ fn read_text(path: &Path, display: &str) -> Result<String, InputError> {
             "is a directory; give the YAML files in it",
         ));
     }
-    faasim_sim::input_file::read_text(path)
-        .map_err(|error| InputError::file(display, format!("cannot read: {error}")))
+    faasim_sim::input_file::read_text(path).map_err(|error| match error {
+        // Text that is not UTF-8 has a place: the first byte that is not.
+        faasim_sim::input_file::InputFileError::NotText { line, column } => InputError::at(
+            display,
+            line,
+            column,
+            None,
+            format!("cannot read: {error}"),
+            None,
+            1,
+        ),
+        _ => InputError::file(display, format!("cannot read: {error}")),
+    })
 }
 
 /// faas-cli's `--filter` (ryanuber/go-glob): `*` matches any run of characters; without `*` the
@@ -469,7 +485,9 @@ impl NameFilter {
         let filter = request.filter.as_deref().filter(|f| !f.is_empty());
         let regex = request.regex.as_deref().filter(|r| !r.is_empty());
         match (filter, regex) {
-            (Some(_), Some(_)) => Err(InputError::usage("pass in a regex or a filter, not both")),
+            (Some(_), Some(_)) => Err(InputError::usage(
+                "--filter and --regex: pass in a regex or a filter, not both",
+            )),
             (Some(filter), None) => Ok(NameFilter::Glob(filter.to_string())),
             (None, Some(regex)) => regex::Regex::new(regex)
                 .map(NameFilter::Regex)
@@ -526,24 +544,52 @@ fn documents_of(source: &mut Source, request: &InputRequest) -> Result<Vec<Node>
     yaml::parse_documents(source.parsed()).map_err(|error| source.yaml_error(&error))
 }
 
+/// Every function read from the inputs: those resolved, and those that could not be, each
+/// with its error.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    /// The functions resolved, in input order.
+    pub functions: Vec<FunctionInput>,
+    /// The functions whose entry could not be read or resolved, in input order.
+    pub invalid: Vec<InvalidFunction>,
+    /// The files read, in order (a function found in none of them is reported against the
+    /// first).
+    pub files: Vec<String>,
+}
+
+/// Reads every input and resolves each function found (see the module documentation); the
+/// first function that cannot be read or resolved is the error. `faasim check` uses
+/// [`read_all`], which checks the others.
+pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputError> {
+    let inputs = read_all(request)?;
+    match inputs.invalid.into_iter().next() {
+        Some(invalid) => Err(invalid.error),
+        None => Ok(inputs.functions),
+    }
+}
+
 /// Reads every input and resolves each function found (see the module documentation).
 ///
 /// Functions come in input order: files in order, documents in order, functions in the order
 /// written. With `--filter`/`--regex`, only matching names are kept, and none matching is an
-/// error (as in faas-cli). No function at all (e.g. only a values file) is `Ok` and empty.
-pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputError> {
+/// error (as in faas-cli). No function at all (e.g. only a values file) is `Ok` and empty. A
+/// function whose stack entry or Function resource cannot be read, or whose values a component
+/// refuses, is listed in [`Inputs::invalid`] and the others are still resolved; what concerns
+/// every function (a file that cannot be read or parsed, the platform's values) is the error.
+pub fn read_all(request: &InputRequest) -> Result<Inputs, InputError> {
     let filter = NameFilter::new(request)?;
     let paths = input_paths(request)?;
     let mut sources: Vec<Source> = Vec::new();
     let mut raw_functions: Vec<RawFunction> = Vec::new();
+    let mut invalid: Vec<InvalidFunction> = Vec::new();
     let mut platform = Platform::default();
+    let mut files: Vec<String> = Vec::new();
 
     for path in &paths {
         let (name, text) = if path == "-" {
-            let text = request
-                .stdin
-                .clone()
-                .ok_or_else(|| InputError::usage("`-` given but no standard input was read"))?;
+            let text = request.stdin.clone().ok_or_else(|| {
+                InputError::file(STDIN_NAME, "`-` given but no standard input was read")
+            })?;
             let name = request
                 .stdin_name
                 .clone()
@@ -553,6 +599,7 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
         } else {
             (path.clone(), read_text(&request.cwd.join(path), path)?)
         };
+        files.push(name.clone());
         let mut source = Source::new(name, &text);
         let docs = documents_of(&mut source, request)?;
         let mut reader = Reader {
@@ -561,6 +608,7 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
             functions: &mut raw_functions,
             platform: &mut platform,
             extra_sources: Vec::new(),
+            invalid: &mut invalid,
         };
         for doc in &docs {
             reader.document(doc)?;
@@ -570,9 +618,30 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
         sources.extend(extra);
     }
 
-    let found = raw_functions.len();
+    let found = raw_functions.len() + invalid.len();
     raw_functions.retain(|f| filter.keeps(&f.name));
-    if raw_functions.is_empty() && found > 0 && !matches!(filter, NameFilter::All) {
+    invalid.retain(|f| filter.keeps(&f.name));
+    if let Some(first_over) = raw_functions.get(limits::FUNCTIONS_MAX) {
+        let location = &first_over.location;
+        return Err(source::error_at_location(
+            &sources,
+            location,
+            first_over.name.chars().count(),
+            Some(format!("functions.{}", first_over.name)),
+            format!(
+                "{} functions is above the limit of {} per check (each is checked with several \
+                 simulated runs; docs/check.md, \"Limits\"); check the stack in parts with \
+                 --filter or --regex",
+                raw_functions.len(),
+                limits::FUNCTIONS_MAX
+            ),
+        ));
+    }
+    if raw_functions.is_empty()
+        && invalid.is_empty()
+        && found > 0
+        && !matches!(filter, NameFilter::All)
+    {
         return Err(InputError::usage(
             "no functions matching --filter/--regex were found in the inputs",
         ));
@@ -616,10 +685,21 @@ pub fn read_inputs(request: &InputRequest) -> Result<Vec<FunctionInput>, InputEr
             .map(|c| c.functions.clone())
             .unwrap_or_default(),
     };
-    raw_functions
-        .iter()
-        .map(|raw| resolve::resolve(raw, &platform, &context, &sources))
-        .collect()
+    let mut functions = Vec::with_capacity(raw_functions.len());
+    for raw in &raw_functions {
+        match resolve::resolve(raw, &platform, &context, &sources) {
+            Ok(function) => functions.push(function),
+            Err(error) => invalid.push(InvalidFunction {
+                name: raw.name.clone(),
+                error,
+            }),
+        }
+    }
+    Ok(Inputs {
+        functions,
+        invalid,
+        files,
+    })
 }
 
 fn edition_name(edition: Edition) -> &'static str {

@@ -22,6 +22,8 @@ pub use explain::{ChainLink, explain_function, timeout_chain};
 pub use github::{escape_github_data, escape_github_property};
 pub use sarif::fingerprint;
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::{Finding, FunctionInput, Origin, Report, Severity};
@@ -142,6 +144,27 @@ pub const INPUT_RULES: &[InputRule] = &[
         fix: "set the variable, or give it a default: `${VAR:-60s}`",
         severity: Severity::Warning,
     },
+    InputRule {
+        id: "invalid-function",
+        summary: "a function whose entry cannot be read, or whose values a component refuses, is not checked; the others are",
+        explanation: "A value of the wrong shape, an invalid Kubernetes integer, a `write_timeout` of 0 (of-watchdog refuses to start) or an environment over faasim's limits makes one function impossible to simulate. It is reported at the value's file, line and key, and every other function of the inputs is still checked; what concerns every function (a file that cannot be read or is not YAML, the platform's values) stops the check instead (exit 2).",
+        fix: "correct the value the finding points at",
+        severity: Severity::Error,
+    },
+    InputRule {
+        id: "scale-min-above-max",
+        summary: "com.openfaas.scale.min is above com.openfaas.scale.max (20 when not set)",
+        explanation: "The autoscaler keeps a function's replicas between com.openfaas.scale.min and com.openfaas.scale.max, whose default is 20, so a minimum above the maximum asks for an empty range; `faasim run` refuses such a scenario. The simulated runs use the maximum (at most faasim's replica limit).",
+        fix: "raise com.openfaas.scale.max to at least the minimum, or lower the minimum",
+        severity: Severity::Warning,
+    },
+    InputRule {
+        id: "replicas-over-limit",
+        summary: "more replicas than faasim simulates (1 000); the runs use 1 000",
+        explanation: "Scheduling a pod counts every pod, so a run's cost grows with the square of the replicas: 10 000 replicas took 41 s per function. The timeout interactions `faasim check` looks for do not depend on the replica count past a few, so the simulated runs use faasim's limit (docs/check.md, \"Limits\"), and this note says so.",
+        fix: "nothing to change; the note says what was simulated",
+        severity: Severity::Note,
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -158,9 +181,20 @@ struct Group<'r> {
 }
 
 fn groups(report: &Report) -> Vec<Group<'_>> {
+    // Indexed by name once, so that grouping stays linear in the number of functions and
+    // findings (10 000 functions compared every finding with every function before).
+    let mut by_function: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in &report.findings {
+        by_function
+            .entry(finding.function.as_str())
+            .or_default()
+            .push(finding);
+    }
+    let checked: HashSet<&str> = report.functions.iter().map(|i| i.name.as_str()).collect();
     let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut listed: HashSet<&str> = HashSet::new();
     for input in &report.functions {
-        if groups.iter().any(|g| g.name == input.name) {
+        if !listed.insert(input.name.as_str()) {
             // A second function of the same name shares the first one's findings; list it
             // (it was checked) without repeating them.
             groups.push(Group {
@@ -170,14 +204,14 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
             });
             continue;
         }
-        let mut findings: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.function == input.name)
-            .collect();
+        let own: &[&Finding] = by_function
+            .get(input.name.as_str())
+            .map_or(&[], Vec::as_slice);
+        let mut findings: Vec<&Finding> = own.to_vec();
         for extra in &input.input_findings {
             let silenced = input.ignored_rules.contains(&extra.rule);
-            if !silenced && !report.findings.contains(extra) {
+            // A report finding equal to it names the same function: look among those only.
+            if !silenced && !own.contains(&extra) {
                 findings.push(extra);
             }
         }
@@ -188,20 +222,21 @@ fn groups(report: &Report) -> Vec<Group<'_>> {
             findings,
         });
     }
+    let mut unlisted: HashMap<&str, usize> = HashMap::new();
     for finding in &report.findings {
-        if report.functions.iter().any(|i| i.name == finding.function) {
+        if checked.contains(finding.function.as_str()) {
             continue;
         }
-        match groups
-            .iter_mut()
-            .find(|g| g.input.is_none() && g.name == finding.function)
-        {
-            Some(group) => group.findings.push(finding),
-            None => groups.push(Group {
-                input: None,
-                name: &finding.function,
-                findings: vec![finding],
-            }),
+        match unlisted.get(finding.function.as_str()) {
+            Some(&index) => groups[index].findings.push(finding),
+            None => {
+                unlisted.insert(finding.function.as_str(), groups.len());
+                groups.push(Group {
+                    input: None,
+                    name: &finding.function,
+                    findings: vec![finding],
+                });
+            }
         }
     }
     for group in groups.iter_mut().filter(|g| g.input.is_none()) {
@@ -229,11 +264,14 @@ pub struct Counts {
 
 /// Count what a report holds, input findings included (as rendered).
 pub fn counts(report: &Report) -> Counts {
+    let groups = groups(report);
+    // Functions that could not be read (`invalid-function`) are functions too.
+    let unread = groups.iter().filter(|g| g.input.is_none()).count();
     let mut counts = Counts {
-        functions: report.functions.len(),
+        functions: report.functions.len() + unread,
         ..Counts::default()
     };
-    for group in groups(report) {
+    for group in groups {
         for finding in group.findings {
             counts.findings += 1;
             match finding.severity {

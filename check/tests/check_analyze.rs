@@ -394,3 +394,36 @@ fn go_long_behind_an_ingress_at_its_60_s_default_gets_504() {
         finding.fix
     );
 }
+
+/// Functions are checked in parallel parts: the findings are those of each function checked
+/// alone, in input order, whatever the number of cores.
+#[test]
+fn parallel_parts_give_the_findings_in_input_order() {
+    let inputs: Vec<FunctionInput> = (0..9)
+        .map(|index| {
+            let mut input = go_long(
+                if index % 2 == 0 {
+                    Edition::Ce
+                } else {
+                    Edition::Pro
+                },
+                60 + 30 * (index % 3),
+                65,
+            );
+            input.name = format!("go-long-{index}");
+            input.config.function.name = input.name.clone();
+            input
+        })
+        .collect();
+    let options = Options {
+        search: false,
+        ..Options::default()
+    };
+    let together = analyze(&inputs, &options).findings;
+    let alone: Vec<_> = inputs
+        .iter()
+        .flat_map(|input| analyze(std::slice::from_ref(input), &options).findings)
+        .collect();
+    assert!(!together.is_empty());
+    assert_eq!(together, alone);
+}

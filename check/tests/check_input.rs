@@ -1099,3 +1099,97 @@ fn faasim_yaml_sets_an_ingress_the_manifests_do_not_show() {
         assert!(error.contains("ingress"), "{bad}: {error}");
     }
 }
+
+/// The request for a stack file given on standard input.
+fn stdin_request(text: String) -> InputRequest {
+    InputRequest {
+        paths: vec!["-".to_string()],
+        stdin: Some(text),
+        stdin_name: Some("stack.yml".to_string()),
+        ..request(&[])
+    }
+}
+
+/// One bad function is listed with its error at its place, and the others are still read.
+#[test]
+fn a_bad_function_is_set_aside_and_the_others_read() {
+    let text = "functions:\n  a:\n    lang: golang-middleware\n  b:\n    environment: [x]\n  \
+                c:\n    lang: golang-middleware\n    environment:\n      write_timeout: 0\n  \
+                d:\n    lang: golang-middleware\n"
+        .to_string();
+    let inputs = faasim_check::input::read_all(&stdin_request(text)).expect("reads");
+    let names: Vec<&str> = inputs.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["a", "d"]);
+    let bad: Vec<(&str, Option<usize>)> = inputs
+        .invalid
+        .iter()
+        .map(|f| (f.name.as_str(), f.error.line))
+        .collect();
+    assert_eq!(bad, [("b", Some(5)), ("c", Some(9))]);
+    assert_eq!(inputs.invalid[0].error.file, "stack.yml");
+}
+
+/// A minimum above the maximum is a finding, and no run simulates more than the limit.
+#[test]
+fn scale_min_above_max_is_a_finding() {
+    let text = "functions:\n  big:\n    lang: golang-middleware\n    labels:\n      \
+                com.openfaas.scale.min: 10000\n"
+        .to_string();
+    let function = only(read_inputs(&stdin_request(text)).expect("reads"));
+    let finding = function
+        .input_findings
+        .iter()
+        .find(|f| f.rule == faasim_check::input::SCALE_MIN_ABOVE_MAX)
+        .expect("a scale-min-above-max finding");
+    assert_eq!(finding.location.as_ref().map(|l| l.line), Some(5));
+    assert!(
+        finding.message.contains("(20, the default)"),
+        "{}",
+        finding.message
+    );
+    let options = faasim_check::analyze::Options {
+        concurrency: 5,
+        max_duration_ns: None,
+        client_timeout_ns: None,
+        method: faasim_model::config::Method::Post,
+        ignore: Vec::new(),
+        seed: 1,
+        search: false,
+    };
+    let judged = faasim_check::analyze::judged_config(&function, &options);
+    assert_eq!(judged.function.scale_min, 20);
+}
+
+/// More functions than the limit is an error naming the first one over it.
+#[test]
+fn more_functions_than_the_limit_is_an_error() {
+    let count = faasim_model::limits::FUNCTIONS_MAX + 1;
+    let mut text = String::from("functions:\n");
+    for index in 0..count {
+        text.push_str(&format!("  f{index}:\n    lang: golang-middleware\n"));
+    }
+    let error = read_inputs(&stdin_request(text)).expect_err("over the limit");
+    assert_eq!(
+        error.line,
+        Some(2 * faasim_model::limits::FUNCTIONS_MAX + 2)
+    );
+    assert!(
+        error.message.contains("above the limit of 10000"),
+        "{error}"
+    );
+}
+
+/// `${VAR}` substitution may not grow a file past the limit.
+#[test]
+fn an_envsubst_bomb_is_an_error() {
+    let mut text = String::from("functions:\n  x:\n    environment:\n      a: \"");
+    for _ in 0..20_000 {
+        text.push_str("${X}");
+    }
+    text.push_str("\"\n");
+    let mut req = stdin_request(text);
+    req.env.insert("X".to_string(), "y".repeat(1000));
+    let error = read_inputs(&req).expect_err("over the limit");
+    assert_eq!(error.line, Some(4), "{error}");
+    assert!(error.message.contains("larger than the limit"), "{error}");
+}

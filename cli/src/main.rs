@@ -1,6 +1,6 @@
 //! The `faasim` command: parse the arguments, run, map the verdict to an exit code
-//! (0 pass, 1 a property violated or a seed failed or a replay mismatched, 2 usage or input
-//! error).
+//! (0 pass, 1 a property violated, a run cut by its limit, a seed failed or a replay
+//! mismatched, 2 usage or input error).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,9 @@ use faasim_sim::explore::{self, Options, Summary};
 use faasim_sim::regression;
 use faasim_sim::report::{self, Header};
 use faasim_sim::world::Mutation;
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, emit, failures, scenario, simulate, swarm};
+use faasim_sim::{
+    DEFAULT_LIMIT_NS, DEFAULT_SEED, Verdict, emit, failures, scenario, simulate, swarm,
+};
 
 #[derive(Parser)]
 #[command(
@@ -487,7 +489,7 @@ fn run(
             }
         },
     };
-    let mut header = Header::of(&loaded);
+    let mut header = Header::of_run(&loaded, &run);
     if engine == Engine::Turmoil
         && let Some(warning) = faasim_turmoil::rtt_warning(loaded.config.network.rtt_ns)
     {
@@ -498,7 +500,8 @@ fn run(
         Format::Json => report::json(&run, &header),
     };
     print!("{text}");
-    if run.passed() {
+    // A run cut by its limit proves nothing about the requests it cut: not a pass.
+    if run.verdict() == Verdict::Pass {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

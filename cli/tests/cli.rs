@@ -296,3 +296,108 @@ fn inputs_that_are_not_regular_files_are_refused() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("is a FIFO (named pipe)"));
     }
 }
+
+// ------------------------------------------------------------------------ hardening (issue 14)
+
+/// A value over a limit is an input error on one line naming the file, line, key and limit.
+#[test]
+fn a_value_over_a_limit_names_the_key_and_the_limit() {
+    let file = TempScenario::new("limit", "load:\n  requests: 1000000000\n");
+    assert_input_error(file.path(), &[":2:", "load.requests", "500000", "Limits"]);
+    let file = TempScenario::new(
+        "workers",
+        "load:\n  concurrency: 1000000\n  requests: 1000000\n",
+    );
+    assert_input_error(file.path(), &["load."]);
+    let file = TempScenario::new(
+        "replicas",
+        "function:\n  labels:\n    com.openfaas.scale.min: 100000\n    com.openfaas.scale.max: 100000\n",
+    );
+    assert_input_error(file.path(), &[":3:", "com.openfaas.scale.min", "1000"]);
+}
+
+/// A file that is not UTF-8 is refused at its line and column, not at a byte offset.
+#[test]
+fn text_that_is_not_utf8_is_located_by_line_and_column() {
+    let path = std::env::temp_dir().join(format!("faasim-cli-{}-bytes.yaml", std::process::id()));
+    std::fs::write(&path, b"name: x\nload: {requests: 1\xff}\n").expect("written");
+    let file = path.display().to_string();
+    assert_input_error(&file, &[":2:19:", "not UTF-8"]);
+    let output = faasim(&["run", &file]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("index"), "no byte offset: {stderr}");
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A run its limit cuts with requests in flight is `unfinished`, exit 1, not a pass.
+#[test]
+fn a_run_cut_by_its_limit_exits_with_one() {
+    let file = TempScenario::new(
+        "cut",
+        "limit: 1s\nfunction:\n  handler: {duration: 5s}\nload: {concurrency: 2, requests: 2}\n",
+    );
+    let output = faasim(&["run", file.path()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Verdict: unfinished (2 requests"),
+        "{stdout}"
+    );
+}
+
+/// The turmoil engine refuses what it cannot run with an error naming the file, not a panic.
+#[test]
+fn turmoil_refuses_past_its_limits_before_starting() {
+    let file = TempScenario::new("turmoil", "load: {concurrency: 4100, requests: 4100}\n");
+    let output = faasim(&["run", file.path(), "--engine", "turmoil"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(file.path()), "{stderr}");
+    assert!(stderr.contains("load.concurrency is 4100"), "{stderr}");
+}
+
+/// `check`: one bad function is one finding at its place, the others are still checked; a
+/// file with no function names the file; two exclusive flags name both.
+#[test]
+fn check_reports_a_bad_function_and_checks_the_rest() {
+    let dir = std::env::temp_dir().join(format!("faasim-cli-{}-check", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let stack = dir.join("stack.yml");
+    std::fs::write(
+        &stack,
+        "provider: {name: openfaas}\nfunctions:\n  good:\n    lang: golang-middleware\n  bad:\n    \
+         lang: golang-middleware\n    environment:\n      write_timeout: 0\n  also-good:\n    \
+         lang: golang-middleware\n",
+    )
+    .expect("written");
+    let path = stack.display().to_string();
+    let output = faasim(&["check", "--color", "never", "--no-search", &path]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[invalid-function]"), "{stdout}");
+    assert!(stdout.contains(&format!("{path}:8:")), "{stdout}");
+    assert!(stdout.contains("3 functions"), "{stdout}");
+
+    let values = dir.join("values.yaml");
+    std::fs::write(&values, "gateway:\n  upstreamTimeout: 60s\n").expect("written");
+    let values_path = values.display().to_string();
+    let output = faasim(&["check", &values_path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&values_path), "names the file: {stderr}");
+
+    let output = faasim(&["check", "--filter", "a*", "--regex", "b", &path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--filter") && stderr.contains("--regex"),
+        "{stderr}"
+    );
+
+    let output = faasim(&["check", "--concurrency", "4000000000", &path]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--concurrency"), "names the flag: {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

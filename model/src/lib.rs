@@ -12,6 +12,7 @@ pub mod gateway;
 pub mod gateway_deployment;
 pub mod ingress;
 pub mod ledger;
+pub mod limits;
 pub mod message;
 pub mod pod;
 pub mod pool;

@@ -645,7 +645,7 @@ mod tests {
             Event {
                 at_ns: 3 * NS_PER_S,
                 action: Action::KillPod {
-                    pod: Some("batch-2-1-abc".to_string()),
+                    pod: Some("batch-2-r1-0".to_string()),
                 },
             },
             Event {

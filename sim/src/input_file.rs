@@ -19,8 +19,14 @@ pub enum InputFileError {
     NotAFile(&'static str),
     /// It holds more than `MAX_INPUT_BYTES`.
     TooLarge,
-    /// It is not UTF-8 text.
-    NotText,
+    /// It is not UTF-8 text: where the first byte that is not is (1-based line, and column in
+    /// characters).
+    NotText {
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column, in characters, of the first invalid byte.
+        column: usize,
+    },
     /// The operating system refused (missing, no permission, an I/O error).
     Io(std::io::Error),
 }
@@ -34,7 +40,10 @@ impl fmt::Display for InputFileError {
                 "is larger than {} MiB, more than any configuration file faasim reads",
                 MAX_INPUT_BYTES / (1024 * 1024)
             ),
-            InputFileError::NotText => write!(f, "is not UTF-8 text"),
+            InputFileError::NotText { line, column } => write!(
+                f,
+                "is not UTF-8 text (the first byte that is not is at line {line}, column {column})"
+            ),
             InputFileError::Io(error) => write!(f, "{error}"),
         }
     }
@@ -89,7 +98,16 @@ pub fn read_bounded(reader: impl Read) -> Result<String, InputFileError> {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(InputFileError::TooLarge);
     }
-    String::from_utf8(bytes).map_err(|_| InputFileError::NotText)
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        // The valid prefix is text: count lines and characters in it, not bytes.
+        let text = std::str::from_utf8(valid).unwrap_or_default();
+        let line_start = text.rfind('\n').map_or(0, |at| at + 1);
+        InputFileError::NotText {
+            line: text.matches('\n').count() + 1,
+            column: text[line_start..].chars().count() + 1,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -106,7 +124,15 @@ mod tests {
         let error = read_text(&dir).unwrap_err();
         assert_eq!(error.to_string(), "is a directory, not a regular file");
         std::fs::write(&path, [0xff, 0xfe]).unwrap();
-        assert!(matches!(read_text(&path), Err(InputFileError::NotText)));
+        assert!(matches!(
+            read_text(&path),
+            Err(InputFileError::NotText { line: 1, column: 1 })
+        ));
+        std::fs::write(&path, b"a: 1\nb: \xc3\xa9\xff\n").unwrap();
+        assert_eq!(
+            read_text(&path).unwrap_err().to_string(),
+            "is not UTF-8 text (the first byte that is not is at line 2, column 5)"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -18,6 +18,7 @@ pub mod world;
 pub mod yaml;
 
 use faasim_model::config::Config;
+use faasim_model::ledger::Outcome;
 use faasim_model::properties::{self, PodFate, Violation};
 use faasim_model::schedule::Event;
 use faasim_model::time::{NS_PER_S, Nanos};
@@ -66,6 +67,51 @@ impl Run {
     /// True when no property is violated.
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
+    }
+
+    /// Requests still in flight when the run stopped (outcome `unfinished`): the run was cut
+    /// by its `limit`.
+    pub fn unfinished(&self) -> usize {
+        self.result
+            .ledger
+            .iter()
+            .filter(|record| record.outcome == Outcome::Unfinished)
+            .count()
+    }
+
+    /// The run's verdict: `fail` when a property is violated, else `unfinished` when the limit
+    /// cut requests short (what became of them is unknown), else `pass`.
+    pub fn verdict(&self) -> Verdict {
+        if !self.passed() {
+            Verdict::Fail
+        } else if self.unfinished() > 0 {
+            Verdict::Unfinished
+        } else {
+            Verdict::Pass
+        }
+    }
+}
+
+/// What a run says about its scenario; `faasim run` exits 0 only on `Pass`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every request ended and no property is violated.
+    Pass,
+    /// A property is violated.
+    Fail,
+    /// No property is violated by the requests that ended, but the run stopped at its limit
+    /// with requests in flight: it proves nothing about them.
+    Unfinished,
+}
+
+impl Verdict {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Unfinished => "unfinished",
+        }
     }
 }
 

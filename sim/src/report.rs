@@ -7,10 +7,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use faasim_model::ledger::{Outcome, Status};
+use faasim_model::schedule::Action;
 use faasim_model::time::{Nanos, seconds, stamp};
 
-use crate::Run;
 use crate::scenario::Scenario;
+use crate::{Run, Verdict};
 
 /// What the report needs besides the run.
 #[derive(Clone, Debug, Default)]
@@ -37,6 +38,70 @@ impl Header {
                 .collect(),
         }
     }
+}
+
+impl Header {
+    /// The header `faasim run` prints after `run` of `scenario`: [`Header::of`] with what the
+    /// run shows, as warnings: a `killPod` that found no running pod of its name, and events
+    /// that met no traffic (the load was over before the first event).
+    pub fn of_run(scenario: &Scenario, run: &Run) -> Header {
+        let mut header = Header::of(scenario);
+        header.warnings.extend(run_warnings(scenario, run));
+        header
+    }
+}
+
+/// What a run shows that the file alone does not, as `key: message` warnings.
+pub fn run_warnings(scenario: &Scenario, run: &Run) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let result = &run.result;
+    for (index, event) in scenario.events.iter().enumerate() {
+        if event.at_ns > result.end_ns {
+            continue;
+        }
+        if let Action::KillPod { pod: Some(name) } = &event.action {
+            let running = result
+                .pods
+                .iter()
+                .any(|pod| pod.name == *name && pod.end_ns.is_none_or(|end| end > event.at_ns));
+            if !running {
+                warnings.push(format!(
+                    "events[{index}].killPod.pod: no pod `{name}` was running at {}: the event \
+                     killed nothing (leave `pod` out to pick a running one)",
+                    stamp(event.at_ns)
+                ));
+            }
+        }
+    }
+    let sent = result.ledger.len() as u64;
+    let planned = scenario.config.load.requests;
+    if sent < planned {
+        warnings.push(format!(
+            "load.requests: {} of the {planned} requests were never sent: the run stopped at {} \
+             first (raise `limit`, or start the load earlier)",
+            planned - sent,
+            stamp(result.end_ns)
+        ));
+    }
+    let first_event_ns = scenario.events.iter().map(|e| e.at_ns).min();
+    let last_answer_ns = result
+        .ledger
+        .iter()
+        .map(|r| r.end_ns)
+        .try_fold(0, |latest, end| end.map(|end| latest.max(end)));
+    if let (Some(first_event_ns), Some(last_answer_ns)) = (first_event_ns, last_answer_ns)
+        && !result.ledger.is_empty()
+        && last_answer_ns <= first_event_ns
+    {
+        warnings.push(format!(
+            "events: no request was in flight at any event: the last answer came at {} and the \
+             first event is at {}, so the run says nothing about them (start the load later or \
+             send more requests)",
+            stamp(last_answer_ns),
+            stamp(first_event_ns)
+        ));
+    }
+    warnings
 }
 
 /// One entry of the JSON report's `requests`: a ledger record.
@@ -108,7 +173,8 @@ struct JsonReport {
     source: String,
     /// `seed`: the seed of the run.
     seed: u64,
-    /// `verdict`: `pass` or `fail` (a property violated).
+    /// `verdict`: `pass`, `fail` (a property violated) or `unfinished` (cut by the limit with
+    /// requests in flight).
     verdict: &'static str,
     /// `status`: how many requests ended with each status code (or `error`).
     status: BTreeMap<String, u64>,
@@ -180,7 +246,7 @@ pub fn json(run: &Run, header: &Header) -> String {
         name: header.name.clone(),
         source: header.source.clone(),
         seed: run.seed,
-        verdict: if run.passed() { "pass" } else { "fail" },
+        verdict: run.verdict().name(),
         status: status_counts(run),
         outcomes: outcome_counts(run),
         violations: run
@@ -302,11 +368,17 @@ pub fn text(run: &Run, header: &Header) -> String {
             let _ = writeln!(out, "  {outcome}\t{count}");
         }
     }
-    let _ = writeln!(
-        out,
-        "\nVerdict: {}",
-        if run.passed() { "pass" } else { "fail" }
-    );
+    let _ = write!(out, "\nVerdict: {}", run.verdict().name());
+    if run.verdict() == Verdict::Unfinished {
+        let _ = write!(
+            out,
+            " ({} requests still in flight when the run stopped at {}; if its `limit` cut \
+             them, raise it to see how they end)",
+            run.unfinished(),
+            stamp(result.end_ns)
+        );
+    }
+    let _ = writeln!(out);
     for violation in &run.violations {
         let mut what = Vec::new();
         if !violation.requests.is_empty() {

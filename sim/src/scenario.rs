@@ -86,12 +86,21 @@ impl StdError for ScenarioError {}
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = crate::input_file::read_text(path).map_err(|error| ScenarioError {
-        file: file.clone(),
-        line: None,
-        column: None,
-        key: None,
-        message: format!("cannot read file: {error}"),
+    let text = crate::input_file::read_text(path).map_err(|error| {
+        // Text that is not UTF-8 has a place: the first byte that is not.
+        let (line, column) = match error {
+            crate::input_file::InputFileError::NotText { line, column } => {
+                (Some(line), Some(column))
+            }
+            _ => (None, None),
+        };
+        ScenarioError {
+            file: file.clone(),
+            line,
+            column,
+            key: None,
+            message: format!("cannot read file: {error}"),
+        }
     })?;
     parse(&text, &file)
 }

@@ -136,3 +136,22 @@ fn three_ce_gateway_replicas_cut_about_a_third_at_each_step() {
         .count();
     assert!(ok >= 140, "the other calls succeed: {ok}");
 }
+
+/// The gateway's pods are bounded: replicas, and the pods created across rollouts.
+#[test]
+fn gateway_pods_over_their_limits_are_errors_naming_the_key() {
+    let load = |text: &str| scenario::parse(text, "limits.yaml");
+    let replicas = load("gateway:\n  replicas: 11\n").expect_err("over the limit");
+    assert_eq!(replicas.key.as_deref(), Some("gateway.replicas"));
+    assert!(replicas.message.contains("limit of 10"), "{replicas}");
+    let mut text = String::from("gateway:\n  replicas: 5\nevents:\n");
+    for at in 1..=4 {
+        text.push_str(&format!("  - at: {at}0s\n    rolloutGateway: {{}}\n"));
+    }
+    let pods = load(&text).expect_err("25 pods");
+    assert_eq!(pods.key.as_deref(), Some("events"));
+    assert!(pods.message.contains("25 gateway pods"), "{pods}");
+    assert!(
+        load("gateway:\n  replicas: 10\nevents:\n  - at: 1s\n    rolloutGateway: {}\n").is_ok()
+    );
+}

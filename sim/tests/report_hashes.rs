@@ -36,7 +36,7 @@ fn model_report(file: &str) -> String {
     let text = std::fs::read_to_string(root().join(&source)).expect("scenario reads");
     let loaded = scenario::parse(&text, &source).expect("scenario parses");
     let run = simulate_scenario(&loaded, loaded.seed.unwrap_or(DEFAULT_SEED), true);
-    report::json(&run, &Header::of(&loaded))
+    report::json(&run, &Header::of_run(&loaded, &run))
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -109,6 +109,6 @@ fn the_hash_sees_a_one_request_difference() {
     let mut loaded = scenario::parse(&text, &source).expect("scenario parses");
     loaded.config.load.requests -= 1;
     let run = simulate(&loaded.config, &loaded.events, DEFAULT_LIMIT_NS, 16, true);
-    let changed = sha256_hex(&report::json(&run, &Header::of(&loaded)));
+    let changed = sha256_hex(&report::json(&run, &Header::of_run(&loaded, &run)));
     assert_ne!(Some(&changed), pinned().get(&format!("model/{file}")));
 }

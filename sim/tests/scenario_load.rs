@@ -385,7 +385,7 @@ events:
   - at: 90
     drainNode: {node: 4}
   - at: 1m
-    killPod: {pod: fn-abc}
+    killPod: {pod: fn-r1-0}
   - at: 1m
     scale: 3
 "#);
@@ -428,7 +428,7 @@ events:
         actions,
         vec![
             &Action::KillPod {
-                pod: Some("fn-abc".to_string())
+                pod: Some("fn-r1-0".to_string())
             },
             &Action::Scale(3),
             &Action::DrainNode {
@@ -744,4 +744,154 @@ fn a_bad_ingress_read_timeout_names_its_key_and_line() {
     assert!(words.message.contains("Go duration"), "{words}");
     let unknown = err("ingress:\n  idleTimeout: 60s\n");
     assert!(unknown.to_string().contains("idleTimeout"), "{unknown}");
+}
+
+/// Every limit of `faasim_model::limits` is an error naming the line, the key and the limit,
+/// and the limit itself is accepted.
+#[test]
+fn values_over_a_limit_name_the_key_and_the_limit() {
+    use faasim_model::limits;
+    let cases = [
+        (
+            format!("load:\n  requests: {}\n", limits::REQUESTS_MAX + 1),
+            2,
+            "load.requests",
+            limits::REQUESTS_MAX.to_string(),
+        ),
+        (
+            "load:\n  requests: 99999999999999999999999\n".to_string(),
+            2,
+            "load.requests",
+            limits::REQUESTS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "load:\n  requests: 500000\n  concurrency: {}\n",
+                limits::CONCURRENCY_MAX + 1
+            ),
+            3,
+            "load.concurrency",
+            limits::CONCURRENCY_MAX.to_string(),
+        ),
+        (
+            format!("load:\n  rate: {}\n", limits::RATE_MAX_PER_S + 1),
+            2,
+            "load.rate",
+            limits::RATE_MAX_PER_S.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  labels:\n    com.openfaas.scale.max: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "function.labels.com.openfaas.scale.max",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  labels:\n    com.openfaas.scale.min: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "function.labels.com.openfaas.scale.min",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!("kubernetes:\n  nodes: {}\n", limits::NODES_MAX + 1),
+            2,
+            "kubernetes.nodes",
+            limits::NODES_MAX.to_string(),
+        ),
+        (
+            format!(
+                "events:\n  - at: 1s\n    scale: {}\n",
+                limits::REPLICAS_MAX + 1
+            ),
+            3,
+            "events[0].scale",
+            limits::REPLICAS_MAX.to_string(),
+        ),
+        (
+            format!(
+                "function:\n  environment:\n    big: {}\n",
+                "x".repeat(limits::ENV_BYTES_MAX)
+            ),
+            3,
+            "function.environment.big",
+            limits::ENV_BYTES_MAX.to_string(),
+        ),
+    ];
+    for (text, line, key, limit) in cases {
+        let error = err(&text);
+        assert_error(&error, line, key);
+        assert!(error.message.contains(&limit), "{error}");
+        assert!(error.message.contains("Limits"), "{error}");
+    }
+
+    let mut many = String::from("events:\n");
+    for _ in 0..=limits::EVENTS_MAX {
+        many.push_str("  - {at: 1s, rollout: {}}\n");
+    }
+    let error = err(&many);
+    assert_error(
+        &error,
+        limits::EVENTS_MAX + 2,
+        &format!("events[{}]", limits::EVENTS_MAX),
+    );
+
+    let mut env = String::from("function:\n  environment:\n");
+    for index in 0..=limits::ENV_VARS_MAX {
+        env.push_str(&format!("    v{index:05}: x\n"));
+    }
+    let error = err(&env);
+    assert!(
+        error.message.contains(&limits::ENV_VARS_MAX.to_string()),
+        "{error}"
+    );
+
+    // At the limits, the file loads.
+    let at = format!(
+        "function:\n  labels:\n    com.openfaas.scale.min: {r}\n    com.openfaas.scale.max: {r}\n\
+         load:\n  requests: {}\n  concurrency: {}\n  rate: {}\n",
+        limits::REQUESTS_MAX,
+        limits::CONCURRENCY_MAX,
+        limits::RATE_MAX_PER_S,
+        r = limits::REPLICAS_MAX,
+    );
+    parse(&at, "scenarios/at-the-limits.yaml").expect("the limits themselves are accepted");
+}
+
+/// A `killPod` naming what can never be a pod is an error at its line; events after the limit
+/// are a warning, not silently dropped.
+#[test]
+fn impossible_pods_and_late_events_are_told() {
+    let error = err("events:\n  - at: 1s\n    killPod: {pod: nope}\n");
+    assert_error(&error, 3, "events[0].killPod.pod");
+    assert!(error.message.contains("fn-r1-0"), "{error}");
+    let named = parse(
+        "function: {name: api}\nevents:\n  - {at: 1s, killPod: {pod: api-r12-3}}\n",
+        "scenarios/named.yaml",
+    )
+    .expect("a pod name of the function's form loads");
+    assert!(matches!(
+        &named.events[0].action,
+        Action::KillPod { pod: Some(name) } if name == "api-r12-3"
+    ));
+    let late = parse(
+        "limit: 10s\nevents:\n  - {at: 5s, rollout: {}}\n  - {at: 20s, rollout: {}}\n",
+        "scenarios/late.yaml",
+    )
+    .expect("loads");
+    let warning = late
+        .warnings
+        .iter()
+        .find(|w| w.key == "events")
+        .expect("a warning about the late event");
+    assert!(
+        warning
+            .message
+            .contains("1 event after the run's limit (10s)"),
+        "{warning:?}"
+    );
 }

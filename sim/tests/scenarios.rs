@@ -823,3 +823,62 @@ fn mechanism_25_healthcheck_interval_zero_never_exits_and_is_sigkilled() {
     assert_eq!(victim.end, PodEnd::Exited);
     assert!(victim.end_ns.unwrap() < s(40));
 }
+
+// ------------------------------------------------------------------- verdicts and run warnings
+
+/// A run cut by its limit with requests in flight is `unfinished`, not `pass`; the report says
+/// how many were cut.
+#[test]
+fn a_run_cut_by_its_limit_is_unfinished() {
+    let text =
+        "limit: 1s\nfunction:\n  handler: {duration: 5s}\nload: {concurrency: 2, requests: 2}\n";
+    let loaded = scenario::parse(text, "scenarios/cut.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    assert_eq!(run.unfinished(), 2);
+    assert_eq!(run.verdict(), faasim_sim::Verdict::Unfinished);
+    let header = faasim_sim::report::Header::of_run(&loaded, &run);
+    let text = faasim_sim::report::text(&run, &header);
+    assert!(
+        text.contains("Verdict: unfinished (2 requests still in flight"),
+        "{text}"
+    );
+    let json = faasim_sim::report::json(&run, &header);
+    assert!(json.contains("\"verdict\": \"unfinished\""), "{json}");
+}
+
+/// Events that meet no traffic and a `killPod` that kills nothing are warnings in the report.
+#[test]
+fn vacuous_events_and_missing_pods_are_warned() {
+    let text = "load: {concurrency: 10, requests: 200}\nevents:\n  - {at: 5s, rollout: {}}\n  - {at: 6s, killPod: {pod: fn-r9-9}}\n";
+    let loaded = scenario::parse(text, "scenarios/vacuous.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    let warnings = faasim_sim::report::run_warnings(&loaded, &run);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("events: no request was in flight")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("events[1].killPod.pod: no pod `fn-r9-9`")),
+        "{warnings:?}"
+    );
+    // A load that starts after the limit sends nothing: said so.
+    let late = "limit: 1s\nload: {start: 2s, concurrency: 1, requests: 3}\n";
+    let loaded = scenario::parse(late, "scenarios/late.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    let warnings = faasim_sim::report::run_warnings(&loaded, &run);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("load.requests: 3 of the 3 requests were never sent")),
+        "{warnings:?}"
+    );
+    // The same load meeting the event: no warning.
+    let busy = "load: {concurrency: 10, requests: 200}\nevents:\n  - {at: 10ms, rollout: {}}\n";
+    let loaded = scenario::parse(busy, "scenarios/busy.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    assert!(faasim_sim::report::run_warnings(&loaded, &run).is_empty());
+}

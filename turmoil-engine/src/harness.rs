@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use faasim_model::config::WatchdogKind;
 use faasim_model::duration::format_go;
+use faasim_model::limits;
 use faasim_model::run::RunResult;
 use faasim_model::schedule::Action;
 use faasim_model::time::Nanos;
@@ -139,6 +140,45 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
     let config = &scenario.config;
     if config.load.concurrency == 0 && config.load.rate_per_s == 0 {
         return Err("turmoil engine: load.concurrency must be positive".into());
+    }
+    // turmoil's practical limits (`faasim_model::limits::turmoil`), before anything starts:
+    // past them it panics, hangs or allocates gigabytes.
+    let load = &config.load;
+    if load.rate_per_s == 0 && load.concurrency > limits::turmoil::CONCURRENCY_MAX {
+        return Err(format!(
+            "turmoil engine: load.concurrency is {}, above this engine's limit of {} (every \
+             worker holds a connection on the simulated network, whose buffers and ports run \
+             out); use the model engine",
+            load.concurrency,
+            limits::turmoil::CONCURRENCY_MAX
+        ));
+    }
+    if load.rate_per_s > limits::turmoil::RATE_MAX_PER_S {
+        return Err(format!(
+            "turmoil engine: load.rate is {}, above this engine's limit of {} per second (every \
+             request in flight holds a connection on the simulated network); use the model \
+             engine",
+            load.rate_per_s,
+            limits::turmoil::RATE_MAX_PER_S
+        ));
+    }
+    let replicas = scenario
+        .events
+        .iter()
+        .filter_map(|e| match e.action {
+            Action::Scale(count) => Some(count),
+            Action::Deploy { scale_min } => scale_min,
+            _ => None,
+        })
+        .chain([config.function.scale_min])
+        .max()
+        .unwrap_or(0);
+    if replicas > limits::turmoil::REPLICAS_MAX {
+        return Err(format!(
+            "turmoil engine: the run asks for {replicas} replicas, above this engine's limit of \
+             {} (every pod is a host run on every tick); use the model engine",
+            limits::turmoil::REPLICAS_MAX
+        ));
     }
     if config.function.watchdog.kind == WatchdogKind::Classic {
         return Err(

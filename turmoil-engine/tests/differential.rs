@@ -47,7 +47,7 @@ fn pinned_hash(name: &str, turmoil: &Run) {
     let source = format!("scenarios/{name}");
     let text = std::fs::read_to_string(root.join(&source)).expect("scenario reads");
     let loaded = scenario::parse(&text, &source).expect("scenario parses");
-    let mut header = Header::of(&loaded);
+    let mut header = Header::of_run(&loaded, turmoil);
     header
         .warnings
         .extend(rtt_warning(loaded.config.network.rtt_ns));

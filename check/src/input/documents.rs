@@ -26,6 +26,7 @@ pub(crate) use ingress::PROXY_READ_TIMEOUT;
 
 use super::error::InputError;
 use super::source::Source;
+use faasim_model::limits;
 use faasim_sim::yaml::{Kind, Node};
 
 /// What a document is.
@@ -132,6 +133,19 @@ pub(crate) struct Reader<'a> {
     pub platform: &'a mut Platform,
     /// Environment files read, kept for error snippets.
     pub extra_sources: Vec<Source>,
+    /// Functions that could not be read, each with its error: one bad function is one
+    /// finding, and the others are still checked.
+    pub invalid: &'a mut Vec<InvalidFunction>,
+}
+
+/// A function whose entry could not be read or resolved, and why (`faasim check` reports it as
+/// an `invalid-function` finding at the error's place and checks the others).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidFunction {
+    /// The function's name as written.
+    pub name: String,
+    /// Why it cannot be checked, with its file, line and key.
+    pub error: InputError,
 }
 
 /// A scalar node as a value.
@@ -229,17 +243,70 @@ impl Reader<'_> {
         string_map(self.source, node, path)
     }
 
+    /// The environment of one function within `limits::ENV_VARS_MAX` and
+    /// `limits::ENV_BYTES_MAX`: else an error at the first variable over the limit.
+    fn env_within_limits(&self, env: &BTreeMap<String, Val>, path: &str) -> Result<(), InputError> {
+        let mut bytes = 0usize;
+        for (index, (name, val)) in env.iter().enumerate() {
+            bytes = bytes.saturating_add(name.len() + val.raw.len());
+            let message = if index >= limits::ENV_VARS_MAX {
+                format!(
+                    "more than {} environment variables, the limit (docs/check.md, \"Limits\")",
+                    limits::ENV_VARS_MAX
+                )
+            } else if bytes > limits::ENV_BYTES_MAX {
+                format!(
+                    "the environment is above the limit of {} bytes (names and values; \
+                     Kubernetes stores no Deployment that large; docs/check.md, \"Limits\")",
+                    limits::ENV_BYTES_MAX
+                )
+            } else {
+                continue;
+            };
+            let location = &val.location;
+            return Err(InputError::at(
+                location.file.clone(),
+                location.line,
+                location.column,
+                Some(format!("{path}.{name}")),
+                message,
+                None,
+                val.width,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one Function resource, recording its error as an invalid function instead of
+    /// failing the whole input.
+    fn isolated(&mut self, doc: &Node, read: impl FnOnce(&mut Self) -> Result<(), InputError>) {
+        if let Err(error) = read(self) {
+            let name = ["spec", "metadata"]
+                .iter()
+                .filter_map(|section| doc.get_present(section)?.get_present("name")?.scalar())
+                .next()
+                .unwrap_or("(unnamed)")
+                .to_string();
+            self.invalid.push(InvalidFunction { name, error });
+        }
+    }
+
     /// Reads one document.
     pub fn document(&mut self, doc: &Node) -> Result<(), InputError> {
         match classify(doc) {
             DocKind::Stack => self.stack(doc),
-            DocKind::FunctionResource => self.function_resource(doc),
+            DocKind::FunctionResource => {
+                self.isolated(doc, |reader| reader.function_resource(doc));
+                Ok(())
+            }
             DocKind::Deployment => self.deployment(doc),
             DocKind::Ingress => self.ingress(doc),
             DocKind::List => {
                 for item in doc.get("items").and_then(Node::items).unwrap_or_default() {
                     match classify(item) {
-                        DocKind::FunctionResource => self.function_resource(item)?,
+                        DocKind::FunctionResource => {
+                            self.isolated(item, |reader| reader.function_resource(item));
+                        }
                         DocKind::Deployment => self.deployment(item)?,
                         DocKind::Ingress => self.ingress(item)?,
                         _ => {}

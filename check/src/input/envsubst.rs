@@ -21,6 +21,8 @@
 
 use std::collections::BTreeMap;
 
+use faasim_model::limits;
+
 /// A run of the substituted text and where it comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Segment {
@@ -156,6 +158,18 @@ pub(crate) fn substitute(
                     unset.push(missing);
                 }
                 writer.expansion(&value, i);
+                // The expanded text is parsed as a file is: bound it as a file read is.
+                if writer.out.len() > limits::ENVSUBST_OUTPUT_MAX_BYTES {
+                    return Err(SubstError {
+                        in_index: i,
+                        message: format!(
+                            "substituting the variables makes the file larger than the limit of \
+                             {} bytes, the size of the largest file faasim reads \
+                             (docs/check.md, \"Limits\")",
+                            limits::ENVSUBST_OUTPUT_MAX_BYTES
+                        ),
+                    });
+                }
                 i = end;
             }
             ('$', Some('$')) => {

@@ -88,18 +88,15 @@ impl InputError {
     ///  7 |       write_timeout: 0
     ///    |                      ^ function.environment.write_timeout
     /// ```
+    ///
+    /// Without a line to show, one line: `error: FILE[:LINE[:COL]]: message`.
     pub fn render(&self) -> String {
-        let mut out = format!("error: {}\n", self.message);
         let (Some(line), Some(snippet)) = (self.line, self.snippet.as_deref()) else {
-            if !self.file.is_empty() {
-                out.push_str(&format!("  --> {}", self.file));
-                if let Some(line) = self.line {
-                    out.push_str(&format!(":{line}"));
-                }
-                out.push('\n');
-            }
-            return out;
+            // No line to show: the one line names the file (and line) itself, as every exit 2
+            // must, rather than leaving the path alone on a line of its own.
+            return format!("error: {self}\n");
         };
+        let mut out = format!("error: {}\n", self.message);
         let column = self.column.unwrap_or(1).max(1);
         let number = line.to_string();
         let pad = " ".repeat(number.len());
@@ -175,6 +172,6 @@ mod tests {
         );
         let bare = InputError::file("x.yml", "cannot read");
         assert_eq!(bare.to_string(), "x.yml: cannot read");
-        assert_eq!(bare.render(), "error: cannot read\n  --> x.yml\n");
+        assert_eq!(bare.render(), "error: x.yml: cannot read\n");
     }
 }

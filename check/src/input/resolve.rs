@@ -44,6 +44,15 @@ pub const BARE_INT: &str = "bare-int-duration";
 /// Rule id of `${VAR}`s of a stack file that are not set.
 pub const ENVSUBST_UNSET: &str = "envsubst-unset";
 
+/// The rule id of a function that cannot be read or resolved (the others are still checked).
+pub const INVALID_FUNCTION: &str = "invalid-function";
+
+/// The rule id of `com.openfaas.scale.min` above `com.openfaas.scale.max`.
+pub const SCALE_MIN_ABOVE_MAX: &str = "scale-min-above-max";
+
+/// The rule id of more replicas than faasim simulates (`limits::REPLICAS_MAX`).
+pub const REPLICAS_OVER_LIMIT: &str = "replicas-over-limit";
+
 /// What the command line and `.faasim.yaml` decide for every function.
 #[derive(Clone, Debug)]
 pub(crate) struct Context {
@@ -166,7 +175,15 @@ impl Resolver<'_> {
         let key = format!("function.environment.{}", error.key);
         match self.env(&error.key) {
             Some(val) => self.error(val, &key, error.message),
-            None => InputError::file(self.raw.location.file.clone(), error.message),
+            // Not written in the function's own environment (the template's image sets it):
+            // the function's entry is the place to look.
+            None => error_at_location(
+                self.sources,
+                &self.raw.location,
+                self.raw.name.chars().count(),
+                Some(key),
+                error.message,
+            ),
         }
     }
 }

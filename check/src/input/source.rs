@@ -17,6 +17,9 @@ pub(crate) struct Source {
     substituted: Option<Substitution>,
     /// Character index of the start of each line of `original`.
     line_starts: Vec<usize>,
+    /// Byte offset of the start of each line of `original`, to cut a line's text out without
+    /// scanning the file (a stack with an error per function stays linear).
+    line_byte_starts: Vec<usize>,
 }
 
 impl Source {
@@ -24,9 +27,11 @@ impl Source {
     pub fn new(name: impl Into<String>, text: &str) -> Source {
         let original = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
         let mut line_starts = vec![0];
-        for (index, c) in original.chars().enumerate() {
+        let mut line_byte_starts = vec![0];
+        for (index, (byte, c)) in original.char_indices().enumerate() {
             if c == '\n' {
                 line_starts.push(index + 1);
+                line_byte_starts.push(byte + 1);
             }
         }
         Source {
@@ -34,6 +39,7 @@ impl Source {
             original,
             substituted: None,
             line_starts,
+            line_byte_starts,
         }
     }
 
@@ -108,10 +114,12 @@ impl Source {
 
     /// The text of 1-based line `line` as written.
     pub fn line_text(&self, line: usize) -> Option<String> {
-        self.original
-            .split('\n')
-            .nth(line.checked_sub(1)?)
-            .map(str::to_string)
+        let start = *self.line_byte_starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .line_byte_starts
+            .get(line)
+            .map_or(self.original.len(), |next| next - 1);
+        self.original.get(start..end).map(str::to_string)
     }
 
     /// An error at a location of this source.

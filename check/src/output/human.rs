@@ -13,6 +13,7 @@
 //! `N functions, N errors, N warnings, N notes`. ANSI colour only with
 //! [`RenderOptions::color`].
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::{RenderOptions, counts, edition_of, groups, origin_text, statuses_text};
@@ -129,11 +130,22 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
         .iter()
         .map(|g| g.findings.iter().map(|f| signature(f, g.input)).collect())
         .collect();
-    let holders = |sig: &str| -> Vec<usize> {
-        (0..groups.len())
-            .filter(|&i| groups[i].input.is_some() && signatures[i].iter().any(|s| s == sig))
-            .collect()
-    };
+    // The groups holding each signature, in order, indexed once: looking each finding up
+    // among every group's findings made a large stack quadratic.
+    let mut holding: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, sigs) in signatures.iter().enumerate() {
+        if groups[index].input.is_none() {
+            continue;
+        }
+        for sig in sigs {
+            let holders = holding.entry(sig.as_str()).or_default();
+            // Indexes only grow: a group holding a signature twice is listed once.
+            if holders.last() != Some(&index) {
+                holders.push(index);
+            }
+        }
+    }
+    let holders = |sig: &str| -> &[usize] { holding.get(sig).map_or(&[], Vec::as_slice) };
     for (index, group) in groups.iter().enumerate() {
         let mut own = Vec::new();
         let mut shared_here = Vec::new();
@@ -141,7 +153,7 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
             let holders = holders(sig);
             if group.input.is_some() && holders.len() > 1 {
                 if holders[0] == index {
-                    shared_here.push((*finding, holders));
+                    shared_here.push((*finding, holders.to_vec()));
                 }
             } else {
                 own.push(*finding);

@@ -47,7 +47,14 @@ impl fmt::Display for DurationError {
         match &self.kind {
             DurationErrorKind::Empty => f.write_str("no number (expected e.g. \"30s\" or \"0\")"),
             DurationErrorKind::ExpectedNumber { at_byte } => {
-                write!(f, "expected a digit or '.' at byte {at_byte}")
+                // Characters, not bytes: what a reader counts in the value as written.
+                let before = self.input.get(..*at_byte).unwrap_or_default();
+                let rest = self.input.get(*at_byte..).unwrap_or_default();
+                write!(
+                    f,
+                    "expected a digit or '.' at character {} (`{rest}`)",
+                    before.chars().count() + 1
+                )
             }
             DurationErrorKind::NoDigits => f.write_str("a number needs at least one digit"),
             DurationErrorKind::MissingUnit => f.write_str(
@@ -478,6 +485,11 @@ mod tests {
         assert_eq!(
             kind(" 1s"),
             Err(DurationErrorKind::ExpectedNumber { at_byte: 0 })
+        );
+        // Shown in characters of the value as written, never as a byte offset.
+        assert_eq!(
+            parse_go("+abc").unwrap_err().to_string(),
+            "invalid duration \"+abc\": expected a digit or '.' at character 2 (`abc`)"
         );
         assert_eq!(
             kind("2m 30s"),

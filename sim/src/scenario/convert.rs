@@ -17,7 +17,8 @@ mod load;
 use std::path::Path;
 
 use faasim_model::config::{Config, ConfigWarning, GatewaySigterm};
-use faasim_model::schedule::Event;
+use faasim_model::limits;
+use faasim_model::schedule::{Action, Event};
 use serde_saphyr::{Location, Spanned};
 
 use super::raw::{RawScenario, Text};
@@ -115,9 +116,23 @@ impl Builder<'_> {
             Some(section) => Some(self.ingress(section.value)?),
         };
 
+        let raw_events = raw.events.unwrap_or_default();
+        if let Some(first_over) = raw_events.get(limits::EVENTS_MAX) {
+            return Err(self.error(
+                &format!("events[{}]", limits::EVENTS_MAX),
+                spanned_loc(first_over),
+                format!(
+                    "{} events is above the limit of {} per scenario (every event may create \
+                     or delete every pod; docs/scenario-format.md, \"Limits\")",
+                    raw_events.len(),
+                    limits::EVENTS_MAX
+                ),
+            ));
+        }
         let mut events = Vec::new();
-        for (index, item) in raw.events.unwrap_or_default().into_iter().enumerate() {
+        for (index, item) in raw_events.into_iter().enumerate() {
             let context = events::EventContext {
+                function: &function.name,
                 nodes: kubernetes.nodes,
                 deploy_scale_min: (scale_min_given && function.scale_min > 0)
                     .then_some(function.scale_min),
@@ -125,6 +140,39 @@ impl Builder<'_> {
             events.push(self.event(index, item, context)?);
         }
         events.sort_by_key(|event: &Event| event.at_ns);
+        let rollouts = events
+            .iter()
+            .filter(|e| e.action == Action::RolloutGateway)
+            .count();
+        let gateway_pods = u64::from(gateway.replicas) * (rollouts as u64 + 1);
+        if gateway_pods > u64::from(limits::GATEWAY_PODS_MAX) {
+            return Err(self.error(
+                "events",
+                None,
+                format!(
+                    "{} gateway replicas and {rollouts} rolloutGateway events create {gateway_pods} \
+                     gateway pods, above the limit of {} per run (each keeps its own \
+                     per-request records; docs/scenario-format.md, \"Limits\")",
+                    gateway.replicas,
+                    limits::GATEWAY_PODS_MAX
+                ),
+            ));
+        }
+        // The run stops at its limit: an event after it never happens.
+        let limit = limit_ns.unwrap_or(crate::DEFAULT_LIMIT_NS);
+        let late = events.iter().filter(|event| event.at_ns > limit).count();
+        if late > 0 {
+            self.warn(
+                "events",
+                format!(
+                    "{late} event{} after the run's limit ({}) never happen{}: the run stops \
+                     at its limit",
+                    if late == 1 { "" } else { "s" },
+                    faasim_model::duration::format_go(i64::try_from(limit).unwrap_or(i64::MAX)),
+                    if late == 1 { "s" } else { "" },
+                ),
+            );
+        }
 
         Ok(Scenario {
             name,

@@ -232,6 +232,7 @@ impl Reader<'_> {
             Some(c) => self.container_env(c, &base)?,
             None => BTreeMap::new(),
         };
+        self.env_within_limits(&env, &format!("{base}.env"))?;
         let mut labels = meta_labels;
         labels.extend(template_labels);
         let annotations = match template_metadata {

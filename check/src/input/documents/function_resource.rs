@@ -36,6 +36,7 @@ impl Reader<'_> {
         };
         let name = self.scalar(name_node, None, "spec.name")?;
         let env = self.string_map(spec.get("environment"), "spec.environment")?;
+        self.env_within_limits(&env, "spec.environment")?;
         let labels = self.string_map(spec.get("labels"), "spec.labels")?;
         let annotations = self.string_map(spec.get("annotations"), "spec.annotations")?;
         let object_annotations = match metadata {

@@ -30,40 +30,57 @@ impl Reader<'_> {
                     "expected a function name as the key",
                 ));
             };
-            let base = format!("functions.{name}");
-            if !function.is_null() && function.entries().is_none() {
-                return Err(self.source.error(
-                    function,
-                    Some(base),
-                    format!(
-                        "expected the function's settings (a mapping), not {}",
-                        function.describe()
-                    ),
-                ));
+            if let Err(error) = self.stack_function(name, key, function) {
+                self.invalid.push(super::InvalidFunction {
+                    name: name.to_string(),
+                    error,
+                });
             }
-            let mut env =
-                self.string_map(function.get("environment"), &format!("{base}.environment"))?;
-            for values in self.environment_files(function, &base)? {
-                env.extend(values);
-            }
-            let labels = self.string_map(function.get("labels"), &format!("{base}.labels"))?;
-            let annotations =
-                self.string_map(function.get("annotations"), &format!("{base}.annotations"))?;
-            let lang = self.opt_scalar(function, "lang", &format!("{base}.lang"))?;
-            let unset = self.unset_in(key, function);
-            self.functions.push(RawFunction {
-                name: name.to_string(),
-                location: self.source.node_location(key),
-                kind: FunctionKind::Stack,
-                lang,
-                env,
-                labels,
-                annotations,
-                object_annotations: BTreeMap::new(),
-                deployment: None,
-                unset,
-            });
         }
+        Ok(())
+    }
+
+    /// One entry of `functions:`.
+    fn stack_function(
+        &mut self,
+        name: &str,
+        key: &Node,
+        function: &Node,
+    ) -> Result<(), InputError> {
+        let base = format!("functions.{name}");
+        if !function.is_null() && function.entries().is_none() {
+            return Err(self.source.error(
+                function,
+                Some(base),
+                format!(
+                    "expected the function's settings (a mapping), not {}",
+                    function.describe()
+                ),
+            ));
+        }
+        let mut env =
+            self.string_map(function.get("environment"), &format!("{base}.environment"))?;
+        for values in self.environment_files(function, &base)? {
+            env.extend(values);
+        }
+        self.env_within_limits(&env, &format!("{base}.environment"))?;
+        let labels = self.string_map(function.get("labels"), &format!("{base}.labels"))?;
+        let annotations =
+            self.string_map(function.get("annotations"), &format!("{base}.annotations"))?;
+        let lang = self.opt_scalar(function, "lang", &format!("{base}.lang"))?;
+        let unset = self.unset_in(key, function);
+        self.functions.push(RawFunction {
+            name: name.to_string(),
+            location: self.source.node_location(key),
+            kind: FunctionKind::Stack,
+            lang,
+            env,
+            labels,
+            annotations,
+            object_annotations: BTreeMap::new(),
+            deployment: None,
+            unset,
+        });
         Ok(())
     }
 
@@ -124,8 +141,16 @@ impl Reader<'_> {
         let Some(substitution) = self.source.substitution() else {
             return Vec::new();
         };
-        substitution
-            .unset
+        // The unset variables are in text order: look only at those between the entry's ends,
+        // so that a stack with one per function stays linear.
+        let lo = key.start.min(function.start).index;
+        let hi = key.end.max(function.end).index;
+        let unset = &substitution.unset;
+        let first = unset.partition_point(|u| u.out_index < lo);
+        let last = unset.partition_point(|u| u.out_index <= hi);
+        unset
+            .get(first..last.max(first))
+            .unwrap_or_default()
             .iter()
             .filter_map(|unset| {
                 let pos = Pos {

@@ -3,10 +3,11 @@
 
 use faasim_model::config::{FunctionConfig, KUBERNETES_DEFAULT_REPLICAS};
 use faasim_model::duration::read_strict;
+use faasim_model::limits;
 
 use super::{
-    BARE_INT, INVALID_FALLBACK, Resolver, at, compact_seconds, is_integer, parse_count,
-    suggest_duration,
+    BARE_INT, INVALID_FALLBACK, REPLICAS_OVER_LIMIT, Resolver, SCALE_MIN_ABOVE_MAX, at,
+    compact_seconds, is_integer, parse_count, suggest_duration,
 };
 use crate::input::documents::{FunctionKind, Val};
 use crate::input::error::InputError;
@@ -110,6 +111,53 @@ impl Resolver<'_> {
                 defaults.scale_max
             }
         };
+        // Where the minimum is written: its label, else the Deployment's replicas.
+        let min_location = self
+            .raw
+            .labels
+            .get(MIN)
+            .map(|val| val.location.clone())
+            .or_else(|| {
+                self.raw
+                    .deployment
+                    .as_ref()
+                    .and_then(|d| d.replicas.as_ref())
+                    .map(|val| val.location.clone())
+            });
+        if min > max {
+            let max_from = if self.raw.labels.contains_key(MAX) {
+                ""
+            } else {
+                ", the default"
+            };
+            self.finding(
+                SCALE_MIN_ABOVE_MAX,
+                Severity::Warning,
+                &min_key,
+                min_location.clone(),
+                format!(
+                    "{MIN} is {min}, above {MAX} ({max}{max_from}): the autoscaler keeps the \
+                     replicas within min..max, which is empty, and `faasim run` refuses the \
+                     pair; the simulated runs use {}",
+                    max.min(limits::REPLICAS_MAX)
+                ),
+                format!("set {MAX} to at least {min}, or lower {MIN} to at most {max}"),
+            );
+        } else if min > limits::REPLICAS_MAX {
+            self.finding(
+                REPLICAS_OVER_LIMIT,
+                Severity::Note,
+                &min_key,
+                min_location,
+                format!(
+                    "{min} replicas is above faasim's limit of {} (docs/check.md, \"Limits\"): \
+                     the simulated runs use {}, which the timeouts' interactions do not depend on",
+                    limits::REPLICAS_MAX,
+                    limits::REPLICAS_MAX
+                ),
+                "nothing to change in the files; the finding says what was simulated",
+            );
+        }
         if let Some(val) = self.raw.labels.get("com.openfaas.scale.zero").cloned() {
             self.record(
                 "function.labels.com.openfaas.scale.zero",

@@ -5,6 +5,7 @@ use faasim_model::config::GatewayConfig;
 use faasim_model::duration::{
     GATEWAY_DEFAULT_TIMEOUT_NS, Reading, format_go, read_int_or_duration,
 };
+use faasim_model::limits;
 
 use super::{INVALID_FALLBACK, Resolver, at, go, parse_count, suggest_duration};
 use crate::input::documents::{Platform, PlatformSource, Setting};
@@ -157,6 +158,15 @@ impl Resolver<'_> {
         };
         let val = &setting.val;
         match parse_count(&val.raw) {
+            Some(replicas) if replicas > limits::REPLICAS_MAX => Err(self.error(
+                val,
+                KEY,
+                format!(
+                    "{replicas} is above the limit of {} replicas (docs/scenario-format.md, \
+                     \"Limits\")",
+                    limits::REPLICAS_MAX
+                ),
+            )),
             Some(replicas) if replicas >= 1 => {
                 self.record(
                     KEY,

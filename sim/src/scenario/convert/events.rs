@@ -1,6 +1,7 @@
 //! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
 //! shutdownNode, loseNode, deploy, rolloutGateway).
 
+use faasim_model::limits;
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::NS_PER_S;
 use serde_saphyr::Spanned;
@@ -11,7 +12,9 @@ use super::{Builder, Field, Loc, field, field_opt, spanned_loc};
 
 /// What an event's conversion needs from the other sections.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct EventContext {
+pub(super) struct EventContext<'a> {
+    /// `function.name`: every pod is named `NAME-rREVISION-INDEX` after it.
+    pub(super) function: &'a str,
     /// `kubernetes.nodes`: a node index must be below it.
     pub(super) nodes: u32,
     /// The `com.openfaas.scale.min` a deploy request carries: the label's value when
@@ -24,7 +27,7 @@ impl Builder<'_> {
         &self,
         index: usize,
         item: Spanned<RawEvent>,
-        context: EventContext,
+        context: EventContext<'_>,
     ) -> Result<Event, ScenarioError> {
         let nodes = context.nodes;
         let base = format!("events[{index}]");
@@ -87,7 +90,14 @@ impl Builder<'_> {
             if f.raw.is_none() {
                 return Err(self.error(&key, f.loc, "needs a replica count, e.g. `scale: 0`"));
             }
-            Action::Scale(self.int_u32(&key, f, 0, 0)?)
+            Action::Scale(self.limited_u32(
+                &key,
+                f,
+                0,
+                0,
+                limits::REPLICAS_MAX,
+                super::function::REPLICAS_WHY,
+            )?)
         } else if raw.rollout.is_some() {
             Action::Rollout
         } else if let Some(shutdown) = raw.shutdown_node {
@@ -165,6 +175,18 @@ impl Builder<'_> {
                         "must be a pod name, or left out to pick one",
                     ));
                 }
+                Some(name) if !is_pod_name(name, context.function) => {
+                    return Err(self.error(
+                        &format!("{base}.killPod.pod"),
+                        pod_field.loc,
+                        format!(
+                            "`{name}` can never be a pod of this run: pods are named \
+                             `{f}-rREVISION-INDEX` (e.g. `{f}-r1-0`), or leave `pod` out to \
+                             pick a running one",
+                            f = context.function
+                        ),
+                    ));
+                }
                 other => other.map(str::to_string),
             };
             Action::KillPod { pod }
@@ -202,4 +224,14 @@ impl Builder<'_> {
         }
         Ok(node)
     }
+}
+
+/// Whether `name` has the form every pod of function `function` has: `FUNCTION-rN-M`, with N
+/// and M decimal numbers (`model::cluster` names them so).
+fn is_pod_name(name: &str, function: &str) -> bool {
+    let decimal = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix(function)
+        .and_then(|rest| rest.strip_prefix("-r"))
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(revision, index)| decimal(revision) && decimal(index))
 }

@@ -6,12 +6,17 @@ use std::collections::BTreeMap;
 use faasim_model::config::{
     ChildConfig, FunctionConfig, Mode, OnSigterm, Span, Start, WatchdogConfig, WatchdogKind,
 };
+use faasim_model::limits;
 use faasim_model::template::{self, TEMPLATES, Template};
 use faasim_model::time::NS_PER_S;
 
 use super::super::ScenarioError;
 use super::super::raw::RawFunction;
 use super::{Builder, Field, field};
+
+/// Why replicas are limited, as the errors say it.
+pub(super) const REPLICAS_WHY: &str =
+    "scheduling a pod counts every pod, so the work grows with the square of the replicas";
 
 impl Builder<'_> {
     /// The function, and its environment as the function sets it (the edition's grace period
@@ -110,17 +115,21 @@ impl Builder<'_> {
         };
         const MIN: &str = "com.openfaas.scale.min";
         const MAX: &str = "com.openfaas.scale.max";
-        let scale_min = self.int_u32(
+        let scale_min = self.limited_u32(
             &format!("function.labels.{MIN}"),
             label(MIN),
             defaults.scale_min,
             0,
+            limits::REPLICAS_MAX,
+            REPLICAS_WHY,
         )?;
-        let scale_max = self.int_u32(
+        let scale_max = self.limited_u32(
             &format!("function.labels.{MAX}"),
             label(MAX),
             defaults.scale_max,
             0,
+            limits::REPLICAS_MAX,
+            REPLICAS_WHY,
         )?;
         if scale_min > scale_max {
             let (key, f) = if label(MIN).raw.is_some() {
@@ -136,6 +145,30 @@ impl Builder<'_> {
         }
 
         let (own_env, env_locs) = self.string_map(raw.environment);
+        let mut env_bytes = 0usize;
+        for (index, (name, value)) in own_env.iter().enumerate() {
+            env_bytes = env_bytes.saturating_add(name.len() + value.len());
+            let over = if index >= limits::ENV_VARS_MAX {
+                Some(format!(
+                    "more than {} environment variables, the limit (docs/scenario-format.md, \
+                     \"Limits\")",
+                    limits::ENV_VARS_MAX
+                ))
+            } else if env_bytes > limits::ENV_BYTES_MAX {
+                Some(format!(
+                    "the environment is above the limit of {} bytes (names and values; \
+                     Kubernetes stores no Deployment that large; docs/scenario-format.md, \
+                     \"Limits\")",
+                    limits::ENV_BYTES_MAX
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = over {
+                let loc = env_locs.get(name).copied().flatten();
+                return Err(self.error(&format!("function.environment.{name}"), loc, message));
+            }
+        }
         for name in own_env.keys() {
             if let Some(meant) = faasim_model::environment::miscased_variable(name) {
                 self.warn(

@@ -4,6 +4,7 @@
 //! 502 for `upstreamTimeout`, faas-provider's 10 s proxy timeout for `faasnetes.readTimeout`.
 
 use faasim_model::config::{GatewayConfig, GatewaySigterm, ProviderConfig};
+use faasim_model::limits;
 use faasim_model::time::NS_PER_S;
 
 use super::super::ScenarioError;
@@ -23,11 +24,13 @@ impl Builder<'_> {
             delay_ns: drain_delay_ns,
         };
         Ok(GatewayConfig {
-            replicas: self.int_u32(
+            replicas: self.limited_u32(
                 "gateway.replicas",
                 field(&raw.replicas),
                 defaults.replicas,
                 1,
+                limits::GATEWAY_REPLICAS_MAX,
+                "each gateway pod keeps its own per-request records",
             )?,
             on_sigterm: self.choice(
                 "gateway.onSigterm",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use faasim_model::config::{
     Edition, GraceSource, IntOrPercent, KubernetesConfig, ProbeConfig, edition_grace_s,
 };
+use faasim_model::limits;
 
 use faasim_model::time::NS_PER_S;
 
@@ -145,7 +146,14 @@ impl Builder<'_> {
             field(&raw.endpoint_lag),
             defaults.endpoint_lag_ns,
         )?;
-        let nodes = self.int_u32("kubernetes.nodes", field(&raw.nodes), defaults.nodes, 1)?;
+        let nodes = self.limited_u32(
+            "kubernetes.nodes",
+            field(&raw.nodes),
+            defaults.nodes,
+            1,
+            limits::NODES_MAX,
+            "Kubernetes supports clusters of at most 5000 nodes",
+        )?;
         let restart_delay_ns = self.duration(
             "kubernetes.restartDelay",
             field(&raw.restart_delay),

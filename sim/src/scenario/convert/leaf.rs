@@ -140,6 +140,63 @@ impl Builder<'_> {
         }
     }
 
+    /// A decimal integer from `min` up to the limit `max` of `limits.rs`: a value above it is
+    /// an error naming the limit and `why` it exists (docs/scenario-format.md, "Limits").
+    pub(super) fn limited(
+        &self,
+        key: &str,
+        f: Field<'_>,
+        default: u64,
+        min: u64,
+        max: u64,
+        why: &str,
+    ) -> Result<u64, ScenarioError> {
+        let over = || {
+            self.error(
+                key,
+                f.loc,
+                format!(
+                    "{} is above the limit of {max} ({why}; docs/scenario-format.md, \"Limits\")",
+                    f.raw.unwrap_or_default()
+                ),
+            )
+        };
+        // A number too long for u64 is over the limit too, not "not a number".
+        if let Some(raw) = f.raw
+            && is_decimal(raw)
+            && !raw.starts_with('-')
+            && raw.strip_prefix('+').unwrap_or(raw).parse::<u64>().is_err()
+        {
+            return Err(over());
+        }
+        let value = self.integer(key, f, default, min, u64::MAX)?;
+        if value > max {
+            return Err(over());
+        }
+        Ok(value)
+    }
+
+    /// [`Builder::limited`] for a `u32` limit.
+    pub(super) fn limited_u32(
+        &self,
+        key: &str,
+        f: Field<'_>,
+        default: u32,
+        min: u32,
+        max: u32,
+        why: &str,
+    ) -> Result<u32, ScenarioError> {
+        let value = self.limited(
+            key,
+            f,
+            u64::from(default),
+            u64::from(min),
+            u64::from(max),
+            why,
+        )?;
+        Ok(u32::try_from(value).unwrap_or(max))
+    }
+
     /// A decimal integer from `min` to `u32::MAX`.
     pub(super) fn int_u32(
         &self,

@@ -3,6 +3,7 @@
 //! gateway).
 
 use faasim_model::config::{IngressConfig, LoadConfig, Method, NetworkConfig};
+use faasim_model::limits;
 
 use super::super::ScenarioError;
 use super::super::raw::{RawIngress, RawLoad, RawNetwork};
@@ -11,20 +12,30 @@ use super::{Builder, field};
 impl Builder<'_> {
     pub(super) fn load(&self, raw: RawLoad) -> Result<LoadConfig, ScenarioError> {
         let defaults = LoadConfig::default();
-        let concurrency = self.int_u32(
+        let concurrency = self.limited_u32(
             "load.concurrency",
             field(&raw.concurrency),
             defaults.concurrency,
             1,
+            limits::CONCURRENCY_MAX,
+            "every worker holds a connection and a slot in the client",
         )?;
-        let requests = self.integer(
+        let requests = self.limited(
             "load.requests",
             field(&raw.requests),
             defaults.requests,
             1,
-            u64::MAX,
+            limits::REQUESTS_MAX,
+            "every request is kept in the ledger and the report, about 1 KiB each",
         )?;
-        let rate_per_s = self.int_u32("load.rate", field(&raw.rate), defaults.rate_per_s, 0)?;
+        let rate_per_s = self.limited_u32(
+            "load.rate",
+            field(&raw.rate),
+            defaults.rate_per_s,
+            0,
+            limits::RATE_MAX_PER_S,
+            "one request every 10 µs, finer than the network's round trip",
+        )?;
         if rate_per_s == 0 && requests < u64::from(concurrency) {
             let (key, loc) = if raw.requests.is_some() {
                 ("load.requests", field(&raw.requests).loc)

@@ -1,0 +1,90 @@
+//! Every size limit faasim enforces on what it is given, in one place, each with its reason.
+//! A value over one is an error naming the file, line, key and the limit (scenario loading,
+//! `faasim check`), never a run that fills memory or never ends. `docs/scenario-format.md`
+//! ("Limits") lists them for users.
+
+/// Most requests one scenario sends (`load.requests`). The run keeps every request in its
+/// ledger (about 170 bytes each), its JSON report writes one entry per request (about 250
+/// bytes) and the timeline several lines per request: about 1 KiB per request in all with the
+/// timeline on: 500 000 requests took 470 MB of memory at most with `--format json` (about
+/// 930 bytes each, docs/performance.md, "Limits"), which keeps a run well under 1 GB. The
+/// largest shipped scenario sends 120 000.
+pub const REQUESTS_MAX: u64 = 500_000;
+
+/// Most client workers (`load.concurrency`). Each is a connection, a pool entry and a slot in
+/// the client's state; 10 000 is 200 times hey's default of 50 and above what one load
+/// generator host opens to one gateway in practice (its ephemeral ports run out near 28 000).
+pub const CONCURRENCY_MAX: u32 = 10_000;
+
+/// Highest open-loop rate, requests per second (`load.rate`). 100 000/s sends one request
+/// every 10 µs, far finer than the 500 µs round trip the network is modelled with; a higher
+/// rate only reaches `REQUESTS_MAX` sooner (at 1 000 000/s the whole budget is sent in half a
+/// second) while every request piles up in flight at once.
+pub const RATE_MAX_PER_S: u32 = 100_000;
+
+/// Most replicas of the function: `com.openfaas.scale.min` and `com.openfaas.scale.max`, and a
+/// `scale` event's count. Scheduling counts the pods on every node each time a pod is created,
+/// so the work grows with the square of the replicas: 100 000 took 35 s, 1 000 takes well
+/// under a second. 1 000 is also the replica count of the largest run the project aims at.
+pub const REPLICAS_MAX: u32 = 1_000;
+
+/// Most gateway pods (`gateway.replicas`). Each gateway pod has its own gateway and provider,
+/// each keeping a record per request it has seen, so memory grows with pods times requests;
+/// the chart's Pro values recommend 3.
+pub const GATEWAY_REPLICAS_MAX: u32 = 10;
+
+/// Most gateway pods one run creates: `gateway.replicas` at the start and as many again at each
+/// `rolloutGateway`. With `REQUESTS_MAX` requests and about 40 bytes of per-request records in
+/// each pod's gateway and provider, 20 pods stay under 400 MB in the worst case.
+pub const GATEWAY_PODS_MAX: u32 = 20;
+
+/// Most worker nodes (`kubernetes.nodes`). Kubernetes supports clusters of at most 5 000 nodes
+/// ("Considerations for large clusters"); placing a pod scans every node, and 2 000 000 000
+/// nodes ran out of time and memory before the first request.
+pub const NODES_MAX: u32 = 5_000;
+
+/// Most events in one scenario (`events`). Each may create or delete every pod; 10 000 is far
+/// beyond any hand-written or generated scenario (the swarm draws at most a handful) while
+/// bounding the schedule and the timeline.
+pub const EVENTS_MAX: usize = 10_000;
+
+/// Most environment variables of one function (`function.environment`, a stack file's
+/// `environment` and `environment_file`s). Nothing real comes near it; the bound keeps the
+/// per-function maps small.
+pub const ENV_VARS_MAX: usize = 10_000;
+
+/// Most bytes of one function's environment, names and values together. A Kubernetes object
+/// is stored in etcd, whose default request limit is 1.5 MiB: a Deployment with a larger
+/// environment cannot be created, and Linux's `execve` refuses an environment over 2 MiB (its
+/// default `ARG_MAX` share), so 1 MiB is never a real function.
+pub const ENV_BYTES_MAX: usize = 1024 * 1024;
+
+/// Most bytes a stack file may expand to through `${VAR}` substitution. The expanded text is
+/// parsed as a file is, so it gets the same bound as a file read (16 MiB): without it
+/// `"${X}"` repeated 200 000 times with a long `X` grew to 470 MB.
+pub const ENVSUBST_OUTPUT_MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// Most functions `faasim check` reads from its inputs together. Each function is checked with
+/// a few simulated runs; 10 000 is ten times the largest stack seen in practice.
+pub const FUNCTIONS_MAX: usize = 10_000;
+
+/// The turmoil engine runs real sockets on a simulated network, with practical limits of its
+/// own that are checked before it starts (an error, not a panic or a hang).
+pub mod turmoil {
+    /// Most client workers: each holds a TCP connection to the gateway host, whose socket
+    /// buffers hold 4 096 segments (`tcp_capacity`); 4 100 workers panicked with "server
+    /// socket buffer full", and from about 16 400 turmoil's ephemeral ports ran out ("ports
+    /// exhausted", then a hang).
+    pub const CONCURRENCY_MAX: u32 = 1_000;
+
+    /// Highest open-loop rate, requests per second: every request in flight holds a
+    /// connection to the gateway host, within the same 4 096-segment buffers and the ~16 000
+    /// ephemeral ports the closed loop's workers are bounded by; at 1 000/s a stall would have
+    /// to last seconds to come near them (the shipped 200/s rolling update peaks far below).
+    pub const RATE_MAX_PER_S: u32 = 1_000;
+
+    /// Most replicas (scale labels and `scale` events): every pod is a turmoil host run on
+    /// every 1 ms tick, so the cost grows with them; 200 replicas took over 60 s and 10 000
+    /// aborted on a 3.7 GB allocation.
+    pub const REPLICAS_MAX: u32 = 50;
+}
