@@ -65,11 +65,6 @@ impl Default for Options {
 /// When the witness runs change the deployment.
 const DISRUPTION_AT_NS: Nanos = NS_PER_S;
 
-/// Calls per worker at most in a witness that keeps every worker busy through a change: enough
-/// to span the gateway's rolling update (about 11 s) with calls of 6 ms, and a bound on the
-/// witness's size for shorter ones (which then may show nothing, and report nothing).
-const WITNESS_CALLS_MAX: u64 = 2000;
-
 /// What `check` assumes of the handler's duration when `--max-duration` does not say, in
 /// words (for `explain --function` and the docs).
 pub const LONGEST_HANDLER_ASSUMPTION: &str = "just under exec_timeout (write_timeout when \
@@ -201,15 +196,15 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
             Vec::new()
         }
         "gateway-drains-on-rollout" => {
-            // Every worker has a call in flight when the old gateway pod gets SIGTERM, once its
-            // replacement is ready (a readiness period or more after the upgrade).
+            // Each worker sends one call timed to be in flight when the old gateway pod gets
+            // SIGTERM: the instant its replacement is ready (its first readiness probe after
+            // its start-up), half the call (and two round trips for the way there) before.
             let g = &config.gateway;
-            let ready_ns = g.startup_ns.div_ceil(g.readiness_period_ns.max(1))
-                * g.readiness_period_ns
-                + config.kubernetes.endpoint_lag_ns.hi_ns;
-            let handler_ns = config.function.handler_ns.hi_ns.max(NS_PER_MS);
-            let calls = ((DISRUPTION_AT_NS + ready_ns) / handler_ns + 2).min(WITNESS_CALLS_MAX);
-            closed(&mut config, u64::from(c) * calls);
+            let period_ns = g.readiness_period_ns.max(1);
+            let sigterm_ns = DISRUPTION_AT_NS + g.startup_ns.div_ceil(period_ns) * period_ns;
+            let lead_ns = config.function.handler_ns.hi_ns / 2 + 2 * config.network.rtt_ns;
+            closed(&mut config, u64::from(c));
+            config.load.start_ns = sigterm_ns.saturating_sub(lead_ns);
             vec![Event {
                 at_ns: DISRUPTION_AT_NS,
                 action: Action::RolloutGateway,
