@@ -96,6 +96,8 @@ struct Worker {
     sent: u32,
     /// It holds a keep-alive connection to the gateway.
     connected: bool,
+    /// When it last took a tick of its `-q` ticker (or the start).
+    tick_taken_ns: Nanos,
 }
 
 /// The load generator's whole state: a plain value.
@@ -173,9 +175,11 @@ impl Client {
                 worker.left = per_worker;
             }
             if per_worker > 0 {
+                let start_ns = load.start_ns;
                 for worker in 0..load.concurrency {
+                    self.workers[worker as usize].tick_taken_ns = start_ns;
                     out.push(Effect::Arm {
-                        at_ns: load.start_ns,
+                        at_ns: self.next_tick_ns(worker, start_ns),
                         timer: Timer::Send { worker },
                     });
                 }
@@ -197,6 +201,7 @@ impl Client {
                 return;
             }
             w.left -= 1;
+            w.tick_taken_ns = now;
         }
         let req = self.senders.len() as RequestId;
         let key = request_key(worker, w.sent);
@@ -236,10 +241,24 @@ impl Client {
                 self.workers[worker as usize].connected = false;
             }
             out.push(Effect::Arm {
-                at_ns: now,
+                at_ns: self.next_tick_ns(worker, now),
                 timer: Timer::Send { worker },
             });
         }
+    }
+
+    /// When `worker`, ready at `now`, may send: at once without `-q`; with it, at once if a
+    /// tick came since it took the last one (Go's ticker channel holds one, dropping the
+    /// rest), else at the next tick. Ticks fall a period apart from the load's start.
+    fn next_tick_ns(&self, worker: u32, now: Nanos) -> Nanos {
+        let Some(period_ns) = self.load.qps_period_ns() else {
+            return now;
+        };
+        let start_ns = self.load.start_ns;
+        let taken_ns = self.workers[worker as usize].tick_taken_ns;
+        assert!(taken_ns >= start_ns, "a tick is taken after the start");
+        let next_ns = start_ns + ((taken_ns - start_ns) / period_ns + 1) * period_ns;
+        next_ns.max(now)
     }
 }
 
@@ -247,6 +266,7 @@ impl Client {
 mod tests {
     use super::*;
     use crate::config::LoadConfig;
+    use crate::time::NS_PER_MS;
 
     fn closed(concurrency: u32, requests: u64) -> Client {
         Client::new(&LoadConfig {
@@ -360,5 +380,52 @@ mod tests {
         );
         let last = run(&mut client, 0, Input::Timer(Timer::OpenLoop { nth: 2 }));
         assert_eq!(last.len(), 1, "no timer after the last request");
+    }
+
+    #[test]
+    fn with_q_each_worker_waits_for_its_ticker_which_holds_one_tick() {
+        // hey -c 1 -q 2: a tick every 500 ms, the first 500 ms after the start.
+        let mut client = Client::new(&LoadConfig {
+            concurrency: 1,
+            requests: 3,
+            qps_per_worker: 2,
+            ..LoadConfig::default()
+        });
+        let out = run(&mut client, 0, Input::Start);
+        assert_eq!(
+            out,
+            vec![Effect::Arm {
+                at_ns: 500 * NS_PER_MS,
+                timer: Timer::Send { worker: 0 }
+            }]
+        );
+        run(
+            &mut client,
+            500 * NS_PER_MS,
+            Input::Timer(Timer::Send { worker: 0 }),
+        );
+        // A 100 ms answer: the next tick, at 1 s.
+        let answer = |req| Input::Answer {
+            req,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        };
+        let out = run(&mut client, 600 * NS_PER_MS, answer(0));
+        assert!(out.contains(&Effect::Arm {
+            at_ns: NS_PER_S,
+            timer: Timer::Send { worker: 0 }
+        }));
+        run(
+            &mut client,
+            NS_PER_S,
+            Input::Timer(Timer::Send { worker: 0 }),
+        );
+        // A 1.2 s answer: the tick of 1.5 s waited in the channel (the one of 2 s was dropped):
+        // the next request goes at once.
+        let out = run(&mut client, 2_200 * NS_PER_MS, answer(1));
+        assert!(out.contains(&Effect::Arm {
+            at_ns: 2_200 * NS_PER_MS,
+            timer: Timer::Send { worker: 0 }
+        }));
     }
 }

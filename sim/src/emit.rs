@@ -390,6 +390,9 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     let _ = writeln!(y, "  method: {method}");
     let _ = writeln!(y, "  keepAlive: {}", l.keep_alive);
     let _ = writeln!(y, "  rate: {}", l.rate_per_s);
+    if l.qps_per_worker > 0 {
+        let _ = writeln!(y, "  qps: {}", l.qps_per_worker);
+    }
     let _ = writeln!(y, "  start: {}", go(l.start_ns));
 
     y.push_str("\nnetwork:\n");

@@ -895,3 +895,14 @@ fn impossible_pods_and_late_events_are_told() {
         "{warning:?}"
     );
 }
+
+/// hey's `-q` per worker, whole numbers, and not with an open loop.
+#[test]
+fn load_qps_is_hey_q_for_closed_loops_only() {
+    assert_eq!(ok("load:\n  qps: 2\n").config.load.qps_per_worker, 2);
+    assert_eq!(ok("").config.load.qps_per_worker, 0);
+    let both = err("load:\n  rate: 5\n  qps: 2\n");
+    assert_error(&both, 3, "load.qps");
+    let fraction = err("load:\n  qps: 0.5\n");
+    assert_error(&fraction, 2, "load.qps");
+}

@@ -214,6 +214,14 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
+    // hey's `-q` is the model client's; this engine's load generator sends without it.
+    if config.load.qps_per_worker > 0 {
+        return Err(
+            "turmoil engine: `load.qps` is modelled only (this engine's load generator has no \
+             per-worker ticker); use the model engine"
+                .into(),
+        );
+    }
     // An ingress in front of the gateway is a model component only: no nginx runs here, and
     // the client would call the gateway directly, without the ingress's read timeout.
     if config.ingress.is_some() {

@@ -592,6 +592,9 @@ pub struct LoadConfig {
     pub keep_alive: bool,
     /// 0: closed loop; N: open loop at N requests per second.
     pub rate_per_s: u32,
+    /// hey's `-q`: each closed-loop worker waits for a tick of its own `time.Tick` (one every
+    /// `1e6 / qps` µs, the first a period after the start) before each request; 0 for none.
+    pub qps_per_worker: u32,
     /// When the load starts.
     pub start_ns: u64,
 }
@@ -606,8 +609,17 @@ impl Default for LoadConfig {
             method: Method::Get,
             keep_alive: true,
             rate_per_s: 0,
+            qps_per_worker: 0,
             start_ns: 0,
         }
+    }
+}
+
+impl LoadConfig {
+    /// The period of a worker's `-q` ticker: hey's `time.Duration(1e6/QPS) * time.Microsecond`
+    /// (rakyll/hey requester.go), `None` without `-q`.
+    pub fn qps_period_ns(&self) -> Option<Nanos> {
+        (self.qps_per_worker > 0).then(|| u64::from(1_000_000 / self.qps_per_worker) * 1_000)
     }
 }
 

@@ -257,6 +257,8 @@ pub(super) struct RawLoad {
     pub(super) keep_alive: Text,
     /// 0: closed loop like hey; N: open loop, N requests per second. Default: 0.
     pub(super) rate: Text,
+    /// hey's `-q`: requests per second per closed-loop worker, at most. Default: none (0).
+    pub(super) qps: Text,
     /// Added key: when the load starts, a duration. Default: `0s`.
     pub(super) start: Text,
 }

@@ -1,4 +1,4 @@
-//! The `load` section (hey's concurrency, requests, rate, timeout, method and keep-alive), the
+//! The `load` section (hey's concurrency, requests, `-q`, rate, timeout, method and keep-alive), the
 //! `network` section (the round trip) and the `ingress` section (an ingress in front of the
 //! gateway).
 
@@ -51,9 +51,25 @@ impl Builder<'_> {
                 ),
             ));
         }
+        let qps_per_worker = self.limited_u32(
+            "load.qps",
+            field(&raw.qps),
+            defaults.qps_per_worker,
+            0,
+            1_000_000,
+            "hey's ticker ticks every 1e6/qps µs, which is 0 above a million",
+        )?;
+        if qps_per_worker > 0 && rate_per_s > 0 {
+            return Err(self.error(
+                "load.qps",
+                field(&raw.qps).loc,
+                "limits hey's closed-loop workers; an open loop (`rate`) has its own rate",
+            ));
+        }
         Ok(LoadConfig {
             concurrency,
             requests,
+            qps_per_worker,
             timeout_ns: self.duration("load.timeout", field(&raw.timeout), defaults.timeout_ns)?,
             method: self.choice(
                 "load.method",
