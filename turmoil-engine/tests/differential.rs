@@ -196,7 +196,6 @@ const MODEL_ONLY: &[&str] = &[
     // A child that stops and exits 0 is not in the turmoil pod.
     "template-dotnet8-csharp-scale-down.yaml",
     // Not yet pinned on turmoil.
-    "streaming-orphan-holds-drain.yaml",
     "template-golang-middleware-scale-down.yaml",
     "template-node20-scale-down.yaml",
     "template-python3-http-scale-down.yaml",
