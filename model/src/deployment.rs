@@ -188,15 +188,7 @@ pub fn reconcile(
 mod tests {
     use super::*;
 
-    struct First;
-    impl Chooser for First {
-        fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
-            lo
-        }
-        fn pick_index(&mut self, _: Stream, _: usize) -> usize {
-            0
-        }
-    }
+    use crate::choice::First;
 
     fn pod(id: PodId, revision: u32, ready: bool, created_ns: Nanos) -> PodView {
         PodView {

@@ -429,15 +429,7 @@ mod tests {
     use super::*;
     use crate::time::NS_PER_S;
 
-    struct First;
-    impl Chooser for First {
-        fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
-            lo
-        }
-        fn pick_index(&mut self, _: Stream, _: usize) -> usize {
-            0
-        }
-    }
+    use crate::choice::First;
 
     fn provider(replayable: bool) -> Provider {
         let mut p = Provider::new(
