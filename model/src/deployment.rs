@@ -105,34 +105,54 @@ struct Rank {
     ready: bool,
     /// More pods on the same node first.
     pods_on_node: Reverse<u32>,
-    /// More recently ready first; never-ready pods were separated by `ready` already.
-    ready_since_ns: Reverse<Nanos>,
+    /// More recently ready first, by the log-scale bucket of the time since (LogarithmicScaleDown);
+    /// never-ready pods were separated by `ready` already.
+    ready_bucket: i64,
     /// More restarts first.
     restarts: Reverse<u32>,
-    /// Newer first.
-    created_ns: Reverse<Nanos>,
+    /// Newer first, by the log-scale bucket of the pod's age.
+    created_bucket: i64,
 }
 
-fn rank(pod: &PodView) -> Rank {
+/// kubernetes/kubernetes pkg/controller/controller_utils.go `logarithmicRankDiff`: the rank of
+/// an instant is floor(log2 of the nanoseconds from it to `now`), -1 when not in the past. Two
+/// pods in the same bucket are told apart by UID, which is to say at random.
+fn log_bucket(now_ns: Nanos, at_ns: Nanos) -> i64 {
+    match now_ns.checked_sub(at_ns) {
+        Some(0) | None => -1,
+        Some(d) => i64::from(d.ilog2()),
+    }
+}
+
+fn rank(pod: &PodView, now_ns: Nanos) -> Rank {
     Rank {
         assigned: pod.assigned,
         running: pod.running,
         ready: pod.ready,
         pods_on_node: Reverse(pod.pods_on_node),
-        ready_since_ns: Reverse(pod.ready_since_ns.unwrap_or(0)),
+        ready_bucket: pod.ready_since_ns.map_or(0, |at| log_bucket(now_ns, at)),
         restarts: Reverse(pod.restarts),
-        created_ns: Reverse(pod.created_ns),
+        created_bucket: log_bucket(now_ns, pod.created_ns),
     }
 }
 
-/// Order pods for deletion, breaking full ties through the chooser ("otherwise random").
-pub fn victims(pods: &[PodView], count: usize, chooser: &mut dyn Chooser) -> Vec<PodId> {
+/// Order pods for deletion at `now_ns`, breaking full ties through the chooser (Kubernetes
+/// compares UIDs: "otherwise random").
+pub fn victims(
+    pods: &[PodView],
+    count: usize,
+    now_ns: Nanos,
+    chooser: &mut dyn Chooser,
+) -> Vec<PodId> {
     let mut remaining: Vec<PodView> = pods.to_vec();
-    remaining.sort_by_key(|p| (rank(p), p.id));
+    remaining.sort_by_key(|p| (rank(p, now_ns), p.id));
     let mut chosen = Vec::new();
     while chosen.len() < count && !remaining.is_empty() {
-        let best = rank(&remaining[0]);
-        let tied = remaining.iter().take_while(|p| rank(p) == best).count();
+        let best = rank(&remaining[0], now_ns);
+        let tied = remaining
+            .iter()
+            .take_while(|p| rank(p, now_ns) == best)
+            .count();
         let index = if tied > 1 {
             chooser.pick_index(Stream::Deployment, tied)
         } else {
@@ -143,8 +163,9 @@ pub fn victims(pods: &[PodView], count: usize, chooser: &mut dyn Chooser) -> Vec
     chosen
 }
 
-/// One reconcile pass over the non-terminating pods.
+/// One reconcile pass over the non-terminating pods at `now_ns`.
 pub fn reconcile(
+    now_ns: Nanos,
     desired: u32,
     revision: u32,
     pods: &[PodView],
@@ -160,7 +181,7 @@ pub fn reconcile(
         if have < desired {
             plan.create = desired - have;
         } else if have > desired {
-            plan.delete = victims(&current, (have - desired) as usize, chooser);
+            plan.delete = victims(&current, (have - desired) as usize, now_ns, chooser);
         }
         return plan;
     }
@@ -177,10 +198,14 @@ pub fn reconcile(
     let min_available = desired.saturating_sub(unavailable);
     let (old_unready, old_ready): (Vec<PodView>, Vec<PodView>) = old.iter().partition(|p| !p.ready);
     plan.delete
-        .extend(victims(&old_unready, old_unready.len(), chooser));
+        .extend(victims(&old_unready, old_unready.len(), now_ns, chooser));
     let budget = available.saturating_sub(min_available) as usize;
-    plan.delete
-        .extend(victims(&old_ready, budget.min(old_ready.len()), chooser));
+    plan.delete.extend(victims(
+        &old_ready,
+        budget.min(old_ready.len()),
+        now_ns,
+        chooser,
+    ));
     plan
 }
 
@@ -208,6 +233,7 @@ mod tests {
     fn scale_down_deletes_unready_then_newest() {
         let pods = [pod(0, 1, true, 0), pod(1, 1, true, 10), pod(2, 1, false, 5)];
         let plan = reconcile(
+            20,
             1,
             1,
             &pods,
@@ -228,6 +254,7 @@ mod tests {
     fn surge_one_unavailable_zero_waits_for_the_new_pod() {
         let pods = [pod(0, 1, true, 0), pod(1, 1, true, 0)];
         let plan = reconcile(
+            10,
             2,
             2,
             &pods,
@@ -244,6 +271,7 @@ mod tests {
         );
         let pods = [pod(0, 1, true, 0), pod(1, 1, true, 0), pod(2, 2, true, 9)];
         let plan = reconcile(
+            10,
             2,
             2,
             &pods,
@@ -253,5 +281,28 @@ mod tests {
         );
         assert_eq!(plan.create, 0);
         assert_eq!(plan.delete.len(), 1);
+    }
+
+    #[test]
+    fn ready_times_in_the_same_log_bucket_are_a_coin_toss() {
+        use crate::time::NS_PER_S;
+        let now = 100 * NS_PER_S;
+        // Ready 12 s and 10 s ago: both in bucket floor(log2(1e10 ns)) = 33, so the more
+        // recent one is not preferred; the chooser (Kubernetes: the UIDs) decides, and `First`
+        // takes the lower id, the one ready longer.
+        let pods = [
+            pod(0, 1, true, now - 12 * NS_PER_S),
+            pod(1, 1, true, now - 10 * NS_PER_S),
+        ];
+        assert_eq!(victims(&pods, 1, now, &mut First), vec![0]);
+        // Ready 3 s and 1 s ago: buckets 31 and 29, so the more recent one goes first.
+        let pods = [
+            pod(0, 1, true, now - 3 * NS_PER_S),
+            pod(1, 1, true, now - NS_PER_S),
+        ];
+        assert_eq!(victims(&pods, 1, now, &mut First), vec![1]);
+        assert_eq!(log_bucket(now, now), -1);
+        assert_eq!(log_bucket(now, now - 1), 0);
+        assert_eq!(log_bucket(now, now - 10 * NS_PER_S), 33);
     }
 }

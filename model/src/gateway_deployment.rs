@@ -369,6 +369,7 @@ impl GatewayDeployment {
             })
             .collect();
         let plan = deployment::reconcile(
+            now,
             self.config.replicas.max(1),
             self.revision,
             &views,

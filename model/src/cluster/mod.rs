@@ -550,7 +550,7 @@ impl Cluster {
     /// do.
     fn reconcile(&mut self, now: Nanos, chooser: &mut dyn Chooser, out: &mut Vec<Effect>) {
         for _ in 0..RECONCILE_ROUNDS_MAX {
-            let plan = self.plan(chooser);
+            let plan = self.plan(now, chooser);
             if plan.create == 0 && plan.delete.is_empty() {
                 return;
             }
@@ -563,7 +563,7 @@ impl Cluster {
         }
         // Out of passes: one more, on a chooser of its own so the run's draws stay as they
         // are, must find nothing left to do.
-        let plan = self.plan(&mut FirstChoice);
+        let plan = self.plan(now, &mut FirstChoice);
         assert!(
             plan.create == 0 && plan.delete.is_empty(),
             "the controllers do not converge after {RECONCILE_ROUNDS_MAX} passes: {plan:?} \
@@ -574,7 +574,7 @@ impl Cluster {
         );
     }
 
-    fn plan(&self, chooser: &mut dyn Chooser) -> deployment::Plan {
+    fn plan(&self, now: Nanos, chooser: &mut dyn Chooser) -> deployment::Plan {
         let facts: Vec<PodFacts> = self
             .pods
             .iter()
@@ -594,6 +594,7 @@ impl Cluster {
         let views = deployment::views(self.nodes.len(), &facts);
         let k8s = &self.config.kubernetes;
         deployment::reconcile(
+            now,
             self.desired,
             self.revision,
             &views,
