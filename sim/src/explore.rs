@@ -225,7 +225,10 @@ fn outcome_of(property: Property) -> Option<Outcome> {
         Property::NoRefusedRouting => Some(Outcome::Refused),
         Property::NoTimeout => Some(Outcome::TimedOut),
         Property::NoRejection => Some(Outcome::Rejected),
-        Property::GracefulExit => None,
+        Property::NoLostInvocation => Some(Outcome::Lost),
+        Property::GracefulExit | Property::NoDuplicateInvocation | Property::CallbackDelivered => {
+            None
+        }
     }
 }
 
