@@ -100,6 +100,8 @@ pub enum Effect {
         /// What happened.
         what: String,
     },
+    /// The input was a timer with nothing left to do (an acknowledged message's).
+    Stale,
 }
 
 /// One member's subscription as the server sees it.
@@ -230,6 +232,7 @@ impl Queue {
             Input::Timer(Timer::AckExpired { msg, delivery }) => {
                 let message = self.messages[msg as usize];
                 if message.acked || message.deliveries != delivery {
+                    out.push(Effect::Stale);
                     return;
                 }
                 if message.deliveries >= limits::DELIVERIES_PER_CALL_MAX {

@@ -323,6 +323,35 @@ pub fn json(run: &Run, header: &Header) -> String {
     text
 }
 
+/// An async run's invocations in the text report: executions and callbacks in all, and each
+/// invocation that did not run exactly once with one callback (the first 20).
+fn invocations_text(out: &mut String, invocations: &[faasim_model::invocation::Invocation]) {
+    let executions: u64 = invocations.iter().map(|i| u64::from(i.executions)).sum();
+    let callbacks: usize = invocations.iter().map(|i| i.callbacks.len()).sum();
+    let _ = writeln!(
+        out,
+        "\nInvocations:\n  {} calls, {executions} executions, {callbacks} callbacks",
+        invocations.len()
+    );
+    let odd = invocations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.accepted && (i.executions != 1 || i.callbacks.len() != 1));
+    for (id, invocation) in odd.take(20) {
+        let statuses: Vec<String> = invocation
+            .callbacks
+            .iter()
+            .map(|s| status_name(*s))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  call {id}: {} executions, callbacks [{}]",
+            invocation.executions,
+            statuses.join(", ")
+        );
+    }
+}
+
 /// Timelines longer than this leave out the lines of requests that went well.
 const TIMELINE_FULL_MAX: usize = 400;
 
@@ -386,6 +415,9 @@ pub fn text(run: &Run, header: &Header) -> String {
         if count > 0 {
             let _ = writeln!(out, "  {outcome}\t{count}");
         }
+    }
+    if let Some(invocations) = &result.invocations {
+        invocations_text(&mut out, invocations);
     }
     let _ = write!(out, "\nVerdict: {}", run.verdict().name());
     if run.verdict() == Verdict::Unfinished {

@@ -120,6 +120,7 @@ impl World<'_> {
                 }
                 queue::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Queue(timer)),
                 queue::Effect::Note { what } => self.note(|| "nats".into(), || what),
+                queue::Effect::Stale => self.stale = true,
             }
         }
     }
