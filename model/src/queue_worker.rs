@@ -5,7 +5,7 @@
 //!   `MaxInflight(1)` is hard-coded, `readconfig.go` ignores the variable since 10ae9e9), the
 //!   messages stan.go hands it waiting in its client in order;
 //! - calls `POST http://gateway:8080/function/NAME` with an HTTP client that has no timeout
-//!   (`main.go` `makeClient`), on a keep-alive connection;
+//!   and no keep-alives (`main.go` `makeClient`): each call dials;
 //! - after the call, whatever its status, posts the callback when the call has an
 //!   `X-Callback-Url` (`postResult`; a transport error is reported as 503), with the same
 //!   client, and returns from the handler: stan.go acks only then (auto-ack after the
@@ -84,8 +84,8 @@ pub enum Effect {
         /// The member.
         member: MemberId,
     },
-    /// `member` calls the gateway for `inv`: execution `exec`, on a new connection (`dial`)
-    /// or its open one.
+    /// `member` calls the gateway for `inv`: execution `exec`, on a new connection (`dial`,
+    /// always: the CE worker's client has keep-alives off).
     Call {
         /// The member.
         member: MemberId,
@@ -161,8 +161,6 @@ struct Worker {
     alive: bool,
     /// It has subscribed.
     joined: bool,
-    /// Its keep-alive connection to the gateway is open.
-    connected: bool,
     /// Messages handed to it, waiting their turn.
     waiting: VecDeque<RequestId>,
     /// The message it handles and how far it is.
@@ -278,10 +276,6 @@ impl QueueWorkers {
                     status,
                     cause,
                 });
-                if status == Status::Error {
-                    // Go's client sees the closed connection as a transport error.
-                    worker.connected = false;
-                }
                 if self.callback {
                     // postResult: a transport error is reported as 503.
                     let code = match status {
@@ -332,7 +326,6 @@ impl QueueWorkers {
         self.workers.push(Worker {
             alive: true,
             joined: false,
-            connected: false,
             waiting: VecDeque::new(),
             current: None,
         });
@@ -415,13 +408,12 @@ impl QueueWorkers {
         self.next_exec += 1;
         self.execs.push((member, inv));
         worker.current = Some((inv, Step::Calling { exec }));
-        let dial = !worker.connected;
-        worker.connected = true;
+        // makeClient turns keep-alives off: every call dials.
         out.push(Effect::Call {
             member,
             inv,
             exec,
-            dial,
+            dial: true,
         });
     }
 }
@@ -488,9 +480,9 @@ mod tests {
                 member: 0,
                 inv: 1,
                 exec: 101,
-                dial: false
+                dial: true
             },
-            "the 500 is acked, never retried; the next call reuses the connection"
+            "the 500 is acked, never retried; the next call dials again"
         );
     }
 
