@@ -255,3 +255,37 @@ fn a_synchronous_run_has_no_invocations() {
         assert!(!json.contains(absent), "{absent} in a synchronous report");
     }
 }
+
+/// docs/async.md backs every claim with a shipped scenario and the test here that pins it:
+/// each scenario it cites exists and is in `SHIPPED`, and each test it names in brackets is one
+/// of this file's.
+#[test]
+fn docs_async_cites_only_pinned_scenarios_and_tests_of_this_file() {
+    let doc = std::fs::read_to_string(scenarios_dir().join("../docs/async.md")).expect("read");
+    let this = include_str!("async_scenarios.rs");
+    let mut scenarios = 0;
+    let mut tests = 0;
+    for (index, _) in doc.match_indices("`async-ce-") {
+        let rest = &doc[index + 1..];
+        let name = &rest[..rest.find('`').expect("closed")];
+        assert!(SHIPPED.contains(&name), "docs/async.md cites {name}");
+        scenarios += 1;
+    }
+    for (index, _) in doc.match_indices("[`") {
+        let rest = &doc[index + 2..];
+        let name = &rest[..rest.find('`').expect("closed")];
+        if rest[name.len()..].starts_with("`]") && !rest[name.len()..].starts_with("`](") {
+            assert!(
+                this.contains(&format!("fn {name}(")),
+                "docs/async.md names a test {name} not in this file"
+            );
+            tests += 1;
+        }
+    }
+    assert_eq!(
+        scenarios,
+        SHIPPED.len(),
+        "every shipped async scenario is in docs/async.md"
+    );
+    assert_eq!(tests, 9, "each scenario's claim names its test");
+}
