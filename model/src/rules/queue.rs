@@ -15,7 +15,7 @@ const HOLD_HOPS: u64 = 5;
 /// `ce-ack-wait-covers-call`: NATS Streaming never redelivers a call the CE worker is running.
 pub static CE_ACK_WAIT_COVERS_CALL: Rule = Rule {
     id: "ce-ack-wait-covers-call",
-    inequality: "CE: 1s <= ack_wait and min(call_max, GWu) + callbackDuration + 5 hops < ack_wait (ack_wait as the worker reads it: time.ParseDuration, whole seconds)",
+    inequality: "CE: 1s <= ack_wait and hold_max + min(call_max, GWu) + callbackDuration + 5 hops < ack_wait (ack_wait as the worker reads it: time.ParseDuration, whole seconds; hold_max: the gateway's scale-from-zero hold)",
     explanation: "The CE queue-worker acknowledges a call only when the call and its callback have returned, whatever their status; NATS Streaming starts the ack timer when it sends the call and redelivers it every ack_wait while it is unacknowledged. A call held longer than ack_wait runs again: on one worker after the first run, once per ack_wait it waited; on several at once, possibly without end. The gateway's upstream_timeout caps the call (the worker's HTTP client has none), so the Helm defaults (ack_wait 60s, upstream_timeout 1m) break it for any call that reaches the cap. A bare integer such as \"600\" has no unit and leaves the worker at 30s.",
     fix: "set queueWorker.ackWait, with a unit, above the longest call plus its callback (the gateway's upstream_timeout bounds the call)",
     mechanisms: &[],
@@ -40,7 +40,7 @@ fn ce_ack_wait_covers_call(d: &Derived, config: &Config, _: &[Event]) -> Option<
     let call_ns = d
         .call_max_ns
         .min(config.gateway.upstream_timeout_ns + 2 * d.hop_ns);
-    let hold_ns = call_ns + path.callback_duration_ns + HOLD_HOPS * d.hop_ns;
+    let hold_ns = d.hold_max_ns + call_ns + path.callback_duration_ns + HOLD_HOPS * d.hop_ns;
     if hold_ns < worker.ack_wait_ns {
         return None;
     }
