@@ -37,7 +37,16 @@ impl Builder<'_> {
             }
             return Ok(None);
         }
-        let queue_worker = self.queue_worker(&raw.unwrap_or_default(), edition, gateway)?;
+        let raw = raw.unwrap_or_default();
+        if raw.edition.is_none() && edition == Edition::Pro {
+            return Err(self.error(
+                "queueWorker.edition",
+                field(&load.asynchronous).loc,
+                "defaults to kubernetes.edition, pro, and the Pro (JetStream) queue-worker is not \
+                 modelled yet: set `queueWorker.edition: ce`",
+            ));
+        }
+        let queue_worker = self.queue_worker(&raw, edition, gateway)?;
         Ok(Some(AsyncConfig {
             callback,
             callback_duration_ns,
