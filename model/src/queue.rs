@@ -455,4 +455,23 @@ mod tests {
         let out = run(&mut q, NS_PER_S, Input::Ack { member: 1, inv: 1 });
         assert_eq!(deliveries(&out), vec![(1, 2, false)]);
     }
+
+    #[test]
+    fn redelivery_stops_at_faasims_bound_and_says_so() {
+        let mut q = queue(1);
+        run(&mut q, 0, Input::Join { member: 0 });
+        let mut out = run(&mut q, 0, Input::Publish { inv: 0 });
+        let mut deliveries = 1;
+        loop {
+            let (at, timer) = expiry(&out);
+            out = run(&mut q, at, Input::Timer(timer));
+            if !out.iter().any(|e| matches!(e, Effect::Deliver { .. })) {
+                break;
+            }
+            deliveries += 1;
+        }
+        assert_eq!(deliveries, limits::DELIVERIES_PER_CALL_MAX);
+        assert!(matches!(&out[..], [Effect::Note { what }] if what.contains("bound")));
+        assert!(q.unacked(0));
+    }
 }

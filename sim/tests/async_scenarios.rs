@@ -289,3 +289,21 @@ fn docs_async_cites_only_pinned_scenarios_and_tests_of_this_file() {
     );
     assert_eq!(tests, 9, "each scenario's claim names its test");
 }
+
+/// One seed makes one run on the async path too: the JSON report, timeline included, is the
+/// same byte for byte on a second run.
+#[test]
+fn an_async_run_is_deterministic() {
+    let loaded = load("async-ce-two-workers-redeliver.yaml");
+    let report = |seed: u64| {
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+            seed,
+            true,
+        );
+        faasim_sim::report::json(&run, &faasim_sim::report::Header::of_run(&loaded, &run))
+    };
+    assert_eq!(report(5), report(5));
+}
