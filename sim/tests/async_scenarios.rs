@@ -13,8 +13,9 @@ use faasim_sim::scenario::{self, Scenario};
 use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
-const SHIPPED: [&str; 9] = [
+const SHIPPED: [&str; 10] = [
     "async-ce-429-not-retried.yaml",
+    "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-5m.yaml",
     "async-ce-ack-wait-bare-integer.yaml",
     "async-ce-ack-wait-below-call.yaml",
@@ -146,6 +147,24 @@ fn a_bare_integer_ack_wait_is_thirty_seconds() {
         invocations(&run),
         vec![(2, codes(&[200, 200]), Outcome::Duplicated)]
     );
+}
+
+/// ackWait 500ms is 0 on the wire: the worker never subscribes, the calls stay queued (no
+/// execution, no callback), unfinished: the verdict says the run proves nothing about them.
+#[test]
+fn an_ack_wait_below_a_second_never_consumes() {
+    let loaded = load("async-ce-ack-wait-below-a-second.yaml");
+    let warned: Vec<&str> = loaded.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(warned, vec!["queueWorker.ackWait"]);
+    let run = run("async-ce-ack-wait-below-a-second.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![
+            (0, vec![], Outcome::Unfinished),
+            (0, vec![], Outcome::Unfinished),
+        ]
+    );
+    assert_eq!(run.verdict(), faasim_sim::Verdict::Unfinished);
 }
 
 /// Helm defaults: ack_wait 60 s, upstream_timeout 1m, a 90 s handler. The gateway's 502 comes
@@ -287,7 +306,7 @@ fn docs_async_cites_only_pinned_scenarios_and_tests_of_this_file() {
         SHIPPED.len(),
         "every shipped async scenario is in docs/async.md"
     );
-    assert_eq!(tests, 9, "each scenario's claim names its test");
+    assert_eq!(tests, 10, "each scenario's claim names its test");
 }
 
 /// One seed makes one run on the async path too: the JSON report, timeline included, is the

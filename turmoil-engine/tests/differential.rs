@@ -220,6 +220,7 @@ const MODEL_ONLY: &[&str] = &[
     // refuses here: no queue or queue-worker runs on this engine yet.
     "async-ce-429-not-retried.yaml",
     "async-ce-ack-wait-5m.yaml",
+    "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-bare-integer.yaml",
     "async-ce-ack-wait-below-call.yaml",
     "async-ce-helm-defaults-90s.yaml",
