@@ -10,7 +10,7 @@
 //! (`queueWorker.ackWait: "60s"`, the Pro worker's `maxRetryAttempts`, `initialRetryWait`,
 //! `maxRetryWait`, `httpRetryCodes`).
 
-use crate::duration::parse_go;
+use crate::duration::{CHART_ACK_WAIT_NS, QUEUE_WORKER_DEFAULT_ACK_WAIT_NS, parse_go};
 use crate::time::{NS_PER_S, Nanos};
 
 /// Which queue-worker consumes the queue.
@@ -34,11 +34,12 @@ impl QueueEdition {
 }
 
 /// The code default of the CE worker's `ack_wait` (nats-queue-worker `readconfig.go`), kept
-/// when the value does not parse.
-pub const CE_ACK_WAIT_DEFAULT_NS: Nanos = 30 * NS_PER_S;
+/// when the value does not parse: `duration::QUEUE_WORKER_DEFAULT_ACK_WAIT_NS`, which
+/// `faasim check` reads too.
+pub const CE_ACK_WAIT_DEFAULT_NS: Nanos = QUEUE_WORKER_DEFAULT_ACK_WAIT_NS as Nanos;
 
-/// The Helm chart's `queueWorker.ackWait`.
-pub const HELM_ACK_WAIT_NS: Nanos = 60 * NS_PER_S;
+/// The Helm chart's `queueWorker.ackWait`: `duration::CHART_ACK_WAIT_NS`.
+pub const HELM_ACK_WAIT_NS: Nanos = CHART_ACK_WAIT_NS as Nanos;
 
 /// The CE worker's `ack_wait` as its code reads the text: `time.ParseDuration`, a parse error
 /// (a bare `"60"` has no unit) or a negative value keeps the code default 30 s with the
