@@ -35,6 +35,11 @@ pub enum Input {
         /// The request.
         req: RequestId,
     },
+    /// A request reached the gateway's async route, `POST /async-function/NAME`.
+    Queue {
+        /// The request.
+        req: RequestId,
+    },
     /// A timer armed earlier is due.
     Timer(Timer),
     /// The provider answered `req` (a status of the function, or one of its own).
@@ -85,6 +90,11 @@ pub enum Effect {
     },
     /// The gateway gives up its call for `req`: the cancel goes down the chain.
     Abandon {
+        /// The request.
+        req: RequestId,
+    },
+    /// Publish `req`'s call to the queue (NATS Streaming's `faas-request`).
+    Publish {
         /// The request.
         req: RequestId,
     },
@@ -237,6 +247,35 @@ impl Gateway {
                 out.push(Effect::Arm {
                     at_ns: now + self.config.poll_interval_ns,
                     timer: Timer::Poll { req },
+                });
+            }
+            Input::Queue { req } => {
+                // MakeQueuedProxy (openfaas/faas@8d803bf gateway/handlers/queue_proxy.go):
+                // the body and headers are published and the client gets 202 with its
+                // X-Call-Id; no function-existence check, no scale from zero. The publish
+                // waits for the server's ack, a round trip faasim does not add.
+                let accepting = self.accepting();
+                let call = self.call(req);
+                assert_eq!(
+                    call.state,
+                    State::Coming,
+                    "request {req} reaches the gateway twice"
+                );
+                call.arrive_ns = now;
+                call.state = State::Done;
+                if !accepting {
+                    out.push(Effect::Respond {
+                        req,
+                        status: Status::Error,
+                        cause: Cause::GatewayRefused,
+                    });
+                    return;
+                }
+                out.push(Effect::Publish { req });
+                out.push(Effect::Respond {
+                    req,
+                    status: Status::Code(202),
+                    cause: Cause::Queued,
                 });
             }
             Input::Timer(Timer::Poll { req }) => {
@@ -599,5 +638,23 @@ mod tests {
         assert_eq!(out.last(), Some(&Effect::Exited));
         // SIGKILL after the exit changes nothing.
         assert!(run(&mut gw, 40, Input::Sigkill).is_empty());
+    }
+
+    #[test]
+    fn the_async_route_publishes_and_answers_202_without_scaling() {
+        let mut gateway = Gateway::new(&GatewayConfig::default(), 1);
+        let mut out = Vec::new();
+        gateway.handle(5, Input::Queue { req: 3 }, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Effect::Publish { req: 3 },
+                Effect::Respond {
+                    req: 3,
+                    status: Status::Code(202),
+                    cause: Cause::Queued
+                }
+            ]
+        );
     }
 }

@@ -42,6 +42,11 @@ pub enum Outcome {
     Rejected,
     /// Still running when the simulation stopped.
     Unfinished,
+    /// An asynchronous invocation accepted with 202 that never completed with a 2xx and has
+    /// no retry left (async runs only).
+    Lost,
+    /// An asynchronous invocation whose handler started more than once (async runs only).
+    Duplicated,
 }
 
 impl Outcome {
@@ -54,6 +59,9 @@ impl Outcome {
         Outcome::Rejected,
         Outcome::Unfinished,
     ];
+    /// The classes only asynchronous runs have, listed after [`Outcome::ALL`] in their reports
+    /// (a synchronous run's report keeps the six classes it always had).
+    pub const ASYNC: [Outcome; 2] = [Outcome::Lost, Outcome::Duplicated];
     /// Name in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -63,6 +71,8 @@ impl Outcome {
             Outcome::TimedOut => "timed-out",
             Outcome::Rejected => "rejected",
             Outcome::Unfinished => "unfinished",
+            Outcome::Lost => "lost",
+            Outcome::Duplicated => "duplicated",
         }
     }
 }
@@ -121,6 +131,10 @@ pub enum Cause {
     /// The connection to the gateway was refused: kube-proxy still routed to a gateway pod
     /// that was gone, the Service had no backend, or the gateway's listener was closed.
     GatewayRefused,
+    /// The gateway's async handler queued the call and answered 202.
+    Queued,
+    /// The queue-worker process that made the call exited under it (its connection closed).
+    QueueWorkerExited,
 }
 
 impl Cause {
@@ -150,6 +164,8 @@ impl Cause {
             Cause::PodCrash => "pod crashed",
             Cause::GatewayExited => "gateway exited",
             Cause::GatewayRefused => "gateway refused",
+            Cause::Queued => "queued",
+            Cause::QueueWorkerExited => "queue-worker exited",
         }
     }
 
@@ -164,6 +180,7 @@ impl Cause {
                 | Cause::NodeLost
                 | Cause::PodCrash
                 | Cause::GatewayExited
+                | Cause::QueueWorkerExited
         )
     }
 }
@@ -193,6 +210,8 @@ pub struct Record {
     pub refused: bool,
     /// Go's transport retried it once on a new connection.
     pub retried: bool,
+    /// The function's handler started on it.
+    pub started: bool,
 }
 
 /// A fact a component learns about a request on its way, for the ledger.
@@ -206,6 +225,8 @@ pub enum Fact {
     Retried,
     /// A pod accepted it and then lost it.
     Lost(Cause),
+    /// The function's handler started on it (an execution of an asynchronous invocation).
+    Started,
 }
 
 impl Record {
@@ -216,6 +237,7 @@ impl Record {
             Fact::Refused => self.refused = true,
             Fact::Retried => self.retried = true,
             Fact::Lost(cause) => self.lost = Some(cause),
+            Fact::Started => self.started = true,
         }
     }
 
@@ -233,6 +255,7 @@ impl Record {
             lost: None,
             refused: false,
             retried: false,
+            started: false,
         }
     }
 
@@ -260,7 +283,7 @@ pub fn classify(cause: Cause, lost: Option<Cause>, refused: bool) -> Outcome {
         return Outcome::Refused;
     }
     match cause {
-        Cause::Handler => Outcome::Ok,
+        Cause::Handler | Cause::Queued => Outcome::Ok,
         Cause::ConnectionRefused
         | Cause::KeepAliveReset
         | Cause::ChildRefused
@@ -281,7 +304,8 @@ pub fn classify(cause: Cause, lost: Option<Cause>, refused: bool) -> Outcome {
         | Cause::WatchdogExit
         | Cause::NodeLost
         | Cause::PodCrash
-        | Cause::GatewayExited => Outcome::Dropped,
+        | Cause::GatewayExited
+        | Cause::QueueWorkerExited => Outcome::Dropped,
     }
 }
 

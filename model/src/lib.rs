@@ -1,6 +1,7 @@
 //! Pure model of OpenFaaS on Kubernetes: no IO, no clock, no random numbers, no threads.
 //! Time and choices come in as arguments; effects go out as values.
 
+pub mod callback;
 pub mod choice;
 pub mod client;
 pub mod cluster;
@@ -11,6 +12,7 @@ pub mod environment;
 pub mod gateway;
 pub mod gateway_deployment;
 pub mod ingress;
+pub mod invocation;
 pub mod ledger;
 pub mod limits;
 pub mod message;
@@ -18,6 +20,8 @@ pub mod pod;
 pub mod pool;
 pub mod properties;
 pub mod provider;
+pub mod queue;
+pub mod queue_worker;
 pub mod rules;
 pub mod run;
 pub mod schedule;

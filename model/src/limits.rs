@@ -68,6 +68,18 @@ pub const ENVSUBST_OUTPUT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// a few simulated runs; 10 000 is ten times the largest stack seen in practice.
 pub const FUNCTIONS_MAX: usize = 10_000;
 
+/// Most queue-worker replicas (`queueWorker.replicas`). Each is a member of the NATS Streaming
+/// queue group whose redeliveries the queue scans member by member; 100 is ten times any chart
+/// or issue seen (faas#1108 ran 2).
+pub const QUEUE_WORKER_REPLICAS_MAX: u32 = 100;
+
+/// Most deliveries of one queued call (the first and every redelivery). NATS Streaming has no
+/// maximum (it redelivers every ack_wait while unacked, and with several workers possibly for
+/// ever, faas#1673): the bound keeps a run's executions and ledger finite. At the smallest
+/// ack_wait (1 s) it is over 15 minutes of redelivery of one call; the queue notes in the
+/// timeline when it stops there.
+pub const DELIVERIES_PER_CALL_MAX: u32 = 1_000;
+
 /// The turmoil engine runs real sockets on a simulated network, with practical limits of its
 /// own that are checked before it starts (an error, not a panic or a hang).
 pub mod turmoil {

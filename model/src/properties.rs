@@ -17,6 +17,13 @@ pub enum Property {
     NoRejection,
     /// Every terminating pod exits before SIGKILL.
     GracefulExit,
+    /// No asynchronous invocation accepted with 202 is lost (async runs only).
+    NoLostInvocation,
+    /// No asynchronous invocation runs more than once (async runs only).
+    NoDuplicateInvocation,
+    /// Every accepted invocation with a callback URL gets exactly one callback (async runs
+    /// only).
+    CallbackDelivered,
 }
 
 impl Property {
@@ -29,6 +36,14 @@ impl Property {
         Property::GracefulExit,
     ];
 
+    /// The properties only asynchronous runs are judged by, after [`Property::ALL`] (a
+    /// synchronous run's report keeps the five it always had).
+    pub const ASYNC: [Property; 3] = [
+        Property::NoLostInvocation,
+        Property::NoDuplicateInvocation,
+        Property::CallbackDelivered,
+    ];
+
     /// The name printed in reports and asserted in tests.
     pub fn name(self) -> &'static str {
         match self {
@@ -37,12 +52,18 @@ impl Property {
             Property::NoTimeout => "no-timeout",
             Property::NoRejection => "no-rejection",
             Property::GracefulExit => "graceful-exit",
+            Property::NoLostInvocation => "no-lost-invocation",
+            Property::NoDuplicateInvocation => "no-duplicate-invocation",
+            Property::CallbackDelivered => "callback-delivered",
         }
     }
 
     /// The property by name.
     pub fn from_name(name: &str) -> Option<Property> {
-        Property::ALL.into_iter().find(|p| p.name() == name)
+        Property::ALL
+            .into_iter()
+            .chain(Property::ASYNC)
+            .find(|p| p.name() == name)
     }
 
     /// The outcome class a request violates it with, for request properties.
@@ -52,7 +73,10 @@ impl Property {
             Property::NoRefusedRouting => Some(Outcome::Refused),
             Property::NoTimeout => Some(Outcome::TimedOut),
             Property::NoRejection => Some(Outcome::Rejected),
-            Property::GracefulExit => None,
+            Property::NoLostInvocation => Some(Outcome::Lost),
+            Property::GracefulExit
+            | Property::NoDuplicateInvocation
+            | Property::CallbackDelivered => None,
         }
     }
 }
@@ -112,6 +136,40 @@ pub fn evaluate(ledger: &[Record], pods: &[PodFate]) -> Vec<Violation> {
                 property,
                 requests,
                 pods,
+            });
+        }
+    }
+    violations
+}
+
+/// The violations of [`Property::ASYNC`] in an asynchronous run, each invocation judged
+/// ([`crate::invocation::judge`]).
+pub fn evaluate_async(
+    ledger: &[Record],
+    invocations: &[crate::invocation::Invocation],
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for property in Property::ASYNC {
+        let requests: Vec<RequestId> = ledger
+            .iter()
+            .zip(invocations)
+            .filter(|(record, inv)| match property {
+                Property::NoLostInvocation => record.outcome == Outcome::Lost,
+                Property::NoDuplicateInvocation => inv.executions > 1,
+                _ => {
+                    inv.callback
+                        && inv.accepted
+                        && record.outcome != Outcome::Unfinished
+                        && inv.callbacks.len() != 1
+                }
+            })
+            .map(|(record, _)| record.id)
+            .collect();
+        if !requests.is_empty() {
+            violations.push(Violation {
+                property,
+                requests,
+                pods: Vec::new(),
             });
         }
     }

@@ -69,4 +69,7 @@ pub struct RunResult {
     pub end_ns: Nanos,
     /// The timeline (empty when tracing is off).
     pub trace: Vec<TraceLine>,
+    /// An asynchronous run's invocations, one per request of the ledger (`None`: a
+    /// synchronous run).
+    pub invocations: Option<Vec<crate::invocation::Invocation>>,
 }

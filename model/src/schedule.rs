@@ -49,6 +49,9 @@ pub enum Action {
     },
     /// `helm upgrade` of OpenFaaS: a rolling update of the gateway's Deployment.
     RolloutGateway,
+    /// A rollout of the queue-worker's Deployment: each pod replaced by a new one, which gets
+    /// SIGTERM once its successor runs.
+    RestartQueueWorker,
 }
 
 /// An action at a simulated instant.

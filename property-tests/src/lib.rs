@@ -3,8 +3,8 @@
 //! of `faasim_model::rules` with random slack, so a test can break exactly one rule.
 
 use faasim_model::config::{
-    Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm, Span, Start,
-    WatchdogKind,
+    AsyncConfig, Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm,
+    QueueWorkerConfig, Span, Start, WatchdogKind,
 };
 use faasim_model::rules::{self, POLL_SLACK_NS};
 use faasim_model::schedule::{Action, Event};
@@ -499,6 +499,42 @@ pub fn safe_case() -> impl Strategy<Value = Case> {
             seed,
         }
     })
+}
+
+/// A case that breaks no rule with an asynchronous load: a safe case whose requests go through
+/// CE queue-workers (one to three, no more than the function's `max_inflight` allows), calling
+/// back or not, with an ack wait in whole seconds above the longest hold of a call.
+pub fn safe_async_case() -> impl Strategy<Value = Case> {
+    (safe_case(), 1u32..=3, any::<bool>(), 0u64..=3000, 1u64..=20).prop_map(
+        |(mut case, replicas, callback, callback_ms, slack_s)| {
+            let max_inflight = case.config.function.watchdog.max_inflight;
+            let replicas = if max_inflight > 0 {
+                replicas.min(max_inflight)
+            } else {
+                replicas
+            };
+            case.events
+                .retain(|e| e.action != Action::RestartQueueWorker);
+            let callback_duration_ns = if callback { callback_ms * NS_PER_MS } else { 0 };
+            case.config.asynchronous = Some(AsyncConfig {
+                callback,
+                callback_duration_ns,
+                queue_worker: QueueWorkerConfig {
+                    replicas,
+                    ..QueueWorkerConfig::default()
+                },
+            });
+            let d = rules::derive(&case.config, &case.events);
+            let call = d
+                .call_max_ns
+                .min(case.config.gateway.upstream_timeout_ns + 2 * d.hop_ns);
+            let hold = d.hold_max_ns + call + callback_duration_ns + 5 * d.hop_ns;
+            if let Some(path) = &mut case.config.asynchronous {
+                path.queue_worker.ack_wait_ns = (hold / NS_PER_S + slack_s) * NS_PER_S;
+            }
+            case
+        },
+    )
 }
 
 pub mod necessity;

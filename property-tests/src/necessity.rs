@@ -3,8 +3,8 @@
 //! target is the only one broken.
 
 use faasim_model::config::{
-    Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm, Span, Start,
-    WatchdogKind,
+    AsyncConfig, Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm,
+    QueueWorkerConfig, Span, Start, WatchdogKind,
 };
 use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
@@ -245,6 +245,23 @@ pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u
     }
 }
 
+/// An async load of two calls through CE queue-workers (one or two, from the seed) with
+/// `ack_wait_ns`, calling back.
+fn asynchronous(config: &mut Config, ack_wait_ns: u64, seed: u64) {
+    config.load.rate_per_s = 0;
+    config.load.concurrency = 1;
+    config.load.requests = 2;
+    config.asynchronous = Some(AsyncConfig {
+        callback: true,
+        callback_duration_ns: 0,
+        queue_worker: QueueWorkerConfig {
+            replicas: 1 + u32::from(seed.is_multiple_of(2)),
+            ack_wait_ns,
+            ..QueueWorkerConfig::default()
+        },
+    });
+}
+
 fn fraction(value: u64, permille: u64) -> u64 {
     value / 1000 * permille + value % 1000 * permille / 1000
 }
@@ -418,6 +435,25 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
             config.provider.stops_informers_on_sigterm = false;
             config.gateway.grace_ns = last_dial_ns + fraction(d, depth) / 2;
         }
+    } else if rule == &rules::CE_ACK_WAIT_COVERS_CALL {
+        // Two async calls of a handler over a second on one or two CE workers, ack_wait the
+        // whole seconds below it: the first call is redelivered while it runs.
+        let handler = d + NS_PER_S;
+        config.function.handler_ns = Span::fixed(handler);
+        asynchronous(&mut config, handler / NS_PER_S * NS_PER_S, base.seed);
+        events.clear();
+    } else if rule == &rules::CE_QUEUE_WORKER_NOT_RESTARTED {
+        // One async call running when the restarted worker's successor subscribes (2 s after
+        // the restart): the old worker exits without an ack, the call runs again after
+        // ack_wait (60 s, above the call).
+        let handler = d + 3 * NS_PER_S;
+        config.function.handler_ns = Span::fixed(handler);
+        asynchronous(&mut config, 60 * NS_PER_S, base.seed);
+        config.load.requests = 1;
+        events = vec![Event {
+            at_ns: fraction(NS_PER_S, depth),
+            action: Action::RestartQueueWorker,
+        }];
     } else {
         panic!("no breaking case for rule {}", rule.id);
     }

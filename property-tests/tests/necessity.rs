@@ -108,5 +108,7 @@ necessity_tests! {
     spot_notice_covers_drain => SPOT_NOTICE_COVERS_DRAIN,
     provider_idle_below_watchdog_idle => PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
     schedulable_node_remains => SCHEDULABLE_NODE_REMAINS,
+    ce_ack_wait_covers_call => CE_ACK_WAIT_COVERS_CALL,
+    ce_queue_worker_not_restarted => CE_QUEUE_WORKER_NOT_RESTARTED,
     gateway_drains_on_rollout => GATEWAY_DRAINS_ON_ROLLOUT,
 }

@@ -399,6 +399,12 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
         let _ = writeln!(y, "  qps: {}", l.qps_per_worker);
     }
     let _ = writeln!(y, "  start: {}", go(l.start_ns));
+    // Only in an asynchronous run: its absence is a synchronous load.
+    if let Some(a) = &config.asynchronous {
+        let _ = writeln!(y, "  async: true");
+        let _ = writeln!(y, "  callback: {}", a.callback);
+        let _ = writeln!(y, "  callbackDuration: {}", go(a.callback_duration_ns));
+    }
 
     y.push_str("\nnetwork:\n");
     let _ = writeln!(y, "  rtt: {}", go(config.network.rtt_ns));
@@ -407,6 +413,28 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     if let Some(ingress) = &config.ingress {
         y.push_str("\ningress:\n");
         let _ = writeln!(y, "  readTimeout: {}", go(ingress.read_timeout_ns));
+    }
+
+    if let Some(a) = &config.asynchronous {
+        let q = &a.queue_worker;
+        y.push_str("\nqueueWorker:\n");
+        let _ = writeln!(y, "  edition: {}", q.edition.name());
+        let _ = writeln!(y, "  replicas: {}", q.replicas);
+        // The effective ack wait is whole seconds, which reads back unchanged; 0 only comes
+        // from a value below a second.
+        let ack_wait = if q.ack_wait_ns == 0 {
+            "500ms".to_string()
+        } else {
+            go(q.ack_wait_ns)
+        };
+        let _ = writeln!(y, "  ackWait: {ack_wait}");
+        let _ = writeln!(y, "  upstreamTimeout: {}", go(q.upstream_timeout_ns));
+        let _ = writeln!(
+            y,
+            "  terminationGracePeriodSeconds: {}",
+            q.grace_ns / NS_PER_S
+        );
+        let _ = writeln!(y, "  startup: {}", go(q.startup_ns));
     }
 
     if events.is_empty() {
@@ -459,6 +487,7 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
                 let _ = writeln!(y, "    loseNode: {{node: {node}}}");
             }
             Action::RolloutGateway => y.push_str("    rolloutGateway: {}\n"),
+            Action::RestartQueueWorker => y.push_str("    restartQueueWorker: {}\n"),
             Action::Deploy { scale_min } => {
                 y.push_str("    deploy: {}\n");
                 // The file always writes the label, so a deploy reads it back whenever it

@@ -12,6 +12,14 @@ use crate::{DEFAULT_SEED, report, scenario, simulate_scenario};
 /// The example scenarios, compiled in so `faasim explain` needs no files.
 const EXAMPLES: &[(&str, &str)] = &[
     (
+        "async-ce-ack-wait-below-call.yaml",
+        include_str!("../../scenarios/async-ce-ack-wait-below-call.yaml"),
+    ),
+    (
+        "async-ce-restart-queue-worker.yaml",
+        include_str!("../../scenarios/async-ce-restart-queue-worker.yaml"),
+    ),
+    (
         "go-long-ce.yaml",
         include_str!("../../scenarios/go-long-ce.yaml"),
     ),

@@ -217,6 +217,31 @@ pub const CONSEQUENCES: &[Consequence] = &[
         rules: &[&rules::GATEWAY_DRAINS_ON_ROLLOUT],
         accounts_for: |record, _| lost_to(record, &[Cause::GatewayExited, Cause::GatewayRefused]),
     },
+    Consequence {
+        // A call run more than once (redelivered by NATS Streaming) is called back once per
+        // run that ended, and a cut run (the worker's SIGTERM) not at all.
+        name: "a call run again calls back once per finished run",
+        rules: &[
+            &rules::CE_ACK_WAIT_COVERS_CALL,
+            &rules::CE_QUEUE_WORKER_NOT_RESTARTED,
+        ],
+        accounts_for: |record, _| matches!(record.outcome, Outcome::Duplicated | Outcome::Lost),
+    },
+    Consequence {
+        // The CE queue-worker acks whatever status a call ends with and never retries it:
+        // what a broken rule does to a synchronous call (a timeout, a 429, a drop) loses an
+        // async one, called back with that status.
+        name: "CE acks a failed call without a retry: it is lost",
+        rules: &[
+            &rules::CE_ACK_WAIT_COVERS_CALL,
+            &rules::EXEC_WITHIN_UPSTREAM,
+            &rules::HANDLER_WITHIN_EXEC,
+            &rules::EXEC_WITHIN_PROVIDER_TIMEOUT,
+            &rules::MAX_INFLIGHT_COVERS_LOAD,
+            &rules::GRACE_COVERS_DRAIN,
+        ],
+        accounts_for: |record, _| record.outcome == Outcome::Lost,
+    },
 ];
 
 fn outcome_of(property: Property) -> Option<Outcome> {
@@ -225,7 +250,10 @@ fn outcome_of(property: Property) -> Option<Outcome> {
         Property::NoRefusedRouting => Some(Outcome::Refused),
         Property::NoTimeout => Some(Outcome::TimedOut),
         Property::NoRejection => Some(Outcome::Rejected),
-        Property::GracefulExit => None,
+        Property::NoLostInvocation => Some(Outcome::Lost),
+        Property::GracefulExit | Property::NoDuplicateInvocation | Property::CallbackDelivered => {
+            None
+        }
     }
 }
 
@@ -266,7 +294,13 @@ pub fn classify(config: &Config, events: &[Event], run: &Run) -> Verdict {
                 .iter()
                 .filter(|r| r.outcome == outcome)
                 .collect(),
-            None => Vec::new(),
+            // A property judged per request without an outcome class of its own (the async
+            // path's) names its requests.
+            None => violation
+                .requests
+                .iter()
+                .filter_map(|id| run.result.ledger.get(*id as usize))
+                .collect(),
         };
         let all_entailed = !records.is_empty()
             && records.iter().all(|record| {

@@ -56,7 +56,10 @@ impl Run {
                 killed: p.end == PodEnd::Killed,
             })
             .collect();
-        let violations = properties::evaluate(&result.ledger, &fates);
+        let mut violations = properties::evaluate(&result.ledger, &fates);
+        if let Some(invocations) = &result.invocations {
+            violations.extend(properties::evaluate_async(&result.ledger, invocations));
+        }
         Run {
             seed,
             result,

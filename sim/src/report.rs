@@ -121,8 +121,15 @@ struct JsonRequest {
     retried: bool,
     /// `start_s`: when the client sent it, in seconds.
     start_s: f64,
-    /// `end_s`: when the client got its answer, in seconds (`null`: unfinished).
+    /// `end_s`: when the client got its answer, in seconds (`null`: unfinished); in an
+    /// async run, when its last execution ended.
     end_s: Option<f64>,
+    /// `executions` (async runs only): how many times the handler started it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    executions: Option<u32>,
+    /// `callbacks` (async runs only): the status of each callback received, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callbacks: Option<Vec<String>>,
 }
 
 /// One entry of the JSON report's `pods`.
@@ -220,10 +227,18 @@ pub fn status_counts(run: &Run) -> BTreeMap<String, u64> {
 pub fn outcome_counts(run: &Run) -> BTreeMap<&'static str, u64> {
     let mut counts: BTreeMap<&'static str, u64> =
         Outcome::ALL.iter().map(|o| (o.name(), 0)).collect();
+    if run.result.invocations.is_some() {
+        counts.extend(Outcome::ASYNC.iter().map(|o| (o.name(), 0)));
+    }
     for record in &run.result.ledger {
         *counts.entry(record.outcome.name()).or_insert(0) += 1;
     }
     counts
+}
+
+/// The invocation of request `index` in an async run.
+fn invocation(run: &Run, index: usize) -> Option<&faasim_model::invocation::Invocation> {
+    run.result.invocations.as_ref().and_then(|i| i.get(index))
 }
 
 /// First send to last answer, like hey's "Total".
@@ -265,7 +280,11 @@ pub fn json(run: &Run, header: &Header) -> String {
         requests: result
             .ledger
             .iter()
-            .map(|r| JsonRequest {
+            .enumerate()
+            .map(|(index, r)| JsonRequest {
+                executions: invocation(run, index).map(|i| i.executions),
+                callbacks: invocation(run, index)
+                    .map(|i| i.callbacks.iter().map(|s| status_name(*s)).collect()),
                 id: r.id,
                 status: r.status.map(status_name),
                 outcome: r.outcome.name(),
@@ -302,6 +321,35 @@ pub fn json(run: &Run, header: &Header) -> String {
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// An async run's invocations in the text report: executions and callbacks in all, and each
+/// invocation that did not run exactly once with one callback (the first 20).
+fn invocations_text(out: &mut String, invocations: &[faasim_model::invocation::Invocation]) {
+    let executions: u64 = invocations.iter().map(|i| u64::from(i.executions)).sum();
+    let callbacks: usize = invocations.iter().map(|i| i.callbacks.len()).sum();
+    let _ = writeln!(
+        out,
+        "\nInvocations:\n  {} calls, {executions} executions, {callbacks} callbacks",
+        invocations.len()
+    );
+    let odd = invocations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.accepted && (i.executions != 1 || i.callbacks.len() != 1));
+    for (id, invocation) in odd.take(20) {
+        let statuses: Vec<String> = invocation
+            .callbacks
+            .iter()
+            .map(|s| status_name(*s))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  call {id}: {} executions, callbacks [{}]",
+            invocation.executions,
+            statuses.join(", ")
+        );
+    }
 }
 
 /// Timelines longer than this leave out the lines of requests that went well.
@@ -367,6 +415,9 @@ pub fn text(run: &Run, header: &Header) -> String {
         if count > 0 {
             let _ = writeln!(out, "  {outcome}\t{count}");
         }
+    }
+    if let Some(invocations) = &result.invocations {
+        invocations_text(&mut out, invocations);
     }
     let _ = write!(out, "\nVerdict: {}", run.verdict().name());
     if run.verdict() == Verdict::Unfinished {

@@ -24,6 +24,10 @@ use faasim_model::time::{Nanos, stamp};
 
 use crate::engine::Queue;
 
+mod asynchronous;
+mod timers;
+use asynchronous::{AsyncHop, AsyncPath};
+
 /// A deadline that is not armed.
 const NONE_NS: Nanos = Nanos::MAX;
 
@@ -55,6 +59,14 @@ enum Ev {
     Deliver(RequestId, u32, Msg),
     /// A caller's cancel reaches the pod (incarnation) serving the request.
     Cancel(RequestId, PodId, u32),
+    /// A timer of the queue.
+    Queue(faasim_model::queue::Timer),
+    /// A timer of the queue-workers.
+    Workers(faasim_model::queue_worker::Timer),
+    /// A timer of the callback receiver.
+    Receiver(faasim_model::callback::Timer),
+    /// A message of the asynchronous path (queue, workers, receiver) crosses the network.
+    Async(AsyncHop),
 }
 
 /// A deliberate bug planted in the world, for mutation testing of the property tests.
@@ -81,6 +93,8 @@ struct Flight {
     gateway: GatewayId,
     /// The client has its answer.
     done: bool,
+    /// The request goes to the gateway's async route (`POST /async-function/NAME`).
+    queued: bool,
     /// The watchdog's exec_timeout.
     exec_deadline_ns: Nanos,
     /// The provider's read_timeout.
@@ -161,6 +175,10 @@ pub struct World<'a> {
     trace: Vec<TraceLine>,
     /// Events run.
     events_run: u64,
+    /// The asynchronous path, when the load is asynchronous.
+    asynchronous: Option<Box<AsyncPath>>,
+    /// The first execution's id: every id from here on is a queue-worker's call.
+    first_exec: RequestId,
 }
 
 impl<'a> World<'a> {
@@ -173,7 +191,13 @@ impl<'a> World<'a> {
         tracing: bool,
     ) -> World<'a> {
         let hop_ns = config.network.rtt_ns / 2;
+        let first_exec = RequestId::try_from(config.load.requests).unwrap_or(RequestId::MAX);
         World {
+            asynchronous: config
+                .asynchronous
+                .as_ref()
+                .map(|a| Box::new(AsyncPath::new(a, first_exec, tracing))),
+            first_exec,
             cluster: Cluster::new(&config, tracing),
             client: Client::new(&config.load),
             ingress: config
@@ -281,6 +305,9 @@ impl<'a> World<'a> {
         for (index, event) in self.events.iter().enumerate() {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
+        if self.asynchronous.is_some() {
+            self.feed_workers(faasim_model::queue_worker::Input::Start);
+        }
         self.feed_client(client::Input::Start);
     }
 
@@ -290,6 +317,8 @@ impl<'a> World<'a> {
                 let action = self.events[index as usize].action.clone();
                 if action == Action::RolloutGateway {
                     self.feed_edge(gateway_deployment::Input::Rollout);
+                } else if action == Action::RestartQueueWorker {
+                    self.feed_workers(faasim_model::queue_worker::Input::Restart);
                 } else {
                     self.feed_cluster(cluster::Input::Action(action));
                 }
@@ -311,6 +340,12 @@ impl<'a> World<'a> {
                 pod,
                 generation,
             }),
+            Ev::Queue(timer) => self.feed_queue(faasim_model::queue::Input::Timer(timer)),
+            Ev::Workers(timer) => {
+                self.feed_workers(faasim_model::queue_worker::Input::Timer(timer))
+            }
+            Ev::Receiver(timer) => self.feed_receiver(faasim_model::callback::Input::Timer(timer)),
+            Ev::Async(hop) => self.hop_arrives(hop),
         }
     }
 
@@ -387,6 +422,7 @@ impl<'a> World<'a> {
                         key,
                         gateway: 0,
                         done: false,
+                        queued: self.asynchronous.is_some(),
                         exec_deadline_ns: NONE_NS,
                         provider_deadline_ns: NONE_NS,
                         upstream_deadline_ns: NONE_NS,
@@ -411,7 +447,7 @@ impl<'a> World<'a> {
                     if ingress {
                         self.feed_ingress(ingress::Input::Abandoned { req });
                     }
-                    let gateway = self.flights[req as usize].gateway;
+                    let gateway = self.flight(req).gateway;
                     self.feed_gateway(gateway, gateway::Input::Abandoned { req });
                     self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
@@ -431,7 +467,7 @@ impl<'a> World<'a> {
             match effect {
                 gateway_deployment::Effect::Spawn { gateway } => self.spawn(gateway),
                 gateway_deployment::Effect::Via { req, gateway, dial } => {
-                    self.flights[req as usize].gateway = gateway;
+                    self.flight(req).gateway = gateway;
                     // A dial costs a round trip before the request goes out.
                     let hops = if dial { 3 } else { 1 };
                     self.send(req, hops, Msg::ToGateway);
@@ -439,7 +475,7 @@ impl<'a> World<'a> {
                 gateway_deployment::Effect::Refused { req } => {
                     // The SYN out and the RST back, to the client or to the ingress in front.
                     let (status, cause) = (Status::Error, Cause::GatewayRefused);
-                    let refused = if self.ingress.is_some() {
+                    let refused = if self.ingress.is_some() && req < self.first_exec {
                         Msg::FromGateway { status, cause }
                     } else {
                         Msg::ToClient { status, cause }
@@ -505,7 +541,7 @@ impl<'a> World<'a> {
                 } => {
                     // Upstream keep-alive: the ingress's pooled connection to a gateway pod,
                     // one hop (a new one when that pod closed it; kept per client worker).
-                    self.flights[req as usize].ingress_deadline_ns = read_deadline_ns;
+                    self.flight(req).ingress_deadline_ns = read_deadline_ns;
                     self.arm(req);
                     let worker = self.ledger[req as usize].worker;
                     let connect = gateway_deployment::Input::Connect {
@@ -519,12 +555,12 @@ impl<'a> World<'a> {
                     // The gateway's request context is cancelled when the ingress closes its
                     // connection; the cancel goes on down to the pod.
                     self.abandon(req, 2);
-                    let gateway = self.flights[req as usize].gateway;
+                    let gateway = self.flight(req).gateway;
                     self.feed_gateway(gateway, gateway::Input::Abandoned { req });
                     self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
                 ingress::Effect::Respond { req, status, cause } => {
-                    let flight = &mut self.flights[req as usize];
+                    let flight = self.flight(req);
                     flight.ingress_deadline_ns = NONE_NS;
                     flight.upstream_deadline_ns = NONE_NS;
                     flight.provider_deadline_ns = NONE_NS;
@@ -551,7 +587,7 @@ impl<'a> World<'a> {
                 } => {
                     // The provider is in the gateway's pod: no hop. Its own deadline, armed
                     // at once, arms the gateway's with it.
-                    let flight = &mut self.flights[req as usize];
+                    let flight = self.flight(req);
                     flight.upstream_deadline_ns = upstream_deadline_ns;
                     let key = flight.key;
                     self.feed_provider(gateway, provider::Input::Forward { req, key });
@@ -561,10 +597,10 @@ impl<'a> World<'a> {
                     self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
                 gateway::Effect::Respond { req, status, cause } => {
-                    let flight = &mut self.flights[req as usize];
+                    let flight = self.flight(req);
                     flight.upstream_deadline_ns = NONE_NS;
                     flight.provider_deadline_ns = NONE_NS;
-                    let msg = if self.ingress.is_some() {
+                    let msg = if self.ingress.is_some() && req < self.first_exec {
                         Msg::FromGateway { status, cause }
                     } else {
                         Msg::ToClient { status, cause }
@@ -573,6 +609,11 @@ impl<'a> World<'a> {
                 }
                 gateway::Effect::Arm { at_ns, timer } => {
                     self.queue.push(at_ns, Ev::Gateway(gateway, timer))
+                }
+                gateway::Effect::Publish { req } => {
+                    // The queue (NATS Streaming) is a hop away.
+                    let publish = faasim_model::queue::Input::Publish { inv: req };
+                    self.send_async(AsyncHop::Queue(publish));
                 }
                 gateway::Effect::ListenerClosed => {
                     self.feed_edge(gateway_deployment::Input::Closed { gateway })
@@ -602,10 +643,10 @@ impl<'a> World<'a> {
         for effect in out.drain(..) {
             match effect {
                 provider::Effect::Deadline { req, at_ns } => {
-                    self.flights[req as usize].provider_deadline_ns = at_ns;
+                    self.flight(req).provider_deadline_ns = at_ns;
                     self.arm(req);
                 }
-                provider::Effect::Learn { req, fact } => self.ledger[req as usize].learn(fact),
+                provider::Effect::Learn { req, fact } => self.record(req).learn(fact),
                 provider::Effect::Send { req, hops, msg } => self.send(req, hops, msg),
                 provider::Effect::Abandon { req } => self.abandon(req, 1),
                 provider::Effect::Answer { req, code, cause } => {
@@ -659,9 +700,9 @@ impl<'a> World<'a> {
                             .push(self.now + delay_ns, Ev::Cancel(req, pod, generation));
                     }
                 }
-                pod::Effect::Learn { req, fact } => self.ledger[req as usize].learn(fact),
+                pod::Effect::Learn { req, fact } => self.record(req).learn(fact),
                 pod::Effect::ExecDeadline { req, at_ns } => {
-                    self.flights[req as usize].exec_deadline_ns = at_ns.unwrap_or(NONE_NS);
+                    self.flight(req).exec_deadline_ns = at_ns.unwrap_or(NONE_NS);
                     if at_ns.is_some() {
                         self.arm(req);
                     }
@@ -689,7 +730,7 @@ impl<'a> World<'a> {
     /// scenario's round trip is zero).
     fn send(&mut self, req: RequestId, hops: u64, msg: Msg) {
         let delay_ns = hops * self.hop_ns;
-        let leg = self.flights[req as usize].leg;
+        let leg = self.flight(req).leg;
         if delay_ns == 0 {
             self.deliver(req, leg, msg);
         } else {
@@ -707,13 +748,16 @@ impl<'a> World<'a> {
     }
 
     fn deliver(&mut self, req: RequestId, leg: u32, msg: Msg) {
-        if self.flights[req as usize].leg != leg {
+        if self.flight(req).leg != leg {
             self.stale = true;
             return;
         }
-        let gateway = self.flights[req as usize].gateway;
+        let gateway = self.flight(req).gateway;
         match msg {
             Msg::ToIngress => self.feed_ingress(ingress::Input::Request { req }),
+            Msg::ToGateway if self.flight(req).queued => {
+                self.feed_gateway(gateway, gateway::Input::Queue { req })
+            }
             Msg::ToGateway => self.feed_gateway(gateway, gateway::Input::Request { req }),
             Msg::Syn { pod, retry } => self.feed_pods(pod::Input::Syn { req, pod, retry }),
             Msg::ToPod {
@@ -722,7 +766,7 @@ impl<'a> World<'a> {
                 retry,
                 generation,
             } => {
-                let key = self.flights[req as usize].key;
+                let key = self.flight(req).key;
                 self.feed_pods(pod::Input::Request {
                     req,
                     pod,
@@ -745,6 +789,14 @@ impl<'a> World<'a> {
             Msg::FromGateway { status, cause } => {
                 self.feed_ingress(ingress::Input::Answer { req, status, cause })
             }
+            Msg::ToClient { status, cause } if req >= self.first_exec => {
+                let answer = faasim_model::queue_worker::Input::Answer {
+                    exec: req,
+                    status,
+                    cause,
+                };
+                self.feed_workers(answer)
+            }
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })
             }
@@ -754,7 +806,7 @@ impl<'a> World<'a> {
     /// A caller `hops` away from the pod gave up on `req`: whatever was on its way for it is
     /// dropped, and the pod hears of it (the cancel travels down the chain).
     fn abandon(&mut self, req: RequestId, hops: u64) {
-        self.flights[req as usize].leg += 1;
+        self.flight(req).leg += 1;
         self.feed_pods(pod::Input::Orphaned { req, hops });
     }
 
@@ -762,11 +814,16 @@ impl<'a> World<'a> {
 
     /// The ledger closes `req`'s record.
     fn finish(&mut self, req: RequestId, status: Status, cause: Cause) {
-        let flight = &mut self.flights[req as usize];
+        let flight = self.flight(req);
         assert!(!flight.done, "request {req} finishes once");
         flight.done = true;
         flight.leg += 1;
-        self.ledger[req as usize].finish(self.now, status, cause);
+        let now = self.now;
+        self.record(req).finish(now, status, cause);
+        if req >= self.first_exec {
+            self.trace_execution(req);
+            return;
+        }
         if self.tracing {
             let record = &self.ledger[req as usize];
             let pod = record
@@ -790,72 +847,11 @@ impl<'a> World<'a> {
         }
     }
 
-    // ---------------------------------------------------------------- request timers
-
-    /// Make sure a wake-up is queued for the request's earliest deadline.
-    fn arm(&mut self, req: RequestId) {
-        let flight = &mut self.flights[req as usize];
-        let due = flight.earliest_deadline();
-        if due < flight.wake_ns {
-            flight.wake_ns = due;
-            // Each timer is a fixed delay after an instant that only moves forward, so its
-            // wake-ups come in time order: one FIFO lane per timer.
-            let lane = if due == flight.exec_deadline_ns {
-                0
-            } else if due == flight.provider_deadline_ns {
-                1
-            } else if due == flight.upstream_deadline_ns {
-                2
-            } else if due == flight.ingress_deadline_ns {
-                3
-            } else {
-                4
-            };
-            self.queue.push_lane(lane, due, Ev::Wake(req));
-        }
-    }
-
-    /// The request's earliest deadline is due: hand it to the component whose timer it is.
-    /// At equal instants the innermost fires first (its response is already on its way
-    /// out), one per wake-up.
-    fn wake(&mut self, req: RequestId) {
-        let now = self.now;
-        let flight = &mut self.flights[req as usize];
-        if flight.done || flight.wake_ns != now {
-            self.stale = true;
-            return;
-        }
-        flight.wake_ns = NONE_NS;
-        let mut fired = false;
-        if flight.exec_deadline_ns <= now {
-            flight.exec_deadline_ns = NONE_NS;
-            // The watchdog's timer died with its call when nobody waits for it any more.
-            if self.pods.wanted(req) {
-                self.feed_pods(pod::Input::ExecTimeout { req });
-                fired = true;
-            }
-        }
-        if !fired {
-            let flight = &self.flights[req as usize];
-            let gateway = flight.gateway;
-            if flight.provider_deadline_ns <= now {
-                self.feed_provider(gateway, provider::Input::Timeout { req });
-            } else if flight.upstream_deadline_ns <= now {
-                self.feed_gateway(gateway, gateway::Input::UpstreamTimeout { req });
-            } else if flight.ingress_deadline_ns <= now {
-                self.feed_ingress(ingress::Input::ReadTimeout { req });
-            } else if flight.client_deadline_ns <= now {
-                self.feed_client(client::Input::Timeout { req });
-            }
-        }
-        if !self.flights[req as usize].done {
-            self.arm(req);
-        }
-    }
-
-    fn finish_run(self) -> RunResult {
+    fn finish_run(mut self) -> RunResult {
         let pods = self.cluster.summaries(|pod| self.pods.killed_with(pod));
+        let invocations = self.judge_invocations();
         RunResult {
+            invocations,
             ledger: self.ledger,
             pods,
             events: self.events_run,

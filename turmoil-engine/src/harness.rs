@@ -131,6 +131,7 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             events: steps,
             end_ns,
             trace,
+            invocations: None,
         },
     ))
 }
@@ -211,6 +212,18 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
         return Err(
             "turmoil engine: gateway replicas and `rolloutGateway` are modelled only (this \
              engine runs one gateway for the whole run); use the model engine"
+                .into(),
+        );
+    }
+    // The asynchronous path (queue, queue-workers, callbacks) is modelled only so far.
+    if config.asynchronous.is_some()
+        || scenario
+            .events
+            .iter()
+            .any(|e| matches!(e.action, Action::RestartQueueWorker))
+    {
+        return Err(
+            "turmoil engine: `load.async` and `restartQueueWorker` are modelled only (no              queue or queue-worker runs on this engine); use the model engine"
                 .into(),
         );
     }

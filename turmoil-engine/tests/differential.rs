@@ -216,6 +216,18 @@ const MODEL_ONLY: &[&str] = &[
     // `ingress`, which `check_supported` refuses here: no ingress controller runs on this
     // engine (tests/scenarios.rs pins the refusal).
     "ingress-read-timeout.yaml",
+    // The asynchronous path (`load.async`, `restartQueueWorker`), which `check_supported`
+    // refuses here: no queue or queue-worker runs on this engine yet.
+    "async-ce-429-not-retried.yaml",
+    "async-ce-ack-wait-5m.yaml",
+    "async-ce-ack-wait-below-a-second.yaml",
+    "async-ce-ack-wait-bare-integer.yaml",
+    "async-ce-ack-wait-below-call.yaml",
+    "async-ce-helm-defaults-90s.yaml",
+    "async-ce-restart-queue-worker.yaml",
+    "async-ce-rollout-kills-call.yaml",
+    "async-ce-slow-callback.yaml",
+    "async-ce-two-workers-redeliver.yaml",
 ];
 
 /// No shipped scenario escapes the comparison, or the list of those not compared yet.

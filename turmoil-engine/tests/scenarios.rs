@@ -156,3 +156,21 @@ fn an_ingress_is_refused_with_a_clear_error() {
         "{error}"
     );
 }
+
+/// The asynchronous path is a model component only: the engine refuses an async scenario, and
+/// a `restartQueueWorker` event, with a clear error rather than run the load synchronously.
+#[test]
+fn an_async_scenario_is_refused_with_a_clear_error() {
+    for file in [
+        "async-ce-ack-wait-below-call.yaml",
+        "async-ce-restart-queue-worker.yaml",
+    ] {
+        let scenario = load(file);
+        let error = run_turmoil(&scenario, 1).expect_err("refused");
+        assert!(
+            error.contains("`load.async` and `restartQueueWorker` are modelled only")
+                && error.contains("model engine"),
+            "{file}: {error}"
+        );
+    }
+}

@@ -445,7 +445,7 @@ impl Cluster {
             }
             Action::Deploy { scale_min } => self.deploy(now, scale_min, chooser, out),
             // The gateway's own Deployment takes it (`gateway_deployment`).
-            Action::RolloutGateway => {}
+            Action::RolloutGateway | Action::RestartQueueWorker => {}
             Action::ShutdownNode {
                 node,
                 grace_period_ns,

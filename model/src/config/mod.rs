@@ -5,6 +5,12 @@
 //! rules (see `duration`), the grace period is derived from the edition, and fall-backs have been
 //! turned into warnings by whoever built the configuration.
 
+mod asynchronous;
+pub use asynchronous::{
+    AsyncConfig, CE_ACK_WAIT_DEFAULT_NS, HELM_ACK_WAIT_NS, QueueEdition, QueueWorkerConfig,
+    ce_ack_wait,
+};
+
 use std::collections::BTreeMap;
 
 use crate::choice::{Chooser, Stream};
@@ -711,6 +717,8 @@ pub struct Config {
     pub network: NetworkConfig,
     /// An ingress in front of the gateway (`None`: the client calls the gateway directly).
     pub ingress: Option<IngressConfig>,
+    /// The asynchronous path (`None`: the load calls `/function/NAME` synchronously).
+    pub asynchronous: Option<AsyncConfig>,
 }
 
 /// Something a component silently replaced, reported instead of hidden.

@@ -77,6 +77,10 @@ impl Pods {
         let span = self.function.handler_ns;
         let key = self.calls[req as usize].key;
         let duration_ns = span.draw_keyed(chooser, Stream::Handler, key);
+        out.push(Effect::Learn {
+            req,
+            fact: Fact::Started,
+        });
         out.push(Effect::Arm {
             at_ns: now + duration_ns,
             pod,

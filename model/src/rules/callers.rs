@@ -138,6 +138,11 @@ pub static INGRESS_READ_COVERS_RESPONSE: Rule = Rule {
     check: ingress_read_covers_response,
 };
 fn ingress_read_covers_response(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
+    // An async client waits through the ingress only for the gateway's 202; the queue-worker
+    // calls the gateway from inside the cluster.
+    if config.asynchronous.is_some() {
+        return None;
+    }
     let read = config.ingress.as_ref()?.read_timeout_ns;
     let call = d.ingress_call_max_ns;
     if d.hold_max_ns + call < read {
@@ -169,6 +174,10 @@ pub static CLIENT_TIMEOUT_COVERS_RESPONSE: Rule = Rule {
     check: client_timeout_covers_response,
 };
 fn client_timeout_covers_response(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
+    // An async client waits only for the gateway's 202.
+    if config.asynchronous.is_some() {
+        return None;
+    }
     let client = config.load.timeout_ns;
     let client_call = d.client_call_max_ns;
     if !(client > 0 && d.hold_max_ns + client_call >= client) {

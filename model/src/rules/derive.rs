@@ -59,11 +59,14 @@ pub struct Derived {
 }
 
 /// The schedule has an event that may delete a function pod: any but a crash, which has no
-/// drain, and a gateway rollout, which deletes only the gateway's pods.
+/// drain, and a gateway or queue-worker rollout, which deletes only their own pods.
 pub(super) fn deletes(events: &[Event]) -> bool {
-    events
-        .iter()
-        .any(|e| !matches!(e.action, Action::KillPod { .. } | Action::RolloutGateway))
+    events.iter().any(|e| {
+        !matches!(
+            e.action,
+            Action::KillPod { .. } | Action::RolloutGateway | Action::RestartQueueWorker
+        )
+    })
 }
 
 /// Compute the derived quantities.
@@ -179,7 +182,10 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
         }
     });
     let load = &config.load;
-    let peak_concurrency = if load.rate_per_s == 0 {
+    // Asynchronous calls reach the pods from the queue-workers, one call at a time each (CE).
+    let peak_concurrency = if let Some(path) = &config.asynchronous {
+        u64::from(path.queue_worker.replicas) * u64::from(path.queue_worker.max_inflight)
+    } else if load.rate_per_s == 0 {
         u64::from(load.concurrency)
     } else {
         let window = u128::from(hold_max_ns + response_max_ns) * u128::from(load.rate_per_s);

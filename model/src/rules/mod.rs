@@ -12,7 +12,8 @@
 //!
 //! The rules live beside the component whose timers they relate: `watchdog.rs`, `child.rs`,
 //! `callers.rs` (gateway, provider, ingress and client), `cold_start.rs` (the gateway's
-//! hold), `cluster.rs` (kubelet and nodes) and `edge.rs` (the gateway's own pods); `derive.rs`
+//! hold), `cluster.rs` (kubelet and nodes), `edge.rs` (the gateway's own pods) and `queue.rs`
+//! (the asynchronous path's queue-worker); `derive.rs`
 //! computes the quantities they compare.
 //!
 //! The inequalities are the model's exact boundaries, with one stated slack: a draining Go
@@ -34,6 +35,7 @@ mod cluster;
 mod cold_start;
 mod derive;
 mod edge;
+mod queue;
 mod watchdog;
 
 pub use callers::{
@@ -52,6 +54,7 @@ pub use cold_start::{
 };
 pub use derive::{Derived, derive};
 pub use edge::GATEWAY_DRAINS_ON_ROLLOUT;
+pub use queue::{CE_ACK_WAIT_COVERS_CALL, CE_QUEUE_WORKER_NOT_RESTARTED};
 pub use watchdog::{
     EXEC_WITHIN_WRITE, HANDLER_WITHIN_EXEC, HEALTHCHECK_COVERS_ENDPOINT_LAG,
     HEALTHCHECK_INTERVAL_POSITIVE, MAX_INFLIGHT_COVERS_LOAD, PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
@@ -153,6 +156,8 @@ pub static RULES: &[&Rule] = &[
     &PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
     &SCHEDULABLE_NODE_REMAINS,
     &GATEWAY_DRAINS_ON_ROLLOUT,
+    &CE_ACK_WAIT_COVERS_CALL,
+    &CE_QUEUE_WORKER_NOT_RESTARTED,
 ];
 
 /// What a predicate reports of a broken rule: the numbers, without the rule.

@@ -7,6 +7,7 @@
 //! has its own: `function.rs`, `kubernetes.rs`, `gateway.rs` (the gateway and faas-netes),
 //! `load.rs` (the load and the network) and `events.rs`.
 
+mod asynchronous;
 mod events;
 mod function;
 mod gateway;
@@ -110,7 +111,10 @@ impl Builder<'_> {
             GatewaySigterm::drain_delay_ns(kubernetes.endpoint_lag_ns, network.rtt_ns),
         )?;
         let provider = self.provider(raw.faasnetes.unwrap_or_default(), &gateway)?;
-        let load = self.load(raw.load.unwrap_or_default())?;
+        let raw_load = raw.load.unwrap_or_default();
+        let asynchronous =
+            self.asynchronous(&raw_load, raw.queue_worker, kubernetes.edition, &gateway)?;
+        let load = self.load(raw_load)?;
         let ingress = match raw.ingress {
             None => None,
             Some(section) => Some(self.ingress(section.value)?),
@@ -186,6 +190,7 @@ impl Builder<'_> {
                 load,
                 network,
                 ingress,
+                asynchronous,
             },
             events,
             warnings: self.warnings,

@@ -52,8 +52,48 @@ pub(super) struct RawScenario {
     /// the gateway directly.
     #[serde(default, deserialize_with = "present")]
     pub(super) ingress: Option<Spanned<Option<RawIngress>>>,
+    /// The queue-worker of the asynchronous path (read only with `load.async: true`).
+    /// Default: every `queueWorker` default.
+    #[serde(rename = "queueWorker")]
+    pub(super) queue_worker: Option<RawQueueWorker>,
     /// Default: no events.
     pub(super) events: Option<Vec<Spanned<RawEvent>>>,
+}
+
+/// `queueWorker`: the Helm chart's `queueWorker` and `queueWorkerPro` values.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQueueWorker {
+    /// `ce` or `pro`. Default: `kubernetes.edition`.
+    pub(super) edition: Text,
+    /// Worker pods, >= 1. Default: 1.
+    pub(super) replicas: Text,
+    /// The ack wait; CE reads it with Go's `time.ParseDuration`. Default: `60s`.
+    #[serde(rename = "ackWait")]
+    pub(super) ack_wait: Text,
+    /// Calls one worker runs at once (CE: always 1). Default: CE 1, Pro 50.
+    #[serde(rename = "maxInflight")]
+    pub(super) max_inflight: Text,
+    /// Pro: the worker's own call timeout. Default: `gateway.upstreamTimeout`.
+    #[serde(rename = "upstreamTimeout")]
+    pub(super) upstream_timeout: Text,
+    /// Pro: attempts at most. Default: 100.
+    #[serde(rename = "maxRetryAttempts")]
+    pub(super) max_retry_attempts: Text,
+    /// Pro: the first retry's wait. Default: `10s`.
+    #[serde(rename = "initialRetryWait")]
+    pub(super) initial_retry_wait: Text,
+    /// Pro: the longest retry wait. Default: `120s`.
+    #[serde(rename = "maxRetryWait")]
+    pub(super) max_retry_wait: Text,
+    /// Pro: the statuses retried, comma-separated. Default: `408,429,500,502,503,504`.
+    #[serde(rename = "retryHttpCodes")]
+    pub(super) retry_http_codes: Text,
+    /// The worker pods' grace period, integer seconds. Default: 30.
+    #[serde(rename = "terminationGracePeriodSeconds")]
+    pub(super) termination_grace_period_seconds: Text,
+    /// Added key: a new worker pod's creation to its subscription. Default: `2s`.
+    pub(super) startup: Text,
 }
 
 /// `function`: as an OpenFaaS stack.yml function entry.
@@ -264,6 +304,14 @@ pub(super) struct RawLoad {
     pub(super) qps: Text,
     /// Added key: when the load starts, a duration. Default: `0s`.
     pub(super) start: Text,
+    /// `POST /async-function/NAME` instead of `/function/NAME`. Default: `false`.
+    #[serde(rename = "async")]
+    pub(super) asynchronous: Text,
+    /// The calls carry an `X-Callback-Url`. Default: `false`.
+    pub(super) callback: Text,
+    /// How long the callback receiver takes to answer. Default: `0s`.
+    #[serde(rename = "callbackDuration")]
+    pub(super) callback_duration: Text,
 }
 
 /// `network` (added).
@@ -315,6 +363,9 @@ pub(super) struct RawEvent {
     /// `helm upgrade`: a rolling update of the gateway pods, `rolloutGateway: {}`.
     #[serde(default, rename = "rolloutGateway", deserialize_with = "present")]
     pub(super) rollout_gateway: Option<Spanned<Option<RawRollout>>>,
+    /// A rollout of the queue-worker's Deployment: `restartQueueWorker: {}`.
+    #[serde(default, rename = "restartQueueWorker", deserialize_with = "present")]
+    pub(super) restart_queue_worker: Option<Spanned<Option<RawRollout>>>,
 }
 
 /// `shutdownNode`.

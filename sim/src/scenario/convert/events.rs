@@ -1,5 +1,5 @@
 //! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
-//! shutdownNode, loseNode, deploy, rolloutGateway).
+//! shutdownNode, loseNode, deploy, rolloutGateway, restartQueueWorker).
 
 use faasim_model::limits;
 use faasim_model::schedule::{Action, Event};
@@ -68,6 +68,9 @@ impl Builder<'_> {
         if raw.rollout_gateway.is_some() {
             given.push("rolloutGateway");
         }
+        if raw.restart_queue_worker.is_some() {
+            given.push("restartQueueWorker");
+        }
         if given.len() != 1 {
             let found = if given.is_empty() {
                 "none".to_string()
@@ -79,7 +82,7 @@ impl Builder<'_> {
                 item_loc,
                 format!(
                     "an event needs exactly one action (scale, rollout, drainNode, killPod, \
-                     shutdownNode, loseNode, deploy or rolloutGateway); found {found}"
+                     shutdownNode, loseNode, deploy, rolloutGateway or restartQueueWorker); found {found}"
                 ),
             ));
         }
@@ -133,6 +136,8 @@ impl Builder<'_> {
             Action::LoseNode { node }
         } else if raw.rollout_gateway.is_some() {
             Action::RolloutGateway
+        } else if raw.restart_queue_worker.is_some() {
+            Action::RestartQueueWorker
         } else if raw.deploy.is_some() {
             Action::Deploy {
                 scale_min: context.deploy_scale_min,

@@ -1,0 +1,328 @@
+//! The asynchronous path on OpenFaaS CE (`async-ce-*.yaml`): each shipped scenario pinned with
+//! the counts worked out by hand from the facts of domain.md §10 (NATS Streaming redelivers
+//! every ack_wait while unacked, to the member with fewest pending; the CE worker runs one call
+//! at a time and acks after the call and the callback, whatever the status; SIGTERM ends it
+//! without an ack), and the synchronous path left as it was.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use faasim_model::ledger::{Cause, Outcome, Status};
+use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos};
+use faasim_sim::scenario::{self, Scenario};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
+
+/// Every `async-*` file this test binary pins, so none ships untested.
+const SHIPPED: [&str; 10] = [
+    "async-ce-429-not-retried.yaml",
+    "async-ce-ack-wait-below-a-second.yaml",
+    "async-ce-ack-wait-5m.yaml",
+    "async-ce-ack-wait-bare-integer.yaml",
+    "async-ce-ack-wait-below-call.yaml",
+    "async-ce-helm-defaults-90s.yaml",
+    "async-ce-restart-queue-worker.yaml",
+    "async-ce-rollout-kills-call.yaml",
+    "async-ce-slow-callback.yaml",
+    "async-ce-two-workers-redeliver.yaml",
+];
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+fn load(file: &str) -> Scenario {
+    scenario::load(&scenarios_dir().join(file)).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn run(file: &str) -> Run {
+    let s = load(file);
+    simulate(
+        &s.config,
+        &s.events,
+        s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        s.seed.unwrap_or(DEFAULT_SEED),
+        false,
+    )
+}
+
+fn s(seconds: u64) -> Nanos {
+    seconds * NS_PER_S
+}
+
+fn violated(run: &Run) -> Vec<&'static str> {
+    run.violations.iter().map(|v| v.property.name()).collect()
+}
+
+/// Each invocation's executions, callback statuses and outcome.
+fn invocations(run: &Run) -> Vec<(u32, Vec<Status>, Outcome)> {
+    let invocations = run.result.invocations.as_ref().expect("an async run");
+    invocations
+        .iter()
+        .zip(&run.result.ledger)
+        .map(|(i, r)| (i.executions, i.callbacks.clone(), r.outcome))
+        .collect()
+}
+
+fn codes(codes: &[u16]) -> Vec<Status> {
+    codes.iter().map(|c| Status::Code(*c)).collect()
+}
+
+/// `end` lies within a few network hops (0.25 ms each, a few per run) after `at`.
+fn near(end: Option<Nanos>, at: Nanos) -> bool {
+    end.is_some_and(|end| end >= at && end < at + 20 * NS_PER_MS)
+}
+
+#[test]
+fn every_async_scenario_is_pinned_here() {
+    let mut on_disk = BTreeSet::new();
+    for entry in std::fs::read_dir(scenarios_dir()).expect("scenarios/ exists") {
+        let name = entry.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("async-") {
+            on_disk.insert(name.to_string());
+        }
+    }
+    let pinned: BTreeSet<String> = SHIPPED.iter().map(|s| s.to_string()).collect();
+    assert_eq!(on_disk, pinned);
+    for file in SHIPPED {
+        let loaded = load(file);
+        assert!(loaded.seed.is_some(), "{file} pins its seed");
+        assert!(loaded.config.asynchronous.is_some(), "{file} is async");
+    }
+}
+
+/// One worker, ack_wait 30 s, 50 s calls, two queued at once. Call 0: delivered at 0, copy at
+/// 30 s, acked at 50 s: 1 + floor(50 / 30) = 2 runs. Call 1 is delivered at the ack (50 s),
+/// behind the copy that runs 50-100 s, so its ack timer runs out at 80, 110 and 140 s before
+/// its first run ends at 150 s: 4 runs. Every run ends 200 and is called back.
+#[test]
+fn ack_wait_below_the_call_runs_each_call_again_per_ack_wait_it_waited() {
+    let run = run("async-ce-ack-wait-below-call.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![
+            (2, codes(&[200, 200]), Outcome::Duplicated),
+            (4, codes(&[200; 4]), Outcome::Duplicated),
+        ]
+    );
+    assert_eq!(
+        violated(&run),
+        vec!["no-duplicate-invocation", "callback-delivered"]
+    );
+    // The last run of call 1 is the sixth 50 s run in a row.
+    assert!(near(run.result.ledger[1].end_ns, s(300)));
+}
+
+/// The control: ack_wait 5m covers a 50 s call and its callback: one run each, in sequence.
+#[test]
+fn ack_wait_above_the_call_runs_each_call_once() {
+    let run = run("async-ce-ack-wait-5m.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![
+            (1, codes(&[200]), Outcome::Ok),
+            (1, codes(&[200]), Outcome::Ok),
+        ]
+    );
+    assert!(run.passed(), "{:?}", violated(&run));
+    assert!(near(run.result.ledger[0].end_ns, s(50)));
+    assert!(near(run.result.ledger[1].end_ns, s(100)));
+}
+
+/// "600" has no unit: time.ParseDuration fails, the worker keeps 30 s (a warning), and a 50 s
+/// call runs 1 + floor(50 / 30) = 2 times.
+#[test]
+fn a_bare_integer_ack_wait_is_thirty_seconds() {
+    let loaded = load("async-ce-ack-wait-bare-integer.yaml");
+    let warned: Vec<&str> = loaded.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(warned, vec!["queueWorker.ackWait"]);
+    let ack_wait = loaded
+        .config
+        .asynchronous
+        .as_ref()
+        .map(|a| a.queue_worker.ack_wait_ns);
+    assert_eq!(ack_wait, Some(s(30)));
+    let run = run("async-ce-ack-wait-bare-integer.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![(2, codes(&[200, 200]), Outcome::Duplicated)]
+    );
+}
+
+/// ackWait 500ms is 0 on the wire: the worker never subscribes, the calls stay queued (no
+/// execution, no callback), unfinished: the verdict says the run proves nothing about them.
+#[test]
+fn an_ack_wait_below_a_second_never_consumes() {
+    let loaded = load("async-ce-ack-wait-below-a-second.yaml");
+    let warned: Vec<&str> = loaded.warnings.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(warned, vec!["queueWorker.ackWait"]);
+    let run = run("async-ce-ack-wait-below-a-second.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![
+            (0, vec![], Outcome::Unfinished),
+            (0, vec![], Outcome::Unfinished),
+        ]
+    );
+    assert_eq!(run.verdict(), faasim_sim::Verdict::Unfinished);
+}
+
+/// Helm defaults: ack_wait 60 s, upstream_timeout 1m, a 90 s handler. The gateway's 502 comes
+/// at 60 s, just after the ack timer (started at the server's send) ran out: the message is
+/// redelivered, and the copy is cut at 60 s again. Never a 2xx: lost, and run twice.
+#[test]
+fn helm_defaults_lose_a_90_s_call_and_run_it_twice() {
+    let run = run("async-ce-helm-defaults-90s.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![(2, codes(&[502, 502]), Outcome::Lost)]
+    );
+    let record = &run.result.ledger[0];
+    assert_eq!(record.cause, Some(Cause::UpstreamTimeout));
+    assert!(near(record.end_ns, s(120)));
+    assert_eq!(
+        violated(&run),
+        vec![
+            "no-lost-invocation",
+            "no-duplicate-invocation",
+            "callback-delivered"
+        ]
+    );
+}
+
+/// max_inflight 1 on the function, two workers: one call runs, the other gets 429 at once,
+/// called back and acked: lost, no execution, no retry.
+#[test]
+fn a_429_is_called_back_acked_and_never_retried() {
+    let run = run("async-ce-429-not-retried.yaml");
+    let mut got = invocations(&run);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (0, codes(&[429]), Outcome::Lost),
+            (1, codes(&[200]), Outcome::Ok),
+        ]
+    );
+    assert_eq!(violated(&run), vec!["no-lost-invocation"]);
+}
+
+/// A rollout at 30 s; the old pod's SIGTERM once the new one is ready, SIGKILL 30 s later cuts
+/// the 90 s call: 500 called back and acked, lost; the pod is killed.
+#[test]
+fn a_pod_rolled_under_a_long_call_loses_it_on_ce() {
+    let run = run("async-ce-rollout-kills-call.yaml");
+    assert_eq!(invocations(&run), vec![(1, codes(&[500]), Outcome::Lost)]);
+    let record = &run.result.ledger[0];
+    assert_eq!(record.cause, Some(Cause::Sigkill));
+    let end = record.end_ns.expect("ended");
+    assert!(
+        end > s(60) && end < s(70),
+        "SIGKILL 30 s after the SIGTERM: {end}"
+    );
+    assert_eq!(violated(&run), vec!["graceful-exit", "no-lost-invocation"]);
+}
+
+/// The worker restarted at 10 s (new pod subscribed at 12 s, old one SIGTERMed then): the cut
+/// call has no callback and no ack; NATS redelivers it at 60 s to the new worker, which runs it
+/// to 110 s. Two executions, one callback.
+#[test]
+fn a_worker_restarted_mid_call_runs_it_again_after_ack_wait() {
+    let run = run("async-ce-restart-queue-worker.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![(2, codes(&[200]), Outcome::Duplicated)]
+    );
+    assert!(near(run.result.ledger[0].end_ns, s(110)));
+    assert_eq!(violated(&run), vec!["no-duplicate-invocation"]);
+}
+
+/// Two workers, ack_wait 30 s, a 50 s call: a delivery every 30 s from 0 to 270 s, each to the
+/// other worker, each run at once; the runs that ended by the 5 min limit (those started by
+/// 250 s) are called back; nothing is ever acked.
+#[test]
+fn two_workers_redeliver_a_long_call_until_the_limit() {
+    let run = run("async-ce-two-workers-redeliver.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![(10, codes(&[200; 9]), Outcome::Duplicated)]
+    );
+}
+
+/// A receiver that takes 40 s holds the worker's ack to 70 s, past ack_wait 60 s: a second run.
+#[test]
+fn a_slow_callback_receiver_delays_the_ack_into_a_redelivery() {
+    let run = run("async-ce-slow-callback.yaml");
+    assert_eq!(
+        invocations(&run),
+        vec![(2, codes(&[200, 200]), Outcome::Duplicated)]
+    );
+    assert!(near(run.result.ledger[0].end_ns, s(100)));
+}
+
+/// A synchronous scenario has no invocations, no async outcome classes and no async
+/// properties in its report.
+#[test]
+fn a_synchronous_run_has_no_invocations() {
+    let loaded = load("go-long-ce.yaml");
+    assert!(loaded.config.asynchronous.is_none());
+    let run = run("go-long-ce.yaml");
+    assert!(run.result.invocations.is_none());
+    let header = faasim_sim::report::Header::of_run(&loaded, &run);
+    let json = faasim_sim::report::json(&run, &header);
+    for absent in ["\"lost\"", "\"duplicated\"", "executions", "callbacks"] {
+        assert!(!json.contains(absent), "{absent} in a synchronous report");
+    }
+}
+
+/// docs/async.md backs every claim with a shipped scenario and the test here that pins it:
+/// each scenario it cites exists and is in `SHIPPED`, and each test it names in brackets is one
+/// of this file's.
+#[test]
+fn docs_async_cites_only_pinned_scenarios_and_tests_of_this_file() {
+    let doc = std::fs::read_to_string(scenarios_dir().join("../docs/async.md")).expect("read");
+    let this = include_str!("async_scenarios.rs");
+    let mut scenarios = 0;
+    let mut tests = 0;
+    for (index, _) in doc.match_indices("`async-ce-") {
+        let rest = &doc[index + 1..];
+        let name = &rest[..rest.find('`').expect("closed")];
+        assert!(SHIPPED.contains(&name), "docs/async.md cites {name}");
+        scenarios += 1;
+    }
+    for (index, _) in doc.match_indices("[`") {
+        let rest = &doc[index + 2..];
+        let name = &rest[..rest.find('`').expect("closed")];
+        if rest[name.len()..].starts_with("`]") && !rest[name.len()..].starts_with("`](") {
+            assert!(
+                this.contains(&format!("fn {name}(")),
+                "docs/async.md names a test {name} not in this file"
+            );
+            tests += 1;
+        }
+    }
+    assert_eq!(
+        scenarios,
+        SHIPPED.len(),
+        "every shipped async scenario is in docs/async.md"
+    );
+    assert_eq!(tests, 10, "each scenario's claim names its test");
+}
+
+/// One seed makes one run on the async path too: the JSON report, timeline included, is the
+/// same byte for byte on a second run.
+#[test]
+fn an_async_run_is_deterministic() {
+    let loaded = load("async-ce-two-workers-redeliver.yaml");
+    let report = |seed: u64| {
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+            seed,
+            true,
+        );
+        faasim_sim::report::json(&run, &faasim_sim::report::Header::of_run(&loaded, &run))
+    };
+    assert_eq!(report(5), report(5));
+}
