@@ -76,7 +76,9 @@ impl BandKind {
         match self {
             BandKind::AddLag => "endpoint view lag: ready, not yet routed",
             BandKind::RemoveLag => "endpoint view lag: deleted, still routed",
-            BandKind::Gap => "listener closed while still routed: requests here are refused",
+            BandKind::Gap => {
+                "listener closed (or pod gone) while still routed: requests here are refused"
+            }
         }
     }
 }
@@ -164,11 +166,19 @@ impl Life {
     /// The phases as spans, each ending where the next starts, the last at its end or `end_ns`.
     pub fn phase_spans(&self, run_end_ns: Nanos) -> Vec<(Span, Phase)> {
         let last = self.end_ns.unwrap_or(run_end_ns);
-        self.phases
+        // What the timeline says after its end (a dead pod deleted later) is a mark, not a phase.
+        let phases: Vec<&(Nanos, Phase)> = self
+            .phases
+            .iter()
+            .enumerate()
+            .filter(|(index, (at, _))| *index == 0 || *at <= last)
+            .map(|(_, phase)| phase)
+            .collect();
+        phases
             .iter()
             .enumerate()
             .map(|(index, (from_ns, phase))| {
-                let to_ns = self.phases.get(index + 1).map_or(last, |(at, _)| *at);
+                let to_ns = phases.get(index + 1).map_or(last, |(at, _)| *at).min(last);
                 (
                     Span {
                         from_ns: *from_ns,
@@ -367,18 +377,30 @@ fn finish_life(life: &mut Life, run_end_ns: Nanos, removal: Option<Nanos>) {
                 kind: BandKind::RemoveLag,
             });
         }
-        if let Some((closed, _)) = life.phases.iter().find(|(_, p)| *p == Phase::Draining)
-            && *closed < routed.to_ns
-            && *closed >= routed.from_ns
-        {
-            life.bands.push(Band {
-                span: Span {
-                    from_ns: *closed,
-                    to_ns: routed.to_ns,
-                },
-                kind: BandKind::Gap,
-            });
-        }
+    }
+    // Closed (its listener, or the whole pod) while still routed: the gap of mechanism 2.
+    let draining = life
+        .phases
+        .iter()
+        .find(|(_, p)| *p == Phase::Draining)
+        .map(|(at, _)| *at);
+    let closed = match (draining, life.end_ns) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(closed) = closed
+        && let Some(routed) = life
+            .routed
+            .iter()
+            .find(|s| s.from_ns <= closed && closed < s.to_ns)
+    {
+        life.bands.push(Band {
+            span: Span {
+                from_ns: closed,
+                to_ns: routed.to_ns,
+            },
+            kind: BandKind::Gap,
+        });
     }
     life.marks.sort_by_key(|m| m.at_ns);
 }

@@ -226,7 +226,13 @@ impl Canvas {
         let pad = self.scale.ns_per_px();
         let (rows, count) = layout::pack(records, end_ns, pad);
         let shown = count.min(layout::ROWS_MAX);
-        let height = shown.max(1) as f64 * ROW_H;
+        // Many rows are drawn thinner, so that the lanes below stay in view.
+        let (row_h, bar_h) = if shown > 20 {
+            (ROW_H / 2.0, BAR_H / 2.0)
+        } else {
+            (ROW_H, BAR_H)
+        };
+        let height = shown.max(1) as f64 * row_h;
         let _ = writeln!(
             self.out,
             "<g class=\"lane client\" data-name=\"{}\">",
@@ -249,10 +255,10 @@ impl Canvas {
                 layout::FAILING_MIN_W
             };
             let w = (self.scale.x(end) - x).max(narrowest);
-            let y = self.y + row.min(shown - 1) as f64 * ROW_H + 1.5;
+            let y = self.y + row.min(shown - 1) as f64 * row_h + 1.5;
             let _ = writeln!(
                 self.out,
-                "<rect class=\"req {}\" id=\"req-{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{BAR_H:.1}\"><title>{}</title></rect>",
+                "<rect class=\"req {}\" id=\"req-{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{bar_h:.1}\"><title>{}</title></rect>",
                 record.outcome.name(),
                 record.id,
                 escape(&describe(record, pods))
