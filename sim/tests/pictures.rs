@@ -302,6 +302,7 @@ fn check_trace_shape(text: &str, file: &str) {
     let mut named_processes = BTreeSet::new();
     let mut named_threads = BTreeSet::new();
     let mut used = BTreeSet::new();
+    let mut slices: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64)>> = Default::default();
     for event in events {
         let ph = event["ph"].as_str().expect("ph");
         assert!(event["name"].is_string(), "{file}: name in {event}");
@@ -325,12 +326,31 @@ fn check_trace_shape(text: &str, file: &str) {
                 let dur = event["dur"].as_f64().expect("X has dur");
                 assert!(dur >= 0.0, "{file}: negative duration in {event}");
                 used.insert((pid, tid));
+                let ts = event["ts"].as_f64().expect("ts");
+                slices.entry((pid, tid)).or_default().push((ts, ts + dur));
             }
             "i" => {
                 assert!(matches!(event["s"].as_str(), Some("t" | "p" | "g")));
                 used.insert((pid, tid));
             }
             other => panic!("{file}: unexpected ph {other}"),
+        }
+    }
+    // Complete slices on one thread must nest: none may start inside another and end after it.
+    for ((pid, tid), mut spans) in slices {
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut open: Vec<f64> = Vec::new();
+        for (from, to) in spans {
+            while open.last().is_some_and(|end| *end <= from + 1e-3) {
+                open.pop();
+            }
+            if let Some(end) = open.last() {
+                assert!(
+                    to <= end + 1e-3,
+                    "{file}: thread {pid}/{tid}: a slice {from}..{to} overlaps one ending at {end}"
+                );
+            }
+            open.push(to);
         }
     }
     for (pid, tid) in used {

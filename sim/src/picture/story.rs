@@ -541,6 +541,15 @@ pub fn read(run: &Run, events: &[Event]) -> Story {
     for (index, life) in gateways.iter_mut().enumerate() {
         finish_life(life, end_ns, gateway_removals[index]);
     }
+    // gateway-0, gateway-1, ..., gateway-10 in the order of their numbers.
+    let number = |life: &Life| {
+        life.name
+            .rsplit('-')
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(u64::MAX)
+    };
+    gateways.sort_by(|a, b| number(a).cmp(&number(b)).then(a.name.cmp(&b.name)));
     gateway.phases.push((0, Phase::Ready));
     gateway.routed.push(Span {
         from_ns: 0,
