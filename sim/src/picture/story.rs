@@ -598,3 +598,118 @@ fn timer_mark(
         owner => other(owner, mark),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faasim_model::run::{PodSummary, RunResult, TraceLine};
+    use faasim_model::time::NS_PER_S;
+
+    fn line(at_s: u64, who: &str, what: &str) -> TraceLine {
+        TraceLine {
+            at_ns: at_s * NS_PER_S,
+            who: who.to_string(),
+            what: what.to_string(),
+        }
+    }
+
+    fn pod(name: &str, end: PodEnd, end_s: Option<u64>) -> PodSummary {
+        PodSummary {
+            name: name.to_string(),
+            revision: 1,
+            end,
+            end_ns: end_s.map(|s| s * NS_PER_S),
+            terminating: end_s.is_some(),
+            killed_with: 0,
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn a_pods_life_is_read_from_its_lines() {
+        let result = RunResult {
+            ledger: Vec::new(),
+            pods: vec![
+                pod("fn-r1-0", PodEnd::Killed, Some(60)),
+                pod("fn-r1-1", PodEnd::Running, None),
+            ],
+            events: 0,
+            end_ns: 100 * NS_PER_S,
+            trace: vec![
+                line(0, "fn-r1-0", "created on node-0, listening in 2.000s"),
+                line(4, "fn-r1-0", "readiness probe passed: Ready"),
+                line(5, "provider", "endpoints view adds fn-r1-0"),
+                line(30, "operator", "kubectl scale --replicas=1"),
+                line(30, "fn-r1-0", "deleted: endpoints removal starts"),
+                line(
+                    30,
+                    "fn-r1-0",
+                    "SIGTERM: unhealthy, listener open for 2.000s",
+                ),
+                line(
+                    32,
+                    "fn-r1-0",
+                    "watchdog closes its listener, draining 1 requests",
+                ),
+                line(35, "provider", "endpoints view drops fn-r1-0"),
+                line(
+                    60,
+                    "fn-r1-0",
+                    "SIGKILL at grace end with 1 requests active (exit 137)",
+                ),
+            ],
+        };
+        let run = Run::judged(1, result);
+        let events = [Event {
+            at_ns: 30 * NS_PER_S,
+            action: Action::Scale(1),
+        }];
+        let story = read(&run, &events);
+        let life = &story.pods[0];
+        let phases: Vec<Phase> = life.phases.iter().map(|(_, p)| *p).collect();
+        assert_eq!(
+            phases,
+            [
+                Phase::Starting,
+                Phase::Ready,
+                Phase::Terminating,
+                Phase::Draining
+            ]
+        );
+        assert_eq!(
+            life.routed,
+            [Span {
+                from_ns: 5 * NS_PER_S,
+                to_ns: 35 * NS_PER_S
+            }]
+        );
+        let bands: Vec<(BandKind, u64, u64)> = life
+            .bands
+            .iter()
+            .map(|b| (b.kind, b.span.from_ns / NS_PER_S, b.span.to_ns / NS_PER_S))
+            .collect();
+        assert_eq!(
+            bands,
+            [
+                (BandKind::AddLag, 4, 5),
+                (BandKind::RemoveLag, 30, 35),
+                (BandKind::Gap, 32, 35)
+            ]
+        );
+        assert_eq!(life.end, PodEnd::Killed);
+        assert!(
+            life.marks
+                .iter()
+                .any(|m| m.kind == MarkKind::Signal && m.label.starts_with("SIGKILL"))
+        );
+        // The pod that wrote nothing was there, ready and routed, all along.
+        let warm = &story.pods[1];
+        assert_eq!(warm.phases, [(0, Phase::Ready)]);
+        assert_eq!(warm.routed[0].to_ns, 100 * NS_PER_S);
+        assert_eq!(story.happenings[0].label, "scale 1");
+        assert_eq!(
+            story.happenings[0].detail,
+            "operator: kubectl scale --replicas=1"
+        );
+    }
+}
