@@ -177,6 +177,14 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
     let mut config = config.clone();
     // The worst the propagation can be, every time.
     config.kubernetes.endpoint_lag_ns = Span::fixed(config.kubernetes.endpoint_lag_ns.hi_ns);
+    // The kubelet's prober pinned where its first probe comes right at initialDelaySeconds (the
+    // container starts that long before a tick): the earliest a new pod is routed, which the
+    // timings below count on.
+    let probe = config.kubernetes.readiness;
+    let period_ns = u64::from(probe.period_s.max(1)) * NS_PER_S;
+    let delay_ns = u64::from(probe.initial_delay_s) * NS_PER_S;
+    config.kubernetes.readiness_phase_ns =
+        Some(Span::fixed((period_ns - delay_ns % period_ns) % period_ns));
     let c = config.load.concurrency.max(1);
     let closed = |config: &mut Config, requests: u64| {
         config.load.rate_per_s = 0;
@@ -256,7 +264,7 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
             closed(&mut config, u64::from(c) * 2);
             let probe = &config.kubernetes.readiness;
             let ready_ns = config.function.startup_ns.hi_ns
-                + u64::from(probe.initial_delay_s) * NS_PER_S
+                + config.kubernetes.first_probe_ns().hi_ns
                 + u64::from(probe.success_threshold.saturating_sub(1))
                     * u64::from(probe.period_s)
                     * NS_PER_S;

@@ -29,11 +29,13 @@ pub enum Stream {
     /// The gateway's Deployment and Service: kube-proxy's lag and its pick of a gateway pod
     /// for each new connection.
     Gateways,
+    /// The kubelet's readiness prober: where in its ticker's period a pod's container starts.
+    Prober,
 }
 
 impl Stream {
     /// Every stream, in a fixed order.
-    pub const ALL: [Stream; 10] = [
+    pub const ALL: [Stream; 11] = [
         Stream::Client,
         Stream::Provider,
         Stream::Endpoints,
@@ -44,6 +46,7 @@ impl Stream {
         Stream::Ties,
         Stream::Nodes,
         Stream::Gateways,
+        Stream::Prober,
     ];
 
     /// Stable name, used to derive the stream's sub-seed and in traces.
@@ -59,6 +62,7 @@ impl Stream {
             Stream::Ties => "ties",
             Stream::Nodes => "nodes",
             Stream::Gateways => "gateways",
+            Stream::Prober => "prober",
         }
     }
 }

@@ -442,15 +442,17 @@ fn build(k: &Knobs, raw_events: &[(u64, Action)]) -> (Config, Vec<Event>) {
     config.kubernetes.edition = Edition::Pro;
     // The gateway's own pods, rolled by a helm upgrade: one that drains, accepting until
     // kube-proxy's view has dropped it (a dial after the longest lag), its grace above its
-    // last call; a closed loop reusing its connections across a hop races the listener's
-    // close, so no upgrade then.
+    // last call; a closed loop, or an ingress, reusing its connections across a hop races the
+    // listener's close, so no upgrade then.
     config.gateway.replicas = k.replicas.max(1);
     let delay_ns = lag_max + 3 * hop + s(4) / 4;
     config.gateway.on_sigterm = GatewaySigterm::Drain { delay_ns };
     config.provider.stops_informers_on_sigterm = false;
     config.gateway.grace_ns =
         delay_ns + hold + call.min(config.gateway.upstream_timeout_ns) + ms(1) + s(4) / 2;
-    if config.load.keep_alive && config.load.rate_per_s == 0 && hop > 0 {
+    let reuses =
+        (config.load.keep_alive && config.load.rate_per_s == 0) || config.ingress.is_some();
+    if reuses && hop > 0 {
         events.retain(|e| e.action != Action::RolloutGateway);
     }
     derived = rules::derive(&config, &events);

@@ -224,8 +224,8 @@ pub fn settle(config: &mut Config, events: &[Event], target: &Rule, margin_ns: u
             config.function.child.read_timeout_ns.max(500 * NS_PER_MS);
     }
     if keep(&rules::CHILD_READY_BEFORE_ROUTING) && http {
-        let routed = u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S
-            + config.kubernetes.endpoint_lag_ns.lo_ns;
+        let routed =
+            config.kubernetes.first_probe_ns().lo_ns + config.kubernetes.endpoint_lag_ns.lo_ns;
         let child = &mut config.function.child.startup_ns;
         child.hi_ns = child.hi_ns.min(routed);
         child.lo_ns = child.lo_ns.min(child.hi_ns);
@@ -351,8 +351,15 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
             (lag - NS_PER_S / 2 - fraction(lag / 2, depth)) as i64;
     } else if rule == &rules::CHILD_READY_BEFORE_ROUTING {
         config.function.watchdog.mode = Mode::Http;
-        let routed =
-            u64::from(config.kubernetes.readiness.initial_delay_s) * NS_PER_S + base.lag_ns;
+        // The kubelet's prober pinned where its first probe comes right at
+        // initialDelaySeconds, the earliest the rule counts on: any later phase may let the
+        // child listen first, so the case would only sometimes fail.
+        let probe = config.kubernetes.readiness;
+        let period_ns = u64::from(probe.period_s.max(1)) * NS_PER_S;
+        let delay_ns = u64::from(probe.initial_delay_s) * NS_PER_S;
+        config.kubernetes.readiness_phase_ns =
+            Some(Span::fixed((period_ns - delay_ns % period_ns) % period_ns));
+        let routed = config.kubernetes.first_probe_ns().lo_ns + base.lag_ns;
         config.function.child.startup_ns =
             Span::fixed(routed + NS_PER_S + fraction(NS_PER_S, depth));
         events = vec![Event {

@@ -302,10 +302,15 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     }
     let _ = writeln!(y, "  preStop: {{sleep: {}}}", k.pre_stop_sleep_s);
     let r = &k.readiness;
+    // The phase only when set, so files of before keep their text.
+    let phase = k
+        .readiness_phase_ns
+        .map(|p| format!(", phase: {}", span(p)))
+        .unwrap_or_default();
     let _ = writeln!(
         y,
         "  readinessProbe: {{initialDelaySeconds: {}, periodSeconds: {}, failureThreshold: {}, \
-         successThreshold: {}}}",
+         successThreshold: {}{phase}}}",
         r.initial_delay_s, r.period_s, r.failure_threshold, r.success_threshold
     );
     let _ = writeln!(

@@ -142,8 +142,10 @@ fn child_closing_before_the_watchdog_refuses_calls() {
 fn ready_before_the_child_listens_refuses_calls() {
     assert_pinned(
         "rule-child-ready-before-routing.yaml",
-        &[("200", 550), ("500", 50)],
-        &[("child refused", 50), ("handler", 550)],
+        // The kubelet's prober passes a new pod at its first tick 2 to 4 s after the start,
+        // not at 2 s exactly, so less of the child's 5 s is routed: 20 refused, not 50.
+        &[("200", 580), ("500", 20)],
+        &[("child refused", 20), ("handler", 580)],
         &["no-refused-routing"],
     );
 }

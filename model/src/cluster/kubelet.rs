@@ -2,39 +2,81 @@
 //! deletion (endpoints removal, preStop, SIGTERM and the grace timer, all from the same
 //! instant; a pod on a lost node is only marked Terminating) and a crashed container's
 //! restart.
+//!
+//! The readiness prober follows kubernetes/kubernetes pkg/kubelet/prober/worker.go: one worker
+//! per container, started with the pod (before image pull and container start), runs `doProbe`
+//! at once and then on every tick of `time.NewTicker(period)` (`run`); `doProbe` skips while
+//! the container is not running or while `int32(time.Since(StartedAt).Seconds())` is below
+//! `initialDelaySeconds`. So the first probe is the first tick at or after container start plus
+//! the delay (the truncation makes 1.9 s count as 1 s: the whole delay must have passed), and
+//! where the start falls in the ticker's period (its phase) is a parameter, by default a
+//! seeded draw (stream `prober`).
 
 use super::{Cluster, Effect, Timer};
-use crate::choice::Chooser;
+use crate::choice::{Chooser, Stream};
+use crate::config::Span;
 use crate::ledger::PodId;
 use crate::run::PodEnd;
 use crate::time::{NS_PER_S, Nanos};
 
+/// The prober's ticker period: `periodSeconds`, at least 1 s (the API server's minimum).
+fn probe_period_ns(period_s: u32) -> Nanos {
+    u64::from(period_s.max(1)) * NS_PER_S
+}
+
+/// The first tick at or after `at_ns` of a ticker whose ticks are congruent to `tick_ns`
+/// modulo `period_ns`.
+fn next_tick_ns(at_ns: Nanos, tick_ns: Nanos, period_ns: Nanos) -> Nanos {
+    at_ns + (tick_ns + period_ns - at_ns % period_ns) % period_ns
+}
+
 impl Cluster {
     /// The container of incarnation `generation` starts, unless the pod went away meanwhile;
-    /// the first probe follows after `initialDelaySeconds`.
+    /// the first probe is the prober's first tick at or after `initialDelaySeconds` from now.
+    /// With no delay it is now: the status sync that sees the container running triggers a
+    /// probe at once (prober_manager.go `UpdatePodStatus`, the worker's `manualTriggerCh`),
+    /// which the model puts at the start itself.
     pub(super) fn start(
         &mut self,
         now: Nanos,
         pod: PodId,
         generation: u32,
-        _chooser: &mut dyn Chooser,
+        chooser: &mut dyn Chooser,
         out: &mut Vec<Effect>,
     ) {
         if !self.current(pod, generation) || self.pods[pod as usize].deletion_ns.is_some() {
             return;
         }
-        self.pods[pod as usize].started = true;
+        let k = &self.config.kubernetes;
+        let period_ns = probe_period_ns(k.readiness.period_s);
+        let phase_span = k.readiness_phase_ns.unwrap_or(Span {
+            lo_ns: 0,
+            hi_ns: period_ns - 1,
+        });
+        let delay_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
+        let p = &mut self.pods[pod as usize];
+        p.started = true;
+        let tick_ns = *p.probe_tick_ns.get_or_insert_with(|| {
+            // The container starts `phase` after a tick: ticks fall at `now - phase` modulo
+            // the period (added a period ahead so nothing goes below 0).
+            let phase_ns = phase_span.draw(chooser, Stream::Prober) % period_ns;
+            (now % period_ns + period_ns - phase_ns) % period_ns
+        });
         out.push(Effect::Start { pod, generation });
-        let delay = u64::from(self.config.kubernetes.readiness.initial_delay_s) * NS_PER_S;
+        let at_ns = if delay_ns == 0 {
+            now
+        } else {
+            next_tick_ns(now + delay_ns, tick_ns, period_ns)
+        };
         out.push(Effect::Arm {
-            at_ns: now + delay,
+            at_ns,
             timer: Timer::Probe { pod, generation },
         });
     }
 
     /// The pod answered a probe: after `successThreshold` successes in a row it is Ready,
     /// the endpoints controller adds it and the controllers look again; otherwise the next
-    /// probe comes a period later.
+    /// probe comes at the prober's next tick.
     pub(super) fn probed(
         &mut self,
         now: Nanos,
@@ -64,8 +106,10 @@ impl Cluster {
             self.route(now, pod, true, chooser, out);
             self.reconcile(now, chooser, out);
         } else {
+            let period_ns = probe_period_ns(probe.period_s);
+            let tick_ns = p.probe_tick_ns.unwrap_or(now % period_ns);
             out.push(Effect::Arm {
-                at_ns: now + u64::from(probe.period_s) * NS_PER_S,
+                at_ns: next_tick_ns(now + 1, tick_ns, period_ns),
                 timer: Timer::Probe { pod, generation },
             });
         }

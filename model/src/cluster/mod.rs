@@ -222,6 +222,10 @@ pub struct PodRecord {
     pub restarts: u32,
     /// Consecutive successful probes.
     pub probe_successes: u32,
+    /// Where the readiness prober's ticker falls: its ticks come at instants congruent to
+    /// this modulo the probe period. Its worker starts with the pod and outlives container
+    /// restarts, so this is drawn at the first container start and kept; `None` before.
+    pub probe_tick_ns: Option<Nanos>,
     /// When its deletion was asked.
     pub deletion_ns: Option<Nanos>,
     /// How its life ended, so far.

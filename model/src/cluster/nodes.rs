@@ -66,6 +66,7 @@ impl Cluster {
             ready_since_ns: None,
             restarts: 0,
             probe_successes: 0,
+            probe_tick_ns: None,
             deletion_ns: None,
             end: PodEnd::Running,
             end_ns: None,

@@ -484,3 +484,61 @@ fn a_scale_down_during_a_node_shutdown_does_not_signal_twice() {
     assert_eq!(cluster.pods()[0].deletion_ns, Some(6 * NS_PER_S));
     assert!(arms(&out).is_empty(), "no second SIGTERM: {out:?}");
 }
+
+/// The first probe and the retries after a failed one, for a container starting `phase_ns`
+/// after a tick of the prober (kubernetes pkg/kubelet/prober/worker.go `run`, `doProbe`).
+fn probe_times(delay_s: u32, period_s: u32, phase_ns: Nanos, start_ns: Nanos) -> Vec<Nanos> {
+    let mut config = config(1, false);
+    config.kubernetes.readiness.initial_delay_s = delay_s;
+    config.kubernetes.readiness.period_s = period_s;
+    config.kubernetes.readiness_phase_ns = Some(Span::fixed(phase_ns));
+    let mut cluster = Cluster::new(&config, false);
+    handle(&mut cluster, 0, Input::Setup);
+    let start = Timer::Start {
+        pod: 0,
+        generation: 0,
+    };
+    let mut at_ns = arms(&handle(&mut cluster, start_ns, Input::Timer(start)))[0].0;
+    let mut times = vec![at_ns];
+    for _ in 0..2 {
+        let probed = Input::Probed {
+            pod: 0,
+            generation: 0,
+            healthy: false,
+        };
+        at_ns = arms(&handle(&mut cluster, at_ns, probed))[0].0;
+        times.push(at_ns);
+    }
+    times
+}
+
+#[test]
+fn the_first_probe_is_the_first_tick_once_the_whole_delay_has_passed() {
+    let ms = |n: u64| n * crate::time::NS_PER_MS;
+    // On a tick: exactly initialDelaySeconds after the start, then every period.
+    assert_eq!(
+        probe_times(2, 2, 0, ms(2_000)),
+        [ms(4_000), ms(6_000), ms(8_000)]
+    );
+    // 100 ms into the period: the tick 1.9 s after the start is skipped (1.9 s truncates to
+    // 1 s, below the delay), so the first probe is 3.9 s after it.
+    assert_eq!(
+        probe_times(2, 2, ms(100), ms(2_000)),
+        [ms(5_900), ms(7_900), ms(9_900)]
+    );
+    // 1.9 s into the period: the next tick but one, 2.1 s after the start.
+    assert_eq!(
+        probe_times(2, 2, ms(1_900), ms(2_000)),
+        [ms(4_100), ms(6_100), ms(8_100)]
+    );
+    // A delay shorter than the period, and a start whose tick would fall before time 0.
+    assert_eq!(
+        probe_times(1, 10, ms(300), ms(200)),
+        [ms(9_900), ms(19_900), ms(29_900)]
+    );
+    // No delay: at the start (the status sync's manual trigger), then on the ticks.
+    assert_eq!(
+        probe_times(0, 2, ms(500), ms(2_000)),
+        [ms(2_000), ms(3_500), ms(5_500)]
+    );
+}

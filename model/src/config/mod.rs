@@ -399,6 +399,10 @@ pub struct KubernetesConfig {
     pub pre_stop_sleep_s: u64,
     /// Readiness probe.
     pub readiness: ProbeConfig,
+    /// How far into the prober's ticker period a pod's container first starts
+    /// (`kubernetes.readinessProbe.phase`), taken modulo the period; `None`: anywhere in it,
+    /// a draw from `0s..period`.
+    pub readiness_phase_ns: Option<Span>,
     /// Rolling update maxSurge.
     pub max_surge: IntOrPercent,
     /// Rolling update maxUnavailable.
@@ -420,6 +424,33 @@ pub struct KubernetesConfig {
     pub toleration_s: u64,
 }
 
+impl KubernetesConfig {
+    /// When the readiness prober's first probe can come after a container starts, earliest
+    /// and latest (kubernetes/kubernetes pkg/kubelet/prober/worker.go, `run` and `doProbe`):
+    /// the ticker's first tick at or after `initialDelaySeconds`, so within `delay..delay +
+    /// period` unless the phase is pinned; at the start itself with no delay (the status
+    /// sync's manual trigger). Bounds for the rules' worst cases.
+    pub fn first_probe_ns(&self) -> Span {
+        let delay_ns = u64::from(self.readiness.initial_delay_s) * NS_PER_S;
+        let period_ns = u64::from(self.readiness.period_s.max(1)) * NS_PER_S;
+        if delay_ns == 0 {
+            return Span::fixed(0);
+        }
+        match self.readiness_phase_ns {
+            Some(phase) if phase.is_fixed() => {
+                // Ticks fall `phase` before the start and every period after.
+                let gap_ns =
+                    (period_ns - (delay_ns + phase.lo_ns % period_ns) % period_ns) % period_ns;
+                Span::fixed(delay_ns + gap_ns)
+            }
+            _ => Span {
+                lo_ns: delay_ns,
+                hi_ns: delay_ns + period_ns,
+            },
+        }
+    }
+}
+
 impl Default for KubernetesConfig {
     fn default() -> Self {
         KubernetesConfig {
@@ -428,6 +459,7 @@ impl Default for KubernetesConfig {
             grace_source: GraceSource::KubernetesDefault,
             pre_stop_sleep_s: 0,
             readiness: ProbeConfig::default(),
+            readiness_phase_ns: None,
             max_surge: IntOrPercent::Int(1),
             max_unavailable: IntOrPercent::Int(0),
             endpoint_lag_ns: Span {

@@ -160,7 +160,8 @@ fn child_ready_before_routing(_: &Derived, config: &Config, _: &[Event]) -> Opti
     }
     let k = &config.kubernetes;
     let child = &config.function.child;
-    let probe_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
+    // Routed as early as can be: the prober's first tick can fall right at initialDelaySeconds.
+    let probe_ns = k.first_probe_ns().lo_ns;
     let routed_ns = probe_ns + k.endpoint_lag_ns.lo_ns;
     if child.startup_ns.hi_ns <= routed_ns {
         return None;

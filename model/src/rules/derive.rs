@@ -123,8 +123,9 @@ pub fn derive(config: &Config, events: &[Event]) -> Derived {
     } else {
         0
     };
-    let probe_ns = u64::from(k.readiness.initial_delay_s) * NS_PER_S;
-    // Ready after successThreshold passing probes, the first at initialDelaySeconds.
+    // Ready after successThreshold passing probes, the first as late as the kubelet's prober
+    // can come: its first tick at or after initialDelaySeconds, up to a period later.
+    let probe_ns = k.first_probe_ns().hi_ns;
     let extra_probes_ns = u64::from(k.readiness.success_threshold.saturating_sub(1))
         * u64::from(k.readiness.period_s)
         * NS_PER_S;

@@ -54,9 +54,11 @@ fn gateway_drains_on_rollout(d: &Derived, config: &Config, events: &[Event]) -> 
         });
     }
     // Its last call: on a new connection, one kube-proxy handed it just before its view
-    // dropped it; on a kept-alive one (a closed loop), one sent just before the close. Held
-    // while scaling from zero, then the call.
-    let reuses = config.load.keep_alive && config.load.rate_per_s == 0;
+    // dropped it; on a kept-alive one (a closed loop, or an ingress in front, which keeps its
+    // upstream connections alive whatever the client does), one sent just before the close.
+    // Held while scaling from zero, then the call.
+    let reuses =
+        (config.load.keep_alive && config.load.rate_per_s == 0) || config.ingress.is_some();
     let last_accept_ns = if reuses { delay_ns } else { last_dial_ns };
     let call_ns = d.call_max_ns.min(gateway.upstream_timeout_ns);
     let drain_ns = last_accept_ns + d.hold_max_ns + call_ns;
@@ -83,15 +85,21 @@ fn gateway_drains_on_rollout(d: &Derived, config: &Config, events: &[Event]) -> 
             fix: "a provider that keeps watching while its gateway drains".to_string(),
         });
     }
-    // A closed loop reuses its connection: a call sent less than a hop before the close
-    // arrives on a connection the gateway has just closed (an open loop dials every call).
+    // A closed loop reuses its connection, and so does an ingress: a call sent less than a hop
+    // before the close arrives on a connection the gateway has just closed (an open loop
+    // without an ingress dials every call).
     if reuses && d.hop_ns > 0 {
+        let fix = if config.ingress.is_some() {
+            "retries in the ingress (ingress-nginx proxy-next-upstream) or in the client"
+        } else {
+            "load.keepAlive: false, or retries in the client"
+        };
         return Some(Broken {
             detail: format!(
                 "kept-alive connections with a {} hop: a call can cross the listener's close",
                 go(d.hop_ns)
             ),
-            fix: "load.keepAlive: false, or retries in the client".to_string(),
+            fix: fix.to_string(),
         });
     }
     None

@@ -182,6 +182,9 @@ pub(super) struct RawProbe {
     /// >= 1. Default: 1.
     #[serde(rename = "successThreshold")]
     pub(super) success_threshold: Text,
+    /// Added key: how far into the prober's ticker period the container starts, a duration
+    /// or a range, modulo `periodSeconds`. Default: the whole period, a draw per pod.
+    pub(super) phase: Text,
 }
 
 /// `kubernetes.strategy`.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use faasim_model::config::{
-    Edition, GraceSource, IntOrPercent, KubernetesConfig, ProbeConfig, edition_grace_s,
+    Edition, GraceSource, IntOrPercent, KubernetesConfig, ProbeConfig, Span, edition_grace_s,
 };
 use faasim_model::limits;
 
@@ -104,6 +104,15 @@ impl Builder<'_> {
                 1,
             )?,
         };
+        let phase_field = field(&probe.phase);
+        let readiness_phase_ns = match phase_field.raw {
+            Some(_) => Some(self.span(
+                "kubernetes.readinessProbe.phase",
+                phase_field,
+                Span::fixed(0),
+            )?),
+            None => None,
+        };
         let strategy = raw.strategy.unwrap_or_default();
         let surge_field = field(&strategy.max_surge);
         let unavailable_field = field(&strategy.max_unavailable);
@@ -189,6 +198,7 @@ impl Builder<'_> {
             grace_source,
             pre_stop_sleep_s,
             readiness,
+            readiness_phase_ns,
             max_surge,
             max_unavailable,
             endpoint_lag_ns,
