@@ -418,3 +418,27 @@ fn every_shipped_scenario_draws_in_every_format() {
         check_trace_shape(&picture::perfetto(&run, &header, &loaded.events), file);
     }
 }
+
+/// `--no-timeline`: the pods' lanes only say how they ended, the requests are all there.
+#[test]
+fn without_the_timeline_the_picture_still_has_every_request() {
+    let source = "scenarios/go-long-ce.yaml";
+    let text = std::fs::read_to_string(root().join(source)).expect("scenario reads");
+    let loaded = scenario::parse(&text, source).expect("scenario parses");
+    let run = simulate_scenario(&loaded, loaded.seed.unwrap_or(DEFAULT_SEED), false);
+    assert!(run.result.trace.is_empty());
+    let header = Header::of_run(&loaded, &run);
+    let svg = picture::svg(&run, &header, &loaded.events);
+    let doc = Document::parse(&svg).expect("well-formed");
+    assert_eq!(bars(&doc).len(), 10);
+    let killed = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("pod-go-long-r1-0"))
+        .expect("the pod's lane")
+        .descendants()
+        .any(|n| classes(&n) == ["end", "killed"]);
+    assert!(killed, "the summary still says it was killed");
+    let html = picture::html(&run, &header, &loaded.events);
+    assert!(html.contains("The timeline was not recorded"));
+    check_trace_shape(&picture::perfetto(&run, &header, &loaded.events), source);
+}
