@@ -1,5 +1,6 @@
 //! The OpenFaaS gateway's part of a call: it holds requests while the function scales from
-//! zero (polling for an available replica), forwards them to the provider under its
+//! zero (polling for an available replica, with its 250 ms cache of the last reading),
+//! forwards them to the provider under its
 //! `upstream_timeout` (502 past it), and writes the answer back within its server's
 //! `write_timeout` (past it the client gets a broken connection and no status). One value of
 //! it is one gateway pod's process: on SIGTERM it exits and cuts every call in flight (CE) or
@@ -7,7 +8,12 @@
 
 use crate::config::{GatewayConfig, GatewaySigterm, server_limit_ns};
 use crate::ledger::{Cause, RequestId, Status};
-use crate::time::Nanos;
+use crate::time::{NS_PER_MS, Nanos};
+
+/// How long the scale-from-zero handler trusts its last reading of the function's replicas
+/// (openfaas/faas@8d803bf9 gateway/main.go `CacheExpiry: 250 ms`, "freshness of replica values
+/// before going stale"; gateway/scaling/function_cache.go: a hit while not past it).
+pub const CACHE_EXPIRY_NS: Nanos = 250 * NS_PER_MS;
 
 /// A timer of the gateway.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -153,6 +159,9 @@ pub struct Gateway {
     scale_to: u32,
     /// Endpoints in the provider's view.
     available: usize,
+    /// The scale-from-zero handler's cache: when it last stored a reading, and the available
+    /// replicas it read then.
+    cached: Option<(Nanos, usize)>,
     /// Each request's record, by id.
     calls: Vec<Call>,
     /// Calls held or forwarded, not yet answered or given up.
@@ -174,6 +183,7 @@ impl Gateway {
             config: config.clone(),
             scale_to: scale_min.max(1),
             available: 0,
+            cached: None,
             calls: Vec::new(),
             in_flight: 0,
             life: Life::Serving,
@@ -208,13 +218,19 @@ impl Gateway {
                     return;
                 }
                 self.in_flight += 1;
-                if !self.config.scale_from_zero || self.available > 0 {
+                // openfaas/faas@8d803bf9 gateway/scaling/function_scaler.go `Scale`: a fresh
+                // cached reading with a replica available forwards at once; otherwise the live
+                // reading, which forwards when it finds one and else is cached.
+                if !self.config.scale_from_zero || self.cache_hit(now) || self.available > 0 {
                     self.forward(now, req, out);
                     return;
                 }
+                self.cached = Some((now, self.available));
                 out.push(Effect::ScaleFromZero {
                     replicas: self.scale_to,
                 });
+                // The holding loop reads at once before its first sleep; here that reading is
+                // the one just taken, at the same instant, so the first sleep starts now.
                 let call = self.call(req);
                 call.state = State::Held;
                 call.polls = 1;
@@ -229,6 +245,9 @@ impl Gateway {
                 if call.state != State::Held {
                     return;
                 }
+                // Each reading of the holding loop is cached.
+                self.cached = Some((now, available));
+                let call = self.call(req);
                 if available > 0 || call.polls >= attempts {
                     self.forward(now, req, out);
                     return;
@@ -278,6 +297,12 @@ impl Gateway {
                 }
             }
         }
+    }
+
+    /// A cached reading, not yet stale at `now`, with a replica available.
+    fn cache_hit(&self, now: Nanos) -> bool {
+        self.cached
+            .is_some_and(|(at_ns, available)| available > 0 && now <= at_ns + CACHE_EXPIRY_NS)
     }
 
     /// New connections are accepted and requests on open ones served.
@@ -403,6 +428,39 @@ mod tests {
         run(&mut gw, poll, Input::Endpoints { count: 1 });
         let out = run(&mut gw, 2 * poll, Input::Timer(Timer::Poll { req: 0 }));
         assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
+    }
+
+    #[test]
+    fn a_reading_that_found_a_replica_is_trusted_for_250_ms() {
+        let mut gw = gateway(true);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        run(&mut gw, 0, Input::Endpoints { count: 1 });
+        let poll = gw.config.poll_interval_ns;
+        let out = run(&mut gw, poll, Input::Timer(Timer::Poll { req: 0 }));
+        assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
+        // The replica leaves the view; within the cache's freshness a request is forwarded
+        // anyway (the provider then finds no endpoint), past it the live reading holds it.
+        run(&mut gw, poll + 1, Input::Endpoints { count: 0 });
+        let out = run(&mut gw, poll + CACHE_EXPIRY_NS, Input::Request { req: 1 });
+        assert!(matches!(out[0], Effect::Forward { req: 1, .. }));
+        let out = run(
+            &mut gw,
+            poll + CACHE_EXPIRY_NS + 1,
+            Input::Request { req: 2 },
+        );
+        assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
+    }
+
+    #[test]
+    fn a_live_reading_that_finds_a_replica_is_not_cached() {
+        // function_scaler.go returns before `Cache.Set` when the live reading finds one.
+        let mut gw = gateway(true);
+        run(&mut gw, 0, Input::Endpoints { count: 1 });
+        let out = run(&mut gw, 0, Input::Request { req: 0 });
+        assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
+        run(&mut gw, 1, Input::Endpoints { count: 0 });
+        let out = run(&mut gw, 2, Input::Request { req: 1 });
+        assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
     }
 
     #[test]

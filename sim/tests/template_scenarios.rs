@@ -300,3 +300,37 @@ fn every_template_row_runs_its_scale_down() {
         }
     }
 }
+
+/// A forked process (streaming mode) outlives the caller that left: the watchdog's drain waits
+/// for it, to its end or to exec_timeout's kill, whichever comes first.
+#[test]
+fn a_forked_process_whose_caller_left_holds_up_the_drain() {
+    use faasim_sim::world::PodEnd;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/streaming-orphan-holds-drain.yaml");
+    let s = faasim_sim::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let exit_s = |config: &faasim_model::config::Config| {
+        let run = faasim_sim::simulate(
+            &config.clone(),
+            &s.events,
+            faasim_sim::DEFAULT_LIMIT_NS,
+            1,
+            false,
+        );
+        assert_eq!(
+            run.result.ledger[0].cause,
+            Some(faasim_model::ledger::Cause::ClientTimeout)
+        );
+        let pod = &run.result.pods[0];
+        assert_eq!(pod.end, PodEnd::Exited, "{pod:?}");
+        pod.end_ns.expect("an end") as f64 / 1e9
+    };
+    // Not at 8 s (SIGTERM at 6 s + healthcheck_interval): when the process ends, at 20 s
+    // (plus Shutdown's poll).
+    let exit = exit_s(&s.config);
+    assert!((20.0..20.6).contains(&exit), "{exit}");
+    let mut killed = s.config.clone();
+    killed.function.watchdog.exec_timeout_ns = 10 * faasim_model::time::NS_PER_S;
+    let exit = exit_s(&killed);
+    assert!((10.0..10.6).contains(&exit), "{exit}");
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use faasim_model::choice::Stream;
 use faasim_model::config::{Config, Mode};
+use faasim_model::gateway::CACHE_EXPIRY_NS;
 use faasim_model::ledger::{Cause, PodId};
 use faasim_model::time::Nanos;
 use faasim_watchdog::X_OPENFAAS_INTERNAL;
@@ -30,15 +31,18 @@ use crate::shared::{
 pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
     let pool = ProviderPool::default();
+    let cache = ReplicaCache::default();
     loop {
         let (stream, _) = listener.accept().await?;
         let shared = shared.clone();
         let pool = pool.clone();
+        let cache = cache.clone();
         tokio::task::spawn_local(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let shared = shared.clone();
                 let pool = pool.clone();
-                async move { gateway_request(shared, pool, req).await }
+                let cache = cache.clone();
+                async move { gateway_request(shared, pool, cache, req).await }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -47,9 +51,29 @@ pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
     }
 }
 
+/// The scale-from-zero handler's cache of its last reading (when, and the replicas available
+/// then), one per gateway process, as `faasim_model::gateway` keeps it.
+#[derive(Clone, Default)]
+struct ReplicaCache(Rc<std::cell::Cell<Option<(u64, usize)>>>);
+
+impl ReplicaCache {
+    /// A reading not yet stale at `now` with a replica available.
+    fn hit(&self, now: u64) -> bool {
+        self.0
+            .get()
+            .is_some_and(|(at, available)| available > 0 && now <= at + CACHE_EXPIRY_NS)
+    }
+
+    /// Remember a reading taken at `now`.
+    fn store(&self, now: u64, available: usize) {
+        self.0.set(Some((now, available)));
+    }
+}
+
 async fn gateway_request(
     shared: SharedRef,
     pool: ProviderPool,
+    cache: ReplicaCache,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, io::Error> {
     let id = request_id(req.headers()).ok_or_else(|| io::Error::other("no request id"))?;
@@ -58,15 +82,19 @@ async fn gateway_request(
     let arrive = now_ns();
     let config = shared.lock().config.clone();
     let gateway = &config.gateway;
-    if gateway.scale_from_zero && shared.lock().view.is_empty() {
-        // AvailableReplicas is zero: ask for replicas (the Deployment takes the ask only
-        // while it wants zero) and hold the request, polling the view.
+    if gateway.scale_from_zero && !cache.hit(arrive) && shared.lock().view.is_empty() {
+        // AvailableReplicas is zero (no fresh cached reading says otherwise): cache the
+        // reading, ask for replicas (the Deployment takes the ask only while it wants zero)
+        // and hold the request, polling the view and caching each reading.
+        cache.store(arrive, 0);
         let replicas = config.function.scale_min.max(1);
         shared.lock().scale_from_zero.push(replicas);
         let mut polls = 1;
         loop {
             tokio::time::sleep(Duration::from_nanos(gateway.poll_interval_ns)).await;
-            if !shared.lock().view.is_empty() || polls >= gateway.poll_attempts {
+            let available = shared.lock().view.len();
+            cache.store(now_ns(), available);
+            if available > 0 || polls >= gateway.poll_attempts {
                 break;
             }
             polls += 1;

@@ -122,6 +122,7 @@ agree! {
     rule_no_disruption_during_cold_start => "rule-no-disruption-during-cold-start.yaml",
     rule_provider_idle_below_watchdog_idle => "rule-provider-idle-below-watchdog-idle.yaml",
     rule_schedulable_node_remains => "rule-schedulable-node-remains.yaml",
+    streaming_orphan_holds_drain => "streaming-orphan-holds-drain.yaml",
 }
 
 fn agree_text(name: &str, yaml: &str) {
@@ -262,6 +263,40 @@ fn keep_alive_races_reset_the_same_requests() {
     }
     let (idle, _, _) = both("rule-provider-idle-below-watchdog-idle.yaml");
     assert_eq!(resets(&idle), [1, 3, 5, 7, 9], "every second POST");
+}
+
+/// A forked process whose caller left runs on and holds the watchdog's drain: the real
+/// `faasim-watchdog` keeps the process, its slot and its connection's drain ticket until the
+/// process ends, as the model keeps the call in the watchdog. `agree` compares how pods end,
+/// not when; this pins when: at the first `Shutdown` check after the process's end (20 s),
+/// not at the listener's close (8 s), and with a shorter exec_timeout at its kill. The checks
+/// come every 500 ms by then; the model draws Go's 10 % jitter on each and the real watchdog
+/// has none (README), so each engine is held to the window after the end, not to the other.
+#[test]
+fn a_forked_process_holds_the_drain_on_both_engines() {
+    use faasim_model::time::{NS_PER_MS, NS_PER_S};
+    let exit = |run: &Run| run.result.pods[0].end_ns.expect("the pod exits");
+    let window = |end_s: u64| end_s * NS_PER_S..end_s * NS_PER_S + 560 * NS_PER_MS;
+    let (model, turmoil, _) = both("streaming-orphan-holds-drain.yaml");
+    let (m, t) = (exit(&model), exit(&turmoil));
+    eprintln!("pod exits at {m} ns on the model, {t} ns on turmoil");
+    assert!(window(20).contains(&m), "model {m}");
+    assert!(window(20).contains(&t), "turmoil {t}");
+    // With exec_timeout 10s the kill ends the process, and the drain, at 10 s.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/streaming-orphan-holds-drain.yaml"),
+    )
+    .expect("scenario reads");
+    let short = text.replace("exec_timeout: 1m", "exec_timeout: 10s");
+    assert_ne!(short, text);
+    let scenario = comparable(scenario::parse(&short, "short").expect("parses"));
+    let model = simulate_scenario(&scenario, 1, false);
+    let turmoil = run_turmoil(&scenario, 1).expect("runs");
+    let (m, t) = (exit(&model), exit(&turmoil));
+    eprintln!("exec_timeout 10s: pod exits at {m} ns on the model, {t} ns on turmoil");
+    assert!(window(10).contains(&m), "model {m}");
+    assert!(window(10).contains(&t), "turmoil {t}");
 }
 
 /// Lists, for every shipped scenario, how the two engines compare. Slow

@@ -516,13 +516,19 @@ async fn serve_connection<I, C>(
 {
     let accepted_at = Instant::now();
     let first = Arc::new(FirstRequest::default());
+    // Shared with the processes forked for this connection's requests: one whose caller left
+    // keeps the connection counted in the drain until it ends, as Go's server counts a
+    // connection active while its handler waits for `cmd.Wait`.
+    let ticket = Arc::new(ticket);
     let service = {
         let shared = Arc::clone(&shared);
         let first = Arc::clone(&first);
+        let ticket = Arc::clone(&ticket);
         service_fn(move |req| {
             first.mark();
             let shared = Arc::clone(&shared);
-            async move { handle(&shared, req).await }
+            let ticket = Arc::clone(&ticket);
+            async move { handle(&shared, req, ticket).await }
         })
     };
     let mut builder = http1::Builder::new();
@@ -585,11 +591,12 @@ impl std::error::Error for WriteTimedOut {}
 async fn handle<C: Connect>(
     shared: &Shared<C>,
     req: Request<Incoming>,
+    ticket: Arc<Ticket<Notify>>,
 ) -> Result<Response<BoxBody>, WriteTimedOut> {
     let header_at = Instant::now();
     let write_deadline = shared.settings.write_timeout().map(|w| header_at + w);
     let read_deadline = shared.settings.read_timeout().map(|r| header_at + r);
-    let response = route(shared, req, read_deadline).await;
+    let response = route(shared, req, read_deadline, ticket).await;
     // Go fails a write only past its deadline: a response ready exactly at it is written
     // (the model's and docs/rules.md's "equality is safe").
     if write_deadline.is_some_and(|deadline| Instant::now() > deadline) {
@@ -606,11 +613,12 @@ async fn route<C: Connect>(
     shared: &Shared<C>,
     req: Request<Incoming>,
     read_deadline: Option<Instant>,
+    ticket: Arc<Ticket<Notify>>,
 ) -> Response<BoxBody> {
     match req.uri().path() {
         "/_/health" => health(&shared.state, req.method()),
         "/_/ready" => ready(shared, &req).await,
-        _ => function(shared, req, read_deadline).await,
+        _ => function(shared, req, read_deadline, ticket).await,
     }
 }
 
@@ -669,7 +677,7 @@ async fn ready<C: Connect>(shared: &Shared<C>, req: &Request<Incoming>) -> Respo
         }
         Function::Fork(fork) => {
             let invocation = streaming::readiness_invocation(&shared.settings, req.headers());
-            streaming::invoke(&shared.settings, fork.as_ref(), invocation).await
+            streaming::invoke(&shared.settings, fork.as_ref(), invocation, None).await
         }
     }
 }
@@ -679,6 +687,7 @@ async fn function<C: Connect>(
     shared: &Shared<C>,
     req: Request<Incoming>,
     read_deadline: Option<Instant>,
+    ticket: Arc<Ticket<Notify>>,
 ) -> Response<BoxBody> {
     let Some(slot) = shared.state.acquire_slot() else {
         let mut response = Response::new(body::full(format!(
@@ -697,22 +706,28 @@ async fn function<C: Connect>(
         );
         return response;
     };
-    let response = match &shared.function {
+    match &shared.function {
         Function::Proxy(upstream) => {
             let out = Outgoing::from_incoming(req, read_deadline);
-            proxy::forward(&shared.settings, upstream, out).await
+            let response = proxy::forward(&shared.settings, upstream, out).await;
+            // The slot is held until hyper has written the whole body, as Go's handler holds
+            // it through its copy loop.
+            response.map(|b| {
+                use http_body_util::BodyExt;
+                Hold::new(b, slot).boxed_unsync()
+            })
         }
         Function::Fork(fork) => {
             let invocation = streaming::invocation(&shared.settings, req, read_deadline);
-            streaming::invoke(&shared.settings, fork.as_ref(), invocation).await
+            // The process holds the slot and the connection's drain ticket until it has
+            // exited, even when its caller leaves first (Go's handler waits for `cmd.Wait`).
+            let orphanage = streaming::Orphanage {
+                tasks: shared.tasks.clone(),
+                keep: Box::new((slot, ticket)),
+            };
+            streaming::invoke(&shared.settings, fork.as_ref(), invocation, Some(orphanage)).await
         }
-    };
-    // The slot is held until hyper has written the whole body, as Go's handler holds it
-    // through its copy loop (streaming mode: until the process has exited).
-    response.map(|b| {
-        use http_body_util::BodyExt;
-        Hold::new(b, slot).boxed_unsync()
-    })
+    }
 }
 
 #[cfg(test)]

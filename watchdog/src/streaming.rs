@@ -18,6 +18,7 @@ use tokio::time::{Instant, Sleep};
 use crate::body::{self, BoxBody, Deadline, DeadlineBody};
 use crate::config::Settings;
 use crate::fork::{ExitFuture, Fork, Forked, Invocation, Stdout};
+use crate::server::Tasks;
 
 /// Bytes read from stdout at a time: the buffer of Go's `io.Copy`.
 const READ_BYTES: usize = 32 * 1024;
@@ -177,20 +178,36 @@ fn percent_decode(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// What a process whose caller left needs to run on: the watchdog's task set, so that its
+/// exit or kill ends it too (the container's PID 1 exits and the kernel kills the rest), and
+/// what it keeps alive until it has exited, the request's concurrency slot and its
+/// connection's drain ticket. of-watchdog starts the process on a context of its own
+/// (of-watchdog@9bdadb1e executor/streaming_runner.go: `exec.CommandContext` on
+/// `context.Background()` with exec_timeout), not the request's, and its handler waits for
+/// `cmd.Wait`: a caller that leaves neither kills the process nor frees the handler, so Go's
+/// `Shutdown` still counts the connection active.
+pub(crate) struct Orphanage {
+    /// Where the process runs on; aborted when the watchdog exits or is killed.
+    pub(crate) tasks: Tasks,
+    /// Dropped once the process has exited.
+    pub(crate) keep: Box<dyn Send>,
+}
+
 /// Run one request's process and answer as of-watchdog does: 200 and `content_type` once
 /// the first output is there (or the process ended, or exec_timeout killed it), then the
 /// rest of stdout as it comes. `X-Timeout` is not consulted: streaming mode's deadline is
-/// exec_timeout alone.
+/// exec_timeout alone. With an `orphanage`, a caller that leaves leaves the process running.
 pub(crate) async fn invoke(
     settings: &Settings,
     fork: &dyn Fork,
     invocation: Invocation,
+    orphanage: Option<Orphanage>,
 ) -> Response<BoxBody> {
     use http_body_util::BodyExt;
     let deadline = settings.exec_timeout().map(|t| Instant::now() + t);
     let body = match fork.fork(invocation) {
         Ok(forked) => {
-            let mut output = Output::new(forked, deadline);
+            let mut output = Output::new(forked, deadline, orphanage);
             // The implicit 200 goes out with the first output, or when the process ends or is
             // killed, whichever comes first (Go would hold up to 2 KB of output back first:
             // README, deliberate differences).
@@ -241,10 +258,12 @@ struct Output {
     deadline: Option<Pin<Box<Sleep>>>,
     /// Where stdout is read into.
     buffer: Box<[u8]>,
+    /// Where the process runs on if the body is dropped first (see `Orphanage`).
+    orphanage: Option<Orphanage>,
 }
 
 impl Output {
-    fn new(forked: Forked, deadline: Option<Instant>) -> Output {
+    fn new(forked: Forked, deadline: Option<Instant>, orphanage: Option<Orphanage>) -> Output {
         Output {
             process: Some(Running {
                 stdout: forked.stdout,
@@ -254,8 +273,47 @@ impl Output {
             first: None,
             deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
             buffer: vec![0; READ_BYTES].into_boxed_slice(),
+            orphanage,
         }
     }
+}
+
+impl Drop for Output {
+    /// The caller left (hyper drops the body of a connection that died or passed its write
+    /// deadline) while the process runs: it runs on until it exits or exec_timeout kills it,
+    /// and only then lets go of what it keeps. Without an orphanage, dropping it kills it.
+    fn drop(&mut self) {
+        let (Some(process), Some(orphanage)) = (self.process.take(), self.orphanage.take()) else {
+            return;
+        };
+        let deadline = self.deadline.take();
+        let Orphanage { tasks, keep } = orphanage;
+        // After the watchdog's exit the task set takes nothing: the process is killed.
+        tasks.spawn(run_orphan(process, deadline, keep));
+    }
+}
+
+/// A process whose caller left, run to its end as Go's handler waits for it. Its stdout is
+/// closed at once: Go's copy to the dead connection fails, and `exec` then closes the pipe's
+/// read end (os/exec `writerDescriptor`), so the process's next write fails (SIGPIPE for a
+/// shell); a process that writes only at its end runs its full time. exec_timeout's kill
+/// (dropping it) ends it early.
+async fn run_orphan(process: Running, deadline: Option<Pin<Box<Sleep>>>, keep: Box<dyn Send>) {
+    let Running { stdout, exit, .. } = process;
+    drop(stdout);
+    match deadline {
+        Some(deadline) => {
+            tokio::select! {
+                biased;
+                () = deadline => {}
+                _ = exit => {}
+            }
+        }
+        None => {
+            let _ = exit.await;
+        }
+    }
+    drop(keep);
 }
 
 impl Body for Output {

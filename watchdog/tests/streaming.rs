@@ -210,8 +210,11 @@ async fn a_first_output_exactly_at_write_timeout_is_written_whole() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_body_still_streaming_at_write_timeout_is_cut_and_its_process_killed() {
-    let (_w, to_watchdog, log) = world(|c| {
+async fn a_body_cut_at_write_timeout_leaves_its_process_running_to_its_next_write() {
+    // Go's copy to the response fails at the write deadline and `exec` closes the pipe, but
+    // nothing kills the process: it runs on, holding its slot, and dies at its next write
+    // (EPIPE here; SIGPIPE for a shell), when `cmd.Wait` returns.
+    let (w, to_watchdog, log) = world(|c| {
         c.write_timeout_ns = SECOND;
         c.exec_timeout_ns = 5 * SECOND;
     });
@@ -220,8 +223,43 @@ async fn a_body_still_streaming_at_write_timeout_is_cut_and_its_process_killed()
     assert_eq!((reply.status, reply.head_at), (StatusCode::OK, t0));
     assert!(reply.body.is_err());
     assert_eq!(reply.end_at, t0 + Duration::from_secs(1));
+    tokio::time::sleep_until(t0 + Duration::from_millis(2_999)).await;
+    assert!(log.killed_at().is_empty());
+    assert_eq!(w.monitor.requests_in_flight(), 1);
+    tokio::time::sleep_until(t0 + Duration::from_secs(3)).await;
     until(|| !log.killed_at().is_empty()).await;
-    assert_eq!(log.killed_at(), [t0 + Duration::from_secs(1)]);
+    assert_eq!(log.killed_at(), [t0 + Duration::from_secs(3)]);
+    until(|| w.monitor.requests_in_flight() == 0).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_that_leaves_does_not_end_its_process_nor_the_drain() {
+    // The caller goes at 1 s; the process (no output until its end at 5 s) runs on, and
+    // SIGTERM's drain waits for it: the watchdog exits at the first Shutdown check after 5 s.
+    let (mut w, to_watchdog, log) = world(|c| {
+        c.healthcheck_interval_ns = SECOND as i64;
+        c.write_timeout_ns = 10 * SECOND;
+        c.exec_timeout_ns = 10 * SECOND;
+    });
+    let t0 = Instant::now();
+    let request = tokio::spawn(async move { get(&to_watchdog, "/?ms=5000").await });
+    one_request_in_flight(&w.monitor).await;
+    tokio::time::sleep_until(t0 + Duration::from_secs(1)).await;
+    request.abort();
+    let _ = request.await;
+    w.sigterm();
+    let exit = w.exit.await.unwrap();
+    assert!(exit.drained);
+    // Its one write, at its end, finds the pipe closed: it dies there (EPIPE), at 5 s.
+    assert_eq!(log.killed_at(), [t0 + Duration::from_secs(5)]);
+    // Shutdown began at 2 s; its checks come at 2 s + 1, 3, 7, ... ms, then every 500 ms.
+    assert_eq!(
+        exit.exited_at,
+        faasim_watchdog::go_shutdown_check_at_or_after(
+            t0 + Duration::from_secs(2),
+            t0 + Duration::from_secs(5)
+        )
+    );
 }
 
 #[tokio::test(start_paused = true)]

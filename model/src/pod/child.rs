@@ -99,6 +99,8 @@ impl Pods {
         if self.function.watchdog.mode == Mode::Streaming {
             if call.wanted && call.in_watchdog {
                 self.respond(now, req, 200, Cause::Handler, out);
+            } else if call.orphan_fork && pod == call.pod {
+                self.fork_ended(req, pod);
             }
             return;
         }

@@ -273,6 +273,8 @@ struct Call {
     child_header_ns: Nanos,
     /// The key of its own draws.
     key: u64,
+    /// A forked process whose caller's cancel arrived: it runs on, holding up the drain.
+    orphan_fork: bool,
 }
 
 /// Every pod's data plane: a plain value.

@@ -5,7 +5,7 @@
 //! 408), the server's `write_timeout` (past it the provider sees EOF; 0 is none, as in Go) and
 //! a caller's cancel.
 
-use super::{Call, Effect, Pods};
+use super::{Call, Effect, Pods, Timer};
 use crate::choice::Chooser;
 use crate::config::{Mode, WatchdogKind, server_limit_ns};
 use crate::ledger::{Cause, Fact, PodId, RequestId};
@@ -266,7 +266,12 @@ impl Pods {
         }
     }
 
-    /// The cancel reaches the pod: the watchdog's call ends.
+    /// The cancel reaches the pod: the watchdog's call ends. Except for a fork (streaming mode,
+    /// the classic watchdog): its process was started with a context of its own (of-watchdog
+    /// executor/streaming_runner.go: `exec.CommandContext` on `context.Background()` with
+    /// exec_timeout; the classic watchdog's `exec.Command`) and the handler waits for it, so the
+    /// call stays in the watchdog, holding up its drain, until the process ends or exec_timeout
+    /// kills it.
     pub(super) fn cancel(
         &mut self,
         req: RequestId,
@@ -279,7 +284,33 @@ impl Pods {
             out.push(Effect::Stale);
             return;
         }
+        if self.function.watchdog.mode == Mode::Streaming {
+            call.orphan_fork = true;
+            let exec_ns = self.function.watchdog.exec_timeout_ns;
+            if exec_ns > 0 {
+                // The kill ends the process first when it comes before the handler's end.
+                out.push(Effect::Arm {
+                    at_ns: call.watchdog_header_ns + exec_ns,
+                    pod,
+                    generation,
+                    timer: Timer::HandlerDone { req },
+                });
+            }
+            return;
+        }
         call.in_watchdog = false;
         self.leave_watchdog(req, pod);
+    }
+
+    /// A forked process whose caller left has ended (its handler returned, or exec_timeout
+    /// killed it): the call leaves the watchdog's drain.
+    pub(super) fn fork_ended(&mut self, req: RequestId, pod: PodId) {
+        let call = self.calls[req as usize];
+        if call.orphan_fork && call.in_watchdog && self.current(pod, call.generation) {
+            let call = &mut self.calls[req as usize];
+            call.in_watchdog = false;
+            call.orphan_fork = false;
+            self.leave_watchdog(req, pod);
+        }
     }
 }
