@@ -14,6 +14,7 @@ use faasim_check::command::{self, CheckArgs, Outcome};
 use faasim_check::output::Format as CheckOutput;
 use faasim_sim::explain;
 use faasim_sim::explore::{self, Options, Summary};
+use faasim_sim::picture;
 use faasim_sim::regression;
 use faasim_sim::report::{self, Header};
 use faasim_sim::world::Mutation;
@@ -42,10 +43,22 @@ enum Engine {
     Turmoil,
 }
 
+/// What `run` prints.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// hey's summary, the outcomes, the violations, the pods and the timeline.
     Text,
+    /// One JSON object with every request, pod and timeline line.
     Json,
+    /// A swimlane picture: a bar per request coloured by outcome (density rows and the failing
+    /// requests when there are many), each pod's life, the endpoint view's lag, signals and
+    /// timers, the scenario's events.
+    Svg,
+    /// One self-contained page: the picture, the summary, the violations linked to the requests
+    /// and pods they name, the timeline as a table.
+    Html,
+    /// Trace Event Format JSON for ui.perfetto.dev or chrome://tracing.
+    Perfetto,
 }
 
 /// Planted bugs, for showing that `explore` catches one.
@@ -106,7 +119,8 @@ enum Command {
         /// Seed for every random choice (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Report format.
+        /// Report format: text and json report; svg, html and perfetto draw the run
+        /// (write them to a file: `> run.svg`).
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Leave the timeline out of the report.
@@ -498,6 +512,9 @@ fn run(
     let text = match format {
         Format::Text => report::text(&run, &header),
         Format::Json => report::json(&run, &header),
+        Format::Svg => picture::svg(&run, &header, &loaded.events),
+        Format::Html => picture::html(&run, &header, &loaded.events),
+        Format::Perfetto => picture::perfetto(&run, &header, &loaded.events),
     };
     print!("{text}");
     // A run cut by its limit proves nothing about the requests it cut: not a pass.

@@ -215,6 +215,36 @@ fn usage_errors_exit_with_two() {
 }
 
 #[test]
+fn the_picture_formats_print_a_picture_and_keep_the_exit_code() {
+    let ce = scenario("go-long-ce.yaml");
+    let svg = faasim(&["run", &ce, "--format", "svg"]);
+    assert_eq!(
+        svg.status.code(),
+        Some(1),
+        "a violated property still exits 1"
+    );
+    let text = String::from_utf8(svg.stdout).expect("UTF-8");
+    assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(text.matches("class=\"req dropped\"").count(), 5);
+    let html = faasim(&["run", &ce, "--format", "html"]);
+    let text = String::from_utf8(html.stdout).expect("UTF-8");
+    assert!(text.starts_with("<!DOCTYPE html>") && text.contains("<svg "));
+    let perfetto = faasim(&["run", &ce, "--format", "perfetto"]);
+    let value: serde_json::Value =
+        serde_json::from_slice(&perfetto.stdout).expect("Trace Event Format JSON");
+    assert!(
+        value["traceEvents"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    let help = faasim(&["run", "--help"]);
+    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    for format in ["svg", "html", "perfetto"] {
+        assert!(help.contains(format), "run --help names {format}: {help}");
+    }
+}
+
+#[test]
 fn go_long_and_streaming_run_on_the_turmoil_engine() {
     let output = faasim(&[
         "run",

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod explore;
 pub mod failures;
 pub mod input_file;
+pub mod picture;
 pub mod regression;
 pub mod report;
 pub mod scenario;
