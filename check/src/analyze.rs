@@ -8,9 +8,14 @@
 //! error, a pod killed with nothing in flight a warning. The fix is one the function's edition
 //! lets its user apply (`edition.rs`): on CE, never the grace period, a preStop hook or the
 //! probe, which faas-netes sets itself.
+//!
+//! When the inputs configure the CE queue-worker (`queueWorker.ackWait`, or `ack_wait` in its
+//! Deployment), each function is judged on the asynchronous path too: `ce-ack-wait-covers-call`,
+//! whose witness is an asynchronous run (`load.async: true`) in which the call runs again.
 
 use faasim_model::config::{
-    Config, Edition, IngressConfig, Method, Mode, Span, Start, WatchdogKind,
+    AsyncConfig, Config, Edition, IngressConfig, Method, Mode, QueueWorkerConfig, Span, Start,
+    WatchdogKind, ce_ack_wait,
 };
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
@@ -150,6 +155,7 @@ fn fix_key(rule: &Rule) -> &'static str {
         "child-ready-before-routing" => "kubernetes.readinessProbe.initialDelaySeconds",
         "provider-idle-below-watchdog-idle" => "function.environment.read_timeout",
         "child-drains-on-sigterm" => "function.upstream.onSigterm",
+        "ce-ack-wait-covers-call" => "queueWorker.ackWait",
         "spot-notice-covers-drain"
         | "schedulable-node-remains"
         | "no-disruption-during-cold-start" => "events",
@@ -275,6 +281,15 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
                 action: Action::Rollout,
             }]
         }
+        "ce-ack-wait-covers-call" => {
+            // One asynchronous call, no callback receiver (the files cannot say there is one),
+            // on the one CE worker: held longer than ack_wait, NATS Streaming redelivers it
+            // and the worker runs it again after the first run.
+            config.asynchronous.get_or_insert_with(AsyncConfig::default);
+            closed(&mut config, 1);
+            config.load.concurrency = 1;
+            Vec::new()
+        }
         "provider-idle-below-watchdog-idle" => {
             // One call a second. After a call that dialled, the next reaches the pod one hop
             // after the watchdog's idle timeout closed the connection, before the FIN is back
@@ -312,12 +327,13 @@ fn status_text(status: Option<Status>) -> String {
     }
 }
 
-/// A request the caller lost: dropped in flight, refused, or cut by a timer. Turned away by
-/// design (429, 503) is not lost: the caller was told to come back.
+/// A request the caller lost: dropped in flight, refused, cut by a timer, or an asynchronous
+/// call never run to its end. Turned away by design (429, 503) is not lost: the caller was
+/// told to come back; an asynchronous call run twice is not lost either.
 fn lost(outcome: Outcome) -> bool {
     matches!(
         outcome,
-        Outcome::Dropped | Outcome::Refused | Outcome::TimedOut
+        Outcome::Dropped | Outcome::Refused | Outcome::TimedOut | Outcome::Lost
     )
 }
 
@@ -356,8 +372,16 @@ fn counterexample(
                 .pod
                 .and_then(|p| run.result.pods.get(p as usize))
                 .map(|p| p.name.clone());
+            // An asynchronous call: how many times its handler ran.
+            let runs = run
+                .result
+                .invocations
+                .as_ref()
+                .and_then(|i| i.get(record.id as usize))
+                .map(|i| format!(", run {} times", i.executions))
+                .unwrap_or_default();
             format!(
-                "request {} sent at {} got {} at {} ({}, {}{})",
+                "request {} sent at {} got {} at {} ({}, {}{}{runs})",
                 record.id,
                 stamp(record.start_ns),
                 status_text(record.status),
@@ -515,6 +539,13 @@ fn knob_for(rule: &str) -> Option<Knob> {
         "healthcheck-covers-endpoint-lag" => Knob::HealthcheckNs,
         "grace-covers-drain" | "fixed-wait-grace" => Knob::GraceS,
         "max-inflight-covers-load" => Knob::Count(|c| &mut c.function.watchdog.max_inflight),
+        "ce-ack-wait-covers-call" => Knob::DurationNs(|c| {
+            &mut c
+                .asynchronous
+                .get_or_insert_with(AsyncConfig::default)
+                .queue_worker
+                .ack_wait_ns
+        }),
         _ => return None,
     })
 }
@@ -768,7 +799,48 @@ fn function_findings(input: &FunctionInput, options: &Options) -> Vec<Finding> {
         }
         findings.extend(finding(input, &breach, &config, &events, options));
     }
+    if let Some(asynchronous) = queue_worker(input, &config)
+        && !ignored(input, options, rules::CE_ACK_WAIT_COVERS_CALL.id)
+    {
+        // Any function can be called on /async-function/NAME: when the inputs configure the
+        // CE queue-worker, its ack_wait is judged against each function's longest call, as an
+        // asynchronous run with no disruption.
+        let mut config = config.clone();
+        config.asynchronous = Some(asynchronous);
+        let breach = rules::check(&config, &[])
+            .into_iter()
+            .find(|b| b.rule == &rules::CE_ACK_WAIT_COVERS_CALL);
+        if let Some(breach) = breach {
+            findings.extend(finding(input, &breach, &config, &[], options));
+        }
+    }
     findings
+}
+
+/// The CE queue-worker the inputs configure: `queueWorker.ackWait` written in a values file or
+/// `ack_wait` in a rendered queue-worker Deployment (the chart's default alone configures
+/// nothing: a function checked without its platform's files is not judged on the async path).
+/// One worker, no callback receiver: the files say neither; the CE worker runs one call at a
+/// time whatever `maxInflight` says. Pro's worker (`queueWorkerPro`) is not judged.
+fn queue_worker(input: &FunctionInput, config: &Config) -> Option<AsyncConfig> {
+    if config.kubernetes.edition != Edition::Ce {
+        return None;
+    }
+    let written = input.origin("queueWorker.ackWait")?;
+    if !matches!(written.origin, Origin::File(_) | Origin::Fallback { .. }) {
+        return None;
+    }
+    // The effective value (the fall-back when it did not parse), truncated to whole seconds
+    // as the worker sends it.
+    let (ack_wait_ns, _) = ce_ack_wait(&written.value);
+    Some(AsyncConfig {
+        callback: false,
+        callback_duration_ns: 0,
+        queue_worker: QueueWorkerConfig {
+            ack_wait_ns,
+            ..QueueWorkerConfig::default()
+        },
+    })
 }
 
 /// Check every function. Functions are independent (each is its own simulated runs, from the

@@ -427,3 +427,76 @@ fn parallel_parts_give_the_findings_in_input_order() {
     assert!(!together.is_empty());
     assert_eq!(together, alone);
 }
+
+/// The CE queue-worker's ack_wait, read from a values file, judged on the asynchronous path:
+/// a 30s ackWait below a 2m call is a finding at the line of `ackWait`, proven by an async
+/// run in which the call runs again; 2m30s above the call is none.
+#[test]
+fn a_queue_worker_ack_wait_below_the_call_is_proven_by_an_async_run() {
+    use faasim_check::input::{InputRequest, read_inputs};
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/check/async-ack-wait");
+    let read = |values: &str| {
+        let request = InputRequest {
+            paths: vec!["stack.yml".to_string(), values.to_string()],
+            cwd: dir.clone(),
+            ..InputRequest::default()
+        };
+        read_inputs(&request).unwrap_or_else(|e| panic!("{}", e.render()))
+    };
+    let report = analyze(&read("values.yaml"), &Options::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "ce-ack-wait-covers-call")
+        .unwrap_or_else(|| panic!("{:?}", rules_of(&report)));
+    assert_eq!(finding.function, "report");
+    assert_eq!(finding.key, "queueWorker.ackWait");
+    // `  ackWait: "30s"` on line 14: the value starts at column 12.
+    assert_eq!(
+        finding.location,
+        Some(Location {
+            file: "values.yaml".to_string(),
+            line: 14,
+            column: 12,
+        })
+    );
+    assert!(
+        finding.message.contains("ack_wait is 30s"),
+        "{}",
+        finding.message
+    );
+    // Run again, nothing lost: a warning.
+    assert_eq!(finding.severity, Severity::Warning);
+    let counterexample = finding.counterexample.as_ref().expect("simulated");
+    assert!(
+        counterexample
+            .violated
+            .contains(&"no-duplicate-invocation".to_string()),
+        "{:?}",
+        counterexample.violated
+    );
+    // 1 + floor(2m / 30s) runs on the one worker.
+    assert!(
+        counterexample.saw.contains("duplicated") && counterexample.saw.contains("run 5 times"),
+        "{}",
+        counterexample.saw
+    );
+    // The witness is an asynchronous run of the CE worker with the file's ack_wait.
+    let yaml = &counterexample.scenario_yaml;
+    assert!(yaml.contains("async: true"), "{yaml}");
+    assert!(yaml.contains("ackWait: 30s"), "{yaml}");
+    let safe = finding.safe_value.as_ref().expect("searched");
+    assert_eq!(safe.simulated, "2m1s");
+
+    let report = analyze(&read("values-long-ack.yaml"), &Options::default());
+    assert!(
+        !rules_of(&report).contains(&"ce-ack-wait-covers-call"),
+        "{:?}",
+        rules_of(&report)
+    );
+
+    // The function alone, without the values that configure a queue-worker: not judged.
+    let report = analyze(&read("stack.yml")[..1], &Options::default());
+    assert!(!rules_of(&report).contains(&"ce-ack-wait-covers-call"));
+}

@@ -446,3 +446,54 @@ fn go_long_behind_an_ingress_at_90_s_is_flagged_with_the_504() {
     );
     sarif::assert_valid_sarif(&sarif.stdout);
 }
+
+#[test]
+fn a_queue_worker_ack_wait_below_the_call_is_a_finding_at_its_line() {
+    let paths = ["async-ack-wait/stack.yml", "async-ack-wait/values.yaml"];
+    let outcome = run(&paths, "ce", Format::Human);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains(
+            "warning[ce-ack-wait-covers-call] queueWorker.ackWait at async-ack-wait/values.yaml:14:12"
+        ),
+        "{}",
+        outcome.stdout
+    );
+    let json = run(&paths, "ce", Format::Json);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let findings = value["functions"][0]["findings"]
+        .as_array()
+        .expect("findings");
+    let finding = findings
+        .iter()
+        .find(|f| f["rule"] == "ce-ack-wait-covers-call")
+        .unwrap_or_else(|| panic!("{}", json.stdout));
+    assert_eq!(finding["key"], "queueWorker.ackWait");
+    assert_eq!(finding["location"]["file"], "async-ack-wait/values.yaml");
+    assert_eq!(finding["location"]["line"], 14);
+    let scenario = finding["counterexample"]["scenario_yaml"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{finding}"));
+    assert!(scenario.contains("async: true"), "{scenario}");
+
+    let long = run(
+        &[
+            "async-ack-wait/stack.yml",
+            "async-ack-wait/values-long-ack.yaml",
+        ],
+        "ce",
+        Format::Human,
+    );
+    assert!(
+        !long.stdout.contains("ce-ack-wait-covers-call"),
+        "{}",
+        long.stdout
+    );
+    // Pro's queue-worker is not the CE one: not judged.
+    let pro = run(&paths, "pro", Format::Human);
+    assert!(
+        !pro.stdout.contains("ce-ack-wait-covers-call"),
+        "{}",
+        pro.stdout
+    );
+}
