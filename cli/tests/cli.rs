@@ -226,6 +226,14 @@ fn the_picture_formats_print_a_picture_and_keep_the_exit_code() {
     let text = String::from_utf8(svg.stdout).expect("UTF-8");
     assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert_eq!(text.matches("class=\"req dropped\"").count(), 5);
+    // The turmoil engine's run draws the same story: five cut, five answered after the cold
+    // start.
+    let turmoil = faasim(&["run", &ce, "--engine", "turmoil", "--format", "svg"]);
+    assert_eq!(turmoil.status.code(), Some(1));
+    let turmoil = String::from_utf8(turmoil.stdout).expect("UTF-8");
+    assert!(turmoil.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_eq!(turmoil.matches("class=\"req dropped\"").count(), 5);
+    assert_eq!(turmoil.matches("class=\"req ok\"").count(), 5);
     let html = faasim(&["run", &ce, "--format", "html"]);
     let text = String::from_utf8(html.stdout).expect("UTF-8");
     assert!(text.starts_with("<!DOCTYPE html>") && text.contains("<svg "));
