@@ -208,23 +208,7 @@ impl Gateway {
     pub fn handle(&mut self, now: Nanos, input: Input, out: &mut Vec<Effect>) {
         match input {
             Input::Request { req } => {
-                let accepting = self.accepting();
-                let call = self.call(req);
-                assert_eq!(
-                    call.state,
-                    State::Coming,
-                    "request {req} reaches the gateway twice"
-                );
-                call.arrive_ns = now;
-                if !accepting {
-                    // The process is gone or its listener closed: the connection is refused
-                    // (a reused one finds itself closed).
-                    call.state = State::Done;
-                    out.push(Effect::Respond {
-                        req,
-                        status: Status::Error,
-                        cause: Cause::GatewayRefused,
-                    });
+                if !self.arrive(now, req, out) {
                     return;
                 }
                 self.in_flight += 1;
@@ -254,23 +238,10 @@ impl Gateway {
                 // the body and headers are published and the client gets 202 with its
                 // X-Call-Id; no function-existence check, no scale from zero. The publish
                 // waits for the server's ack, a round trip faasim does not add.
-                let accepting = self.accepting();
-                let call = self.call(req);
-                assert_eq!(
-                    call.state,
-                    State::Coming,
-                    "request {req} reaches the gateway twice"
-                );
-                call.arrive_ns = now;
-                call.state = State::Done;
-                if !accepting {
-                    out.push(Effect::Respond {
-                        req,
-                        status: Status::Error,
-                        cause: Cause::GatewayRefused,
-                    });
+                if !self.arrive(now, req, out) {
                     return;
                 }
+                self.call(req).state = State::Done;
                 out.push(Effect::Publish { req });
                 out.push(Effect::Respond {
                     req,
@@ -336,6 +307,29 @@ impl Gateway {
                 }
             }
         }
+    }
+
+    /// `req` reaches the gateway at `now`, on either route; whether it is accepted. A gateway
+    /// whose process is gone or whose listener is closed refuses the connection (a reused one
+    /// finds itself closed) and the call ends here.
+    fn arrive(&mut self, now: Nanos, req: RequestId, out: &mut Vec<Effect>) -> bool {
+        let accepting = self.accepting();
+        let call = self.call(req);
+        assert_eq!(
+            call.state,
+            State::Coming,
+            "request {req} reaches the gateway twice"
+        );
+        call.arrive_ns = now;
+        if !accepting {
+            call.state = State::Done;
+            out.push(Effect::Respond {
+                req,
+                status: Status::Error,
+                cause: Cause::GatewayRefused,
+            });
+        }
+        accepting
     }
 
     /// A cached reading, not yet stale at `now`, with a replica available.
