@@ -5,12 +5,14 @@
 //! without an ack), and the synchronous path left as it was.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use faasim_model::ledger::{Cause, Outcome, Status};
-use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos};
-use faasim_sim::scenario::{self, Scenario};
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
+use faasim_model::time::{NS_PER_MS, Nanos};
+use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
+
+mod common;
+
+use common::{load, run, s, scenarios_dir, violated};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
 const SHIPPED: [&str; 10] = [
@@ -25,33 +27,6 @@ const SHIPPED: [&str; 10] = [
     "async-ce-slow-callback.yaml",
     "async-ce-two-workers-redeliver.yaml",
 ];
-
-fn scenarios_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn load(file: &str) -> Scenario {
-    scenario::load(&scenarios_dir().join(file)).unwrap_or_else(|error| panic!("{error}"))
-}
-
-fn run(file: &str) -> Run {
-    let s = load(file);
-    simulate(
-        &s.config,
-        &s.events,
-        s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        s.seed.unwrap_or(DEFAULT_SEED),
-        false,
-    )
-}
-
-fn s(seconds: u64) -> Nanos {
-    seconds * NS_PER_S
-}
-
-fn violated(run: &Run) -> Vec<&'static str> {
-    run.violations.iter().map(|v| v.property.name()).collect()
-}
 
 /// Each invocation's executions, callback statuses and outcome.
 fn invocations(run: &Run) -> Vec<(u32, Vec<Status>, Outcome)> {

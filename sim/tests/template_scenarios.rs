@@ -4,13 +4,16 @@
 //! `scenarios.rs` pins the mechanisms' scenarios; this file pins these.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use faasim_model::ledger::{Cause, Record, Status};
-use faasim_model::time::{NS_PER_MS, NS_PER_S, Nanos};
-use faasim_sim::scenario::{self, Scenario};
+use faasim_model::time::{NS_PER_MS, Nanos};
+use faasim_sim::scenario;
 use faasim_sim::world::PodEnd;
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate};
+use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
+
+mod common;
+
+use common::{load, run, s, scenarios_dir, violated};
 
 /// Every file of these families this test binary pins, so none ships untested.
 const SHIPPED: [&str; 11] = [
@@ -27,29 +30,6 @@ const SHIPPED: [&str; 11] = [
     "zero-upstream-timeout.yaml",
 ];
 
-fn scenarios_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-fn load(file: &str) -> Scenario {
-    scenario::load(&scenarios_dir().join(file)).unwrap_or_else(|error| panic!("{error}"))
-}
-
-fn run(file: &str) -> Run {
-    let s = load(file);
-    simulate(
-        &s.config,
-        &s.events,
-        s.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        s.seed.unwrap_or(DEFAULT_SEED),
-        false,
-    )
-}
-
-fn s(seconds: u64) -> Nanos {
-    seconds * NS_PER_S
-}
-
 /// Count per (status code, cause); a status with no code counts as 0.
 fn tally(run: &Run) -> BTreeMap<(u16, Cause), usize> {
     let mut counts = BTreeMap::new();
@@ -62,10 +42,6 @@ fn tally(run: &Run) -> BTreeMap<(u16, Cause), usize> {
         *counts.entry((code, cause)).or_insert(0) += 1;
     }
     counts
-}
-
-fn violated(run: &Run) -> Vec<&'static str> {
-    run.violations.iter().map(|v| v.property.name()).collect()
 }
 
 fn end(record: &Record) -> Nanos {
