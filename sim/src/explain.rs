@@ -1,6 +1,8 @@
-//! Rule pages: the text of `faasim explain RULE` and of docs/rules.md. Each page states the
-//! interaction, the inequality, where the exact boundary differs from domain.md, the fix, and a
-//! timeline produced by running the rule's example scenario, which ships inside the binary.
+//! Rule pages: the text of `faasim explain RULE`, of docs/rules.md and of the docs site's
+//! docs/rules/RULE.md. Each page states the interaction, the inequality, where the exact
+//! boundary differs from domain.md, the fix, and a timeline produced by running the rule's
+//! example scenario, which ships inside the binary; the docs add the picture of that run
+//! (docs/pictures/STEM.svg, drawn by [`example_picture`]).
 
 use std::fmt::Write as _;
 
@@ -230,10 +232,53 @@ fn run_example(file: &str) -> Result<(String, Vec<String>, u64), String> {
 
 const TIMELINE_LINES_MAX: usize = 28;
 
-/// The page for one rule, in Markdown.
+/// The page for one rule, in Markdown: what `faasim explain RULE` prints.
 pub fn rule_page(rule: &Rule) -> String {
+    rule_section(rule, "##", None)
+}
+
+/// Where the docs keep the picture of example scenario `file`, relative to docs/:
+/// `pictures/STEM.svg`.
+pub fn picture_path(file: &str) -> String {
+    format!(
+        "pictures/{}.svg",
+        file.strip_suffix(".yaml").unwrap_or(file)
+    )
+}
+
+/// The rule's own page of the docs site, docs/rules/RULE.md: the `faasim explain` page with a
+/// title, a way back to the list, and the picture of its example run.
+pub fn rule_doc_page(rule: &Rule) -> String {
+    let mut out = rule_section(
+        rule,
+        "#",
+        Some(&format!("../{}", picture_path(rule.example))),
+    );
+    let _ = writeln!(
+        out,
+        "\nEvery rule on one page, with the notation: [Safe-configuration rules](../rules.md). The same page in a terminal: `faasim explain {}`.",
+        rule.id
+    );
+    out
+}
+
+/// The SVG of the example scenario `file` (one compiled into the binary) run at its own seed:
+/// the picture docs/pictures/STEM.svg holds, drawn as `faasim run --format svg` draws it.
+pub fn example_picture(file: &str) -> Result<String, String> {
+    let text = example_text(file).ok_or_else(|| format!("example {file} is not compiled in"))?;
+    let source = format!("scenarios/{file}");
+    let loaded = scenario::parse(text, &source).map_err(|e| e.to_string())?;
+    let seed = loaded.seed.unwrap_or(DEFAULT_SEED);
+    let run = simulate_scenario(&loaded, seed, true);
+    let header = report::Header::of_run(&loaded, &run);
+    Ok(crate::picture::svg(&run, &header, &loaded.events))
+}
+
+/// A rule's page under `heading` (`##` in rules.md and `faasim explain`, `#` on its own page),
+/// with the picture at `picture` (a relative path) above the example's timeline when given.
+fn rule_section(rule: &Rule, heading: &str, picture: Option<&str>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "## `{}`\n", rule.id);
+    let _ = writeln!(out, "{heading} `{}`\n", rule.id);
     let _ = writeln!(out, "**Inequality:** `{}`  ", rule.inequality);
     let mechanisms: Vec<String> = rule.mechanisms.iter().map(|m| m.to_string()).collect();
     let _ = writeln!(
@@ -272,6 +317,13 @@ pub fn rule_page(rule: &Rule) -> String {
                 "**Example:** `scenarios/{}` (seed {seed}): {summary}.\n",
                 rule.example
             );
+            if let Some(picture) = picture {
+                let _ = writeln!(
+                    out,
+                    "![The run of scenarios/{}: a lane per client worker, gateway and pod, a bar per request coloured by outcome]({picture})\n",
+                    rule.example
+                );
+            }
             let _ = writeln!(out, "```text");
             let shown = lines.len().min(TIMELINE_LINES_MAX);
             for line in &lines[..shown] {
@@ -341,8 +393,12 @@ counts the way there and back, so at the default rtt they move by a millisecond 
     }
     let _ = writeln!(out);
     for rule in RULES {
-        out.push_str(&rule_page(rule));
-        out.push('\n');
+        out.push_str(&rule_section(rule, "##", Some(&picture_path(rule.example))));
+        let _ = writeln!(
+            out,
+            "Its own page: [rules/{}.md](rules/{}.md).\n",
+            rule.id, rule.id
+        );
     }
     out
 }
