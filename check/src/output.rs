@@ -1,4 +1,4 @@
-//! Rendering a `check` [`Report`]: `human` (the default), `json`, `sarif` and `github`, plus
+//! Rendering a `check` [`Report`]: `human` (the default), `json`, `sarif`, `github` and `html`, plus
 //! the timeout chain of one function for `faasim explain --function NAME`.
 //!
 //! Every format lists functions in report order and, within a function, findings by severity
@@ -8,12 +8,13 @@
 //! function in the report come last, under their own function name. Nothing depends on hash
 //! order or the clock: the same report renders to the same bytes.
 //!
-//! One file per format: `human`, `json`, `sarif`, `github`; `explain` holds the timeout
+//! One file per format: `human`, `json`, `sarif`, `github`, `html`; `explain` holds the timeout
 //! chain of `faasim explain --function`. This file holds what they share: the formats, the
 //! render options, the input rules, and how findings are grouped and counted.
 
 mod explain;
 mod github;
+mod html;
 mod human;
 mod json;
 mod sarif;
@@ -38,7 +39,7 @@ pub const JSON_VERSION: u32 = 1;
 /// The key of the stable fingerprint in SARIF `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "faasim/v1";
 
-/// An output format of `faasim check -o` (`human`, `json`, `sarif`, `github`; the command line
+/// An output format of `faasim check -o` (`human`, `json`, `sarif`, `github`, `html`; the command line
 /// parses the names in `cli/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -50,11 +51,19 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (`::error file=…::…`).
     Github,
+    /// One self-contained HTML page: every finding, and the picture of each witness run.
+    Html,
 }
 
 impl Format {
     /// Every format, in `-o` order.
-    pub const ALL: [Format; 4] = [Format::Human, Format::Json, Format::Sarif, Format::Github];
+    pub const ALL: [Format; 5] = [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Html,
+    ];
 
     /// The name `-o` takes.
     pub fn name(self) -> &'static str {
@@ -63,6 +72,7 @@ impl Format {
             Format::Json => "json",
             Format::Sarif => "sarif",
             Format::Github => "github",
+            Format::Html => "html",
         }
     }
 }
@@ -74,7 +84,9 @@ impl std::str::FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown output format `{s}` (human, json, sarif, github)"))
+            .ok_or_else(|| {
+                format!("unknown output format `{s}` (human, json, sarif, github, html)")
+            })
     }
 }
 
@@ -103,6 +115,7 @@ pub fn render(report: &Report, format: Format, options: &RenderOptions) -> Strin
         Format::Json => json::render(report, options),
         Format::Sarif => sarif::render(report, options),
         Format::Github => github::render(report),
+        Format::Html => html::render(report, options),
     }
 }
 

@@ -276,6 +276,7 @@ enum CheckFormat {
     Json,
     Sarif,
     Github,
+    Html,
 }
 
 impl CheckFormat {
@@ -286,6 +287,7 @@ impl CheckFormat {
             CheckFormat::Json => CheckOutput::Json,
             CheckFormat::Sarif => CheckOutput::Sarif,
             CheckFormat::Github => CheckOutput::Github,
+            CheckFormat::Html => CheckOutput::Html,
         }
     }
 }
