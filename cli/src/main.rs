@@ -19,8 +19,10 @@ use faasim_sim::regression;
 use faasim_sim::report::{self, Header};
 use faasim_sim::world::Mutation;
 use faasim_sim::{
-    DEFAULT_LIMIT_NS, DEFAULT_SEED, Verdict, emit, failures, scenario, simulate, swarm,
+    DEFAULT_SEED, Verdict, emit, failures, scenario, simulate_scenario_observed, swarm,
 };
+
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -129,6 +131,9 @@ enum Command {
         /// The model (fast, exhaustive) or turmoil: the real watchdog and hyper on simulated TCP.
         #[arg(long, value_enum, default_value = "model")]
         engine: Engine,
+        /// No progress bar on stderr (there is none anyway when stderr is not a terminal).
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Swarm testing: run many generated cases (swarm-v1), each seed first drawing which
     /// features and faults are on, and report the seeds whose violations no rule predicts.
@@ -161,6 +166,9 @@ enum Command {
         /// Plant a bug in the model (mutation testing of the explorer).
         #[arg(long, value_enum, hide = true)]
         mutation: Option<MutationArg>,
+        /// No progress bar on stderr (there is none anyway when stderr is not a terminal).
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Replay regression seeds and check that each gives its recorded classification and trace
     /// hash, bit for bit.
@@ -368,7 +376,8 @@ fn main() -> ExitCode {
             format,
             no_timeline,
             engine,
-        } => run(&file, seed, format, no_timeline, engine),
+            quiet,
+        } => run(&file, seed, format, no_timeline, engine, quiet),
         Command::Explore {
             seeds,
             from,
@@ -379,13 +388,16 @@ fn main() -> ExitCode {
             verbose,
             no_shrink,
             mutation,
+            quiet,
         } => {
             let options = Options {
                 check_determinism,
                 shrink: !no_shrink,
                 mutation: mutation.map_or(Mutation::None, MutationArg::mutation),
             };
-            explore_command(seeds, from, jobs, shard, &options, &failures, verbose)
+            explore_command(
+                seeds, from, jobs, shard, &options, &failures, verbose, quiet,
+            )
         }
         Command::Replay { file, line, bless } => replay(&file, line, bless),
         Command::Check {
@@ -482,6 +494,7 @@ fn run(
     format: Format,
     no_timeline: bool,
     engine: Engine,
+    quiet: bool,
 ) -> ExitCode {
     let loaded = match scenario::load(file) {
         Ok(loaded) => loaded,
@@ -491,9 +504,18 @@ fn run(
         }
     };
     let seed = seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
-    let limit_ns = loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
     let run = match engine {
-        Engine::Model => simulate(&loaded.config, &loaded.events, limit_ns, seed, !no_timeline),
+        Engine::Model => {
+            // The bar draws only once the run has simulated a batch of events: a short run
+            // ends before it shows.
+            let bar = progress::bar(loaded.config.load.requests, "requests", quiet);
+            let mut observe = |at: faasim_sim::progress::Progress| {
+                bar.set_position(at.sent.min(at.total));
+            };
+            let run = simulate_scenario_observed(&loaded, seed, !no_timeline, &mut observe);
+            bar.finish_and_clear();
+            run
+        }
         Engine::Turmoil => match faasim_turmoil::run_turmoil(&loaded, seed) {
             Ok(run) => run,
             Err(error) => {
@@ -527,6 +549,7 @@ fn run(
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag of `faasim explore`
 fn explore_command(
     count: u64,
     from: u64,
@@ -535,6 +558,7 @@ fn explore_command(
     options: &Options,
     failures_path: &Path,
     verbose: bool,
+    quiet: bool,
 ) -> ExitCode {
     if from.checked_add(count).is_none() {
         eprintln!("error: --from {from} --seeds {count} runs past the largest seed");
@@ -552,18 +576,7 @@ fn explore_command(
         shard.count,
         seeds.len()
     );
-    let progress = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(seeds.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} seeds {per_sec} eta {eta} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let progress = progress::bar(seeds.len() as u64, "seeds", quiet);
     let mut summary = Summary::default();
     let mut failures_file: Option<std::fs::File> = None;
     let mut error: Option<String> = None;

@@ -439,3 +439,29 @@ fn check_reports_a_bad_function_and_checks_the_rest() {
     assert!(stderr.contains("--concurrency"), "names the flag: {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Without a terminal on stderr (here a pipe) a long run and a sweep draw no progress bar: they
+/// write nothing to stderr, and the report is the same bytes as with `--quiet`.
+#[test]
+fn no_progress_bar_without_a_terminal() {
+    let file = scenario("rolling-update-200rps.yaml");
+    let plain = faasim(&["run", &file, "--format", "json", "--no-timeline"]);
+    assert_eq!(String::from_utf8_lossy(&plain.stderr), "");
+    let quiet = faasim(&["run", &file, "--format", "json", "--no-timeline", "--quiet"]);
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+    assert!(plain.stdout.len() > 1_000_000, "the whole report");
+    assert!(plain.stdout == quiet.stdout, "the same report bytes");
+    let failures = std::env::temp_dir().join(format!(
+        "faasim-cli-{}-progress-failures.txt",
+        std::process::id()
+    ));
+    let failures = failures.to_str().expect("utf-8");
+    for extra in [None, Some("--quiet")] {
+        let mut args = vec!["explore", "--seeds", "4", "--failures", failures];
+        args.extend(extra);
+        let sweep = faasim(&args);
+        assert_eq!(String::from_utf8_lossy(&sweep.stderr), "", "{extra:?}");
+        assert!(String::from_utf8_lossy(&sweep.stdout).contains("seeds run: 4"));
+    }
+    let _ = std::fs::remove_file(failures);
+}

@@ -11,6 +11,7 @@ pub mod explore;
 pub mod failures;
 pub mod input_file;
 pub mod picture;
+pub mod progress;
 pub mod regression;
 pub mod report;
 pub mod scenario;
@@ -139,6 +140,27 @@ pub fn simulate_scenario(scenario: &scenario::Scenario, seed: u64, tracing: bool
         seed,
         tracing,
     )
+}
+
+/// `simulate_scenario` telling `observer` how far it has got while it runs (for a progress
+/// bar); the run is the same, byte for byte.
+pub fn simulate_scenario_observed(
+    scenario: &scenario::Scenario,
+    seed: u64,
+    tracing: bool,
+    observer: progress::Observer<'_>,
+) -> Run {
+    let mut chooser = SeedChooser::new(seed);
+    let result = World::new(
+        scenario.config.clone(),
+        scenario.events.clone(),
+        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        &mut chooser,
+        tracing,
+    )
+    .with_observer(observer)
+    .run();
+    Run::judged(seed, result)
 }
 
 /// `simulate` with a deliberate bug planted (mutation testing of the property tests).

@@ -23,6 +23,7 @@ use faasim_model::server::DrainPolicy;
 use faasim_model::time::{Nanos, stamp};
 
 use crate::engine::Queue;
+use crate::progress;
 
 mod asynchronous;
 mod timers;
@@ -175,6 +176,9 @@ pub struct World<'a> {
     trace: Vec<TraceLine>,
     /// Events run.
     events_run: u64,
+    /// Told how far the run has got every [`progress::EVERY_EVENTS`] events (a progress bar);
+    /// it only reads.
+    observer: Option<progress::Observer<'a>>,
     /// The asynchronous path, when the load is asynchronous.
     asynchronous: Option<Box<AsyncPath>>,
     /// The first execution's id: every id from here on is a queue-worker's call.
@@ -228,7 +232,14 @@ impl<'a> World<'a> {
             last_effective_ns: 0,
             trace: Vec::new(),
             events_run: 0,
+            observer: None,
         }
+    }
+
+    /// Tell `observer` how far the run has got while it runs.
+    pub fn with_observer(mut self, observer: progress::Observer<'a>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     fn pods(config: &Config, mutation: Mutation, tracing: bool) -> Pods {
@@ -272,6 +283,15 @@ impl<'a> World<'a> {
             assert!(at_ns >= self.now, "time runs forward");
             self.now = at_ns;
             self.events_run += 1;
+            if self.events_run.is_multiple_of(progress::EVERY_EVENTS)
+                && let Some(observer) = self.observer.as_mut()
+            {
+                observer(progress::Progress {
+                    sent: self.ledger.len() as u64,
+                    total: self.config.load.requests,
+                    now_ns: at_ns,
+                });
+            }
             self.stale = false;
             self.dispatch(event);
             if !self.stale {
