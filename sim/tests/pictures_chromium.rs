@@ -2,8 +2,8 @@
 //! the page with a small measuring script added at its end (the page itself has none), and
 //! the test reads back, from the DOM Chromium dumps, where the bars, lanes and marks landed on
 //! the screen, and how long the rolling update's page takes to render (under 5 s beyond
-//! Chromium's start on an empty page). Skipped, with a note, when Chromium is not installed (`apt-get install
-//! chromium`; `.ci/run` installs it); `FAASIM_CHROMIUM` names another binary.
+//! Chromium's start on an empty page). Skipped, with a note, when Chromium is not installed
+//! (`apt-get install chromium`; `.ci/run` installs it); `FAASIM_CHROMIUM` names another binary.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
