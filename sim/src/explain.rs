@@ -396,7 +396,7 @@ counts the way there and back, so at the default rtt they move by a millisecond 
         out.push_str(&rule_section(rule, "##", Some(&picture_path(rule.example))));
         let _ = writeln!(
             out,
-            "Its own page: [rules/{}.md](rules/{}.md).\n",
+            "\nIts own page: [rules/{}.md](rules/{}.md).\n",
             rule.id, rule.id
         );
     }
