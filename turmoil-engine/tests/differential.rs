@@ -123,6 +123,7 @@ agree! {
     rule_no_disruption_during_cold_start => "rule-no-disruption-during-cold-start.yaml",
     rule_provider_idle_below_watchdog_idle => "rule-provider-idle-below-watchdog-idle.yaml",
     rule_schedulable_node_remains => "rule-schedulable-node-remains.yaml",
+    streaming_exec_timeout_held_by_children => "streaming-exec-timeout-held-by-children.yaml",
     streaming_orphan_holds_drain => "streaming-orphan-holds-drain.yaml",
 }
 
