@@ -271,6 +271,16 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
+    if let Some(a) = &config.asynchronous
+        && a.queue_worker.replicas > limits::turmoil::REPLICAS_MAX
+    {
+        return Err(format!(
+            "turmoil engine: queueWorker.replicas is {}, above this engine's limit of {} (every \
+             worker pod is a host run on every tick); use the model engine",
+            a.queue_worker.replicas,
+            limits::turmoil::REPLICAS_MAX
+        ));
+    }
     if config.asynchronous.is_none()
         && scenario
             .events

@@ -159,7 +159,8 @@ fn an_ingress_is_refused_with_a_clear_error() {
 
 /// The asynchronous path runs as code (queue, queue-workers, callback receiver): the same seed
 /// gives the same run, executions and callbacks included; only the CE worker runs, and a Pro
-/// one is refused with a clear error rather than run as CE.
+/// one is refused with a clear error rather than run as CE, as are more worker pods than the
+/// engine's limit.
 #[test]
 fn an_async_run_is_deterministic_and_pro_is_refused() {
     let scenario = load("async-ce-restart-queue-worker.yaml");
@@ -177,6 +178,12 @@ fn an_async_run_is_deterministic_and_pro_is_refused() {
         .map(|i| i.executions)
         .collect();
     assert_eq!(executions, [2], "run again after the restart");
+    let mut many = scenario.clone();
+    if let Some(a) = many.config.asynchronous.as_mut() {
+        a.queue_worker.replicas = faasim_model::limits::turmoil::REPLICAS_MAX + 1;
+    }
+    let error = run_turmoil(&many, 1).expect_err("refused");
+    assert!(error.contains("queueWorker.replicas"), "{error}");
     let mut pro = scenario;
     if let Some(a) = pro.config.asynchronous.as_mut() {
         a.queue_worker.edition = faasim_model::config::QueueEdition::Pro;
