@@ -78,7 +78,7 @@ async fn connect_gateway(hop: Duration) -> Result<(Sender, AbortOnDrop), Box<dyn
 
 /// One request: record it, send it (reusing the worker's keep-alive connection), close it.
 async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
-    let (id, load, hop, asynchronous) = {
+    let (id, load, hop, asynchronous, function) = {
         let mut s = shared.lock();
         let id = s.ledger.len();
         let now = now_ns();
@@ -92,6 +92,7 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             s.config.load.clone(),
             Duration::from_nanos(s.latency_ns),
             s.config.asynchronous.clone(),
+            s.config.function.name.clone(),
         )
     };
     let method = match load.method {
@@ -113,10 +114,9 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         // when it asks for callbacks (`load.async`, `load.callback`).
         let mut request = Request::builder()
             .method(method)
-            .uri(if asynchronous.is_some() {
-                "/async-function/fn"
-            } else {
-                "/function/fn"
+            .uri(match &asynchronous {
+                Some(_) => format!("/async-function/{}", function),
+                None => "/function/fn".to_string(),
             })
             .header(hyper::header::HOST, "gateway")
             .header(X_REQUEST_ID, id.to_string());

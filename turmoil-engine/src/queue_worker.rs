@@ -352,9 +352,17 @@ impl WorkerDeployment {
                 host_name(member),
                 "SIGTERM: exits at once (handles only SIGINT), no ack",
             );
-            if let Some((_, Some(exec))) = current {
-                s.record_mut(exec as usize)
-                    .finish(now, Status::Error, Cause::QueueWorkerExited);
+            if let Some((inv, Some(exec))) = current {
+                let record = s.record_mut(exec as usize);
+                record.finish(now, Status::Error, Cause::QueueWorkerExited);
+                let started = record.start_ns;
+                let what = format!(
+                    "call {inv}: execution {exec} ends {} ({}) after {}",
+                    Status::Error,
+                    Cause::QueueWorkerExited.name(),
+                    stamp(now - started),
+                );
+                s.note(now, host_name(member), what);
             }
         }
         sim.crash(host_name(member).as_str());
