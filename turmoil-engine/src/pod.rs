@@ -220,7 +220,7 @@ async fn child_main(
                         if d > write_timeout_ns {
                             // Go's WriteTimeout passed: the write fails, the connection closes.
                             if let Some(id) = id {
-                                shared.lock().hints[id].child_write_timeout = true;
+                                shared.lock().hint_mut(id).child_write_timeout = true;
                             }
                             return Err(io::Error::other("child write_timeout"));
                         }
