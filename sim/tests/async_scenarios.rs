@@ -17,7 +17,7 @@ mod common;
 use common::{load, run, s, scenarios_dir, violated};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
-const SHIPPED: [&str; 15] = [
+const SHIPPED: [&str; 16] = [
     "async-ce-429-not-retried.yaml",
     "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-5m.yaml",
@@ -33,6 +33,7 @@ const SHIPPED: [&str; 15] = [
     "async-pro-restart-sigkill-redelivers.yaml",
     "async-pro-retries-exhausted.yaml",
     "async-pro-rollout-kills-call.yaml",
+    "async-pro-upstream-below-call.yaml",
 ];
 
 /// Each invocation's executions, callback statuses and outcome.
@@ -332,6 +333,22 @@ fn a_pro_worker_killed_after_its_grace_leaves_the_call_to_the_next_after_ack_wai
     );
     assert!(near(run.result.ledger[0].end_ns, s(152)));
     assert_eq!(violated(&run), vec!["no-duplicate-invocation"]);
+}
+
+/// The worker's upstreamTimeout 30 s under a 50 s call, maxRetryAttempts 3: every attempt cut
+/// at 30 s and retried (at 40 and 90 s), the third cut at 120 s; one callback 503 (no
+/// status): lost, and the handler started three times.
+#[test]
+fn a_pro_upstream_timeout_below_the_call_cuts_every_attempt_and_loses_it() {
+    let run = run("async-pro-upstream-below-call.yaml");
+    assert_eq!(invocations(&run), vec![(3, codes(&[503]), Outcome::Lost)]);
+    let record = &run.result.ledger[0];
+    assert_eq!(record.cause, Some(Cause::ClientTimeout));
+    assert!(near(record.end_ns, s(120)));
+    assert_eq!(
+        violated(&run),
+        vec!["no-lost-invocation", "no-duplicate-invocation"]
+    );
 }
 
 /// A synchronous scenario has no invocations, no async outcome classes and no async

@@ -54,7 +54,7 @@ pub use cold_start::{
 };
 pub use derive::{Derived, derive};
 pub use edge::GATEWAY_DRAINS_ON_ROLLOUT;
-pub use queue::{CE_ACK_WAIT_COVERS_CALL, CE_QUEUE_WORKER_NOT_RESTARTED};
+pub use queue::{CE_ACK_WAIT_COVERS_CALL, CE_QUEUE_WORKER_NOT_RESTARTED, PRO_UPSTREAM_COVERS_CALL};
 pub use watchdog::{
     EXEC_WITHIN_WRITE, HANDLER_WITHIN_EXEC, HEALTHCHECK_COVERS_ENDPOINT_LAG,
     HEALTHCHECK_INTERVAL_POSITIVE, MAX_INFLIGHT_COVERS_LOAD, PROVIDER_IDLE_BELOW_WATCHDOG_IDLE,
@@ -158,6 +158,7 @@ pub static RULES: &[&Rule] = &[
     &GATEWAY_DRAINS_ON_ROLLOUT,
     &CE_ACK_WAIT_COVERS_CALL,
     &CE_QUEUE_WORKER_NOT_RESTARTED,
+    &PRO_UPSTREAM_COVERS_CALL,
 ];
 
 /// What a predicate reports of a broken rule: the numbers, without the rule.
