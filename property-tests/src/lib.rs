@@ -540,7 +540,8 @@ pub fn safe_async_case() -> impl Strategy<Value = Case> {
 /// A case that breaks no rule with an asynchronous load through Pro queue-workers (one to
 /// three, each fetching up to `maxInflight` calls, together no more than the function's
 /// `max_inflight` allows, so no 429 is retried), calling back or not, with the worker's own
-/// upstreamTimeout whole seconds above the longest attempt.
+/// upstreamTimeout whole seconds above the longest attempt; half the cases restart the workers
+/// at some instant, their grace whole seconds above a call and its callback.
 pub fn safe_pro_async_case() -> impl Strategy<Value = Case> {
     (safe_async_case(), 1u32..=3, 1u32..=60, 1u64..=20).prop_map(
         |(mut case, replicas, max_inflight, slack_s)| {

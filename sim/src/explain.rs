@@ -20,6 +20,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../scenarios/async-ce-restart-queue-worker.yaml"),
     ),
     (
+        "async-pro-restart-sigkill-redelivers.yaml",
+        include_str!("../../scenarios/async-pro-restart-sigkill-redelivers.yaml"),
+    ),
+    (
         "async-pro-upstream-below-call.yaml",
         include_str!("../../scenarios/async-pro-upstream-below-call.yaml"),
     ),

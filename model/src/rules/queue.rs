@@ -125,6 +125,53 @@ fn pro_upstream_covers_call(d: &Derived, config: &Config, _: &[Event]) -> Option
     })
 }
 
+/// `pro-queue-worker-grace-covers-call`: a Pro queue-worker told to stop finishes its calls.
+pub static PRO_QUEUE_WORKER_GRACE_COVERS_CALL: Rule = Rule {
+    id: "pro-queue-worker-grace-covers-call",
+    inequality: "Pro, when the queue-worker is restarted (restartQueueWorker): hold_max + min(call_max, GWu + 2 hops, upstreamTimeout) + callbackDuration + 4 hops < queueWorker.terminationGracePeriodSeconds",
+    explanation: "On SIGTERM the Pro queue-worker stops fetching and lets the calls it holds finish, each with its callback, within its pod's grace period; neither chart sets one, so it is Kubernetes' 30 s. A call that needs longer is cut by SIGKILL without an ack; its lease, no longer extended, runs out ack_wait later and another worker runs it again: the function's side effects happen twice, and the call ends late.",
+    fix: "set the queue-worker's terminationGracePeriodSeconds above the longest call plus its callback",
+    mechanisms: &[],
+    property: Property::NoDuplicateInvocation,
+    example: "async-pro-restart-sigkill-redelivers.yaml",
+    check: pro_queue_worker_grace_covers_call,
+};
+fn pro_queue_worker_grace_covers_call(
+    d: &Derived,
+    config: &Config,
+    events: &[Event],
+) -> Option<Broken> {
+    let path = config.asynchronous.as_ref()?;
+    let worker = &path.queue_worker;
+    if worker.edition != QueueEdition::Pro {
+        return None;
+    }
+    let at_ns = events
+        .iter()
+        .find(|e| e.action == Action::RestartQueueWorker)?
+        .at_ns;
+    let call_ns = d
+        .call_max_ns
+        .min(config.gateway.upstream_timeout_ns + 2 * d.hop_ns)
+        .min(worker.upstream_timeout_ns);
+    let hold_ns = d.hold_max_ns + call_ns + path.callback_duration_ns + 4 * d.hop_ns;
+    if hold_ns < worker.grace_ns {
+        return None;
+    }
+    Some(Broken {
+        detail: format!(
+            "the queue-worker is restarted at {}: a call is held up to {}, its grace is {}",
+            go(at_ns),
+            go(hold_ns),
+            go(worker.grace_ns)
+        ),
+        fix: format!(
+            "queueWorker.terminationGracePeriodSeconds: {}",
+            hold_ns / NS_PER_S + 1
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +233,34 @@ mod tests {
         assert!(!breaks(&pro(51)));
         assert!(!breaks(&config(60, 50, 0)), "CE has no timeout of its own");
         assert!(!broken(&pro(51), &[]), "the CE ack rule skips Pro");
+    }
+
+    #[test]
+    fn a_pro_restart_breaks_the_grace_rule_only_when_the_grace_is_below_a_call() {
+        let events = [Event {
+            at_ns: 10 * NS_PER_S,
+            action: Action::RestartQueueWorker,
+        }];
+        let pro = |grace_s: u64| {
+            let mut c = config(60, 50, 0);
+            let worker = &mut c.asynchronous.as_mut().expect("async").queue_worker;
+            worker.edition = QueueEdition::Pro;
+            worker.upstream_timeout_ns = 300 * NS_PER_S;
+            worker.grace_ns = grace_s * NS_PER_S;
+            c
+        };
+        let breaks = |c: &Config, events: &[Event]| {
+            PRO_QUEUE_WORKER_GRACE_COVERS_CALL
+                .breach(&derive(c, events), c, events)
+                .is_some()
+        };
+        assert!(breaks(&pro(30), &events));
+        assert!(!breaks(&pro(51), &events));
+        assert!(!breaks(&pro(30), &[]), "no restart, no SIGTERM");
+        assert!(
+            !breaks(&config(60, 50, 0), &events),
+            "the CE worker has its own rule"
+        );
     }
 
     #[test]
