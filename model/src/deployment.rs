@@ -30,6 +30,8 @@ pub struct PodView {
     pub restarts: u32,
     /// Creation instant.
     pub created_ns: Nanos,
+    /// `controller.kubernetes.io/pod-deletion-cost` (0 when not annotated).
+    pub deletion_cost: i32,
 }
 
 /// What a world knows of one pod before the per-node counts are taken.
@@ -53,6 +55,8 @@ pub struct PodFacts {
     pub restarts: u32,
     /// Creation instant.
     pub created_ns: Nanos,
+    /// `controller.kubernetes.io/pod-deletion-cost` (0 when not annotated).
+    pub deletion_cost: i32,
 }
 
 /// The controllers' view of the active pods, each with how many active pods share its node
@@ -81,6 +85,7 @@ pub fn views(nodes: usize, pods: &[PodFacts]) -> Vec<PodView> {
                 .unwrap_or(0),
             restarts: p.restarts,
             created_ns: p.created_ns,
+            deletion_cost: p.deletion_cost,
         })
         .collect()
 }
@@ -103,6 +108,8 @@ struct Rank {
     running: bool,
     /// Ready (unready pods delete first).
     ready: bool,
+    /// Lower `controller.kubernetes.io/pod-deletion-cost` first.
+    deletion_cost: i32,
     /// More pods on the same node first.
     pods_on_node: Reverse<u32>,
     /// More recently ready first, by the log-scale bucket of the time since (LogarithmicScaleDown);
@@ -129,6 +136,7 @@ fn rank(pod: &PodView, now_ns: Nanos) -> Rank {
         assigned: pod.assigned,
         running: pod.running,
         ready: pod.ready,
+        deletion_cost: pod.deletion_cost,
         pods_on_node: Reverse(pod.pods_on_node),
         ready_bucket: pod.ready_since_ns.map_or(0, |at| log_bucket(now_ns, at)),
         restarts: Reverse(pod.restarts),
@@ -226,7 +234,28 @@ mod tests {
             pods_on_node: 1,
             restarts: 0,
             created_ns,
+            deletion_cost: 0,
         }
+    }
+
+    #[test]
+    fn a_lower_deletion_cost_goes_first_after_readiness_and_before_age() {
+        // The newest pod would go first; its cost of 1 keeps it over the older pods at 0,
+        // and an older pod's cost of -1 makes it the first victim.
+        let mut pods = [
+            pod(0, 1, true, 0),
+            pod(1, 1, true, 1 << 40),
+            pod(2, 1, true, 1 << 41),
+        ];
+        pods[2].deletion_cost = 1;
+        pods[0].deletion_cost = -1;
+        let now = 1 << 42;
+        assert_eq!(victims(&pods, 2, now, &mut First), vec![0, 1]);
+        // Readiness is compared before cost: an unready pod goes first whatever its cost.
+        pods[1].ready = false;
+        pods[1].ready_since_ns = None;
+        pods[1].deletion_cost = i32::MAX;
+        assert_eq!(victims(&pods, 1, now, &mut First), vec![1]);
     }
 
     #[test]

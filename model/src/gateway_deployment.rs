@@ -366,6 +366,8 @@ impl GatewayDeployment {
                 pods_on_node: 1,
                 restarts: 0,
                 created_ns: pod.created_ns,
+                // The chart annotates no gateway pod.
+                deletion_cost: 0,
             })
             .collect();
         let plan = deployment::reconcile(

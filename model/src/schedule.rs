@@ -49,6 +49,15 @@ pub enum Action {
     },
     /// `helm upgrade` of OpenFaaS: a rolling update of the gateway's Deployment.
     RolloutGateway,
+    /// `kubectl annotate pod NAME controller.kubernetes.io/pod-deletion-cost=N`: when the
+    /// ReplicaSet scales down, pods of lower cost go first (after unscheduled, pending and
+    /// unready ones); a pod never annotated costs 0.
+    AnnotatePod {
+        /// Which pod by name.
+        pod: String,
+        /// The annotation's value, an int32 as Kubernetes requires.
+        deletion_cost: i32,
+    },
     /// A rollout of the queue-worker's Deployment: each pod replaced by a new one, which gets
     /// SIGTERM once its successor runs.
     RestartQueueWorker,

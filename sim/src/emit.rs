@@ -471,6 +471,13 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
                 }
                 None => y.push_str("    killPod: {}\n"),
             },
+            Action::AnnotatePod { pod, deletion_cost } => {
+                let _ = writeln!(
+                    y,
+                    "    annotatePod: {{pod: {}, deletionCost: {deletion_cost}}}",
+                    quoted(pod)
+                );
+            }
             Action::ShutdownNode {
                 node,
                 grace_period_ns,

@@ -42,8 +42,8 @@ impl Header {
 
 impl Header {
     /// The header `faasim run` prints after `run` of `scenario`: [`Header::of`] with what the
-    /// run shows, as warnings: a `killPod` that found no running pod of its name, and events
-    /// that met no traffic (the load was over before the first event).
+    /// run shows, as warnings: a `killPod` or `annotatePod` that found no running pod of its
+    /// name, and events that met no traffic (the load was over before the first event).
     pub fn of_run(scenario: &Scenario, run: &Run) -> Header {
         let mut header = Header::of(scenario);
         header.warnings.extend(run_warnings(scenario, run));
@@ -59,18 +59,28 @@ pub fn run_warnings(scenario: &Scenario, run: &Run) -> Vec<String> {
         if event.at_ns > result.end_ns {
             continue;
         }
-        if let Action::KillPod { pod: Some(name) } = &event.action {
-            let running = result
+        let running = |name: &str| {
+            result
                 .pods
                 .iter()
-                .any(|pod| pod.name == *name && pod.end_ns.is_none_or(|end| end > event.at_ns));
-            if !running {
+                .any(|pod| pod.name == name && pod.end_ns.is_none_or(|end| end > event.at_ns))
+        };
+        match &event.action {
+            Action::KillPod { pod: Some(name) } if !running(name) => {
                 warnings.push(format!(
                     "events[{index}].killPod.pod: no pod `{name}` was running at {}: the event \
                      killed nothing (leave `pod` out to pick a running one)",
                     stamp(event.at_ns)
                 ));
             }
+            Action::AnnotatePod { pod: name, .. } if !running(name) => {
+                warnings.push(format!(
+                    "events[{index}].annotatePod.pod: no pod `{name}` was running at {}: the \
+                     event annotated nothing",
+                    stamp(event.at_ns)
+                ));
+            }
+            _ => {}
         }
     }
     let sent = result.ledger.len() as u64;

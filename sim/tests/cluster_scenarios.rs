@@ -196,3 +196,47 @@ fn a_lost_node_hangs_a_third_of_the_calls_for_35_to_55_s_where_a_drain_loses_alm
         BTreeMap::from([("200".to_string(), 1200)])
     );
 }
+
+/// `controller.kubernetes.io/pod-deletion-cost` decides the scale-down's victim ahead of the
+/// coin toss between two pods of the same age: annotated, the busy pod keeps its minute-long
+/// call; the same file without the annotation, same seed, deletes it and the call is cut at the
+/// SIGKILL.
+#[test]
+fn pod_deletion_cost_keeps_the_busy_pod_and_its_call() {
+    let file = "pod-deletion-cost-protects-busy-pod.yaml";
+    let protected = run(file);
+    let record = &protected.result.ledger[0];
+    assert_eq!(record.status, Some(Status::Code(200)));
+    let ends: BTreeMap<&str, PodEnd> = protected
+        .result
+        .pods
+        .iter()
+        .map(|p| (p.name.as_str(), p.end))
+        .collect();
+    assert_eq!(ends["batch-r1-0"], PodEnd::Running);
+    assert_eq!(ends["batch-r1-1"], PodEnd::Exited);
+
+    let mut bare = load(file);
+    let before = bare.events.len();
+    bare.events
+        .retain(|e| !matches!(e.action, faasim_model::schedule::Action::AnnotatePod { .. }));
+    assert_eq!(bare.events.len(), before - 1);
+    let unprotected = simulate(
+        &bare.config,
+        &bare.events,
+        bare.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        bare.seed.unwrap_or(DEFAULT_SEED),
+        false,
+    );
+    let record = &unprotected.result.ledger[0];
+    assert_eq!(record.status, Some(Status::Code(500)));
+    assert_eq!(record.cause, Some(Cause::Sigkill));
+    let victim = unprotected
+        .result
+        .pods
+        .iter()
+        .find(|p| p.name == "batch-r1-0")
+        .expect("batch-r1-0");
+    assert_eq!(victim.end, PodEnd::Killed);
+    assert!(victim.terminating);
+}

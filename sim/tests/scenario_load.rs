@@ -718,6 +718,35 @@ fn the_node_events_name_their_bad_keys() {
 }
 
 #[test]
+fn annotate_pod_takes_a_pod_of_the_run_and_an_int32() {
+    let s = ok(
+        "function: {name: fn}\nevents:\n  - at: 1s\n    annotatePod: {pod: fn-r1-0, deletionCost: -5}\n",
+    );
+    assert_eq!(
+        s.events[0].action,
+        Action::AnnotatePod {
+            pod: "fn-r1-0".into(),
+            deletion_cost: -5
+        }
+    );
+    let error =
+        err("function: {name: fn}\nevents:\n  - at: 1s\n    annotatePod: {deletionCost: 1}\n");
+    assert_error(&error, 4, "events[0].annotatePod.pod");
+    let error = err(
+        "function: {name: fn}\nevents:\n  - at: 1s\n    annotatePod: {pod: other-r1-0, deletionCost: 1}\n",
+    );
+    assert_error(&error, 4, "events[0].annotatePod.pod");
+    let error = err("function: {name: fn}\nevents:\n  - at: 1s\n    annotatePod: {pod: fn-r1-0}\n");
+    assert_error(&error, 4, "events[0].annotatePod.deletionCost");
+    for bad in ["2147483648", "1.5", "ten", "-"] {
+        let error = err(&format!(
+            "function: {{name: fn}}\nevents:\n  - at: 1s\n    annotatePod: {{pod: fn-r1-0, deletionCost: \"{bad}\"}}\n"
+        ));
+        assert_error(&error, 4, "events[0].annotatePod.deletionCost");
+    }
+}
+
+#[test]
 fn an_ingress_is_there_only_when_its_section_is() {
     assert_eq!(ok("").config.ingress, None);
     for text in [

@@ -111,6 +111,7 @@ agree! {
     mechanism_25_healthcheck_interval_zero => "mechanism-25-healthcheck-interval-zero.yaml",
     node_graceful_shutdown => "node-graceful-shutdown.yaml",
     node_lost_drained => "node-lost-drained.yaml",
+    pod_deletion_cost_protects_busy_pod => "pod-deletion-cost-protects-busy-pod.yaml",
     rule_child_listens_while_routed => "rule-child-listens-while-routed.yaml",
     rule_child_ready_before_routing => "rule-child-ready-before-routing.yaml",
     rule_cold_start_within_gateway_hold => "rule-cold-start-within-gateway-hold.yaml",

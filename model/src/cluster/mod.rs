@@ -220,6 +220,8 @@ pub struct PodRecord {
     pub ready_since_ns: Option<Nanos>,
     /// Container restarts.
     pub restarts: u32,
+    /// `controller.kubernetes.io/pod-deletion-cost`: 0 until an `annotatePod` sets it.
+    pub deletion_cost: i32,
     /// Consecutive successful probes.
     pub probe_successes: u32,
     /// Where the readiness prober's ticker falls: its ticks come at instants congruent to
@@ -452,6 +454,25 @@ impl Cluster {
                 critical_pods_ns,
             } => self.shutdown_node(now, node, grace_period_ns, critical_pods_ns, chooser, out),
             Action::LoseNode { node } => self.lose_node(now, node, chooser, out),
+            Action::AnnotatePod { pod, deletion_cost } => {
+                // Only the API's pods take an annotation; one already deleted keeps what it had.
+                let target = self.pods.iter().position(|p| {
+                    p.name == pod && p.deletion_ns.is_none() && p.end == PodEnd::Running
+                });
+                if let Some(target) = target {
+                    self.pods[target].deletion_cost = deletion_cost;
+                    self.note(
+                        out,
+                        || "operator".into(),
+                        || {
+                            format!(
+                                "kubectl annotate pod {pod} \
+                                 controller.kubernetes.io/pod-deletion-cost={deletion_cost}"
+                            )
+                        },
+                    );
+                }
+            }
             Action::KillPod { pod } => {
                 let candidates: Vec<PodId> = (0..self.pods.len() as PodId)
                     .filter(|&p| {
@@ -589,6 +610,7 @@ impl Cluster {
                 ready_since_ns: p.ready_since_ns,
                 restarts: p.restarts,
                 created_ns: p.created_ns,
+                deletion_cost: p.deletion_cost,
             })
             .collect();
         let views = deployment::views(self.nodes.len(), &facts);

@@ -65,6 +65,7 @@ impl Cluster {
             ready: false,
             ready_since_ns: None,
             restarts: 0,
+            deletion_cost: 0,
             probe_successes: 0,
             probe_tick_ns: None,
             deletion_ns: None,

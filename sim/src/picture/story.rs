@@ -234,6 +234,9 @@ pub fn action_label(action: &Action) -> String {
             Some(pod) => format!("kill {pod}"),
             None => "kill pod".to_string(),
         },
+        Action::AnnotatePod { pod, deletion_cost } => {
+            format!("annotate {pod} deletion-cost={deletion_cost}")
+        }
         Action::ShutdownNode { node, .. } => format!("shutdown node-{node}"),
         Action::LoseNode { node } => format!("lose node-{node}"),
         Action::Deploy { .. } => "deploy".to_string(),

@@ -351,6 +351,9 @@ pub(super) struct RawEvent {
     /// A pod crashes (no SIGTERM).
     #[serde(default, rename = "killPod", deserialize_with = "present")]
     pub(super) kill_pod: Option<Spanned<Option<RawKillPod>>>,
+    /// `kubectl annotate pod NAME controller.kubernetes.io/pod-deletion-cost=N`.
+    #[serde(default, rename = "annotatePod", deserialize_with = "present")]
+    pub(super) annotate_pod: Option<Spanned<Option<RawAnnotatePod>>>,
     /// The kubelet's graceful node shutdown.
     #[serde(default, rename = "shutdownNode", deserialize_with = "present")]
     pub(super) shutdown_node: Option<Spanned<Option<RawShutdownNode>>>,
@@ -410,6 +413,17 @@ pub(super) struct RawDrainNode {
     /// Node index, 0-based, below `kubernetes.nodes`. Default: the node with the most
     /// function pods.
     pub(super) node: Text,
+}
+
+/// `annotatePod`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAnnotatePod {
+    /// Pod name (`FUNCTION-rREVISION-INDEX`). Required.
+    pub(super) pod: Text,
+    /// `controller.kubernetes.io/pod-deletion-cost`, an int32. Required.
+    #[serde(rename = "deletionCost")]
+    pub(super) deletion_cost: Text,
 }
 
 /// `killPod`.

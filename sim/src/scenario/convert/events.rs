@@ -1,5 +1,5 @@
 //! The `events` list: each event's time and its one action (scale, rollout, drainNode, killPod,
-//! shutdownNode, loseNode, deploy, rolloutGateway, restartQueueWorker).
+//! annotatePod, shutdownNode, loseNode, deploy, rolloutGateway, restartQueueWorker).
 
 use faasim_model::limits;
 use faasim_model::schedule::{Action, Event};
@@ -56,6 +56,9 @@ impl Builder<'_> {
         if raw.kill_pod.is_some() {
             given.push("killPod");
         }
+        if raw.annotate_pod.is_some() {
+            given.push("annotatePod");
+        }
         if raw.shutdown_node.is_some() {
             given.push("shutdownNode");
         }
@@ -82,7 +85,7 @@ impl Builder<'_> {
                 item_loc,
                 format!(
                     "an event needs exactly one action (scale, rollout, drainNode, killPod, \
-                     shutdownNode, loseNode, deploy, rolloutGateway or restartQueueWorker); found {found}"
+                     annotatePod, shutdownNode, loseNode, deploy, rolloutGateway or restartQueueWorker); found {found}"
                 ),
             ));
         }
@@ -169,6 +172,49 @@ impl Builder<'_> {
                 }
             };
             Action::DrainNode { notice_ns, node }
+        } else if let Some(annotate) = raw.annotate_pod {
+            let key = format!("{base}.annotatePod");
+            let loc = spanned_loc(&annotate);
+            let annotate = annotate.value.unwrap_or_default();
+            let pod_field = field(&annotate.pod);
+            let pod = match pod_field.raw {
+                None | Some("") => {
+                    return Err(self.error(
+                        &format!("{key}.pod"),
+                        pod_field.loc.or(loc),
+                        "missing `pod`: which pod to annotate (e.g. `pod: NAME-r1-0`)",
+                    ));
+                }
+                Some(name) => self.pod_name(&format!("{key}.pod"), pod_field, name, context)?,
+            };
+            let cost_field = field(&annotate.deletion_cost);
+            let Some(raw_cost) = cost_field.raw else {
+                return Err(self.error(
+                    &format!("{key}.deletionCost"),
+                    cost_field.loc.or(loc),
+                    "missing `deletionCost`: the controller.kubernetes.io/pod-deletion-cost \
+                     value, an int32 (e.g. `deletionCost: 100`)",
+                ));
+            };
+            let digits = raw_cost.strip_prefix(['-', '+']).unwrap_or(raw_cost);
+            let deletion_cost = match raw_cost.parse::<i32>() {
+                Ok(cost) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    cost
+                }
+                _ => {
+                    return Err(self.error(
+                        &format!("{key}.deletionCost"),
+                        cost_field.loc,
+                        format!(
+                            "`{raw_cost}` is not an int32 (a whole number from {} to {}), which \
+                             Kubernetes requires of controller.kubernetes.io/pod-deletion-cost",
+                            i32::MIN,
+                            i32::MAX
+                        ),
+                    ));
+                }
+            };
+            Action::AnnotatePod { pod, deletion_cost }
         } else if let Some(kill) = raw.kill_pod {
             let kill = kill.value.unwrap_or_default();
             let pod_field = field(&kill.pod);
@@ -180,19 +226,10 @@ impl Builder<'_> {
                         "must be a pod name, or left out to pick one",
                     ));
                 }
-                Some(name) if !is_pod_name(name, context.function) => {
-                    return Err(self.error(
-                        &format!("{base}.killPod.pod"),
-                        pod_field.loc,
-                        format!(
-                            "`{name}` can never be a pod of this run: pods are named \
-                             `{f}-rREVISION-INDEX` (e.g. `{f}-r1-0`), or leave `pod` out to \
-                             pick a running one",
-                            f = context.function
-                        ),
-                    ));
+                Some(name) => {
+                    Some(self.pod_name(&format!("{base}.killPod.pod"), pod_field, name, context)?)
                 }
-                other => other.map(str::to_string),
+                None => None,
             };
             Action::KillPod { pod }
         } else {
@@ -204,6 +241,28 @@ impl Builder<'_> {
 }
 
 impl Builder<'_> {
+    /// A pod name at `key`: one this run can have (`FUNCTION-rREVISION-INDEX`).
+    fn pod_name(
+        &self,
+        key: &str,
+        f: Field<'_>,
+        name: &str,
+        context: EventContext<'_>,
+    ) -> Result<String, ScenarioError> {
+        if is_pod_name(name, context.function) {
+            return Ok(name.to_string());
+        }
+        Err(self.error(
+            key,
+            f.loc,
+            format!(
+                "`{name}` can never be a pod of this run: pods are named \
+                 `{f}-rREVISION-INDEX` (e.g. `{f}-r1-0`)",
+                f = context.function
+            ),
+        ))
+    }
+
     /// The `node` key of `key`: required, 0-based, below `kubernetes.nodes`.
     fn required_node(
         &self,
