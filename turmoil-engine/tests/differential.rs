@@ -229,6 +229,12 @@ const MODEL_ONLY: &[&str] = &[
     "async-ce-rollout-kills-call.yaml",
     "async-ce-slow-callback.yaml",
     "async-ce-two-workers-redeliver.yaml",
+    "async-pro-max-inflight-429-retried.yaml",
+    "async-pro-restart-queue-worker.yaml",
+    "async-pro-restart-sigkill-redelivers.yaml",
+    "async-pro-retries-exhausted.yaml",
+    "async-pro-rollout-kills-call.yaml",
+    "async-pro-upstream-below-call.yaml",
 ];
 
 /// No shipped scenario escapes the comparison, or the list of those not compared yet.
