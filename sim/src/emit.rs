@@ -284,6 +284,13 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
     }
     y.push_str("  handler:\n");
     let _ = writeln!(y, "    duration: {}", span(f.handler_ns));
+    if f.stdout_held_after_kill_ns > 0 {
+        let _ = writeln!(
+            y,
+            "    stdoutHeldAfterKill: {}",
+            go(f.stdout_held_after_kill_ns)
+        );
+    }
     let _ = writeln!(y, "  startup: {}", span(f.startup_ns));
     let start = match f.start {
         Start::Warm => "warm",

@@ -310,3 +310,32 @@ fn a_forked_process_whose_caller_left_holds_up_the_drain() {
     let exit = exit_s(&killed);
     assert!((10.0..10.6).contains(&exit), "{exit}");
 }
+
+/// A streaming script killed at exec_timeout (1 s) whose child holds its stdout answers when
+/// the child ends (3 s), as the real of-watchdog does; the same file with nothing held answers
+/// at the kill.
+#[test]
+fn a_killed_script_answers_when_its_child_closes_stdout() {
+    let file = "streaming-exec-timeout-held-by-children.yaml";
+    let held = run(file);
+    for record in &held.result.ledger {
+        assert_eq!(record.status, Some(Status::Code(200)));
+        assert_eq!(record.cause, Some(Cause::ExecTimeout));
+        let took = record.end_ns.expect("answered") - record.start_ns;
+        assert!((s(3)..s(3) + s(1) / 100).contains(&took), "{took}");
+    }
+    let mut alone = load(file);
+    alone.config.function.stdout_held_after_kill_ns = 0;
+    let alone = simulate(
+        &alone.config,
+        &alone.events,
+        faasim_sim::DEFAULT_LIMIT_NS,
+        1,
+        false,
+    );
+    for record in &alone.result.ledger {
+        assert_eq!(record.cause, Some(Cause::ExecTimeout));
+        let took = record.end_ns.expect("answered") - record.start_ns;
+        assert!((s(1)..s(1) + s(1) / 100).contains(&took), "{took}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The client host: hey, with `concurrency` workers in a closed loop (one keep-alive
 //! connection each) or an open loop at `rate` (a dial per request), each request recorded in
-//! the ledger and closed with the status it saw and the cause the gateway recorded.
+//! the ledger and closed with the status it saw and the cause the gateway recorded. An
+//! asynchronous load (`load.async`) posts to `/async-function/NAME`, its 202 the request's end.
 
 use std::error::Error;
 use std::io;
@@ -9,14 +10,15 @@ use std::time::Duration;
 use faasim_model::choice::request_key;
 use faasim_model::config::Method;
 use faasim_model::ledger::{Cause, Record, Status};
-use faasim_model::time::NS_PER_S;
+use faasim_model::time::{NS_PER_S, Nanos};
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
+use crate::callback::{CALLBACK_URL, X_CALLBACK_URL};
 use crate::gateway::black_hole_fate;
-use crate::shared::{AbortOnDrop, Hint, HostResult, PORT, SharedRef, X_REQUEST_ID, now_ns};
+use crate::shared::{AbortOnDrop, Hint, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns};
 
 pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
@@ -76,7 +78,7 @@ async fn connect_gateway(hop: Duration) -> Result<(Sender, AbortOnDrop), Box<dyn
 
 /// One request: record it, send it (reusing the worker's keep-alive connection), close it.
 async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
-    let (id, load, hop) = {
+    let (id, load, hop, asynchronous, function) = {
         let mut s = shared.lock();
         let id = s.ledger.len();
         let now = now_ns();
@@ -89,6 +91,8 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             id,
             s.config.load.clone(),
             Duration::from_nanos(s.latency_ns),
+            s.config.asynchronous.clone(),
+            s.config.function.name.clone(),
         )
     };
     let method = match load.method {
@@ -106,12 +110,20 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         let Some((sender, _)) = conn.as_mut() else {
             return Err::<u16, Box<dyn Error>>("no connection".into());
         };
-        let request = Request::builder()
+        // An asynchronous load posts to the gateway's async route, with the receiver's URL
+        // when it asks for callbacks (`load.async`, `load.callback`).
+        let mut request = Request::builder()
             .method(method)
-            .uri("/function/fn")
+            .uri(match &asynchronous {
+                Some(_) => format!("/async-function/{}", function),
+                None => "/function/fn".to_string(),
+            })
             .header(hyper::header::HOST, "gateway")
-            .header(X_REQUEST_ID, id.to_string())
-            .body(Empty::new())?;
+            .header(X_REQUEST_ID, id.to_string());
+        if asynchronous.as_ref().is_some_and(|a| a.callback) {
+            request = request.header(X_CALLBACK_URL, CALLBACK_URL);
+        }
+        let request = request.body(Empty::new())?;
         let response = sender.send_request(request).await?;
         let code = response.status().as_u16();
         response.into_body().collect().await?;
@@ -122,37 +134,52 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
     } else {
         Ok(attempt.await)
     };
-    let now = now_ns();
-    let mut s = shared.lock();
-    let hint = s.hints[id];
-    let (lost, refused) = match (&result, hint.cause) {
+    let answer = match result {
+        Err(_) => Answer::TimedOut,
+        Ok(Ok(code)) => Answer::Code(code),
+        Ok(Err(_)) => Answer::Broken,
+    };
+    if !matches!(answer, Answer::Code(_)) {
+        *conn = None;
+    }
+    close(&mut shared.lock(), id, answer, now_ns());
+}
+
+/// How a caller's request to the gateway ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The caller's own timeout ran out first.
+    TimedOut,
+    /// A whole response with this status.
+    Code(u16),
+    /// The connection broke before a whole response came.
+    Broken,
+}
+
+/// Close request (or execution) `id`'s record at `now` with what its caller saw and what the
+/// gateway learnt of it.
+pub(crate) fn close(s: &mut Shared, id: usize, answer: Answer, now: Nanos) {
+    let hint = s.hint(id);
+    let (lost, refused) = match (answer, hint.cause) {
         // The client gave up first: what a dead node did to the request still counts.
-        (Err(_), None) => black_hole_fate(&s, id),
+        (Answer::TimedOut, None) => black_hole_fate(s, id),
         _ => (hint.lost, hint.refused),
     };
-    let record = &mut s.ledger[id];
+    let record = s.record_mut(id);
     record.lost = lost;
     record.refused = refused;
     record.retried = hint.retried;
-    match result {
-        Err(_) => {
-            *conn = None;
-            record.finish(now, Status::Error, Cause::ClientTimeout);
-        }
-        Ok(Ok(code)) => {
-            record.finish(
-                now,
-                Status::Code(code),
-                hint.cause.unwrap_or(Cause::Handler),
-            );
-        }
-        Ok(Err(_)) => {
-            *conn = None;
-            record.finish(
-                now,
-                Status::Error,
-                hint.cause.unwrap_or(Cause::GatewayWriteTimeout),
-            );
-        }
+    match answer {
+        Answer::TimedOut => record.finish(now, Status::Error, Cause::ClientTimeout),
+        Answer::Code(code) => record.finish(
+            now,
+            Status::Code(code),
+            hint.cause.unwrap_or(Cause::Handler),
+        ),
+        Answer::Broken => record.finish(
+            now,
+            Status::Error,
+            hint.cause.unwrap_or(Cause::GatewayWriteTimeout),
+        ),
     }
 }

@@ -4,7 +4,8 @@
 //! scale-from-zero asks) and carries out each effect on the hosts: a pod host created at its
 //! container's start, SIGTERM on the pod's watch channel, SIGKILL and crashes as
 //! `Sim::bounce` behind the closed start gate, a lost node as a partition, the provider's view
-//! changed when the informer's lag is over.
+//! changed when the informer's lag is over. The queue-worker Deployment (its pods, and the
+//! rollout of `restartQueueWorker`) is driven from here too.
 
 use std::collections::BTreeMap;
 
@@ -13,10 +14,12 @@ use faasim_model::cluster::{Cluster, Effect, Input, Timer};
 use faasim_model::config::Config;
 use faasim_model::ledger::{Cause, PodId};
 use faasim_model::run::{PodEnd, PodSummary};
-use faasim_model::schedule::Event;
+use faasim_model::schedule::{Action, Event};
 use faasim_model::time::Nanos;
 
 use crate::pod::pod_main;
+use crate::queue::MemberId;
+use crate::queue_worker::WorkerDeployment;
 use crate::shared::{PodState, SharedRef};
 use crate::user_server;
 
@@ -34,6 +37,8 @@ enum Due {
         /// In the view from then on.
         routed: bool,
     },
+    /// A queue-worker pod the rollout created has started.
+    WorkerStarted(MemberId),
 }
 
 /// The control plane and the queue of what it has armed.
@@ -49,6 +54,8 @@ pub(crate) struct Control {
     seq: u64,
     /// The scenario's timed events.
     events: Vec<Event>,
+    /// The queue-worker Deployment, when the load is asynchronous.
+    workers: Option<WorkerDeployment>,
 }
 
 impl Control {
@@ -66,8 +73,12 @@ impl Control {
             queue: BTreeMap::new(),
             seq: 0,
             events: events.to_vec(),
+            workers: config.asynchronous.as_ref().map(WorkerDeployment::new),
         };
         control.handle(0, Input::Setup, sim);
+        if let Some(workers) = &mut control.workers {
+            workers.setup(&control.shared, sim);
+        }
         for (index, event) in events.iter().enumerate() {
             control.push(event.at_ns, Due::Scenario(index));
         }
@@ -92,11 +103,34 @@ impl Control {
             match entry.remove() {
                 Due::Scenario(index) => {
                     let action = self.events[index].action.clone();
-                    self.handle(now, Input::Action(action), sim);
+                    if action == Action::RestartQueueWorker {
+                        // The queue-worker's Deployment, not the function's.
+                        let next = match &mut self.workers {
+                            Some(workers) => workers.restart(now, &self.shared),
+                            None => None,
+                        };
+                        self.worker_due(next);
+                    } else {
+                        self.handle(now, Input::Action(action), sim);
+                    }
+                }
+                Due::WorkerStarted(member) => {
+                    let next = match &mut self.workers {
+                        Some(workers) => workers.started(now, member, &self.shared, sim),
+                        None => None,
+                    };
+                    self.worker_due(next);
                 }
                 Due::Timer(timer) => self.handle(now, Input::Timer(timer), sim),
                 Due::View { pod, routed } => self.view_set(now, pod, routed),
             }
+        }
+    }
+
+    /// Queue the start of the rollout's next queue-worker pod, if any.
+    fn worker_due(&mut self, next: Option<(Nanos, MemberId)>) {
+        if let Some((at_ns, member)) = next {
+            self.push(at_ns, Due::WorkerStarted(member));
         }
     }
 
@@ -109,7 +143,8 @@ impl Control {
         }
     }
 
-    /// Every pod asked to terminate has ended and nothing still queued would do anything
+    /// Every pod asked to terminate has ended, the asynchronous path is idle (every publish
+    /// arrived, no delivery waits for its ack, no worker holds a call) and nothing still queued would do anything
     /// (the model runs until its queue is empty: scenario events after the load, pod starts,
     /// probes and node deaths still change the pods). Whether a timer would act is asked of
     /// a copy of the cluster, so the driver keeps no copy of its rules.
@@ -119,9 +154,16 @@ impl Control {
             .pods()
             .iter()
             .any(|p| p.deletion_ns.is_some() && p.end == PodEnd::Running);
+        let asynchronous = self
+            .shared
+            .lock()
+            .asynchronous
+            .as_ref()
+            .is_none_or(|a| a.idle());
         !terminating
+            && asynchronous
             && !self.queue.values().any(|due| match *due {
-                Due::Scenario(_) | Due::View { .. } => true,
+                Due::Scenario(_) | Due::View { .. } | Due::WorkerStarted(_) => true,
                 Due::Timer(timer) => {
                     let mut effects = Vec::new();
                     self.cluster.clone().handle(

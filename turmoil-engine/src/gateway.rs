@@ -2,7 +2,8 @@
 //! :8080. The gateway holds a request while it scales from zero (its ask goes to the step loop,
 //! which hands it to the cluster), the provider picks a random endpoint from its lagging view
 //! and calls the pod through a Go-like keep-alive pool; each hop turns a failure into its own
-//! status and records the cause in the request's hint.
+//! status and records the cause in the request's hint. The async route publishes the call to
+//! the `nats` host and answers 202.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use faasim_model::choice::Stream;
 use faasim_model::config::{Config, Mode};
 use faasim_model::gateway::CACHE_EXPIRY_NS;
-use faasim_model::ledger::{Cause, PodId};
+use faasim_model::ledger::{Cause, PodId, RequestId};
 use faasim_model::time::Nanos;
 use faasim_watchdog::X_OPENFAAS_INTERNAL;
 use http_body_util::{BodyExt, Empty, Full};
@@ -21,33 +22,146 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use crate::callback::{X_CALL_ID, X_CALLBACK_URL};
+use crate::queue::{self, NATS_PORT, QueueRequest};
 
 use crate::client::{Sender, dial};
 use crate::shared::{
     AbortOnDrop, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns, request_id,
 };
 
+/// The gateway's host name.
+pub(crate) const HOST: &str = "gateway";
+
 /// The gateway and the provider (faas-netes) as one process on :8080.
 pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
     let pool = ProviderPool::default();
     let cache = ReplicaCache::default();
+    let publisher = Publisher::start(&shared);
     loop {
         let (stream, _) = listener.accept().await?;
         let shared = shared.clone();
         let pool = pool.clone();
         let cache = cache.clone();
+        let publisher = publisher.clone();
         tokio::task::spawn_local(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let shared = shared.clone();
                 let pool = pool.clone();
                 let cache = cache.clone();
-                async move { gateway_request(shared, pool, cache, req).await }
+                let publisher = publisher.clone();
+                async move {
+                    if req.uri().path().starts_with(ASYNC_PREFIX) {
+                        publisher.queue(&shared, req).await
+                    } else {
+                        gateway_request(shared, pool, cache, req).await
+                    }
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+/// The async route's prefix (`POST /async-function/NAME`).
+const ASYNC_PREFIX: &str = "/async-function/";
+
+/// The gateway's connection to NATS Streaming (`faas-request`): the async handler's publishes
+/// go out on it in order. It is made when the gateway starts (retried until the server
+/// listens, as the gateway's own reconnect loop does).
+#[derive(Clone)]
+struct Publisher(Option<mpsc::UnboundedSender<String>>);
+
+impl Publisher {
+    /// The publisher of an asynchronous run (`None`: a synchronous one publishes nothing).
+    fn start(shared: &SharedRef) -> Publisher {
+        if shared.lock().asynchronous.is_none() {
+            return Publisher(None);
+        }
+        let hop = Duration::from_nanos(shared.lock().latency_ns);
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        tokio::task::spawn_local(async move {
+            let mut stream = loop {
+                match dial((queue::HOST, NATS_PORT), hop).await {
+                    Ok(stream) => break stream,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+                }
+            };
+            while let Some(line) = rx.recv().await {
+                if stream.write_all(line.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Publisher(Some(tx))
+    }
+
+    /// MakeQueuedProxy (openfaas/faas@8d803bf gateway/handlers/queue_proxy.go): the body, the
+    /// callback URL and the call id are published, and the client gets 202 with its
+    /// `X-Call-Id`; no function-existence check, no scale from zero. The publish's ack from
+    /// the server is not waited for (the model does not add its round trip either).
+    async fn queue(
+        &self,
+        shared: &SharedRef,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, io::Error> {
+        let id = request_id(req.headers()).ok_or_else(|| io::Error::other("no request id"))?;
+        let function = req.uri().path()[ASYNC_PREFIX.len()..]
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let callback_url = req
+            .headers()
+            .get(X_CALLBACK_URL)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map_err(io::Error::other)?
+            .to_bytes();
+        let Some(tx) = &self.0 else {
+            return Err(io::Error::other("an async call in a synchronous run"));
+        };
+        // The gateway's X-Call-Id is a UUID; faasim's is derived from the invocation, so a
+        // run is the same byte for byte.
+        let call_id = format!("faasim-call-{id}");
+        let request = QueueRequest {
+            inv: id as RequestId,
+            call_id: call_id.clone(),
+            callback_url,
+            function,
+            body: body.to_vec(),
+        };
+        {
+            let mut s = shared.lock();
+            s.hint_mut(id).cause = Some(Cause::Queued);
+            let Some(a) = s.asynchronous.as_mut() else {
+                return Err(io::Error::other("an async call in a synchronous run"));
+            };
+            if a.call_ids.len() <= id {
+                a.call_ids.resize(id + 1, None);
+            }
+            a.call_ids[id] = Some(call_id.clone());
+            a.published += 1;
+        }
+        tx.send(format!("PUB {}\n", request.encode()))
+            .map_err(io::Error::other)?;
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = hyper::StatusCode::ACCEPTED;
+        response.headers_mut().insert(
+            X_CALL_ID,
+            hyper::header::HeaderValue::from_str(&call_id).map_err(io::Error::other)?,
+        );
+        Ok(response)
     }
 }
 
@@ -110,7 +224,7 @@ async fn gateway_request(
     let write_timed_out = now - arrive > gateway.write_timeout_ns;
     {
         let mut s = shared.lock();
-        let hint = &mut s.hints[id];
+        let hint = s.hint_mut(id);
         hint.cause = Some(if write_timed_out {
             Cause::GatewayWriteTimeout
         } else {
@@ -156,11 +270,11 @@ async fn forward(
             None
         } else {
             let len = s.view.len();
-            let key = s.keys[id];
+            let key = s.key(id).unwrap_or_default();
             let index = s.rng.index_for(Stream::Provider, key, len);
             let pod = s.view[index];
-            s.ledger[id].pod = Some(pod);
-            s.hints[id].picked_ns = forward_ns;
+            s.record_mut(id).pod = Some(pod);
+            s.hint_mut(id).picked_ns = forward_ns;
             Some((pod, s.pods[pod as usize].name.clone()))
         }
     };
@@ -194,7 +308,7 @@ async fn forward(
         Ok(Call::Answered(504, _, _)) => (504, Cause::ExecTimeout, None, false),
         Ok(Call::Answered(429, _, _)) => (429, Cause::MaxInflight, None, false),
         Ok(Call::Answered(code, false, _)) => (code, Cause::Handler, None, false),
-        Ok(Call::Answered(code, true, _)) if shared.lock().hints[id].child_write_timeout => {
+        Ok(Call::Answered(code, true, _)) if shared.lock().hint(id).child_write_timeout => {
             (code, Cause::ChildWriteTimeout, None, false)
         }
         Ok(Call::Answered(code, true, _)) => {
@@ -226,11 +340,11 @@ async fn forward(
 /// A request that hangs on a pod whose node died: lost with the node when it was there before
 /// the node died, refused (a dial into the black hole) when it was sent after.
 pub(crate) fn black_hole_fate(s: &Shared, id: usize) -> (Option<Cause>, bool) {
-    let Some(pod) = s.ledger[id].pod else {
+    let Some(pod) = s.record(id).pod else {
         return (None, false);
     };
     match s.pods[pod as usize].black_hole_ns {
-        Some(at) if s.hints[id].picked_ns >= at => (None, true),
+        Some(at) if s.hint(id).picked_ns >= at => (None, true),
         Some(_) => (Some(Cause::NodeLost), false),
         None => (None, false),
     }
@@ -327,7 +441,7 @@ impl ProviderPool {
                     if !replayable {
                         return Call::KeepAliveReset;
                     }
-                    shared.lock().hints[id].retried = true;
+                    shared.lock().hint_mut(id).retried = true;
                     return match self.dial_and_call(pod, &name, id, method, hop).await {
                         Call::Refused => Call::KeepAliveReset,
                         other => other,

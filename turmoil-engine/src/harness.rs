@@ -5,8 +5,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use faasim_model::config::WatchdogKind;
+use faasim_model::config::{QueueEdition, WatchdogKind};
 use faasim_model::duration::format_go;
+use faasim_model::invocation::{self, Invocation};
+use faasim_model::ledger::{Record, RequestId};
 use faasim_model::limits;
 use faasim_model::run::RunResult;
 use faasim_model::schedule::Action;
@@ -15,10 +17,12 @@ use faasim_sim::engine::SeedChooser;
 use faasim_sim::scenario::Scenario;
 use faasim_sim::{DEFAULT_LIMIT_NS, Run};
 
+use crate::callback::{self, callback_main};
 use crate::client::client_main;
 use crate::control::Control;
-use crate::gateway::gateway_main;
-use crate::shared::{Rng, Shared, SharedRef};
+use crate::gateway::{self, gateway_main};
+use crate::queue::{self, nats_main};
+use crate::shared::{AsyncLedger, Rng, Shared, SharedRef};
 
 /// turmoil's tick: every host runs this much simulated time per step. Not finer: tokio's timer
 /// wheel has millisecond slots, and with a 500 µs tick on turmoil 0.7.2 a load meant to start
@@ -95,10 +99,22 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
         rng: Rng(SeedChooser::new(seed)),
         trace: Vec::new(),
         latency_ns: latency.as_nanos() as Nanos,
+        asynchronous: config.asynchronous.as_ref().map(|_| AsyncLedger {
+            first_exec: usize::try_from(config.load.requests).unwrap_or(usize::MAX),
+            ..AsyncLedger::default()
+        }),
     })));
     {
         let shared = shared.clone();
-        sim.host("gateway", move || gateway_main(shared.clone()));
+        sim.host(gateway::HOST, move || gateway_main(shared.clone()));
+    }
+    if config.asynchronous.is_some() {
+        // NATS Streaming and the callback receiver; the queue-workers are the control
+        // plane's (their Deployment rolls).
+        let nats = shared.clone();
+        sim.host(queue::HOST, move || nats_main(nats.clone()));
+        let receiver = shared.clone();
+        sim.host(callback::HOST, move || callback_main(receiver.clone()));
     }
     sim.client("client", client_main(shared.clone()));
 
@@ -120,9 +136,14 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
     let pods = control.summaries();
     let mut guard = shared.lock();
     let state = &mut *guard;
-    let ledger = std::mem::take(&mut state.ledger);
+    let mut ledger = std::mem::take(&mut state.ledger);
     let mut trace = std::mem::take(&mut state.trace);
     trace.sort_by_key(|t| t.at_ns);
+    let callback = config.asynchronous.as_ref().is_some_and(|a| a.callback);
+    let invocations = state
+        .asynchronous
+        .take()
+        .map(|a| judge_invocations(&mut ledger, &a, callback));
     Ok(Run::judged(
         seed,
         RunResult {
@@ -131,9 +152,34 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             events: steps,
             end_ns,
             trace,
-            invocations: None,
+            invocations,
         },
     ))
+}
+
+/// Judge every invocation from its executions and callbacks, as the model does
+/// (`faasim_model::invocation::judge`, with the executions in the order they started and
+/// `pending` when the queue or a live worker still holds the call).
+fn judge_invocations(ledger: &mut [Record], a: &AsyncLedger, callback: bool) -> Vec<Invocation> {
+    let mut executions: Vec<Vec<&Record>> = vec![Vec::new(); ledger.len()];
+    for (record, &inv) in a.execs.iter().zip(&a.exec_inv) {
+        executions[inv as usize].push(record);
+    }
+    ledger
+        .iter_mut()
+        .enumerate()
+        .map(|(index, record)| {
+            let inv = index as RequestId;
+            let mut invocation = Invocation {
+                callback,
+                callbacks: a.callbacks.get(index).cloned().unwrap_or_default(),
+                ..Invocation::default()
+            };
+            let pending = a.unacked.contains(&inv) || a.held(inv);
+            invocation::judge(record, &executions[index], &mut invocation, pending);
+            invocation
+        })
+        .collect()
 }
 
 /// What this engine implements; anything else is refused rather than run wrongly.
@@ -215,15 +261,34 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
-    // The asynchronous path (queue, queue-workers, callbacks) is modelled only so far.
-    if config.asynchronous.is_some()
-        || scenario
+    // The asynchronous path runs the CE queue-worker only.
+    if let Some(a) = &config.asynchronous
+        && a.queue_worker.edition != QueueEdition::Ce
+    {
+        return Err(
+            "turmoil engine: the Pro queue-worker (`queueWorker.edition: pro`) is modelled \
+             only (this engine runs the CE worker); use the model engine"
+                .into(),
+        );
+    }
+    if let Some(a) = &config.asynchronous
+        && a.queue_worker.replicas > limits::turmoil::REPLICAS_MAX
+    {
+        return Err(format!(
+            "turmoil engine: queueWorker.replicas is {}, above this engine's limit of {} (every \
+             worker pod is a host run on every tick); use the model engine",
+            a.queue_worker.replicas,
+            limits::turmoil::REPLICAS_MAX
+        ));
+    }
+    if config.asynchronous.is_none()
+        && scenario
             .events
             .iter()
             .any(|e| matches!(e.action, Action::RestartQueueWorker))
     {
         return Err(
-            "turmoil engine: `load.async` and `restartQueueWorker` are modelled only (no              queue or queue-worker runs on this engine); use the model engine"
+            "turmoil engine: `restartQueueWorker` without `load.async`: no queue-worker runs"
                 .into(),
         );
     }

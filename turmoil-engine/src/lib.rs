@@ -7,7 +7,9 @@
 //! tick; the figures are in `turmoil-engine/README.md`):
 //! `client` (every load worker is a task), `gateway` (gateway and provider in one process), and
 //! one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
-//! pipe). The control plane (deployment controller, kubelet, endpoints, nodes) is the model's
+//! pipe); an asynchronous run adds `nats` (an in-memory NATS Streaming server), one
+//! `queue-worker-N` per CE queue-worker pod (the worker as code) and `callback` (the callback
+//! receiver). The control plane (deployment controller, kubelet, endpoints, nodes) is the model's
 //! own `faasim_model::cluster::Cluster`, driven from the step loop of [`run_turmoil`] as the
 //! model's world drives it: its effects create pod hosts, move pods in and out of the gateway's
 //! endpoint view, send SIGTERM (the watchdog's shutdown future) and SIGKILL (`Sim::bounce`
@@ -18,11 +20,14 @@
 //! [`server`] runs the same scenarios with your own tokio server (axum, hyper, ...) in every pod
 //! in place of the watchdog.
 
+mod callback;
 mod client;
 mod control;
 mod gateway;
 mod harness;
 mod pod;
+mod queue;
+mod queue_worker;
 pub mod server;
 mod shared;
 mod user_server;

@@ -66,12 +66,13 @@ pub(crate) async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
     // A crashed container's host is bounced at once; its software waits for the restart.
     let mut gate = shared.lock().pods[pod as usize].gate.subscribe();
     let _ = gate.wait_for(|open| *open).await;
-    let (watchdog_config, child, handler, sigterm) = {
+    let (watchdog_config, child, handler, held_ns, sigterm) = {
         let s = shared.lock();
         (
             s.config.function.watchdog.clone(),
             s.config.function.child.clone(),
             s.config.function.handler_ns,
+            s.config.function.stdout_held_after_kill_ns,
             s.pods[pod as usize].sigterm.subscribe(),
         )
     };
@@ -93,7 +94,7 @@ pub(crate) async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
     let (cause, at_exit) = if watchdog_config.mode == Mode::Streaming {
         let watchdog = Watchdog::streaming(
             Settings::streaming(watchdog_config, "faasim-handler"),
-            handler_process(shared.clone(), handler),
+            handler_process(shared.clone(), handler, held_ns),
         );
         shared.lock().pods[pod as usize].monitor = Some(watchdog.monitor());
         exit_of(watchdog.run(listener, shutdown).await)
@@ -139,17 +140,36 @@ pub(crate) async fn pod_main(shared: SharedRef, pod: PodId) -> HostResult {
 
 /// Streaming mode's `fprocess`: each request's process sleeps the handler duration (drawn from
 /// the model's handler stream when the watchdog forks it, where the model draws it), writes
-/// "done\n" and exits 0. Killed at exec_timeout, it has written nothing.
-fn handler_process(shared: SharedRef, handler: Span) -> impl Fork {
+/// "done\n" and exits 0. Killed at exec_timeout, it has written nothing. With `held_ns` above
+/// 0 it is a script whose child (its `sleep`) shares its stdout: the kill reaches the script
+/// alone, and the child keeps the pipe open `held_ns` longer, or to the handler's end if that
+/// comes first.
+fn handler_process(shared: SharedRef, handler: Span, held_ns: u64) -> impl Fork {
     move |invocation: Invocation| {
         let id = request_id(&invocation.headers);
         let duration_ns = handler_duration_ns(&shared, id, handler);
-        let (mut stdout, read_end) = tokio::io::duplex(64);
+        let (stdout, read_end) = tokio::io::duplex(64);
+        let stdout = Arc::new(tokio::sync::Mutex::new(stdout));
+        // The script's end of the killed-or-not signal: dropped when it ends or is killed.
+        let (alive, gone) = tokio::sync::oneshot::channel::<()>();
+        if held_ns > 0 {
+            let held = stdout.clone();
+            let end = tokio::time::Instant::now() + Duration::from_nanos(duration_ns);
+            // Not aborted with the script: a child the kill does not reach. The pod's own
+            // end (its host bounced or crashed) still ends it.
+            tokio::task::spawn(async move {
+                let _ = gone.await;
+                let close = (tokio::time::Instant::now() + Duration::from_nanos(held_ns)).min(end);
+                tokio::time::sleep_until(close).await;
+                drop(held);
+            });
+        }
         // The process runs on its own whether or not the watchdog polls its exit; the exit
         // future owns its abort guard, so dropping it kills the process.
         let process = AbortOnDrop(tokio::task::spawn(async move {
+            let _alive = alive;
             tokio::time::sleep(Duration::from_nanos(duration_ns)).await;
-            let _ = stdout.write_all(b"done\n").await;
+            let _ = stdout.lock().await.write_all(b"done\n").await;
         }));
         Ok(Forked::new(read_end, async move {
             let mut process = process;
@@ -200,7 +220,7 @@ async fn child_main(
                         if d > write_timeout_ns {
                             // Go's WriteTimeout passed: the write fails, the connection closes.
                             if let Some(id) = id {
-                                shared.lock().hints[id].child_write_timeout = true;
+                                shared.lock().hint_mut(id).child_write_timeout = true;
                             }
                             return Err(io::Error::other("child write_timeout"));
                         }

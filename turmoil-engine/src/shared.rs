@@ -2,12 +2,13 @@
 //! pods' data plane (signals, start gate, the watchdog's monitor, how each process went away),
 //! the model's chooser, the timeline, and the small helpers every host uses.
 
+use std::collections::{BTreeSet, VecDeque};
 use std::error::Error;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::config::{Config, Span};
-use faasim_model::ledger::{Cause, PodId, Record};
+use faasim_model::ledger::{Cause, Fact, PodId, Record, RequestId, Status};
 use faasim_model::run::TraceLine;
 use faasim_model::time::Nanos;
 use faasim_sim::engine::SeedChooser;
@@ -153,9 +154,112 @@ pub(crate) struct Shared {
     pub(crate) trace: Vec<TraceLine>,
     /// One message's time on the network.
     pub(crate) latency_ns: Nanos,
+    /// The asynchronous path's records, when the load is asynchronous.
+    pub(crate) asynchronous: Option<AsyncLedger>,
+}
+
+/// What the asynchronous path adds to the ledger: the queue-workers' executions (requests of
+/// their own, numbered from `first_exec` as the model numbers them), the callbacks received, and
+/// what the queue and the workers still hold, to judge each invocation at the end of the run.
+#[derive(Debug, Default)]
+pub(crate) struct AsyncLedger {
+    /// The first execution's id: the load's request count.
+    pub(crate) first_exec: usize,
+    /// One record per execution, by `exec - first_exec`.
+    pub(crate) execs: Vec<Record>,
+    /// What the gateway learnt about each execution, by `exec - first_exec`.
+    pub(crate) exec_hints: Vec<Hint>,
+    /// Each execution's invocation, by `exec - first_exec`.
+    pub(crate) exec_inv: Vec<RequestId>,
+    /// The `X-Function-Status` of each callback received, by invocation.
+    pub(crate) callbacks: Vec<Vec<Status>>,
+    /// The gateway's `X-Call-Id` of each invocation, by invocation.
+    pub(crate) call_ids: Vec<Option<String>>,
+    /// Calls the gateway published / the queue received (a publish on the wire is not idle).
+    pub(crate) published: u64,
+    /// Calls the queue received.
+    pub(crate) received: u64,
+    /// Invocations whose message the queue holds unacknowledged (published, not acked).
+    pub(crate) unacked: BTreeSet<RequestId>,
+    /// Deliveries the queue sent and has not seen acknowledged (their ack timers run).
+    pub(crate) outstanding: u32,
+    /// Each queue-worker pod's state, by member id.
+    pub(crate) workers: Vec<WorkerState>,
+}
+
+/// One queue-worker pod as the harness sees it (the worker task keeps it up to date).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WorkerState {
+    /// Its process runs (created and not yet SIGTERMed).
+    pub(crate) alive: bool,
+    /// Invocations delivered to it and not yet taken up, oldest first.
+    pub(crate) waiting: VecDeque<RequestId>,
+    /// The invocation it handles, and the execution while the call to the gateway runs.
+    pub(crate) current: Option<(RequestId, Option<RequestId>)>,
+}
+
+impl AsyncLedger {
+    /// Nothing in the asynchronous path will act again: every publish reached the queue, no
+    /// delivery waits for its ack, and no live worker holds a call.
+    pub(crate) fn idle(&self) -> bool {
+        self.published == self.received
+            && self.outstanding == 0
+            && self
+                .workers
+                .iter()
+                .all(|w| !w.alive || (w.current.is_none() && w.waiting.is_empty()))
+    }
+
+    /// A live worker holds `inv`: it runs it or will.
+    pub(crate) fn held(&self, inv: RequestId) -> bool {
+        self.workers.iter().any(|w| {
+            w.alive && (w.current.is_some_and(|(i, _)| i == inv) || w.waiting.contains(&inv))
+        })
+    }
 }
 
 impl Shared {
+    /// The ledger record of request or execution `id`.
+    pub(crate) fn record(&self, id: usize) -> &Record {
+        match &self.asynchronous {
+            Some(a) if id >= a.first_exec => &a.execs[id - a.first_exec],
+            _ => &self.ledger[id],
+        }
+    }
+
+    /// What the gateway learnt about request or execution `id`.
+    pub(crate) fn hint(&self, id: usize) -> Hint {
+        match &self.asynchronous {
+            Some(a) if id >= a.first_exec => a.exec_hints[id - a.first_exec],
+            _ => self.hints[id],
+        }
+    }
+
+    /// The ledger record of request or execution `id`, to change.
+    pub(crate) fn record_mut(&mut self, id: usize) -> &mut Record {
+        match &mut self.asynchronous {
+            Some(a) if id >= a.first_exec => &mut a.execs[id - a.first_exec],
+            _ => &mut self.ledger[id],
+        }
+    }
+
+    /// What the gateway learnt about request or execution `id`, to change.
+    pub(crate) fn hint_mut(&mut self, id: usize) -> &mut Hint {
+        match &mut self.asynchronous {
+            Some(a) if id >= a.first_exec => &mut a.exec_hints[id - a.first_exec],
+            _ => &mut self.hints[id],
+        }
+    }
+
+    /// The draw key of request or execution `id`: an execution's is the model's
+    /// (`(1 << 63) | exec`, `sim/src/world/asynchronous.rs`), a request's `choice::request_key`.
+    pub(crate) fn key(&self, id: usize) -> Option<u64> {
+        match &self.asynchronous {
+            Some(a) if id >= a.first_exec => Some((1 << 63) | id as u64),
+            _ => self.keys.get(id).copied(),
+        }
+    }
+
     /// Pod `pod`'s process exited on its own at `now` (drained, deadline, its child's death)
     /// with `at_exit` requests: recorded for the step loop to tell the cluster, unless the
     /// process had already gone another way (SIGKILL, a crash, its node lost: the cluster's
@@ -214,7 +318,11 @@ pub(crate) fn request_id(headers: &hyper::HeaderMap) -> Option<usize> {
 /// (none reach a handler in a run) takes the handler stream's next draw.
 pub(crate) fn handler_duration_ns(shared: &SharedRef, id: Option<usize>, handler: Span) -> Nanos {
     let mut s = shared.lock();
-    match id.and_then(|id| s.keys.get(id).copied()) {
+    if let Some(id) = id {
+        // The model's pod learns `Fact::Started` where it draws the duration.
+        s.record_mut(id).learn(Fact::Started);
+    }
+    match id.and_then(|id| s.key(id)) {
         Some(key) => s.rng.span_for(Stream::Handler, key, handler),
         None => s.rng.span(Stream::Handler, handler),
     }

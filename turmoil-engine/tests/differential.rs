@@ -87,6 +87,16 @@ macro_rules! agree {
 }
 
 agree! {
+    async_ce_429_not_retried => "async-ce-429-not-retried.yaml",
+    async_ce_ack_wait_5m => "async-ce-ack-wait-5m.yaml",
+    async_ce_ack_wait_below_a_second => "async-ce-ack-wait-below-a-second.yaml",
+    async_ce_ack_wait_bare_integer => "async-ce-ack-wait-bare-integer.yaml",
+    async_ce_ack_wait_below_call => "async-ce-ack-wait-below-call.yaml",
+    async_ce_helm_defaults_90s => "async-ce-helm-defaults-90s.yaml",
+    async_ce_restart_queue_worker => "async-ce-restart-queue-worker.yaml",
+    async_ce_rollout_kills_call => "async-ce-rollout-kills-call.yaml",
+    async_ce_slow_callback => "async-ce-slow-callback.yaml",
+    async_ce_two_workers_redeliver => "async-ce-two-workers-redeliver.yaml",
     boundary_grace_s6_conservative => "boundary-grace-s6-conservative.yaml",
     boundary_write_below_exec => "boundary-write-below-exec.yaml",
     defaults_ce_scale_down => "defaults-ce-scale-down.yaml",
@@ -123,6 +133,7 @@ agree! {
     rule_no_disruption_during_cold_start => "rule-no-disruption-during-cold-start.yaml",
     rule_provider_idle_below_watchdog_idle => "rule-provider-idle-below-watchdog-idle.yaml",
     rule_schedulable_node_remains => "rule-schedulable-node-remains.yaml",
+    streaming_exec_timeout_held_by_children => "streaming-exec-timeout-held-by-children.yaml",
     streaming_orphan_holds_drain => "streaming-orphan-holds-drain.yaml",
 }
 
@@ -217,18 +228,8 @@ const MODEL_ONLY: &[&str] = &[
     // `ingress`, which `check_supported` refuses here: no ingress controller runs on this
     // engine (tests/scenarios.rs pins the refusal).
     "ingress-read-timeout.yaml",
-    // The asynchronous path (`load.async`, `restartQueueWorker`), which `check_supported`
-    // refuses here: no queue or queue-worker runs on this engine yet.
-    "async-ce-429-not-retried.yaml",
-    "async-ce-ack-wait-5m.yaml",
-    "async-ce-ack-wait-below-a-second.yaml",
-    "async-ce-ack-wait-bare-integer.yaml",
-    "async-ce-ack-wait-below-call.yaml",
-    "async-ce-helm-defaults-90s.yaml",
-    "async-ce-restart-queue-worker.yaml",
-    "async-ce-rollout-kills-call.yaml",
-    "async-ce-slow-callback.yaml",
-    "async-ce-two-workers-redeliver.yaml",
+    // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
+    // runs the CE queue-worker only.
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",
@@ -351,5 +352,114 @@ fn survey_every_shipped_scenario() {
         for d in diffs.iter().take(6) {
             eprintln!("    {d}");
         }
+    }
+}
+
+/// The CE queue-worker as code runs each call as often as the model says: one worker,
+/// `ack_wait: 30s`, two 50 s calls queued together (`async-ce-ack-wait-below-call.yaml`). Call
+/// 0 runs at 0 s and, redelivered at 30 s, again at 50 s; call 1, delivered at the first ack
+/// (50 s) and redelivered at 80, 110 and 140 s while it waits behind the copy, runs at 100,
+/// 150, 200 and 250 s: 2 and 4 executions, every one called back 200. Without the worker (or
+/// with one that acked on delivery) the turmoil counts would be 0 or 1.
+#[test]
+fn the_real_worker_runs_each_call_as_often_as_the_model_says() {
+    use faasim_model::ledger::Status;
+    use faasim_model::time::NS_PER_S;
+    let (model, turmoil, _) = both("async-ce-ack-wait-below-call.yaml");
+    let runs = |run: &Run| -> Vec<(u32, Vec<Status>)> {
+        run.result
+            .invocations
+            .as_ref()
+            .expect("an asynchronous run")
+            .iter()
+            .map(|i| (i.executions, i.callbacks.clone()))
+            .collect()
+    };
+    let ok = Status::Code(200);
+    let expected = vec![(2, vec![ok; 2]), (4, vec![ok; 4])];
+    assert_eq!(runs(&model), expected, "model");
+    assert_eq!(runs(&turmoil), expected, "turmoil");
+    // When the worker started each execution, from its timeline: (call, start s).
+    let starts: Vec<(String, u64)> = turmoil
+        .result
+        .trace
+        .iter()
+        .filter(|t| t.who == "queue-worker-0" && t.what.contains("POST /function/"))
+        .map(|t| {
+            let call = t.what.split(':').next().unwrap_or_default().to_string();
+            (call, (t.at_ns + NS_PER_S / 2) / NS_PER_S)
+        })
+        .collect();
+    let call = |n: u32, s: u64| (format!("call {n}"), s);
+    assert_eq!(
+        starts,
+        [
+            call(0, 0),
+            call(0, 50),
+            call(1, 100),
+            call(1, 150),
+            call(1, 200),
+            call(1, 250)
+        ]
+    );
+}
+
+/// Asynchronous cases written here, beyond the shipped scenarios: three workers and a
+/// callback slower than the ack wait; a restart of two workers under a queue of calls; a 429
+/// among several calls with a short ack wait. Both engines agree call by call (executions,
+/// callbacks, outcome).
+#[test]
+fn async_cases_agree() {
+    let base = |name: &str, extra: &str| {
+        format!(
+            "name: {name}
+seed: 5
+function:
+  name: report
+  environment: {{write_timeout: 2m, read_timeout: 2m, exec_timeout: 2m, max_inflight: 2}}
+  handler: {{duration: 20s..40s}}
+kubernetes:
+  edition: ce
+load:
+  concurrency: 2
+  requests: 6
+  method: POST
+  async: true
+  callback: true
+{extra}"
+        )
+    };
+    let cases = [
+        (
+            "three-workers-slow-callback",
+            "  callbackDuration: 15s
+queueWorker:
+  edition: ce
+  replicas: 3
+  ackWait: 45s
+",
+        ),
+        (
+            "restart-two-workers",
+            "queueWorker:
+  edition: ce
+  replicas: 2
+  ackWait: 35s
+events:
+  - at: 15s
+    restartQueueWorker: {}
+",
+        ),
+        (
+            "short-ack-wait-429",
+            "queueWorker:
+  edition: ce
+  replicas: 3
+  ackWait: 25s
+",
+        ),
+    ];
+    for (name, extra) in cases {
+        agree_text(name, &base(name, extra));
     }
 }

@@ -157,20 +157,40 @@ fn an_ingress_is_refused_with_a_clear_error() {
     );
 }
 
-/// The asynchronous path is a model component only: the engine refuses an async scenario, and
-/// a `restartQueueWorker` event, with a clear error rather than run the load synchronously.
+/// The asynchronous path runs as code (queue, queue-workers, callback receiver): the same seed
+/// gives the same run, executions and callbacks included; only the CE worker runs, and a Pro
+/// one is refused with a clear error rather than run as CE, as are more worker pods than the
+/// engine's limit.
 #[test]
-fn an_async_scenario_is_refused_with_a_clear_error() {
-    for file in [
-        "async-ce-ack-wait-below-call.yaml",
-        "async-ce-restart-queue-worker.yaml",
-    ] {
-        let scenario = load(file);
-        let error = run_turmoil(&scenario, 1).expect_err("refused");
-        assert!(
-            error.contains("`load.async` and `restartQueueWorker` are modelled only")
-                && error.contains("model engine"),
-            "{file}: {error}"
-        );
+fn an_async_run_is_deterministic_and_pro_is_refused() {
+    let scenario = load("async-ce-restart-queue-worker.yaml");
+    let a = run_turmoil(&scenario, 1).expect("runs");
+    let b = run_turmoil(&scenario, 1).expect("runs");
+    assert_eq!(a.result.ledger, b.result.ledger);
+    assert_eq!(a.result.invocations, b.result.invocations);
+    assert_eq!(a.result.trace, b.result.trace);
+    let executions: Vec<u32> = a
+        .result
+        .invocations
+        .as_ref()
+        .expect("an asynchronous run")
+        .iter()
+        .map(|i| i.executions)
+        .collect();
+    assert_eq!(executions, [2], "run again after the restart");
+    let mut many = scenario.clone();
+    if let Some(a) = many.config.asynchronous.as_mut() {
+        a.queue_worker.replicas = faasim_model::limits::turmoil::REPLICAS_MAX + 1;
     }
+    let error = run_turmoil(&many, 1).expect_err("refused");
+    assert!(error.contains("queueWorker.replicas"), "{error}");
+    let mut pro = scenario;
+    if let Some(a) = pro.config.asynchronous.as_mut() {
+        a.queue_worker.edition = faasim_model::config::QueueEdition::Pro;
+    }
+    let error = run_turmoil(&pro, 1).expect_err("refused");
+    assert!(
+        error.contains("Pro queue-worker") && error.contains("model engine"),
+        "{error}"
+    );
 }

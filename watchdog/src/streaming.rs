@@ -241,14 +241,18 @@ struct Running {
     stdout: Stdout,
     /// Whether stdout is still open.
     stdout_open: bool,
-    /// Completes when the process exits.
-    exit: ExitFuture,
+    /// Completes when the process exits; `None` once exec_timeout killed it (dropping it is
+    /// the kill).
+    exit: Option<ExitFuture>,
 }
 
 /// The response body of one request: the process's stdout, ended when both stdout closed
-/// and the process exited (Go's `cmd.Wait` waits for both), or at exec_timeout, when the
-/// process is killed and the body simply ends: the 200 is already out, so a kill is a short
-/// body, not an error.
+/// and the process exited (Go's `cmd.Wait` waits for both). At exec_timeout the process is
+/// killed, and the body ends when its stdout closes: at once for a process that holds it
+/// alone, later when children it started hold it (a shell script's `sleep`), since Go kills
+/// the process only and `cmd.Wait` waits for the pipe (of-watchdog@9bdadb1e
+/// executor/streaming_runner.go, `exec.CommandContext`). The 200 is already out, so a kill is
+/// a short body, not an error.
 struct Output {
     /// `None` once the process ended or was killed (dropping it is the kill).
     process: Option<Running>,
@@ -268,7 +272,7 @@ impl Output {
             process: Some(Running {
                 stdout: forked.stdout,
                 stdout_open: true,
-                exit: forked.exit,
+                exit: Some(forked.exit),
             }),
             first: None,
             deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
@@ -301,6 +305,11 @@ impl Drop for Output {
 async fn run_orphan(process: Running, deadline: Option<Pin<Box<Sleep>>>, keep: Box<dyn Send>) {
     let Running { stdout, exit, .. } = process;
     drop(stdout);
+    // Killed already: with the copy failed, `cmd.Wait` has nothing left to wait for.
+    let Some(exit) = exit else {
+        drop(keep);
+        return;
+    };
     match deadline {
         Some(deadline) => {
             tokio::select! {
@@ -332,12 +341,12 @@ impl Body for Output {
             return Poll::Ready(None);
         };
         // Checked first: at the deadline exec.CommandContext kills the process even if it
-        // has output ready.
+        // has output ready; what is in the pipe, and what its children write, still comes.
         if let Some(sleep) = this.deadline.as_mut()
             && sleep.as_mut().poll(cx).is_ready()
         {
-            this.process = None;
-            return Poll::Ready(None);
+            this.deadline = None;
+            process.exit = None;
         }
         if process.stdout_open {
             let mut read = ReadBuf::new(&mut this.buffer);
@@ -351,7 +360,12 @@ impl Body for Output {
                 Poll::Pending => return Poll::Pending,
             }
         }
-        match process.exit.as_mut().poll(cx) {
+        let Some(exit) = process.exit.as_mut() else {
+            // Killed, and stdout closed: `cmd.Wait` returns.
+            this.process = None;
+            return Poll::Ready(None);
+        };
+        match exit.as_mut().poll(cx) {
             // A failed exit is only logged by of-watchdog: the body ends normally.
             Poll::Ready(_) => {
                 this.process = None;

@@ -94,11 +94,14 @@ async fn a_command_that_cannot_start_still_answers_200_empty() {
 }
 
 #[tokio::test]
-async fn exec_timeout_kills_the_process_and_the_body_ends_with_what_it_wrote() {
+async fn exec_timeout_kills_the_shell_and_the_body_ends_when_its_child_closes_stdout() {
     timeout(LIMIT, async {
         let marker = scratch("marker");
         let script = scratch("partial.sh");
-        // Killed during the sleep, the shell never reaches `touch`.
+        // Killed during the sleep, the shell never reaches `touch`; `sleep`, its child, is not
+        // killed and holds stdout until it ends at 500 ms: Go's `cmd.Wait` waits for the pipe,
+        // and so does the body (the real of-watchdog answers a 3 s `sleep` with
+        // exec_timeout 1s at 3.0 s).
         std::fs::write(&script, "echo early\nsleep 0.5\ntouch \"$1\"\necho late\n").unwrap();
         let fprocess = format!("sh {} {}", script.display(), marker.display());
         let (_w, to_watchdog) = watchdog(&fprocess, 200 * MS).await;
@@ -108,12 +111,35 @@ async fn exec_timeout_kills_the_process_and_the_body_ends_with_what_it_wrote() {
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(reply.body, "early\n");
         assert!(
-            took >= Duration::from_millis(200) && took < Duration::from_millis(500),
+            took >= Duration::from_millis(480) && took < Duration::from_millis(900),
             "{took:?}"
         );
         // Well after the script would have touched the marker had it lived on.
-        tokio::time::sleep_until(started + Duration::from_millis(900)).await;
+        tokio::time::sleep_until(started + Duration::from_millis(1100)).await;
         assert!(!marker.exists(), "the process outlived exec_timeout");
+        let _ = std::fs::remove_file(&script);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn exec_timeout_ends_the_body_at_the_kill_when_the_process_holds_stdout_alone() {
+    timeout(LIMIT, async {
+        let script = scratch("alone.sh");
+        // `exec` makes the sleep the process itself: the kill closes its stdout.
+        std::fs::write(&script, "echo early\nexec sleep 0.5\n").unwrap();
+        let fprocess = format!("sh {}", script.display());
+        let (_w, to_watchdog) = watchdog(&fprocess, 200 * MS).await;
+        let started = Instant::now();
+        let reply = get(&to_watchdog, "/").await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.body, "early\n");
+        assert!(
+            took >= Duration::from_millis(200) && took < Duration::from_millis(450),
+            "{took:?}"
+        );
         let _ = std::fs::remove_file(&script);
     })
     .await

@@ -253,6 +253,12 @@ pub struct FunctionConfig {
     pub child: ChildConfig,
     /// How long the handler works.
     pub handler_ns: Span,
+    /// Streaming mode: how long after exec_timeout's kill the process's own children keep
+    /// its stdout open (a shell script's command in progress, such as `sleep`), capped by the
+    /// handler's end. of-watchdog kills the process alone (`exec.CommandContext`), and Go's
+    /// `cmd.Wait` waits for the pipe to close, so the response ends only then. 0: nothing
+    /// outlives the process, the response ends at the kill.
+    pub stdout_held_after_kill_ns: Nanos,
     /// Pod created to watchdog listening (image pull and container start).
     pub startup_ns: Span,
     /// Warm or cold initial replicas.
@@ -274,6 +280,7 @@ impl Default for FunctionConfig {
             watchdog: WatchdogConfig::default(),
             child: ChildConfig::default(),
             handler_ns: Span::fixed(10 * NS_PER_MS),
+            stdout_held_after_kill_ns: 0,
             startup_ns: Span::fixed(2 * NS_PER_S),
             start: Start::Warm,
             scale_min: 1,

@@ -81,6 +81,7 @@ impl Pods {
             req,
             fact: Fact::Started,
         });
+        self.calls[req as usize].handler_end_ns = now + duration_ns;
         out.push(Effect::Arm {
             at_ns: now + duration_ns,
             pod,
@@ -102,7 +103,12 @@ impl Pods {
         let call = self.calls[req as usize];
         if self.function.watchdog.mode == Mode::Streaming {
             if call.wanted && call.in_watchdog {
-                self.respond(now, req, 200, Cause::Handler, out);
+                let cause = if call.killed {
+                    Cause::ExecTimeout
+                } else {
+                    Cause::Handler
+                };
+                self.respond(now, req, 200, cause, out);
             } else if call.orphan_fork && pod == call.pod {
                 self.fork_ended(req, pod);
             }

@@ -275,6 +275,11 @@ struct Call {
     key: u64,
     /// A forked process whose caller's cancel arrived: it runs on, holding up the drain.
     orphan_fork: bool,
+    /// Streaming mode: exec_timeout killed the process while its children hold its stdout;
+    /// the response ends when they close it.
+    killed: bool,
+    /// When its handler (streaming mode: its process and children) ends by itself.
+    handler_end_ns: Nanos,
 }
 
 /// Every pod's data plane: a plain value.

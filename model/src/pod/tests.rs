@@ -125,6 +125,59 @@ fn exec_timeout_answers_504_in_http_mode_and_an_empty_200_when_streaming() {
 }
 
 #[test]
+fn a_killed_script_answers_when_its_children_close_its_stdout() {
+    // The handler (2 s) outlives an exec_timeout of 1 s: the kill reaches the script alone.
+    let done = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::HandlerDone { req: 0 },
+    };
+    let end = |held_ns: Nanos| {
+        let mut config = Config::default();
+        config.function.watchdog.mode = Mode::Streaming;
+        config.function.stdout_held_after_kill_ns = held_ns;
+        let mut pods = pods_of(config);
+        pods.function.watchdog.exec_timeout_ns = NS_PER_S;
+        run(&mut pods, 0, request(0));
+        let out = run(&mut pods, NS_PER_S, Input::ExecTimeout { req: 0 });
+        (pods, out)
+    };
+    // Held past the handler's end: nothing at the kill, the 200 when the handler ends.
+    let (mut pods, out) = end(60 * NS_PER_S);
+    assert!(sent(&out).is_empty(), "{out:?}");
+    assert!(
+        !out.iter().any(|e| matches!(e, Effect::Arm { .. })),
+        "{out:?}"
+    );
+    assert!(matches!(
+        sent(&run(&mut pods, 2 * NS_PER_S, done.clone()))[..],
+        [Msg::ToProvider {
+            code: 200,
+            cause: Cause::ExecTimeout,
+            ..
+        }]
+    ));
+    // Held 500 ms: the close is armed then and answers; the handler's own end finds nothing.
+    let (mut pods, out) = end(NS_PER_S / 2);
+    assert!(sent(&out).is_empty());
+    assert!(out.contains(&Effect::Arm {
+        at_ns: NS_PER_S + NS_PER_S / 2,
+        pod: 0,
+        generation: 0,
+        timer: Timer::HandlerDone { req: 0 },
+    }));
+    assert!(matches!(
+        sent(&run(&mut pods, NS_PER_S + NS_PER_S / 2, done.clone()))[..],
+        [Msg::ToProvider {
+            code: 200,
+            cause: Cause::ExecTimeout,
+            ..
+        }]
+    ));
+    assert!(sent(&run(&mut pods, 2 * NS_PER_S, done)).is_empty());
+}
+
+#[test]
 fn the_classic_watchdog_kills_its_fork_with_408() {
     let mut config = Config::default();
     config.function.watchdog.kind = crate::config::WatchdogKind::Classic;

@@ -236,6 +236,28 @@ impl Pods {
             self.wanted(req),
             "exec_timeout of request {req} fires once, while it runs"
         );
+        let held_ns = self.function.stdout_held_after_kill_ns;
+        if self.function.watchdog.kind != WatchdogKind::Classic
+            && self.function.watchdog.mode == Mode::Streaming
+            && held_ns > 0
+        {
+            // The kill reaches the process alone; its children hold the pipe and Go's
+            // `cmd.Wait` waits for it: the body ends when they close it, or when the handler
+            // would have ended, whichever is first (`handler_done`).
+            let call = &mut self.calls[req as usize];
+            call.killed = true;
+            let (pod, generation) = (call.pod, call.generation);
+            // The handler's own end is armed already; only an earlier close needs a timer.
+            if now + held_ns < call.handler_end_ns {
+                out.push(Effect::Arm {
+                    at_ns: now + held_ns,
+                    pod,
+                    generation,
+                    timer: Timer::HandlerDone { req },
+                });
+            }
+            return;
+        }
         let code = match (self.function.watchdog.kind, self.function.watchdog.mode) {
             (_, Mode::Http) => {
                 self.calls[req as usize].in_child = false;
@@ -284,7 +306,7 @@ impl Pods {
             out.push(Effect::Stale);
             return;
         }
-        if self.function.watchdog.mode == Mode::Streaming {
+        if self.function.watchdog.mode == Mode::Streaming && !call.killed {
             call.orphan_fork = true;
             let exec_ns = self.function.watchdog.exec_timeout_ns;
             if exec_ns > 0 {

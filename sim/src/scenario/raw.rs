@@ -155,6 +155,10 @@ pub(super) struct RawHandler {
     /// How long the handler works; a duration or a range `80s..100s` (uniform, from the seed).
     /// Default: `10ms`.
     pub(super) duration: Text,
+    /// Added key, streaming mode: how long the process's children keep its stdout open after
+    /// exec_timeout kills it (capped by the handler's end), a duration. Default: `0s`.
+    #[serde(rename = "stdoutHeldAfterKill")]
+    pub(super) stdout_held_after_kill: Text,
 }
 
 /// `kubernetes`.

@@ -76,6 +76,9 @@ pub fn names(run: &Run) -> Vec<&'static str> {
     run.violations.iter().map(|v| v.property.name()).collect()
 }
 
+/// An invocation's executions and the `X-Function-Status` of each callback.
+type Runs = (u32, Vec<String>);
+
 /// Every difference between the two runs, as text (empty: they agree).
 pub fn compare(model: &Run, turmoil: &Run) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -109,6 +112,25 @@ pub fn compare(model: &Run, turmoil: &Run) -> Vec<String> {
                 be as f64 / 1e9
             ));
         }
+    }
+    // An asynchronous run: each invocation's executions and callbacks, matched as requests.
+    let invocations = |run: &Run| -> Option<BTreeMap<(u32, usize), Runs>> {
+        let list = run.result.invocations.as_ref()?;
+        let mut seen: BTreeMap<u32, usize> = BTreeMap::new();
+        let mut out = BTreeMap::new();
+        for (r, inv) in run.result.ledger.iter().zip(list) {
+            let n = seen.entry(r.worker).or_default();
+            let callbacks = inv.callbacks.iter().map(|s| s.to_string()).collect();
+            out.insert((r.worker, *n), (inv.executions, callbacks));
+            *n += 1;
+        }
+        Some(out)
+    };
+    let (mi, ti) = (invocations(model), invocations(turmoil));
+    if mi != ti {
+        diffs.push(format!(
+            "invocations (executions, callbacks): model {mi:?}, turmoil {ti:?}"
+        ));
     }
     let pods = |run: &Run| -> Vec<(String, u32, &'static str, u32)> {
         run.result

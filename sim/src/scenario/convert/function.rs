@@ -99,6 +99,19 @@ impl Builder<'_> {
             field(&handler.duration),
             defaults.handler_ns,
         )?;
+        let held_field = field(&handler.stdout_held_after_kill);
+        let stdout_held_after_kill_ns = self.duration(
+            "function.handler.stdoutHeldAfterKill",
+            held_field,
+            defaults.stdout_held_after_kill_ns,
+        )?;
+        if stdout_held_after_kill_ns > 0 && (mode == Mode::Http || kind == WatchdogKind::Classic) {
+            self.warn(
+                "function.handler.stdoutHeldAfterKill",
+                "ignored: it applies to of-watchdog's streaming mode, where exec_timeout kills \
+                 the forked process and the response waits for its stdout to close",
+            );
+        }
         let startup_ns = self.span("function.startup", field(&raw.startup), defaults.startup_ns)?;
         let start = self.choice(
             "function.start",
@@ -221,6 +234,7 @@ impl Builder<'_> {
             watchdog,
             child,
             handler_ns,
+            stdout_held_after_kill_ns,
             startup_ns,
             start,
             scale_min,
