@@ -11,11 +11,14 @@
 //!
 //! When the inputs configure the CE queue-worker (`queueWorker.ackWait`, or `ack_wait` in its
 //! Deployment), each function is judged on the asynchronous path too: `ce-ack-wait-covers-call`,
-//! whose witness is an asynchronous run (`load.async: true`) in which the call runs again.
+//! whose witness is an asynchronous run (`load.async: true`) in which the call runs again. On
+//! Pro, when the files write the Pro queue-worker's values (`queueWorkerPro.*`,
+//! `queueWorker.replicas`) or the function's retry annotations (`com.openfaas.retry.*`), the
+//! same for `pro-upstream-covers-call`: the chart's Pro worker times each attempt with
+//! `gateway.upstreamTimeout`, and a witness shows the call cut and run again.
 
 use faasim_model::config::{
-    AsyncConfig, Config, Edition, IngressConfig, Method, Mode, QueueWorkerConfig, Span, Start,
-    WatchdogKind, ce_ack_wait,
+    AsyncConfig, Config, Edition, IngressConfig, Method, Mode, Span, Start, WatchdogKind,
 };
 use faasim_model::duration::format_go;
 use faasim_model::ledger::{Outcome, Status};
@@ -32,6 +35,9 @@ use faasim_sim::emit::{self, Meta};
 use faasim_sim::{Run, simulate};
 
 mod edition;
+mod queue_worker;
+
+use queue_worker::{PRO_WITNESS_ATTEMPTS, pro_queue_worker, queue_worker};
 
 /// What the files cannot say, set by flags.
 #[derive(Clone, Debug)]
@@ -156,6 +162,7 @@ fn fix_key(rule: &Rule) -> &'static str {
         "provider-idle-below-watchdog-idle" => "function.environment.read_timeout",
         "child-drains-on-sigterm" => "function.upstream.onSigterm",
         "ce-ack-wait-covers-call" => "queueWorker.ackWait",
+        "pro-upstream-covers-call" => "gateway.upstreamTimeout",
         "spot-notice-covers-drain"
         | "schedulable-node-remains"
         | "no-disruption-during-cold-start" => "events",
@@ -286,6 +293,18 @@ fn witness(rule: &str, config: &Config) -> Option<(Config, Vec<Event>)> {
             // on the one CE worker: held longer than ack_wait, NATS Streaming redelivers it
             // and the worker runs it again after the first run.
             config.asynchronous.get_or_insert_with(AsyncConfig::default);
+            closed(&mut config, 1);
+            config.load.concurrency = 1;
+            Vec::new()
+        }
+        "pro-upstream-covers-call" => {
+            // One asynchronous call on the Pro worker: each attempt is cut by its timeout and
+            // retried. Three attempts show the repeats; the files' budget (100 by default)
+            // would only make the run longer.
+            if let Some(path) = &mut config.asynchronous {
+                let worker = &mut path.queue_worker;
+                worker.max_retry_attempts = worker.max_retry_attempts.min(PRO_WITNESS_ATTEMPTS);
+            }
             closed(&mut config, 1);
             config.load.concurrency = 1;
             Vec::new()
@@ -443,6 +462,9 @@ fn counterexample(
 #[derive(Clone, Copy)]
 enum Knob {
     DurationNs(fn(&mut Config) -> &mut u64),
+    /// `gateway.upstreamTimeout`, which the chart's Pro queue-worker also reads as its own
+    /// `upstream_timeout` (faas-netes@662ce9ce `templates/queueworker-dep.yaml`): both move.
+    ProUpstreamNs,
     HealthcheckNs,
     GraceS,
     Count(fn(&mut Config) -> &mut u32),
@@ -546,6 +568,7 @@ fn knob_for(rule: &str) -> Option<Knob> {
                 .queue_worker
                 .ack_wait_ns
         }),
+        "pro-upstream-covers-call" => Knob::ProUpstreamNs,
         _ => return None,
     })
 }
@@ -553,6 +576,12 @@ fn knob_for(rule: &str) -> Option<Knob> {
 fn set(config: &mut Config, knob: Knob, value: u64) {
     match knob {
         Knob::DurationNs(field) => *field(config) = value,
+        Knob::ProUpstreamNs => {
+            config.gateway.upstream_timeout_ns = value;
+            if let Some(path) = &mut config.asynchronous {
+                path.queue_worker.upstream_timeout_ns = value;
+            }
+        }
         Knob::HealthcheckNs => {
             let ns = i64::try_from(value).unwrap_or(i64::MAX);
             config.function.watchdog.healthcheck_interval_ns = ns;
@@ -568,14 +597,16 @@ fn set(config: &mut Config, knob: Knob, value: u64) {
 /// milliseconds; nobody writes `1m59.999s`).
 fn show(knob: Knob, value: u64) -> String {
     match knob {
-        Knob::DurationNs(_) | Knob::HealthcheckNs => go(value.div_ceil(NS_PER_S) * NS_PER_S),
+        Knob::DurationNs(_) | Knob::HealthcheckNs | Knob::ProUpstreamNs => {
+            go(value.div_ceil(NS_PER_S) * NS_PER_S)
+        }
         Knob::GraceS | Knob::Count(_) => value.to_string(),
     }
 }
 
 fn step(knob: Knob) -> u64 {
     match knob {
-        Knob::DurationNs(_) | Knob::HealthcheckNs => NS_PER_MS,
+        Knob::DurationNs(_) | Knob::HealthcheckNs | Knob::ProUpstreamNs => NS_PER_MS,
         Knob::GraceS | Knob::Count(_) => 1,
     }
 }
@@ -623,6 +654,12 @@ fn current(knob: Knob, config: &Config) -> u64 {
     let mut tmp = config.clone();
     match knob {
         Knob::DurationNs(field) => *field(&mut tmp),
+        Knob::ProUpstreamNs => config
+            .asynchronous
+            .as_ref()
+            .map_or(config.gateway.upstream_timeout_ns, |a| {
+                a.queue_worker.upstream_timeout_ns
+            }),
         Knob::HealthcheckNs => {
             u64::try_from(config.function.watchdog.healthcheck_interval_ns).unwrap_or(0)
         }
@@ -814,33 +851,21 @@ fn function_findings(input: &FunctionInput, options: &Options) -> Vec<Finding> {
             findings.extend(finding(input, &breach, &config, &[], options));
         }
     }
+    if let Some(asynchronous) = pro_queue_worker(input, &config)
+        && !ignored(input, options, rules::PRO_UPSTREAM_COVERS_CALL.id)
+    {
+        // The same on Pro: its worker's own timeout judged against the function's longest
+        // call, as an asynchronous run with no disruption.
+        let mut config = config.clone();
+        config.asynchronous = Some(asynchronous);
+        let breach = rules::check(&config, &[])
+            .into_iter()
+            .find(|b| b.rule == &rules::PRO_UPSTREAM_COVERS_CALL);
+        if let Some(breach) = breach {
+            findings.extend(finding(input, &breach, &config, &[], options));
+        }
+    }
     findings
-}
-
-/// The CE queue-worker the inputs configure: `queueWorker.ackWait` written in a values file or
-/// `ack_wait` in a rendered queue-worker Deployment (the chart's default alone configures
-/// nothing: a function checked without its platform's files is not judged on the async path).
-/// One worker, no callback receiver: the files say neither; the CE worker runs one call at a
-/// time whatever `maxInflight` says. Pro's worker (`queueWorkerPro`) is not judged.
-fn queue_worker(input: &FunctionInput, config: &Config) -> Option<AsyncConfig> {
-    if config.kubernetes.edition != Edition::Ce {
-        return None;
-    }
-    let written = input.origin("queueWorker.ackWait")?;
-    if !matches!(written.origin, Origin::File(_) | Origin::Fallback { .. }) {
-        return None;
-    }
-    // The effective value (the fall-back when it did not parse), truncated to whole seconds
-    // as the worker sends it.
-    let (ack_wait_ns, _) = ce_ack_wait(&written.value);
-    Some(AsyncConfig {
-        callback: false,
-        callback_duration_ns: 0,
-        queue_worker: QueueWorkerConfig {
-            ack_wait_ns,
-            ..QueueWorkerConfig::default()
-        },
-    })
 }
 
 /// Check every function. Functions are independent (each is its own simulated runs, from the

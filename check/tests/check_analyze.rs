@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use faasim_check::analyze::{Options, analyze};
-use faasim_check::{FunctionInput, Location, Severity};
+use faasim_check::{Finding, FunctionInput, Location, Severity};
 use faasim_model::config::{Config, Edition, Mode, WatchdogConfig, WatchdogKind, edition_grace_s};
 use faasim_model::time::NS_PER_S;
 
@@ -499,4 +499,65 @@ fn a_queue_worker_ack_wait_below_the_call_is_proven_by_an_async_run() {
     // The function alone, without the values that configure a queue-worker: not judged.
     let report = analyze(&read("stack.yml")[..1], &Options::default());
     assert!(!rules_of(&report).contains(&"ce-ack-wait-covers-call"));
+}
+
+/// On Pro, with the files writing the Pro queue-worker's values: a 2 m function behind the
+/// chart's 1m upstreamTimeout (which the Pro worker reads as its own) is judged on the async
+/// path, and a witness shows the attempt cut and run again; a function whose
+/// `com.openfaas.retry.attempts: "1"` allows no retry has no such finding (its run shows no
+/// second execution). The fix moves gateway.upstreamTimeout, which both timers read.
+#[test]
+fn a_pro_queue_worker_timeout_below_the_call_is_proven_by_an_async_run() {
+    use faasim_check::input::{InputRequest, read_inputs};
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/check/pro-queue-worker");
+    let request = InputRequest {
+        paths: vec!["stack.yml".to_string(), "values.yaml".to_string()],
+        cwd: dir,
+        ..InputRequest::default()
+    };
+    let inputs = read_inputs(&request).unwrap_or_else(|e| panic!("{}", e.render()));
+    let batch = inputs.iter().find(|i| i.name == "batch").expect("batch");
+    assert_eq!(
+        batch
+            .origin("queueWorkerPro.maxRetryAttempts")
+            .map(|p| p.value.as_str()),
+        Some("100")
+    );
+    let once = inputs.iter().find(|i| i.name == "once").expect("once");
+    assert_eq!(
+        once.origin("function.annotations.com.openfaas.retry.attempts")
+            .map(|p| p.value.as_str()),
+        Some("1")
+    );
+    let report = analyze(&inputs, &Options::default());
+    let pro: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "pro-upstream-covers-call")
+        .collect();
+    assert_eq!(pro.len(), 1, "{:?}", rules_of(&report));
+    let finding = pro[0];
+    assert_eq!(finding.function, "batch");
+    assert_eq!(finding.key, "gateway.upstreamTimeout");
+    let counterexample = finding.counterexample.as_ref().expect("a witness");
+    assert!(
+        counterexample
+            .violated
+            .contains(&"no-duplicate-invocation".to_string()),
+        "{:?}",
+        counterexample.violated
+    );
+    assert!(
+        counterexample.scenario_yaml.contains("edition: pro"),
+        "{}",
+        counterexample.scenario_yaml
+    );
+    let safe = finding.safe_value.as_ref().expect("a safe value");
+    let simulated = faasim_model::duration::parse_go(&safe.simulated).expect("a duration");
+    assert!(
+        simulated > 120 * 1_000_000_000,
+        "above the 2 m call: {}",
+        safe.simulated
+    );
 }

@@ -64,9 +64,11 @@ fn go_long_behind_the_chart_defaults_is_flagged_with_the_502_at_60_s() {
         Format::Sarif,
     );
     let value = sarif::assert_valid_sarif(&sarif.stdout);
+    // The four synchronous timeouts, and the Pro queue-worker's (chart-values.yaml writes
+    // queueWorker.replicas): its attempts cut at the gateway's upstreamTimeout.
     assert_eq!(
         value["runs"][0]["results"].as_array().map(Vec::len),
-        Some(4)
+        Some(5)
     );
     insta::assert_snapshot!("check_go_long_chart_defaults_sarif", sarif.stdout);
 }
@@ -154,6 +156,7 @@ fn fail_on_and_ignore_decide_the_exit_code() {
             "exec-within-provider-timeout".to_string(),
             "exec-within-provider-write".to_string(),
             "gateway-write-covers-response".to_string(),
+            "pro-upstream-covers-call".to_string(),
         ],
         ..CheckArgs::default()
     };

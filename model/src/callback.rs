@@ -11,10 +11,12 @@ use crate::time::Nanos;
 /// A timer of the receiver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// The receiver's answer to `member`'s callback is ready.
+    /// The receiver's answer to `member`'s callback of `inv` is ready.
     Answer {
         /// The worker waiting for it.
         member: MemberId,
+        /// The invocation (a Pro worker posts several callbacks at once).
+        inv: RequestId,
     },
 }
 
@@ -44,10 +46,12 @@ pub enum Effect {
         /// Its `X-Function-Status`.
         status: Status,
     },
-    /// Answer `member`'s callback.
+    /// Answer `member`'s callback of `inv`.
     Answer {
         /// The worker.
         member: MemberId,
+        /// The invocation.
+        inv: RequestId,
     },
     /// Arm a timer.
     Arm {
@@ -84,15 +88,15 @@ impl Receiver {
                     status: Status::Code(status),
                 });
                 if self.duration_ns == 0 {
-                    out.push(Effect::Answer { member });
+                    out.push(Effect::Answer { member, inv });
                 } else {
                     out.push(Effect::Arm {
                         at_ns: now + self.duration_ns,
-                        timer: Timer::Answer { member },
+                        timer: Timer::Answer { member, inv },
                     });
                 }
             }
-            Input::Timer(Timer::Answer { member }) => out.push(Effect::Answer { member }),
+            Input::Timer(Timer::Answer { member, inv }) => out.push(Effect::Answer { member, inv }),
         }
     }
 }
@@ -120,13 +124,14 @@ mod tests {
                 },
                 Effect::Arm {
                     at_ns: 15,
-                    timer: Timer::Answer { member: 1 }
+                    timer: Timer::Answer { member: 1, inv: 7 }
                 }
             ]
         );
         out.clear();
-        receiver.handle(15, Input::Timer(Timer::Answer { member: 1 }), &mut out);
-        assert_eq!(out, vec![Effect::Answer { member: 1 }]);
+        let timer = Timer::Answer { member: 1, inv: 7 };
+        receiver.handle(15, Input::Timer(timer), &mut out);
+        assert_eq!(out, vec![Effect::Answer { member: 1, inv: 7 }]);
     }
 
     #[test]
@@ -139,6 +144,6 @@ mod tests {
             status: 200,
         };
         receiver.handle(3, callback, &mut out);
-        assert_eq!(out[1], Effect::Answer { member: 0 });
+        assert_eq!(out[1], Effect::Answer { member: 0, inv: 0 });
     }
 }

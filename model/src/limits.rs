@@ -73,6 +73,10 @@ pub const FUNCTIONS_MAX: usize = 10_000;
 /// or issue seen (faas#1108 ran 2).
 pub const QUEUE_WORKER_REPLICAS_MAX: u32 = 100;
 
+/// Most calls one Pro queue-worker runs at once (`queueWorker.maxInflight`): the pump scans
+/// a worker's slots at each fetch; 10 000 is two hundred times the chart's 50.
+pub const QUEUE_WORKER_MAX_INFLIGHT_MAX: u32 = 10_000;
+
 /// Most deliveries of one queued call (the first and every redelivery). NATS Streaming has no
 /// maximum (it redelivers every ack_wait while unacked, and with several workers possibly for
 /// ever, faas#1673): the bound keeps a run's executions and ledger finite. At the smallest

@@ -537,4 +537,36 @@ pub fn safe_async_case() -> impl Strategy<Value = Case> {
     )
 }
 
+/// A case that breaks no rule with an asynchronous load through Pro queue-workers (one to
+/// three, each fetching up to `maxInflight` calls, together no more than the function's
+/// `max_inflight` allows, so no 429 is retried), calling back or not, with the worker's own
+/// upstreamTimeout whole seconds above the longest attempt; half the cases restart the workers
+/// at some instant, their grace whole seconds above a call and its callback.
+pub fn safe_pro_async_case() -> impl Strategy<Value = Case> {
+    (safe_async_case(), 1u32..=3, 1u32..=60, 1u64..=20).prop_map(
+        |(mut case, replicas, max_inflight, slack_s)| {
+            let function_max = case.config.function.watchdog.max_inflight;
+            let (replicas, max_inflight) = if function_max > 0 {
+                let replicas = replicas.min(function_max);
+                (replicas, max_inflight.min(function_max / replicas).max(1))
+            } else {
+                (replicas, max_inflight)
+            };
+            let d = rules::derive(&case.config, &case.events);
+            let call = d
+                .call_max_ns
+                .min(case.config.gateway.upstream_timeout_ns + 2 * d.hop_ns);
+            let attempt = d.hold_max_ns + call + 2 * d.hop_ns;
+            if let Some(path) = &mut case.config.asynchronous {
+                let worker = &mut path.queue_worker;
+                worker.edition = faasim_model::config::QueueEdition::Pro;
+                worker.replicas = replicas;
+                worker.max_inflight = max_inflight;
+                worker.upstream_timeout_ns = (attempt / NS_PER_S + slack_s) * NS_PER_S;
+            }
+            case
+        },
+    )
+}
+
 pub mod necessity;

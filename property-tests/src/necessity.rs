@@ -4,7 +4,7 @@
 
 use faasim_model::config::{
     AsyncConfig, Config, Edition, GatewaySigterm, IngressConfig, Method, Mode, OnSigterm,
-    QueueWorkerConfig, Span, Start, WatchdogKind,
+    QueueEdition, QueueWorkerConfig, Span, Start, WatchdogKind,
 };
 use faasim_model::rules::{self, POLL_SLACK_NS, Rule};
 use faasim_model::schedule::{Action, Event};
@@ -452,6 +452,43 @@ pub fn breaking_case(rule: &Rule, base: &Base) -> Case {
         config.load.requests = 1;
         events = vec![Event {
             at_ns: fraction(NS_PER_S, depth),
+            action: Action::RestartQueueWorker,
+        }];
+    } else if rule == &rules::PRO_UPSTREAM_COVERS_CALL {
+        // Two async calls on one Pro worker whose own timeout falls a fraction of the handler
+        // short of it: each attempt is cut while the handler runs, and retried 10 s later.
+        let handler = d + NS_PER_S;
+        config.function.handler_ns = Span::fixed(handler);
+        asynchronous(&mut config, 60 * NS_PER_S, base.seed);
+        if let Some(path) = &mut config.asynchronous {
+            let worker = &mut path.queue_worker;
+            worker.edition = QueueEdition::Pro;
+            worker.max_inflight = 1;
+            worker.replicas = 1;
+            worker.max_retry_attempts = 3;
+            worker.upstream_timeout_ns = handler - fraction(handler, depth) / 2;
+        }
+        events.clear();
+    } else if rule == &rules::PRO_QUEUE_WORKER_GRACE_COVERS_CALL {
+        // One async call on a Pro worker restarted under it: the new worker fetches 2 s after
+        // the restart and the old one gets SIGTERM then, with a grace that ends a fraction of
+        // the remaining call before it does; its lease runs out 60 s after the kill.
+        let handler = d + 4 * NS_PER_S;
+        config.function.handler_ns = Span::fixed(handler);
+        asynchronous(&mut config, 60 * NS_PER_S, base.seed);
+        config.load.requests = 1;
+        let restart_ns = fraction(NS_PER_S, depth);
+        let remaining = handler - restart_ns - 2 * NS_PER_S;
+        if let Some(path) = &mut config.asynchronous {
+            let worker = &mut path.queue_worker;
+            worker.edition = QueueEdition::Pro;
+            worker.replicas = 1;
+            worker.max_inflight = 1;
+            worker.upstream_timeout_ns = 10 * handler;
+            worker.grace_ns = remaining - fraction(remaining, depth.max(1)) / 2 - NS_PER_MS;
+        }
+        events = vec![Event {
+            at_ns: restart_ns,
             action: Action::RestartQueueWorker,
         }];
     } else {

@@ -110,5 +110,7 @@ necessity_tests! {
     schedulable_node_remains => SCHEDULABLE_NODE_REMAINS,
     ce_ack_wait_covers_call => CE_ACK_WAIT_COVERS_CALL,
     ce_queue_worker_not_restarted => CE_QUEUE_WORKER_NOT_RESTARTED,
+    pro_upstream_covers_call => PRO_UPSTREAM_COVERS_CALL,
+    pro_queue_worker_grace_covers_call => PRO_QUEUE_WORKER_GRACE_COVERS_CALL,
     gateway_drains_on_rollout => GATEWAY_DRAINS_ON_ROLLOUT,
 }

@@ -429,13 +429,23 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
         let _ = writeln!(y, "  replicas: {}", q.replicas);
         // The effective ack wait is whole seconds, which reads back unchanged; 0 only comes
         // from a value below a second.
-        let ack_wait = if q.ack_wait_ns == 0 {
+        let pro = q.edition == faasim_model::config::QueueEdition::Pro;
+        let ack_wait = if q.ack_wait_ns == 0 && !pro {
             "500ms".to_string()
         } else {
             go(q.ack_wait_ns)
         };
         let _ = writeln!(y, "  ackWait: {ack_wait}");
         let _ = writeln!(y, "  upstreamTimeout: {}", go(q.upstream_timeout_ns));
+        // The Pro worker's own keys (CE ignores them: its output stays as it was).
+        if pro {
+            let _ = writeln!(y, "  maxInflight: {}", q.max_inflight);
+            let _ = writeln!(y, "  maxRetryAttempts: {}", q.max_retry_attempts);
+            let _ = writeln!(y, "  initialRetryWait: {}", go(q.initial_retry_wait_ns));
+            let _ = writeln!(y, "  maxRetryWait: {}", go(q.max_retry_wait_ns));
+            let codes: Vec<String> = q.retry_http_codes.iter().map(u16::to_string).collect();
+            let _ = writeln!(y, "  retryHttpCodes: \"{}\"", codes.join(","));
+        }
         let _ = writeln!(
             y,
             "  terminationGracePeriodSeconds: {}",

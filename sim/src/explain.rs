@@ -22,6 +22,14 @@ const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../scenarios/async-ce-restart-queue-worker.yaml"),
     ),
     (
+        "async-pro-restart-sigkill-redelivers.yaml",
+        include_str!("../../scenarios/async-pro-restart-sigkill-redelivers.yaml"),
+    ),
+    (
+        "async-pro-upstream-below-call.yaml",
+        include_str!("../../scenarios/async-pro-upstream-below-call.yaml"),
+    ),
+    (
         "go-long-ce.yaml",
         include_str!("../../scenarios/go-long-ce.yaml"),
     ),

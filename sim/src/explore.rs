@@ -242,6 +242,26 @@ pub const CONSEQUENCES: &[Consequence] = &[
         ],
         accounts_for: |record, _| record.outcome == Outcome::Lost,
     },
+    Consequence {
+        // The Pro queue-worker retries an attempt cut by its own timeout until its attempts
+        // run out: the call ends lost, called back with the last failure.
+        name: "Pro retries a cut attempt until its attempts run out: it is lost",
+        rules: &[&rules::PRO_UPSTREAM_COVERS_CALL],
+        accounts_for: |record, _| record.outcome == Outcome::Lost,
+    },
+    Consequence {
+        // The Pro queue-worker retries what a broken synchronous rule does to a call (a
+        // timeout, a killed pod's 500): the handler starts again, the call is duplicated, or
+        // lost once its attempts run out.
+        name: "Pro retries a failed call: it runs again",
+        rules: &[
+            &rules::EXEC_WITHIN_UPSTREAM,
+            &rules::HANDLER_WITHIN_EXEC,
+            &rules::EXEC_WITHIN_PROVIDER_TIMEOUT,
+            &rules::GRACE_COVERS_DRAIN,
+        ],
+        accounts_for: |record, _| matches!(record.outcome, Outcome::Duplicated | Outcome::Lost),
+    },
 ];
 
 fn outcome_of(property: Property) -> Option<Outcome> {

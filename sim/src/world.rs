@@ -66,6 +66,8 @@ enum Ev {
     Workers(faasim_model::queue_worker::Timer),
     /// A timer of the callback receiver.
     Receiver(faasim_model::callback::Timer),
+    /// A timer of the Pro queue-workers and their stream.
+    ProWorkers(faasim_model::queue_worker_pro::Timer),
     /// A message of the asynchronous path (queue, workers, receiver) crosses the network.
     Async(AsyncHop),
 }
@@ -326,7 +328,7 @@ impl<'a> World<'a> {
             self.queue.push(event.at_ns, Ev::Scenario(index as u32));
         }
         if self.asynchronous.is_some() {
-            self.feed_workers(faasim_model::queue_worker::Input::Start);
+            self.start_workers();
         }
         self.feed_client(client::Input::Start);
     }
@@ -338,7 +340,7 @@ impl<'a> World<'a> {
                 if action == Action::RolloutGateway {
                     self.feed_edge(gateway_deployment::Input::Rollout);
                 } else if action == Action::RestartQueueWorker {
-                    self.feed_workers(faasim_model::queue_worker::Input::Restart);
+                    self.restart_workers();
                 } else {
                     self.feed_cluster(cluster::Input::Action(action));
                 }
@@ -366,6 +368,9 @@ impl<'a> World<'a> {
             }
             Ev::Receiver(timer) => self.feed_receiver(faasim_model::callback::Input::Timer(timer)),
             Ev::Async(hop) => self.hop_arrives(hop),
+            Ev::ProWorkers(timer) => {
+                self.feed_pro(faasim_model::queue_worker_pro::Input::Timer(timer))
+            }
         }
     }
 
@@ -631,9 +636,7 @@ impl<'a> World<'a> {
                     self.queue.push(at_ns, Ev::Gateway(gateway, timer))
                 }
                 gateway::Effect::Publish { req } => {
-                    // The queue (NATS Streaming) is a hop away.
-                    let publish = faasim_model::queue::Input::Publish { inv: req };
-                    self.send_async(AsyncHop::Queue(publish));
+                    self.publish(req);
                 }
                 gateway::Effect::ListenerClosed => {
                     self.feed_edge(gateway_deployment::Input::Closed { gateway })
@@ -810,12 +813,7 @@ impl<'a> World<'a> {
                 self.feed_ingress(ingress::Input::Answer { req, status, cause })
             }
             Msg::ToClient { status, cause } if req >= self.first_exec => {
-                let answer = faasim_model::queue_worker::Input::Answer {
-                    exec: req,
-                    status,
-                    cause,
-                };
-                self.feed_workers(answer)
+                self.worker_answer(req, status, cause)
             }
             Msg::ToClient { status, cause } => {
                 self.feed_client(client::Input::Answer { req, status, cause })

@@ -102,6 +102,42 @@ fn ack_wait_is_read_as_the_ce_worker_reads_it() {
 }
 
 #[test]
+fn the_pro_worker_is_accepted_and_follows_kubernetes_edition() {
+    let pro = ok(&KEYS.replace("edition: ce\n  replicas", "edition: pro\n  replicas"));
+    let worker = &pro
+        .config
+        .asynchronous
+        .as_ref()
+        .expect("async")
+        .queue_worker;
+    assert_eq!(worker.edition, QueueEdition::Pro);
+    assert_eq!(
+        worker.max_inflight, 1,
+        "the file's maxInflight, kept for Pro"
+    );
+    assert!(
+        pro.warnings
+            .iter()
+            .all(|w| w.key != "queueWorker.maxInflight"),
+        "no CE warning for Pro"
+    );
+    // Left to follow kubernetes.edition: pro, with the chart's maxInflight 50.
+    let defaulted = KEYS
+        .replace("  edition: ce\n  replicas", "  replicas")
+        .replace("  maxInflight: 1\n", "")
+        .replace("edition: ce\nload", "edition: pro\nload");
+    let defaulted = ok(&defaulted);
+    let worker = &defaulted
+        .config
+        .asynchronous
+        .as_ref()
+        .expect("async")
+        .queue_worker;
+    assert_eq!(worker.edition, QueueEdition::Pro);
+    assert_eq!(worker.max_inflight, 50);
+}
+
+#[test]
 fn a_synchronous_load_ignores_the_section_with_a_warning() {
     let scenario = ok(&KEYS.replace("async: true", "async: false"));
     assert!(scenario.config.asynchronous.is_none());
@@ -131,15 +167,10 @@ fn bad_values_name_their_line_and_key() {
         "load.async",
     );
     assert_error(
-        &err(&KEYS.replace("edition: ce\n  replicas", "edition: pro\n  replicas")),
+        &err(&KEYS.replace("edition: ce\n  replicas", "edition: enterprise\n  replicas")),
         10,
         "queueWorker.edition",
     );
-    // Left to follow kubernetes.edition: pro, the error points at load.async.
-    let defaulted = KEYS
-        .replace("  edition: ce\n  replicas", "  replicas")
-        .replace("edition: ce\nload", "edition: pro\nload");
-    assert_error(&err(&defaulted), 6, "queueWorker.edition");
     let unknown = err(&KEYS.replace("replicas: 2", "replica: 2"));
     assert!(unknown.to_string().contains("replica"), "{unknown}");
     let two = err(&KEYS.replace(

@@ -228,6 +228,14 @@ const MODEL_ONLY: &[&str] = &[
     // `ingress`, which `check_supported` refuses here: no ingress controller runs on this
     // engine (tests/scenarios.rs pins the refusal).
     "ingress-read-timeout.yaml",
+    // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
+    // runs the CE queue-worker only.
+    "async-pro-max-inflight-429-retried.yaml",
+    "async-pro-restart-queue-worker.yaml",
+    "async-pro-restart-sigkill-redelivers.yaml",
+    "async-pro-retries-exhausted.yaml",
+    "async-pro-rollout-kills-call.yaml",
+    "async-pro-upstream-below-call.yaml",
 ];
 
 /// No shipped scenario escapes the comparison, or the list of those not compared yet.

@@ -258,6 +258,7 @@ pub(crate) fn resolve(
     let gateway = r.gateway(platform)?;
     let provider = r.provider(platform);
     r.ack_wait(platform);
+    r.pro_queue_worker(platform);
     let ingress = r.ingress(platform, context.ingress_read_timeout.as_ref())?;
     r.unset_variables();
     let ignored_rules = r.ignored_rules()?;

@@ -38,6 +38,9 @@ impl QueueEdition {
 /// `faasim check` reads too.
 pub const CE_ACK_WAIT_DEFAULT_NS: Nanos = QUEUE_WORKER_DEFAULT_ACK_WAIT_NS as Nanos;
 
+/// The Pro worker's `maxInflight` in the main chart (`queueWorkerPro.maxInflight`).
+pub const PRO_MAX_INFLIGHT: u32 = 50;
+
 /// The Helm chart's `queueWorker.ackWait`: `duration::CHART_ACK_WAIT_NS`.
 pub const HELM_ACK_WAIT_NS: Nanos = CHART_ACK_WAIT_NS as Nanos;
 
@@ -97,6 +100,11 @@ pub struct QueueWorkerConfig {
     /// after a worker died without closing its connection the server stops choosing it for
     /// redeliveries (its first failed heartbeat: `hasFailedHB`).
     pub failed_heartbeat_ns: Nanos,
+    /// Pro, [unknown: not public] the worker acknowledges a call before posting its final
+    /// callback (true) or after the callback returns (false, the default, as CE does). It
+    /// shows only when the worker dies during the callback: acked first, the call is not run
+    /// again.
+    pub pro_ack_before_callback: bool,
 }
 
 impl Default for QueueWorkerConfig {
@@ -115,6 +123,7 @@ impl Default for QueueWorkerConfig {
             grace_ns: 30 * NS_PER_S,
             startup_ns: 2 * NS_PER_S,
             failed_heartbeat_ns: 30 * NS_PER_S,
+            pro_ack_before_callback: false,
         }
     }
 }

@@ -7,8 +7,8 @@
 
 mod asynchronous;
 pub use asynchronous::{
-    AsyncConfig, CE_ACK_WAIT_DEFAULT_NS, HELM_ACK_WAIT_NS, QueueEdition, QueueWorkerConfig,
-    ce_ack_wait,
+    AsyncConfig, CE_ACK_WAIT_DEFAULT_NS, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
+    QueueWorkerConfig, ce_ack_wait,
 };
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
-//! The asynchronous path's rules, for the CE queue-worker (openfaas/nats-queue-worker@ed54141
-//! on NATS Streaming): the ack wait against the time a worker holds a call, and its restart.
+//! The asynchronous path's rules: for the CE queue-worker (openfaas/nats-queue-worker@ed54141
+//! on NATS Streaming), the ack wait against the time a worker holds a call, and its restart;
+//! for the Pro queue-worker (`queue_worker_pro`), its own call timeout against the call.
 
 use crate::config::{Config, QueueEdition};
 use crate::properties::Property;
@@ -83,6 +84,94 @@ fn ce_queue_worker_not_restarted(_: &Derived, config: &Config, events: &[Event])
     })
 }
 
+/// Network hops of a Pro attempt besides the call's own: the worker's dial (it opens a new
+/// connection for each call, a round trip).
+const PRO_DIAL_HOPS: u64 = 2;
+
+/// `pro-upstream-covers-call`: the Pro queue-worker's own timeout never cuts a call.
+pub static PRO_UPSTREAM_COVERS_CALL: Rule = Rule {
+    id: "pro-upstream-covers-call",
+    inequality: "Pro: hold_max + min(call_max, GWu + 2 hops) + 2 hops < queueWorker.upstreamTimeout (the worker's own timeout on each attempt; hold_max: the gateway's scale-from-zero hold)",
+    explanation: "The Pro queue-worker times each attempt with its own upstreamTimeout (the chart sets it to the gateway's upstream timeout; a dedicated queue-worker needs its own). A call that outlives it is cut while the handler runs on, and the cut counts as a failure with no status, which the worker always retries: each attempt is cut again, so the handler starts up to maxRetryAttempts times and the call ends lost with a callback of the last failure. The lease extension keeps JetStream from redelivering the call; the worker's own timeout does it instead.",
+    fix: "set queueWorker.upstreamTimeout (queueWorkerPro's upstream_timeout) above the longest call",
+    mechanisms: &[],
+    property: Property::NoDuplicateInvocation,
+    example: "async-pro-upstream-below-call.yaml",
+    check: pro_upstream_covers_call,
+};
+fn pro_upstream_covers_call(d: &Derived, config: &Config, _: &[Event]) -> Option<Broken> {
+    let path = config.asynchronous.as_ref()?;
+    let worker = &path.queue_worker;
+    if worker.edition != QueueEdition::Pro {
+        return None;
+    }
+    let call_ns = d
+        .call_max_ns
+        .min(config.gateway.upstream_timeout_ns + 2 * d.hop_ns);
+    let attempt_ns = d.hold_max_ns + call_ns + PRO_DIAL_HOPS * d.hop_ns;
+    if attempt_ns < worker.upstream_timeout_ns {
+        return None;
+    }
+    Some(Broken {
+        detail: format!(
+            "an attempt takes up to {}, the queue-worker's upstreamTimeout is {}",
+            go(attempt_ns),
+            go(worker.upstream_timeout_ns)
+        ),
+        fix: format!(
+            "queueWorker.upstreamTimeout: {}s",
+            attempt_ns / NS_PER_S + 1
+        ),
+    })
+}
+
+/// `pro-queue-worker-grace-covers-call`: a Pro queue-worker told to stop finishes its calls.
+pub static PRO_QUEUE_WORKER_GRACE_COVERS_CALL: Rule = Rule {
+    id: "pro-queue-worker-grace-covers-call",
+    inequality: "Pro, when the queue-worker is restarted (restartQueueWorker): hold_max + min(call_max, GWu + 2 hops, upstreamTimeout) + callbackDuration + 4 hops < queueWorker.terminationGracePeriodSeconds",
+    explanation: "On SIGTERM the Pro queue-worker stops fetching and lets the calls it holds finish, each with its callback, within its pod's grace period; neither chart sets one, so it is Kubernetes' 30 s. A call that needs longer is cut by SIGKILL without an ack; its lease, no longer extended, runs out ack_wait later and another worker runs it again: the function's side effects happen twice, and the call ends late.",
+    fix: "set the queue-worker's terminationGracePeriodSeconds above the longest call plus its callback",
+    mechanisms: &[],
+    property: Property::NoDuplicateInvocation,
+    example: "async-pro-restart-sigkill-redelivers.yaml",
+    check: pro_queue_worker_grace_covers_call,
+};
+fn pro_queue_worker_grace_covers_call(
+    d: &Derived,
+    config: &Config,
+    events: &[Event],
+) -> Option<Broken> {
+    let path = config.asynchronous.as_ref()?;
+    let worker = &path.queue_worker;
+    if worker.edition != QueueEdition::Pro {
+        return None;
+    }
+    let at_ns = events
+        .iter()
+        .find(|e| e.action == Action::RestartQueueWorker)?
+        .at_ns;
+    let call_ns = d
+        .call_max_ns
+        .min(config.gateway.upstream_timeout_ns + 2 * d.hop_ns)
+        .min(worker.upstream_timeout_ns);
+    let hold_ns = d.hold_max_ns + call_ns + path.callback_duration_ns + 4 * d.hop_ns;
+    if hold_ns < worker.grace_ns {
+        return None;
+    }
+    Some(Broken {
+        detail: format!(
+            "the queue-worker is restarted at {}: a call is held up to {}, its grace is {}",
+            go(at_ns),
+            go(hold_ns),
+            go(worker.grace_ns)
+        ),
+        fix: format!(
+            "queueWorker.terminationGracePeriodSeconds: {}",
+            hold_ns / NS_PER_S + 1
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +213,54 @@ mod tests {
         let mut sync = config(30, 50, 0);
         sync.asynchronous = None;
         assert!(!broken(&sync, &[]));
+    }
+
+    #[test]
+    fn the_pro_workers_timeout_must_cover_the_call_and_only_pro_is_judged() {
+        let pro = |upstream_s: u64| {
+            let mut c = config(60, 50, 0);
+            let worker = &mut c.asynchronous.as_mut().expect("async").queue_worker;
+            worker.edition = QueueEdition::Pro;
+            worker.upstream_timeout_ns = upstream_s * NS_PER_S;
+            c
+        };
+        let breaks = |c: &Config| {
+            PRO_UPSTREAM_COVERS_CALL
+                .breach(&derive(c, &[]), c, &[])
+                .is_some()
+        };
+        assert!(breaks(&pro(50)));
+        assert!(!breaks(&pro(51)));
+        assert!(!breaks(&config(60, 50, 0)), "CE has no timeout of its own");
+        assert!(!broken(&pro(51), &[]), "the CE ack rule skips Pro");
+    }
+
+    #[test]
+    fn a_pro_restart_breaks_the_grace_rule_only_when_the_grace_is_below_a_call() {
+        let events = [Event {
+            at_ns: 10 * NS_PER_S,
+            action: Action::RestartQueueWorker,
+        }];
+        let pro = |grace_s: u64| {
+            let mut c = config(60, 50, 0);
+            let worker = &mut c.asynchronous.as_mut().expect("async").queue_worker;
+            worker.edition = QueueEdition::Pro;
+            worker.upstream_timeout_ns = 300 * NS_PER_S;
+            worker.grace_ns = grace_s * NS_PER_S;
+            c
+        };
+        let breaks = |c: &Config, events: &[Event]| {
+            PRO_QUEUE_WORKER_GRACE_COVERS_CALL
+                .breach(&derive(c, events), c, events)
+                .is_some()
+        };
+        assert!(breaks(&pro(30), &events));
+        assert!(!breaks(&pro(51), &events));
+        assert!(!breaks(&pro(30), &[]), "no restart, no SIGTERM");
+        assert!(
+            !breaks(&config(60, 50, 0), &events),
+            "the CE worker has its own rule"
+        );
     }
 
     #[test]

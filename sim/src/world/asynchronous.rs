@@ -6,7 +6,7 @@
 //! provider and a pod, with its own flight and ledger record.
 
 use faasim_model::callback::{self, Receiver};
-use faasim_model::config::AsyncConfig;
+use faasim_model::config::{AsyncConfig, QueueEdition};
 use faasim_model::gateway;
 use faasim_model::gateway_deployment;
 use faasim_model::invocation::{self, Invocation};
@@ -14,6 +14,7 @@ use faasim_model::ledger::{Record, RequestId};
 use faasim_model::provider;
 use faasim_model::queue::{self, Queue};
 use faasim_model::queue_worker::{self, QueueWorkers};
+use faasim_model::queue_worker_pro::{self, ProQueueWorkers};
 use faasim_model::time::stamp;
 
 use super::{Ev, Flight, NONE_NS, World};
@@ -27,14 +28,27 @@ pub(super) enum AsyncHop {
     Workers(queue_worker::Input),
     /// To the callback receiver.
     Receiver(callback::Input),
+    /// To the Pro queue-workers and their stream.
+    Pro(queue_worker_pro::Input),
+}
+
+/// The queue and its workers, by edition.
+enum Consumers {
+    /// CE: NATS Streaming and the nats-queue-workers.
+    Ce {
+        /// The queue.
+        queue: Queue,
+        /// The queue-workers.
+        workers: QueueWorkers,
+    },
+    /// Pro: the JetStream workers and their stream, one component.
+    Pro(ProQueueWorkers),
 }
 
 /// The asynchronous path's components and records.
 pub(super) struct AsyncPath {
-    /// The queue.
-    queue: Queue,
-    /// The queue-workers.
-    workers: QueueWorkers,
+    /// The queue and its workers.
+    consumers: Consumers,
     /// The callback receiver.
     receiver: Receiver,
     /// The calls carry a callback URL.
@@ -50,15 +64,48 @@ pub(super) struct AsyncPath {
 impl AsyncPath {
     /// The path of `config`; executions numbered from `first_exec`.
     pub(super) fn new(config: &AsyncConfig, first_exec: RequestId, tracing: bool) -> AsyncPath {
+        let worker = &config.queue_worker;
+        let consumers = match worker.edition {
+            QueueEdition::Ce => Consumers::Ce {
+                queue: Queue::new(worker, tracing),
+                workers: QueueWorkers::new(worker, config.callback, first_exec, tracing),
+            },
+            QueueEdition::Pro => Consumers::Pro(ProQueueWorkers::new(
+                worker,
+                config.callback,
+                first_exec,
+                tracing,
+            )),
+        };
         AsyncPath {
-            queue: Queue::new(&config.queue_worker, tracing),
-            workers: QueueWorkers::new(&config.queue_worker, config.callback, first_exec, tracing),
+            consumers,
             receiver: Receiver::new(config.callback_duration_ns),
             callback: config.callback,
             records: Vec::new(),
             flights: Vec::new(),
             callbacks: Vec::new(),
         }
+    }
+
+    /// The member and invocation of execution `exec`.
+    fn execution(&self, exec: RequestId) -> (u32, RequestId) {
+        match &self.consumers {
+            Consumers::Ce { workers, .. } => workers.execution(exec),
+            Consumers::Pro(pro) => pro.execution(exec),
+        }
+    }
+
+    /// The call of `inv` may still run.
+    fn pending(&self, inv: RequestId) -> bool {
+        match &self.consumers {
+            Consumers::Ce { queue, workers } => queue.unacked(inv) || workers.holds(inv),
+            Consumers::Pro(pro) => pro.pending(inv),
+        }
+    }
+
+    /// The Pro edition's workers consume the queue.
+    fn pro(&self) -> bool {
+        matches!(self.consumers, Consumers::Pro(_))
     }
 }
 
@@ -102,14 +149,117 @@ impl World<'_> {
             AsyncHop::Queue(input) => self.feed_queue(input),
             AsyncHop::Workers(input) => self.feed_workers(input),
             AsyncHop::Receiver(input) => self.feed_receiver(input),
+            AsyncHop::Pro(input) => self.feed_pro(input),
         }
+    }
+
+    /// The run starts: the queue-workers' replicas run.
+    pub(super) fn start_workers(&mut self) {
+        if self.path().pro() {
+            self.feed_pro(queue_worker_pro::Input::Start);
+        } else {
+            self.feed_workers(queue_worker::Input::Start);
+        }
+    }
+
+    /// `restartQueueWorker`.
+    pub(super) fn restart_workers(&mut self) {
+        if self.path().pro() {
+            self.feed_pro(queue_worker_pro::Input::Restart);
+        } else {
+            self.feed_workers(queue_worker::Input::Restart);
+        }
+    }
+
+    /// The gateway's async handler published the call of `inv`: NATS is a hop away.
+    pub(super) fn publish(&mut self, inv: RequestId) {
+        if self.path().pro() {
+            self.send_async(AsyncHop::Pro(queue_worker_pro::Input::Publish { inv }));
+        } else {
+            self.send_async(AsyncHop::Queue(queue::Input::Publish { inv }));
+        }
+    }
+
+    /// The gateway's answer to execution `exec` reached its worker.
+    pub(super) fn worker_answer(
+        &mut self,
+        exec: RequestId,
+        status: faasim_model::ledger::Status,
+        cause: faasim_model::ledger::Cause,
+    ) {
+        if self.path().pro() {
+            // Nothing in the model sends a Retry-After (of-watchdog's 429 carries none).
+            self.feed_pro(queue_worker_pro::Input::Answer {
+                exec,
+                status,
+                cause,
+                retry_after_ns: None,
+            });
+        } else {
+            self.feed_workers(queue_worker::Input::Answer {
+                exec,
+                status,
+                cause,
+            });
+        }
+    }
+
+    /// Hand `input` to the Pro queue-workers and carry out their effects in order.
+    pub(super) fn feed_pro(&mut self, input: queue_worker_pro::Input) {
+        let mut out = Vec::new();
+        let now = self.now;
+        let Consumers::Pro(pro) = &mut self.path().consumers else {
+            unreachable!("a Pro input on the CE path");
+        };
+        pro.handle(now, input, &mut out);
+        for effect in out {
+            match effect {
+                // The Pro worker's client [inferred] dials each call: keep-alives are not
+                // modelled for it.
+                queue_worker_pro::Effect::Call { member, inv, exec } => {
+                    self.call(member, inv, exec, true)
+                }
+                queue_worker_pro::Effect::Finish {
+                    exec,
+                    status,
+                    cause,
+                } => self.finish(exec, status, cause),
+                queue_worker_pro::Effect::Abandon { exec } => self.abandon_execution(exec),
+                queue_worker_pro::Effect::Callback {
+                    member,
+                    inv,
+                    status,
+                } => self.send_async(AsyncHop::Receiver(callback::Input::Callback {
+                    member,
+                    inv,
+                    status,
+                })),
+                queue_worker_pro::Effect::Arm { at_ns, timer } => {
+                    self.queue.push(at_ns, Ev::ProWorkers(timer))
+                }
+                queue_worker_pro::Effect::Note { who, what } => self.note(|| who, || what),
+                queue_worker_pro::Effect::Stale => self.stale = true,
+            }
+        }
+    }
+
+    /// The worker's connection closed under `exec`: the gateway's request context is
+    /// cancelled and the cancel goes on down to the pod.
+    fn abandon_execution(&mut self, exec: RequestId) {
+        self.abandon(exec, 2);
+        let gateway = self.flight(exec).gateway;
+        self.feed_gateway(gateway, gateway::Input::Abandoned { req: exec });
+        self.feed_provider(gateway, provider::Input::Abandoned { req: exec });
     }
 
     /// Hand `input` to the queue and carry out its effects in order.
     pub(super) fn feed_queue(&mut self, input: queue::Input) {
         let mut out = Vec::new();
         let now = self.now;
-        self.path().queue.handle(now, input, &mut out);
+        let Consumers::Ce { queue, .. } = &mut self.path().consumers else {
+            unreachable!("a CE queue input on the Pro path");
+        };
+        queue.handle(now, input, &mut out);
         for effect in out {
             match effect {
                 queue::Effect::Deliver { member, inv, .. } => {
@@ -129,7 +279,10 @@ impl World<'_> {
     pub(super) fn feed_workers(&mut self, input: queue_worker::Input) {
         let mut out = Vec::new();
         let now = self.now;
-        self.path().workers.handle(now, input, &mut out);
+        let Consumers::Ce { workers, .. } = &mut self.path().consumers else {
+            unreachable!("a CE worker input on the Pro path");
+        };
+        workers.handle(now, input, &mut out);
         for effect in out {
             match effect {
                 queue_worker::Effect::Join { member } => {
@@ -149,14 +302,7 @@ impl World<'_> {
                     status,
                     cause,
                 } => self.finish(exec, status, cause),
-                queue_worker::Effect::Abandon { exec } => {
-                    // The worker's connection closed: the gateway's request context is
-                    // cancelled and the cancel goes on down to the pod.
-                    self.abandon(exec, 2);
-                    let gateway = self.flight(exec).gateway;
-                    self.feed_gateway(gateway, gateway::Input::Abandoned { req: exec });
-                    self.feed_provider(gateway, provider::Input::Abandoned { req: exec });
-                }
+                queue_worker::Effect::Abandon { exec } => self.abandon_execution(exec),
                 queue_worker::Effect::Callback {
                     member,
                     inv,
@@ -195,10 +341,15 @@ impl World<'_> {
                         || format!("call {inv}: callback with X-Function-Status {status}"),
                     );
                 }
-                callback::Effect::Answer { member } => {
-                    self.send_async(AsyncHop::Workers(queue_worker::Input::CallbackDone {
-                        member,
-                    }))
+                callback::Effect::Answer { member, inv } => {
+                    if self.path().pro() {
+                        let done = queue_worker_pro::Input::CallbackDone { member, inv };
+                        self.send_async(AsyncHop::Pro(done))
+                    } else {
+                        self.send_async(AsyncHop::Workers(queue_worker::Input::CallbackDone {
+                            member,
+                        }))
+                    }
                 }
                 callback::Effect::Arm { at_ns, timer } => {
                     self.queue.push(at_ns, Ev::Receiver(timer))
@@ -251,7 +402,7 @@ impl World<'_> {
             return;
         }
         let index = (exec - self.first_exec) as usize;
-        let (member, inv) = self.path().workers.execution(exec);
+        let (member, inv) = self.path().execution(exec);
         let record = &self.path().records[index];
         let (status, cause, start) = (record.status, record.cause, record.start_ns);
         let pod = record
@@ -272,7 +423,7 @@ impl World<'_> {
         let path = self.asynchronous.as_mut()?;
         let mut executions: Vec<Vec<&Record>> = vec![Vec::new(); self.ledger.len()];
         for record in &path.records {
-            let (_, inv) = path.workers.execution(record.id);
+            let (_, inv) = path.execution(record.id);
             executions[inv as usize].push(record);
         }
         let mut invocations = Vec::with_capacity(self.ledger.len());
@@ -283,7 +434,7 @@ impl World<'_> {
                 callbacks: path.callbacks.get(index).cloned().unwrap_or_default(),
                 ..Invocation::default()
             };
-            let pending = path.queue.unacked(inv) || path.workers.holds(inv);
+            let pending = path.pending(inv);
             invocation::judge(record, &executions[index], &mut invocation, pending);
             invocations.push(invocation);
         }

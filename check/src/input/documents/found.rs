@@ -156,6 +156,12 @@ pub(crate) struct Platform {
     pub probe: ProbeVals,
     /// `queueWorker.ackWait` / the queue-worker's env `ack_wait`.
     pub ack_wait: Option<Setting>,
+    /// `queueWorker.replicas`.
+    pub queue_worker_replicas: Option<Setting>,
+    /// The Pro queue-worker's values written in a values file (`queueWorkerPro.maxInflight`,
+    /// `maxRetryAttempts`, `initialRetryWait`, `maxRetryWait`, `httpRetryCodes`), by their
+    /// chart key, in that order.
+    pub queue_worker_pro: Vec<(&'static str, Setting)>,
     /// The edition the platform files show: the chart's `openfaasPro`, or a rendered gateway
     /// Deployment running OpenFaaS Pro's images.
     pub edition: Option<EditionSign>,

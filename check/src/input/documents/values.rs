@@ -1,10 +1,20 @@
 //! The OpenFaaS Helm chart's values: the gateway's and faas-netes's timeouts, `scaleFromZero`,
-//! the gateway's `replicas` and `directFunctions`, `functions.readinessProbe` and
-//! `queueWorker.ackWait`, as Helm would render them.
+//! the gateway's `replicas` and `directFunctions`, `functions.readinessProbe`,
+//! `queueWorker.ackWait` and `replicas`, and the Pro queue-worker's `queueWorkerPro.*`, as Helm
+//! would render them.
 
 use super::{EditionSign, PlatformSource, Reader, Setting, Val};
 use crate::input::error::InputError;
 use faasim_sim::yaml::{Kind, Node};
+
+/// The `queueWorkerPro` keys faasim reads, as the chart spells them.
+pub(crate) const PRO_QUEUE_WORKER_KEYS: [&str; 5] = [
+    "maxInflight",
+    "maxRetryAttempts",
+    "initialRetryWait",
+    "maxRetryWait",
+    "httpRetryCodes",
+];
 
 impl Reader<'_> {
     /// A values scalar as Helm renders it into an env var: YAML 1.1 booleans become
@@ -95,6 +105,19 @@ impl Reader<'_> {
         }
         let ack_wait = self.helm_value(queue_worker, "ackWait", "queueWorker.ackWait")?;
         assign(&mut self.platform.ack_wait, ack_wait);
+        let replicas = self.helm_value(queue_worker, "replicas", "queueWorker.replicas")?;
+        assign(&mut self.platform.queue_worker_replicas, replicas);
+        // The keys the chart's queue-worker Deployment passes to the Pro worker
+        // (faas-netes@662ce9ce chart/openfaas/templates/queueworker-dep.yaml).
+        let pro = section("queueWorkerPro");
+        for key in PRO_QUEUE_WORKER_KEYS {
+            let path = format!("queueWorkerPro.{key}");
+            if let Some(setting) = self.helm_value(pro, key, &path)? {
+                let slot = &mut self.platform.queue_worker_pro;
+                slot.retain(|(k, _)| *k != key);
+                slot.push((key, setting));
+            }
+        }
         if let Some(probe) = probe {
             let p = "functions.readinessProbe";
             for (key, slot) in [

@@ -3,8 +3,8 @@
 //! Without `load.async: true` the run is synchronous and the section is only checked.
 
 use faasim_model::config::{
-    AsyncConfig, Edition, GatewayConfig, HELM_ACK_WAIT_NS, QueueEdition, QueueWorkerConfig,
-    ce_ack_wait,
+    AsyncConfig, Edition, GatewayConfig, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
+    QueueWorkerConfig, ce_ack_wait,
 };
 use faasim_model::limits;
 use faasim_model::time::NS_PER_S;
@@ -38,14 +38,6 @@ impl Builder<'_> {
             return Ok(None);
         }
         let raw = raw.unwrap_or_default();
-        if raw.edition.is_none() && edition == Edition::Pro {
-            return Err(self.error(
-                "queueWorker.edition",
-                field(&load.asynchronous).loc,
-                "defaults to kubernetes.edition, pro, and the Pro (JetStream) queue-worker is not \
-                 modelled yet: set `queueWorker.edition: ce`",
-            ));
-        }
         let queue_worker = self.queue_worker(&raw, edition, gateway)?;
         Ok(Some(AsyncConfig {
             callback,
@@ -72,18 +64,14 @@ impl Builder<'_> {
             &[("ce", QueueEdition::Ce), ("pro", QueueEdition::Pro)],
             false,
         )?;
-        if queue_edition == QueueEdition::Pro {
-            let f = field(&raw.edition);
-            return Err(self.error(
-                "queueWorker.edition",
-                f.loc,
-                "the Pro (JetStream) queue-worker is not modelled yet: set `queueWorker.edition: \
-                 ce` (the default follows kubernetes.edition)",
-            ));
-        }
         let ack_field = field(&raw.ack_wait);
         let ack_wait_ns = match ack_field.raw {
             None => HELM_ACK_WAIT_NS,
+            Some(_) if queue_edition == QueueEdition::Pro => {
+                // The Pro worker's consumer: a plain duration, only how long a dead worker's
+                // lease lasts (the lease is extended while a call runs).
+                self.duration("queueWorker.ackWait", ack_field, HELM_ACK_WAIT_NS)?
+            }
             Some(text) => {
                 let (ns, warning) = ce_ack_wait(text);
                 if let Some(warning) = warning {
@@ -101,13 +89,20 @@ impl Builder<'_> {
                 ns
             }
         };
-        let max_inflight = self.int_u32(
+        let pro = queue_edition == QueueEdition::Pro;
+        let max_inflight = self.limited_u32(
             "queueWorker.maxInflight",
             field(&raw.max_inflight),
-            defaults.max_inflight,
+            if pro {
+                PRO_MAX_INFLIGHT
+            } else {
+                defaults.max_inflight
+            },
             1,
+            limits::QUEUE_WORKER_MAX_INFLIGHT_MAX,
+            "each is a call in flight the worker holds",
         )?;
-        if max_inflight > 1 {
+        if max_inflight > 1 && !pro {
             self.warn(
                 "queueWorker.maxInflight",
                 format!(
@@ -146,7 +141,8 @@ impl Builder<'_> {
                 "each is a member of the queue group the queue scans at every redelivery",
             )?,
             ack_wait_ns,
-            max_inflight: 1,
+            // CE: MaxInflight(1) whatever the value says.
+            max_inflight: if pro { max_inflight } else { 1 },
             upstream_timeout_ns: self.duration(
                 "queueWorker.upstreamTimeout",
                 field(&raw.upstream_timeout),
@@ -184,6 +180,7 @@ impl Builder<'_> {
                 defaults.startup_ns,
             )?,
             failed_heartbeat_ns: defaults.failed_heartbeat_ns,
+            pro_ack_before_callback: defaults.pro_ack_before_callback,
         })
     }
 }
