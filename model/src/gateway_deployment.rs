@@ -98,6 +98,9 @@ pub enum Effect {
     Refused {
         /// The request.
         req: RequestId,
+        /// The gone pod kube-proxy chose (an engine with real hosts dials it and meets the
+        /// refusal itself); `None` when the Service has no backend.
+        gateway: Option<GatewayId>,
     },
     /// The kubelet's SIGTERM to a gateway pod.
     Sigterm {
@@ -442,7 +445,7 @@ impl GatewayDeployment {
         let backends = self.pods.iter().filter(|pod| pod.routed).count();
         if backends == 0 {
             self.pins[worker] = None;
-            out.push(Effect::Refused { req });
+            out.push(Effect::Refused { req, gateway: None });
             return;
         }
         let nth = if backends > 1 {
@@ -461,7 +464,10 @@ impl GatewayDeployment {
         if pod.closed {
             // kube-proxy still routes to a pod whose process is gone: the SYN is refused.
             self.pins[worker] = None;
-            out.push(Effect::Refused { req });
+            out.push(Effect::Refused {
+                req,
+                gateway: Some(gateway),
+            });
             return;
         }
         self.pins[worker] = Some(gateway);
@@ -546,7 +552,13 @@ mod tests {
             worker: 0,
             dial: false,
         };
-        assert_eq!(run(&mut d, 3, again), vec![Effect::Refused { req: 2 }]);
+        assert_eq!(
+            run(&mut d, 3, again),
+            vec![Effect::Refused {
+                req: 2,
+                gateway: Some(0)
+            }]
+        );
     }
 
     #[test]
@@ -599,7 +611,10 @@ mod tests {
         };
         assert_eq!(
             run(&mut d, 10 * NS_PER_S, connect),
-            vec![Effect::Refused { req: 0 }]
+            vec![Effect::Refused {
+                req: 0,
+                gateway: Some(0)
+            }]
         );
         for (gateway, routed) in [(1, true), (0, false)] {
             let timer = Timer::View { gateway, routed };

@@ -497,7 +497,7 @@ impl<'a> World<'a> {
                     let hops = if dial { 3 } else { 1 };
                     self.send(req, hops, Msg::ToGateway);
                 }
-                gateway_deployment::Effect::Refused { req } => {
+                gateway_deployment::Effect::Refused { req, .. } => {
                     // The SYN out and the RST back, to the client or to the ingress in front.
                     let (status, cause) = (Status::Error, Cause::GatewayRefused);
                     let refused = if self.ingress.is_some() && req < self.first_exec {

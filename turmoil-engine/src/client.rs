@@ -17,8 +17,9 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
 use crate::callback::{CALLBACK_URL, X_CALLBACK_URL};
+use crate::edge::{self, Route};
 use crate::gateway::black_hole_fate;
-use crate::shared::{AbortOnDrop, Hint, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns};
+use crate::shared::{AbortOnDrop, Hint, HostResult, Shared, SharedRef, X_REQUEST_ID, now_ns};
 
 pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
@@ -67,8 +68,10 @@ pub(crate) async fn dial(to: (&str, u16), hop: Duration) -> io::Result<turmoil::
     connected
 }
 
-async fn connect_gateway(hop: Duration) -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
-    let stream = dial(("gateway", PORT), hop).await?;
+/// hyper's HTTP/1 client on a new connection, driven by a task that closes it when dropped.
+async fn handshake(
+    stream: turmoil::net::TcpStream,
+) -> Result<(Sender, AbortOnDrop), Box<dyn Error>> {
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let task = AbortOnDrop(tokio::task::spawn_local(async move {
         let _ = conn.await;
@@ -104,8 +107,13 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             Some((sender, _)) => load.keep_alive && sender.ready().await.is_ok(),
             None => false,
         };
-        if !reusable {
-            *conn = Some(connect_gateway(hop).await?);
+        // kube-proxy and conntrack: the open connection's pod, or a new one's.
+        match edge::route(shared, id, worker, !reusable) {
+            Route::Reuse(_) if reusable => {}
+            route => {
+                *conn = None;
+                *conn = Some(handshake(edge::connect(shared, id, route, hop).await?).await?);
+            }
         }
         let Some((sender, _)) = conn.as_mut() else {
             return Err::<u16, Box<dyn Error>>("no connection".into());

@@ -11,12 +11,14 @@ use std::collections::BTreeMap;
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::cluster::{Cluster, Effect, Input, Timer};
-use faasim_model::config::Config;
+use faasim_model::config::{Config, GatewaySigterm};
+use faasim_model::gateway_deployment::{self, Effect as EdgeEffect, GatewayDeployment};
 use faasim_model::ledger::{Cause, PodId};
 use faasim_model::run::{PodEnd, PodSummary};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::time::Nanos;
 
+use crate::edge;
 use crate::pod::pod_main;
 use crate::queue::MemberId;
 use crate::queue_worker::WorkerDeployment;
@@ -39,6 +41,8 @@ enum Due {
     },
     /// A queue-worker pod the rollout created has started.
     WorkerStarted(MemberId),
+    /// A timer of the gateway's Deployment.
+    Edge(gateway_deployment::Timer),
 }
 
 /// The control plane and the queue of what it has armed.
@@ -103,7 +107,10 @@ impl Control {
             match entry.remove() {
                 Due::Scenario(index) => {
                     let action = self.events[index].action.clone();
-                    if action == Action::RestartQueueWorker {
+                    if action == Action::RolloutGateway {
+                        // The gateway's Deployment, not the function's.
+                        self.edge(now, gateway_deployment::Input::Rollout, sim);
+                    } else if action == Action::RestartQueueWorker {
                         // The queue-worker's Deployment, not the function's.
                         let next = match &mut self.workers {
                             Some(workers) => workers.restart(now, &self.shared),
@@ -122,6 +129,7 @@ impl Control {
                     self.worker_due(next);
                 }
                 Due::Timer(timer) => self.handle(now, Input::Timer(timer), sim),
+                Due::Edge(timer) => self.edge(now, gateway_deployment::Input::Timer(timer), sim),
                 Due::View { pod, routed } => self.view_set(now, pod, routed),
             }
         }
@@ -164,6 +172,7 @@ impl Control {
             && asynchronous
             && !self.queue.values().any(|due| match *due {
                 Due::Scenario(_) | Due::View { .. } | Due::WorkerStarted(_) => true,
+                Due::Edge(timer) => edge::timer_acts(&self.shared, timer, &mut Lookahead),
                 Due::Timer(timer) => {
                     let mut effects = Vec::new();
                     self.cluster.clone().handle(
@@ -182,6 +191,39 @@ impl Control {
         let s = self.shared.lock();
         self.cluster
             .summaries(|pod| s.pods[pod as usize].killed_with)
+    }
+
+    /// Hand `input` to the gateway's Deployment at `now`, then carry out its effects in
+    /// order: a host per new gateway pod, SIGTERM (CE: the host crashed; a drain: the
+    /// signal its accept loop waits for), SIGKILL (the host crashed), timers queued.
+    fn edge(&mut self, now: Nanos, input: gateway_deployment::Input, sim: &mut turmoil::Sim<'_>) {
+        for effect in edge::handle(&self.shared, now, input) {
+            match effect {
+                EdgeEffect::Spawn { gateway } => {
+                    let startup_ns = self.shared.lock().config.gateway.startup_ns;
+                    edge::spawn(&self.shared, gateway, startup_ns, sim);
+                }
+                EdgeEffect::Sigterm { gateway } => {
+                    let mut s = self.shared.lock();
+                    let name = GatewayDeployment::name(gateway);
+                    s.note(now, name, "SIGTERM");
+                    match s.config.gateway.on_sigterm {
+                        GatewaySigterm::Exit => {
+                            drop(s);
+                            edge::kill(&self.shared, gateway, now, sim);
+                        }
+                        GatewaySigterm::Drain { .. } => {
+                            s.gateways[usize::from(gateway)].sigterm.send_replace(true);
+                        }
+                    }
+                }
+                EdgeEffect::Sigkill { gateway } => edge::kill(&self.shared, gateway, now, sim),
+                EdgeEffect::Arm { at_ns, timer } => self.push(at_ns, Due::Edge(timer)),
+                EdgeEffect::Via { .. } | EdgeEffect::Refused { .. } | EdgeEffect::Note { .. } => {
+                    unreachable!("connections are the hosts' and notes are traced: {effect:?}")
+                }
+            }
+        }
     }
 
     /// Hand `input` to the cluster at `now` (its draws from the shared chooser), then carry
@@ -273,9 +315,12 @@ impl Control {
                     name.clone(),
                     format!("lost with the node, {count} requests hang"),
                 );
+                let gateways: Vec<String> = s.gateways.iter().map(|g| g.name.clone()).collect();
                 drop(s);
                 if host {
-                    sim.partition("gateway", name.as_str());
+                    for gateway in gateways {
+                        sim.partition(gateway.as_str(), name.as_str());
+                    }
                 }
             }
             // Never started: no process to signal (a crashed one's host waits at its closed

@@ -12,8 +12,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use faasim_model::choice::Stream;
-use faasim_model::config::{Config, Mode};
+use faasim_model::config::{Config, GatewaySigterm, Mode};
 use faasim_model::gateway::CACHE_EXPIRY_NS;
+use faasim_model::gateway_deployment::{GatewayId, Input as EdgeInput};
 use faasim_model::ledger::{Cause, PodId, RequestId};
 use faasim_model::time::Nanos;
 use faasim_watchdog::X_OPENFAAS_INTERNAL;
@@ -23,32 +24,75 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::callback::{X_CALL_ID, X_CALLBACK_URL};
 use crate::queue::{self, NATS_PORT, QueueRequest};
 
 use crate::client::{Sender, dial};
+use crate::edge;
 use crate::shared::{
     AbortOnDrop, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns, request_id,
 };
 
-/// The gateway's host name.
-pub(crate) const HOST: &str = "gateway";
-
-/// The gateway and the provider (faas-netes) as one process on :8080.
-pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
+/// The gateway and the provider (faas-netes) of gateway pod `gateway` as one process on
+/// :8080, listening `startup_ns` after its host is created. A gateway that drains
+/// (`gateway.onSigterm: drain`) keeps accepting for its drain delay after SIGTERM, then closes
+/// its listener, lets every connection finish its request in flight (hyper's graceful
+/// shutdown closes the idle ones at once) and exits; CE's has no handler, and the step loop
+/// kills its process at SIGTERM (`crate::edge::kill`).
+pub(crate) async fn gateway_main(
+    shared: SharedRef,
+    gateway: GatewayId,
+    startup_ns: Nanos,
+) -> HostResult {
+    if shared.lock().gateways[usize::from(gateway)].exited {
+        // The host was bounced because the pod's process died: nothing listens any more.
+        std::future::pending::<()>().await;
+    }
+    if startup_ns > 0 {
+        tokio::time::sleep(Duration::from_nanos(startup_ns)).await;
+    }
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
     let pool = ProviderPool::default();
     let cache = ReplicaCache::default();
     let publisher = Publisher::start(&shared);
+    let (mut sigterm, drain_ns) = {
+        let s = shared.lock();
+        let drain_ns = match s.config.gateway.on_sigterm {
+            GatewaySigterm::Drain { delay_ns } => Some(delay_ns),
+            GatewaySigterm::Exit => None,
+        };
+        (
+            s.gateways[usize::from(gateway)].sigterm.subscribe(),
+            drain_ns,
+        )
+    };
+    // Every connection task holds a sender: when all are gone, the drain is over.
+    let (live, mut all_closed) = mpsc::unbounded_channel::<()>();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut close_at: Option<tokio::time::Instant> = None;
     loop {
-        let (stream, _) = listener.accept().await?;
+        let far = tokio::time::Instant::now() + Duration::from_secs(1 << 30);
+        let accepted = tokio::select! {
+            biased;
+            _ = sigterm.wait_for(|t| *t), if drain_ns.is_some() && close_at.is_none() => {
+                let delay_ns = drain_ns.unwrap_or_default();
+                close_at = Some(tokio::time::Instant::now() + Duration::from_nanos(delay_ns));
+                continue;
+            }
+            _ = tokio::time::sleep_until(close_at.unwrap_or(far)), if close_at.is_some() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, _) = accepted?;
         let shared = shared.clone();
         let pool = pool.clone();
         let cache = cache.clone();
         let publisher = publisher.clone();
+        let live = live.clone();
+        let mut shutdown = shutdown_rx.clone();
         tokio::task::spawn_local(async move {
+            let _live = live;
             let service = service_fn(move |req: Request<Incoming>| {
                 let shared = shared.clone();
                 let pool = pool.clone();
@@ -58,14 +102,66 @@ pub(crate) async fn gateway_main(shared: SharedRef) -> HostResult {
                     if req.uri().path().starts_with(ASYNC_PREFIX) {
                         publisher.queue(&shared, req).await
                     } else {
-                        gateway_request(shared, pool, cache, req).await
+                        let id = request_id(req.headers())
+                            .ok_or_else(|| io::Error::other("no request id"))?;
+                        let _held = InFlight::hold(&shared, gateway, id);
+                        gateway_request(shared.clone(), pool, cache, req).await
                     }
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = shutdown.wait_for(|closing| *closing) => {}
+            }
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
         });
+    }
+    // The drain: the listener closes, then every connection ends once its call is answered.
+    drop(listener);
+    let rest = edge::handle(&shared, now_ns(), EdgeInput::Closed { gateway });
+    debug_assert!(rest.is_empty(), "closing has no effect but notes");
+    shutdown.send_replace(true);
+    drop(live);
+    while all_closed.recv().await.is_some() {}
+    shared.lock().gateways[usize::from(gateway)].exited = true;
+    let rest = edge::handle(&shared, now_ns(), EdgeInput::Exited { gateway });
+    debug_assert!(rest.is_empty(), "an exit has no effect but notes");
+    Ok(())
+}
+
+/// A call the gateway holds, in its pod's in-flight set while it runs: the calls a killed
+/// gateway cuts.
+struct InFlight {
+    /// What the hosts share.
+    shared: SharedRef,
+    /// The gateway pod.
+    gateway: GatewayId,
+    /// The request.
+    id: usize,
+}
+
+impl InFlight {
+    fn hold(shared: &SharedRef, gateway: GatewayId, id: usize) -> InFlight {
+        shared.lock().gateways[usize::from(gateway)]
+            .in_flight
+            .insert(id);
+        InFlight {
+            shared: shared.clone(),
+            gateway,
+            id,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.lock().gateways[usize::from(self.gateway)]
+            .in_flight
+            .remove(&self.id);
     }
 }
 

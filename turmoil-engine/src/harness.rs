@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use faasim_model::config::{QueueEdition, WatchdogKind};
 use faasim_model::duration::format_go;
+use faasim_model::gateway_deployment::GatewayDeployment;
 use faasim_model::invocation::{self, Invocation};
 use faasim_model::ledger::{Record, RequestId};
 use faasim_model::limits;
@@ -20,7 +21,7 @@ use faasim_sim::{DEFAULT_LIMIT_NS, Run};
 use crate::callback::{self, callback_main};
 use crate::client::client_main;
 use crate::control::Control;
-use crate::gateway::{self, gateway_main};
+use crate::edge;
 use crate::queue::{self, nats_main};
 use crate::shared::{AsyncLedger, Rng, Shared, SharedRef};
 
@@ -103,11 +104,12 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             first_exec: usize::try_from(config.load.requests).unwrap_or(usize::MAX),
             ..AsyncLedger::default()
         }),
+        edge: GatewayDeployment::new(&config.gateway, config.kubernetes.endpoint_lag_ns),
+        gateways: Vec::new(),
     })));
-    {
-        let shared = shared.clone();
-        sim.host(gateway::HOST, move || gateway_main(shared.clone()));
-    }
+    // The gateway pods of the start, each a host (`gateway-N`), registered first as the one
+    // gateway host always was.
+    edge::setup(&shared, &mut sim);
     if config.asynchronous.is_some() {
         // NATS Streaming and the callback receiver; the queue-workers are the control
         // plane's (their Deployment rolls).
@@ -247,19 +249,14 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
-    // The gateway's own pods: this engine runs one real gateway for the whole run; rolling
-    // it (and spreading calls over several) is modelled only so far.
-    if config.gateway.replicas != 1
-        || scenario
-            .events
-            .iter()
-            .any(|e| matches!(e.action, Action::RolloutGateway))
-    {
-        return Err(
-            "turmoil engine: gateway replicas and `rolloutGateway` are modelled only (this \
-             engine runs one gateway for the whole run); use the model engine"
-                .into(),
-        );
+    // The gateway's own pods are hosts: every one runs on every tick.
+    if config.gateway.replicas > limits::turmoil::REPLICAS_MAX {
+        return Err(format!(
+            "turmoil engine: gateway.replicas is {}, above this engine's limit of {} (every \
+             gateway pod is a host run on every tick); use the model engine",
+            config.gateway.replicas,
+            limits::turmoil::REPLICAS_MAX
+        ));
     }
     // The asynchronous path runs the CE queue-worker only.
     if let Some(a) = &config.asynchronous

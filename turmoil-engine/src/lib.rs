@@ -23,6 +23,7 @@
 mod callback;
 mod client;
 mod control;
+mod edge;
 mod gateway;
 mod harness;
 mod pod;

@@ -24,11 +24,9 @@ use tokio::sync::mpsc;
 
 use crate::callback::{X_CALL_ID, X_CALLBACK_URL, X_FUNCTION_STATUS};
 use crate::client::{Answer, close, dial};
-use crate::gateway;
+use crate::edge;
 use crate::queue::{self, MemberId, NATS_PORT, QueueRequest};
-use crate::shared::{
-    AbortOnDrop, Hint, HostResult, PORT, SharedRef, WorkerState, X_REQUEST_ID, now_ns,
-};
+use crate::shared::{AbortOnDrop, Hint, HostResult, SharedRef, WorkerState, X_REQUEST_ID, now_ns};
 
 /// The host name of worker pod `member`.
 pub(crate) fn host_name(member: MemberId) -> String {
@@ -135,7 +133,7 @@ async fn handle(shared: &SharedRef, member: MemberId, request: &QueueRequest, ho
         exec
     };
     let started = now_ns();
-    let result = call_function(request, exec, hop).await;
+    let result = call_function(shared, member, request, exec, hop).await;
     let answer = match &result {
         Ok((code, _)) => Answer::Code(*code),
         Err(_) => Answer::Broken,
@@ -175,6 +173,8 @@ async fn handle(shared: &SharedRef, member: MemberId, request: &QueueRequest, ho
 /// `POST http://gateway:8080/function/NAME` on a new connection (makeClient turns keep-alives
 /// off), with the call's headers, and no timeout: the status and body, or a broken connection.
 async fn call_function(
+    shared: &SharedRef,
+    member: MemberId,
     request: &QueueRequest,
     exec: usize,
     hop: Duration,
@@ -182,14 +182,19 @@ async fn call_function(
     let mut builder = Request::builder()
         .method(hyper::Method::POST)
         .uri(format!("/function/{}", request.function))
-        .header(hyper::header::HOST, gateway::HOST)
+        .header(hyper::header::HOST, "gateway")
         .header(X_REQUEST_ID, exec.to_string())
         .header(X_CALL_ID, request.call_id.as_str());
     if let Some(url) = &request.callback_url {
         builder = builder.header(X_CALLBACK_URL, url.as_str());
     }
     let http = builder.body(Full::new(Bytes::from(request.body.clone())))?;
-    send(gateway::HOST, PORT, http, hop).await
+    // Through the gateway's Service, pinned as a client worker's, numbered after the load's
+    // (as the model numbers the worker's connection).
+    let worker = shared.lock().config.load.concurrency.saturating_add(member);
+    let route = edge::route(shared, exec, worker, true);
+    let stream = edge::connect(shared, exec, route, hop).await?;
+    exchange(stream, http).await
 }
 
 /// postResult: `POST` the function's result to the callback URL with `X-Function-Status` and
@@ -224,7 +229,14 @@ async fn send(
     request: Request<Full<Bytes>>,
     hop: Duration,
 ) -> Result<(u16, Bytes), Box<dyn Error>> {
-    let stream = dial((host, port), hop).await?;
+    exchange(dial((host, port), hop).await?, request).await
+}
+
+/// One request on `stream`, a new connection closed after its response.
+async fn exchange(
+    stream: turmoil::net::TcpStream,
+    request: Request<Full<Bytes>>,
+) -> Result<(u16, Bytes), Box<dyn Error>> {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let _connection = AbortOnDrop(tokio::task::spawn_local(async move {
         let _ = conn.await;

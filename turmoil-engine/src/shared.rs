@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::config::{Config, Span};
+use faasim_model::gateway_deployment::GatewayDeployment;
 use faasim_model::ledger::{Cause, Fact, PodId, Record, RequestId, Status};
 use faasim_model::run::TraceLine;
 use faasim_model::time::Nanos;
@@ -156,6 +157,36 @@ pub(crate) struct Shared {
     pub(crate) latency_ns: Nanos,
     /// The asynchronous path's records, when the load is asynchronous.
     pub(crate) asynchronous: Option<AsyncLedger>,
+    /// The gateway's Deployment and Service (the model's own): which gateway pod each new
+    /// connection goes to, and the pods' lives.
+    pub(crate) edge: GatewayDeployment,
+    /// The gateway pods' processes, by id (the Deployment's ids).
+    pub(crate) gateways: Vec<GatewayState>,
+}
+
+/// One gateway pod's process (gateway and provider) as the hosts and the step loop see it.
+pub(crate) struct GatewayState {
+    /// Its name, which is also its host's (`gateway-N`).
+    pub(crate) name: String,
+    /// The requests (and executions) its gateway holds now, by ledger id: the calls its
+    /// process cuts if it dies.
+    pub(crate) in_flight: BTreeSet<usize>,
+    /// SIGTERM: a draining gateway's accept loop waits for `true`.
+    pub(crate) sigterm: watch::Sender<bool>,
+    /// Its process has ended (exited after its drain, or killed).
+    pub(crate) exited: bool,
+}
+
+impl GatewayState {
+    /// A gateway pod whose process runs.
+    pub(crate) fn new(name: String) -> GatewayState {
+        GatewayState {
+            name,
+            in_flight: BTreeSet::new(),
+            sigterm: watch::channel(false).0,
+            exited: false,
+        }
+    }
 }
 
 /// What the asynchronous path adds to the ledger: the queue-workers' executions (requests of

@@ -101,6 +101,9 @@ agree! {
     boundary_write_below_exec => "boundary-write-below-exec.yaml",
     defaults_ce_scale_down => "defaults-ce-scale-down.yaml",
     deploy_resets_replicas => "deploy-resets-replicas.yaml",
+    gateway_rollout_ce => "gateway-rollout-ce.yaml",
+    gateway_rollout_ce_3_replicas => "gateway-rollout-ce-3-replicas.yaml",
+    gateway_rollout_drain => "gateway-rollout-drain.yaml",
     go_long => "go-long.yaml",
     go_long_ce => "go-long-ce.yaml",
     go_long_fixed_wait => "go-long-fixed-wait.yaml",
@@ -220,11 +223,6 @@ const MODEL_ONLY: &[&str] = &[
     // answered with a refusal on this engine (500, connection refused, at once), where the
     // model hangs it to the gateway's 502 (a dead IP answers nothing). Tried: 256 differences.
     "node-lost.yaml",
-    // The gateway's own pods, which `check_supported` refuses here: this engine runs one real
-    // gateway for the whole run.
-    "gateway-rollout-ce-3-replicas.yaml",
-    "gateway-rollout-ce.yaml",
-    "gateway-rollout-drain.yaml",
     // `ingress`, which `check_supported` refuses here: no ingress controller runs on this
     // engine (tests/scenarios.rs pins the refusal).
     "ingress-read-timeout.yaml",

@@ -145,6 +145,45 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(a.result.end_ns, b.result.end_ns);
 }
 
+/// A CE gateway pod is a real process killed at SIGTERM: in gateway-rollout-ce.yaml the old
+/// pod's host goes down when the new pod is ready (20 s), the calls through it (one sent every
+/// second, each 20 s long) end there with no status, long before their handler would answer,
+/// and a connection kube-proxy still routes to the gone pod is refused by its IP.
+#[test]
+fn a_ce_gateway_killed_at_sigterm_cuts_its_calls() {
+    use faasim_model::ledger::Cause;
+    use faasim_model::time::NS_PER_S;
+    let scenario = load("gateway-rollout-ce.yaml");
+    let run = run_turmoil(&scenario, scenario.seed.unwrap_or(1)).expect("runs");
+    let cut: Vec<_> = run
+        .result
+        .ledger
+        .iter()
+        .filter(|r| r.cause == Some(Cause::GatewayExited))
+        .collect();
+    assert!(!cut.is_empty(), "the rollout cuts calls");
+    for r in &cut {
+        assert_eq!(r.status, Some(Status::Error), "no status: {r:?}");
+        assert_eq!(r.outcome, Outcome::Dropped, "{r:?}");
+        let end_ns = r.end_ns.expect("closed");
+        // Cut at the kill (20 s, plus the FIN's hop), not at the handler's end.
+        assert!(
+            (20 * NS_PER_S..20 * NS_PER_S + 10_000_000).contains(&end_ns),
+            "{r:?}"
+        );
+        // A 200 would take the 20 s handler and the round trips.
+        assert!(end_ns - r.start_ns <= 20 * NS_PER_S, "{r:?}");
+    }
+    let killed = format!("process killed with {} calls in flight", cut.len());
+    assert!(
+        run.result
+            .trace
+            .iter()
+            .any(|t| t.who == "gateway-0" && t.what == killed),
+        "{killed}"
+    );
+}
+
 /// An ingress in front of the gateway is a model component only: the engine refuses it with
 /// a clear error rather than run the client straight to the gateway.
 #[test]
@@ -153,6 +192,18 @@ fn an_ingress_is_refused_with_a_clear_error() {
     let error = run_turmoil(&scenario, 1).expect_err("refused");
     assert!(
         error.contains("`ingress` is modelled only") && error.contains("model engine"),
+        "{error}"
+    );
+}
+
+/// More gateway pods than the engine's host limit are refused with a clear error.
+#[test]
+fn too_many_gateway_replicas_are_refused() {
+    let mut scenario = load("gateway-rollout-ce-3-replicas.yaml");
+    scenario.config.gateway.replicas = faasim_model::limits::turmoil::REPLICAS_MAX + 1;
+    let error = run_turmoil(&scenario, 1).expect_err("refused");
+    assert!(
+        error.contains("gateway.replicas") && error.contains("model engine"),
         "{error}"
     );
 }
