@@ -19,7 +19,8 @@ use hyper_util::rt::TokioIo;
 use crate::callback::{CALLBACK_URL, X_CALLBACK_URL};
 use crate::edge::{self, Route};
 use crate::gateway::black_hole_fate;
-use crate::shared::{AbortOnDrop, Hint, HostResult, Shared, SharedRef, X_REQUEST_ID, now_ns};
+use crate::ingress;
+use crate::shared::{AbortOnDrop, Hint, HostResult, PORT, Shared, SharedRef, X_REQUEST_ID, now_ns};
 
 pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
@@ -81,7 +82,7 @@ async fn handshake(
 
 /// One request: record it, send it (reusing the worker's keep-alive connection), close it.
 async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
-    let (id, load, hop, asynchronous, function) = {
+    let (id, load, hop, asynchronous, function, ingress) = {
         let mut s = shared.lock();
         let id = s.ledger.len();
         let now = now_ns();
@@ -96,6 +97,7 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             Duration::from_nanos(s.latency_ns),
             s.config.asynchronous.clone(),
             s.config.function.name.clone(),
+            s.config.ingress.is_some(),
         )
     };
     let method = match load.method {
@@ -107,12 +109,20 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
             Some((sender, _)) => load.keep_alive && sender.ready().await.is_ok(),
             None => false,
         };
-        // kube-proxy and conntrack: the open connection's pod, or a new one's.
-        match edge::route(shared, id, worker, !reusable) {
-            Route::Reuse(_) if reusable => {}
-            route => {
+        if ingress {
+            // The client's connection is to the ingress, which picks the gateway pod.
+            if !reusable {
                 *conn = None;
-                *conn = Some(handshake(edge::connect(shared, id, route, hop).await?).await?);
+                *conn = Some(handshake(dial((ingress::HOST, PORT), hop).await?).await?);
+            }
+        } else {
+            // kube-proxy and conntrack: the open connection's pod, or a new one's.
+            match edge::route(shared, id, worker, !reusable) {
+                Route::Reuse(_) if reusable => {}
+                route => {
+                    *conn = None;
+                    *conn = Some(handshake(edge::connect(shared, id, route, hop).await?).await?);
+                }
             }
         }
         let Some((sender, _)) = conn.as_mut() else {

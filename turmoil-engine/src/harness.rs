@@ -22,6 +22,7 @@ use crate::callback::{self, callback_main};
 use crate::client::client_main;
 use crate::control::Control;
 use crate::edge;
+use crate::ingress::{self, ingress_main};
 use crate::queue::{self, nats_main};
 use crate::shared::{AsyncLedger, Rng, Shared, SharedRef};
 
@@ -117,6 +118,11 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
         sim.host(queue::HOST, move || nats_main(nats.clone()));
         let receiver = shared.clone();
         sim.host(callback::HOST, move || callback_main(receiver.clone()));
+    }
+    if config.ingress.is_some() {
+        // The ingress controller in front of the gateway: the client's calls go through it.
+        let proxy = shared.clone();
+        sim.host(ingress::HOST, move || ingress_main(proxy.clone()));
     }
     sim.client("client", client_main(shared.clone()));
 
@@ -294,15 +300,6 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
         return Err(
             "turmoil engine: `load.qps` is modelled only (this engine's load generator has no \
              per-worker ticker); use the model engine"
-                .into(),
-        );
-    }
-    // An ingress in front of the gateway is a model component only: no nginx runs here, and
-    // the client would call the gateway directly, without the ingress's read timeout.
-    if config.ingress.is_some() {
-        return Err(
-            "turmoil engine: `ingress` is modelled only (no ingress controller runs on this \
-             engine; the client would call the gateway directly); use the model engine"
                 .into(),
         );
     }

@@ -26,6 +26,7 @@ mod control;
 mod edge;
 mod gateway;
 mod harness;
+mod ingress;
 mod pod;
 mod queue;
 mod queue_worker;

@@ -108,6 +108,7 @@ agree! {
     go_long_ce => "go-long-ce.yaml",
     go_long_fixed_wait => "go-long-fixed-wait.yaml",
     go_long_fixed_wait_ce => "go-long-fixed-wait-ce.yaml",
+    ingress_read_timeout => "ingress-read-timeout.yaml",
     mechanism_02_routed_after_listener_closed => "mechanism-02-routed-after-listener-closed.yaml",
     mechanism_03_keep_alive_race => "mechanism-03-keep-alive-race.yaml",
     mechanism_03_keep_alive_race_get => "mechanism-03-keep-alive-race-get.yaml",
@@ -223,9 +224,6 @@ const MODEL_ONLY: &[&str] = &[
     // answered with a refusal on this engine (500, connection refused, at once), where the
     // model hangs it to the gateway's 502 (a dead IP answers nothing). Tried: 256 differences.
     "node-lost.yaml",
-    // `ingress`, which `check_supported` refuses here: no ingress controller runs on this
-    // engine (tests/scenarios.rs pins the refusal).
-    "ingress-read-timeout.yaml",
     // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
     // runs the CE queue-worker only.
     "async-pro-max-inflight-429-retried.yaml",

@@ -184,16 +184,32 @@ fn a_ce_gateway_killed_at_sigterm_cuts_its_calls() {
     );
 }
 
-/// An ingress in front of the gateway is a model component only: the engine refuses it with
-/// a clear error rather than run the client straight to the gateway.
+/// The ingress is a real proxy: in ingress-read-timeout.yaml (60 s read timeout, 90 s calls)
+/// every call gets its 504 from the ingress 60 s after it was sent upstream (and a few hops),
+/// not the function's 200 at 90 s, and the ingress says it closed its upstream connection.
 #[test]
-fn an_ingress_is_refused_with_a_clear_error() {
+fn an_ingress_answers_504_past_its_read_timeout() {
+    use faasim_model::ledger::Cause;
+    use faasim_model::time::NS_PER_S;
     let scenario = load("ingress-read-timeout.yaml");
-    let error = run_turmoil(&scenario, 1).expect_err("refused");
-    assert!(
-        error.contains("`ingress` is modelled only") && error.contains("model engine"),
-        "{error}"
-    );
+    let run = run_turmoil(&scenario, scenario.seed.unwrap_or(1)).expect("runs");
+    assert_eq!(run.result.ledger.len(), 4);
+    for r in &run.result.ledger {
+        assert_eq!(r.status, Some(Status::Code(504)), "{r:?}");
+        assert_eq!(r.cause, Some(Cause::IngressReadTimeout), "{r:?}");
+        let took_ns = r.end_ns.expect("closed") - r.start_ns;
+        assert!(
+            (60 * NS_PER_S..60 * NS_PER_S + 20_000_000).contains(&took_ns),
+            "{r:?}"
+        );
+    }
+    let timeouts = run
+        .result
+        .trace
+        .iter()
+        .filter(|t| t.who == "ingress" && t.what.contains("upstream connection closed"))
+        .count();
+    assert_eq!(timeouts, 4);
 }
 
 /// More gateway pods than the engine's host limit are refused with a clear error.
