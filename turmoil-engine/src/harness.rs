@@ -1,5 +1,5 @@
 //! The entry points and the step loop: a scenario becomes a turmoil simulation with a client
-//! host, a gateway host and a host per pod, and between `Sim::step` calls the control plane
+//! host, a host per gateway pod (an ingress host in front when asked) and a host per pod, and between `Sim::step` calls the control plane
 //! (`crate::control`) runs what is due.
 
 use std::sync::{Arc, Mutex};

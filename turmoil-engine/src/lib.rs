@@ -5,8 +5,9 @@
 //!
 //! Hosts are few, as turmoil's cost grows steeply with them (every host runs on every 1 ms
 //! tick; the figures are in `turmoil-engine/README.md`):
-//! `client` (every load worker is a task), `gateway` (gateway and provider in one process), and
-//! one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
+//! `client` (every load worker is a task), one `gateway-N` per gateway pod (gateway and
+//! provider in one process; `crate::edge` routes connections to them and rolls them), an
+//! `ingress` when the scenario has one, and one host per pod (the watchdog on :8080, the child HTTP server behind it on an in-memory
 //! pipe); an asynchronous run adds `nats` (an in-memory NATS Streaming server), one
 //! `queue-worker-N` per CE queue-worker pod (the worker as code) and `callback` (the callback
 //! receiver). The control plane (deployment controller, kubelet, endpoints, nodes) is the model's
