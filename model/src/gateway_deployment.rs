@@ -58,6 +58,10 @@ pub enum Input {
     Connect {
         /// The request.
         req: RequestId,
+        /// The request's draw key (`choice::request_key`): kube-proxy's pick for a new
+        /// connection is the request's own draw, so callers that dial at the same instant in
+        /// another order (two engines, two schedulers) still reach the same pods.
+        key: u64,
         /// The client worker.
         worker: u32,
         /// The client dials a new connection.
@@ -259,7 +263,12 @@ impl GatewayDeployment {
                     out.push(Effect::Sigkill { gateway });
                 }
             }
-            Input::Connect { req, worker, dial } => self.connect(req, worker, dial, chooser, out),
+            Input::Connect {
+                req,
+                key,
+                worker,
+                dial,
+            } => self.connect(req, key, worker, dial, chooser, out),
             Input::Closed { gateway } => {
                 self.pods[usize::from(gateway)].closed = true;
                 out.push(Effect::Note {
@@ -421,6 +430,7 @@ impl GatewayDeployment {
     fn connect(
         &mut self,
         req: RequestId,
+        key: u64,
         worker: u32,
         dial: bool,
         chooser: &mut dyn Chooser,
@@ -449,7 +459,7 @@ impl GatewayDeployment {
             return;
         }
         let nth = if backends > 1 {
-            chooser.pick_index(Stream::Gateways, backends)
+            chooser.pick_index_keyed(Stream::Gateways, key, backends)
         } else {
             0
         };
@@ -524,6 +534,7 @@ mod tests {
             0,
             Input::Connect {
                 req: 0,
+                key: 0,
                 worker: 0,
                 dial: true,
             },
@@ -538,6 +549,7 @@ mod tests {
         );
         let reuse = Input::Connect {
             req: 1,
+            key: 0,
             worker: 0,
             dial: false,
         };
@@ -549,6 +561,7 @@ mod tests {
         // Still a backend in kube-proxy's view, but gone: the new connection is refused.
         let again = Input::Connect {
             req: 2,
+            key: 0,
             worker: 0,
             dial: false,
         };
@@ -606,6 +619,7 @@ mod tests {
         run(&mut d, 10 * NS_PER_S, Input::Exited { gateway: 0 });
         let connect = Input::Connect {
             req: 0,
+            key: 0,
             worker: 0,
             dial: true,
         };
@@ -622,6 +636,7 @@ mod tests {
         }
         let connect = Input::Connect {
             req: 1,
+            key: 0,
             worker: 0,
             dial: true,
         };

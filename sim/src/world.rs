@@ -462,7 +462,12 @@ impl<'a> World<'a> {
                         let hops = if dial { 3 } else { 1 };
                         self.send(req, hops, Msg::ToIngress);
                     } else {
-                        self.feed_edge(gateway_deployment::Input::Connect { req, worker, dial });
+                        self.feed_edge(gateway_deployment::Input::Connect {
+                            req,
+                            key,
+                            worker,
+                            dial,
+                        });
                     }
                 }
                 client::Effect::Abandon { req } => {
@@ -569,8 +574,10 @@ impl<'a> World<'a> {
                     self.flight(req).ingress_deadline_ns = read_deadline_ns;
                     self.arm(req);
                     let worker = self.ledger[req as usize].worker;
+                    let key = self.flight(req).key;
                     let connect = gateway_deployment::Input::Connect {
                         req,
+                        key,
                         worker,
                         dial: false,
                     };

@@ -33,19 +33,21 @@ pub(crate) enum Route {
 
 /// kube-proxy's choice for request (or execution) `id` of caller `worker`, which would
 /// dial a new connection (`dial`) or use its open one: the model's `Input::Connect`, drawing
-/// from the run's chooser as the model does.
+/// from the run's chooser as the model does (kube-proxy's pick keyed by the request).
 pub(crate) fn route(shared: &SharedRef, id: usize, worker: u32, dial: bool) -> Route {
     let now = now_ns();
     let mut out = Vec::new();
     let mut guard = shared.lock();
-    let Shared { edge, rng, .. } = &mut *guard;
     let req = RequestId::try_from(id).expect("request ids fit in u32");
-    edge.handle(
-        now,
-        Input::Connect { req, worker, dial },
-        &mut rng.0,
-        &mut out,
-    );
+    let key = guard.key(id).unwrap_or_default();
+    let Shared { edge, rng, .. } = &mut *guard;
+    let connect = Input::Connect {
+        req,
+        key,
+        worker,
+        dial,
+    };
+    edge.handle(now, connect, &mut rng.0, &mut out);
     let route = out.iter().find_map(|effect| match *effect {
         Effect::Via {
             gateway,

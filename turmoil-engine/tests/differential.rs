@@ -459,3 +459,69 @@ events:
         agree_text(name, &base(name, extra));
     }
 }
+
+/// The gateway's Service draws (which pod each connection goes to, the view's lag) in the
+/// model's order on other seeds too: the three-replica CE rollout and the drain agree request
+/// by request with seeds 2 to 6, where the cut and refused calls move.
+#[test]
+fn gateway_rollouts_agree_on_other_seeds() {
+    for name in [
+        "gateway-rollout-ce-3-replicas.yaml",
+        "gateway-rollout-drain.yaml",
+    ] {
+        for seed in 2..=6 {
+            let scenario = load(name);
+            let model = simulate_scenario(&scenario, seed, false);
+            let turmoil = run_turmoil(&scenario, seed).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let diffs = compare(&model, &turmoil);
+            eprintln!(
+                "{name} seed {seed}: {} differences, max skew {:.3} s, {:?}",
+                diffs.len(),
+                max_skew(&model, &turmoil) as f64 / 1e9,
+                counts(&model),
+            );
+            assert!(
+                diffs.is_empty(),
+                "{name} seed {seed}:\n{}",
+                diffs.join("\n")
+            );
+        }
+    }
+}
+
+/// Kept-alive connections through the gateway's Service: closed-loop workers pinned to their
+/// gateway pods by conntrack, re-dialled when their pod's process dies (CE) or closes their
+/// idle connection (drain), and the same behind an ingress, whose upstream connections the
+/// rollout cuts (502 from the ingress, with the gateway's cause).
+#[test]
+fn kept_alive_connections_follow_the_gateway_rollout() {
+    let base = |name: &str, extra: &str| {
+        format!(
+            "name: {name}
+seed: 4
+function:
+  name: fn
+  environment: {{write_timeout: 1m, read_timeout: 1m, exec_timeout: 1m}}
+  labels: {{com.openfaas.scale.min: 2}}
+  handler: {{duration: 1500ms..2500ms}}
+kubernetes:
+  endpointLag: 0s..1s
+load: {{concurrency: 6, requests: 240, timeout: 2m, method: GET}}
+events:
+  - at: 5s
+    rolloutGateway: {{}}
+{extra}"
+        )
+    };
+    let cases = [
+        ("keep-alive-ce-3", "gateway: {replicas: 3}\n"),
+        (
+            "keep-alive-drain-3",
+            "gateway: {replicas: 3, onSigterm: drain}\n",
+        ),
+        ("keep-alive-ce-ingress", "ingress: {readTimeout: 60s}\n"),
+    ];
+    for (name, extra) in cases {
+        agree_text(name, &base(name, extra));
+    }
+}

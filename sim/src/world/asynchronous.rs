@@ -391,6 +391,7 @@ impl World<'_> {
         let worker = self.config.load.concurrency.saturating_add(member);
         self.feed_edge(gateway_deployment::Input::Connect {
             req: exec,
+            key: (1 << 63) | u64::from(exec),
             worker,
             dial,
         });
