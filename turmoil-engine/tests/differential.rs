@@ -525,3 +525,45 @@ events:
         agree_text(name, &base(name, extra));
     }
 }
+
+/// The edges of the gateway's drain and of the ingress: a draining gateway whose grace (5 s)
+/// is shorter than its calls (8 s) is killed at SIGKILL with calls in flight (cut with no
+/// status); an ingress in front of a gateway whose write timeout (5 s) is below the call
+/// (8 s) turns the gateway's closed connection into a 502 with the gateway's cause.
+#[test]
+fn a_drain_past_its_grace_and_a_gateway_closing_behind_an_ingress() {
+    let base = |name: &str, extra: &str| {
+        format!(
+            "name: {name}
+seed: 2
+function:
+  name: fn
+  environment: {{write_timeout: 1m, read_timeout: 1m, exec_timeout: 1m}}
+  labels: {{com.openfaas.scale.min: 2}}
+  handler: {{duration: 8s}}
+kubernetes:
+  endpointLag: 0s..1s
+load: {{concurrency: 1, rate: 1, requests: 30, timeout: 2m, method: POST}}
+{extra}"
+        )
+    };
+    let cases = [
+        (
+            "drain-past-grace",
+            "gateway: {onSigterm: drain, terminationGracePeriodSeconds: 5}
+events:
+  - at: 5s
+    rolloutGateway: {}
+",
+        ),
+        (
+            "ingress-gateway-write-timeout",
+            "gateway: {writeTimeout: 5s}
+ingress: {readTimeout: 60s}
+",
+        ),
+    ];
+    for (name, extra) in cases {
+        agree_text(name, &base(name, extra));
+    }
+}
