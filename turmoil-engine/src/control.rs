@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use faasim_model::choice::{Chooser, Stream};
 use faasim_model::cluster::{Cluster, Effect, Input, Timer};
 use faasim_model::config::{Config, GatewaySigterm};
-use faasim_model::gateway_deployment::{self, Effect as EdgeEffect, GatewayDeployment};
+use faasim_model::gateway_deployment::{self, Effect as EdgeEffect};
 use faasim_model::ledger::{Cause, PodId};
 use faasim_model::run::{PodEnd, PodSummary};
 use faasim_model::schedule::{Action, Event};
@@ -204,9 +204,8 @@ impl Control {
                     edge::spawn(&self.shared, gateway, startup_ns, sim);
                 }
                 EdgeEffect::Sigterm { gateway } => {
-                    let mut s = self.shared.lock();
-                    let name = GatewayDeployment::name(gateway);
-                    s.note(now, name, "SIGTERM");
+                    // The Deployment's own note says SIGTERM was sent.
+                    let s = self.shared.lock();
                     match s.config.gateway.on_sigterm {
                         GatewaySigterm::Exit => {
                             drop(s);
