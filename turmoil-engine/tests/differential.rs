@@ -529,7 +529,9 @@ events:
 /// The edges of the gateway's drain and of the ingress: a draining gateway whose grace (5 s)
 /// is shorter than its calls (8 s) is killed at SIGKILL with calls in flight (cut with no
 /// status); an ingress in front of a gateway whose write timeout (5 s) is below the call
-/// (8 s) turns the gateway's closed connection into a 502 with the gateway's cause.
+/// (8 s) turns the gateway's closed connection into a 502 with the gateway's cause; an
+/// asynchronous load through the ingress (the 202s through it, the queue-worker's calls past
+/// it) agrees call by call and invocation by invocation.
 #[test]
 fn a_drain_past_its_grace_and_a_gateway_closing_behind_an_ingress() {
     let base = |name: &str, extra: &str| {
@@ -566,4 +568,11 @@ ingress: {readTimeout: 60s}
     for (name, extra) in cases {
         agree_text(name, &base(name, extra));
     }
+    // The async route through an ingress: the 202 comes back through it, and the
+    // queue-worker's calls go to the gateway's Service directly, as in the model.
+    let asynchronous = base("ingress-async", "ingress: {readTimeout: 60s}\n").replace(
+        "method: POST}",
+        "method: POST, async: true, callback: true, callbackDuration: 1s}",
+    );
+    agree_text("ingress-async", &asynchronous);
 }
