@@ -465,3 +465,63 @@ fn an_async_run_is_deterministic() {
     };
     assert_eq!(report(5), report(5));
 }
+
+/// Every cluster event works under asynchronous load, on both editions, and each edition keeps
+/// its promise: with an ack wait (5m) that covers the 50 s calls, CE runs each call at most once
+/// (but after its own restart) and calls each back exactly once, however it ended (a cut call is
+/// lost, never retried); Pro
+/// loses none (a cut call is retried until it ends 2xx), and calls each back once.
+#[test]
+fn every_cluster_event_works_under_async_load_on_both_editions() {
+    let events = [
+        "scale: 0",
+        "rollout: {}",
+        "deploy: {}",
+        "killPod: {pod: report-r1-0}",
+        "drainNode: {node: 0}",
+        "loseNode: {node: 0}",
+        "shutdownNode: {node: 0, gracePeriod: 30s, criticalPods: 5s}",
+        "restartQueueWorker: {}",
+        "rolloutGateway: {}",
+    ];
+    for edition in ["ce", "pro"] {
+        for event in events {
+            let text = format!(
+                "name: 'async under {event}'\nseed: 1\nlimit: 10m\nfunction:\n  name: report\n  \
+                 environment: {{write_timeout: 2m, read_timeout: 2m, exec_timeout: 2m}}\n  \
+                 handler: {{duration: 50s}}\nkubernetes: {{edition: {edition}}}\nload: \
+                 {{concurrency: 3, requests: 3, method: POST, async: true, callback: true}}\n\
+                 queueWorker: {{edition: {edition}, ackWait: 5m}}\nevents:\n  - at: 20s\n    \
+                 {event}\n"
+            );
+            let loaded = faasim_sim::scenario::parse(&text, "inline")
+                .unwrap_or_else(|e| panic!("{edition} {event}: {e}"));
+            let run = simulate(
+                &loaded.config,
+                &loaded.events,
+                loaded.limit_ns.expect("a limit"),
+                1,
+                false,
+            );
+            let calls = invocations(&run);
+            assert_eq!(calls.len(), 3, "{edition} {event}");
+            for (call, (executions, callbacks, outcome)) in calls.iter().enumerate() {
+                let what = format!(
+                    "{edition} {event}: call {call} {executions} {callbacks:?} {outcome:?}"
+                );
+                assert_eq!(callbacks.len(), 1, "{what}");
+                if edition == "ce" && event.starts_with("restartQueueWorker") {
+                    // The worker's own death is the exception: its call, never acked, is
+                    // redelivered to the new worker and runs again.
+                    assert!(*executions <= 2, "{what}");
+                } else if edition == "ce" {
+                    assert!(*executions <= 1, "{what}");
+                    assert!(matches!(outcome, Outcome::Ok | Outcome::Lost), "{what}");
+                } else {
+                    assert_eq!(callbacks[0], Status::Code(200), "{what}");
+                    assert_ne!(*outcome, Outcome::Lost, "{what}");
+                }
+            }
+        }
+    }
+}
