@@ -17,7 +17,7 @@ mod common;
 use common::{load, run, s, scenarios_dir, violated};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
-const SHIPPED: [&str; 16] = [
+const SHIPPED: [&str; 17] = [
     "async-ce-429-not-retried.yaml",
     "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-5m.yaml",
@@ -28,6 +28,7 @@ const SHIPPED: [&str; 16] = [
     "async-ce-rollout-kills-call.yaml",
     "async-ce-slow-callback.yaml",
     "async-ce-two-workers-redeliver.yaml",
+    "async-pro-backoff-full-jitter.yaml",
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",
@@ -308,6 +309,48 @@ fn pro_retries_429s_until_every_call_ends_200() {
         assert!(near(Some(*end), s(at)), "an end at {at} s: {end}");
     }
     assert!(violated(&run).is_empty());
+}
+
+/// The same five calls with `backoff: full`: the retries no longer move in lockstep, so every
+/// call still ends 200 once, and the last one long before the lockstep's 155 s. Over 20 seeds
+/// every run ends all five 200, the draws differ from seed to seed, and the last call ends
+/// earlier on average than without jitter.
+#[test]
+fn full_jitter_spreads_the_429_retries_and_ends_sooner() {
+    let last_end = |run: &Run| {
+        run.result
+            .ledger
+            .iter()
+            .map(|r| r.end_ns.expect("ended"))
+            .max()
+            .expect("five calls")
+    };
+    let run = run("async-pro-backoff-full-jitter.yaml");
+    assert_eq!(invocations(&run), vec![(1, codes(&[200]), Outcome::Ok); 5]);
+    assert!(last_end(&run) < s(100), "{}", last_end(&run));
+    assert!(violated(&run).is_empty());
+
+    let loaded = load("async-pro-backoff-full-jitter.yaml");
+    let mut lasts = BTreeSet::new();
+    let mut total: Nanos = 0;
+    for seed in 1..=20 {
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            DEFAULT_LIMIT_NS,
+            seed,
+            false,
+        );
+        assert_eq!(
+            invocations(&run),
+            vec![(1, codes(&[200]), Outcome::Ok); 5],
+            "seed {seed}"
+        );
+        lasts.insert(last_end(&run));
+        total += last_end(&run);
+    }
+    assert!(lasts.len() > 10, "the jitter is drawn per seed: {lasts:?}");
+    assert!(total / 20 < s(155), "mean last end {} ns", total / 20);
 }
 
 /// The Pro twin of `a_pod_rolled_under_a_long_call_loses_it_on_ce`: SIGKILL at about 65.8 s
