@@ -524,8 +524,29 @@ impl Mutation {
     }
 }
 
+/// One fuzz input. It prints as text (with the bytes that are not UTF-8 replaced) so that a
+/// failure shows what to paste into a file.
+#[derive(Clone)]
+pub struct Input(pub Vec<u8>);
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => write!(f, "{text:?}"),
+            Err(_) => write!(f, "(not UTF-8) {:?}", String::from_utf8_lossy(&self.0)),
+        }
+    }
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// An input made by mutating one corpus entry 1 to 4 times.
-pub fn mutated(corpus: std::sync::Arc<Vec<Vec<u8>>>) -> impl Strategy<Value = Vec<u8>> {
+pub fn mutated(corpus: std::sync::Arc<Vec<Vec<u8>>>) -> impl Strategy<Value = Input> {
     let len = corpus.len();
     (
         any::<Index>(),
@@ -537,13 +558,13 @@ pub fn mutated(corpus: std::sync::Arc<Vec<Vec<u8>>>) -> impl Strategy<Value = Ve
             for mutation in &mutations {
                 mutation.apply(&mut input, &corpus);
             }
-            input
+            Input(input)
         })
 }
 
 /// YAML written from scratch: lines `KEY: VALUE` (or `- KEY: VALUE`, or a key opening a
 /// mapping) at random depths, keys from `keys` and values from [`VALUES`] and [`TOKENS`].
-pub fn generated(keys: std::sync::Arc<Vec<String>>) -> impl Strategy<Value = Vec<u8>> {
+pub fn generated(keys: std::sync::Arc<Vec<String>>) -> impl Strategy<Value = Input> {
     debug_assert!(!keys.is_empty(), "no keys to write YAML with");
     let line = (0u8..5, any::<Index>(), 0u8..4, any::<Index>());
     proptest::collection::vec(line, 0..40).prop_map(move |lines| {
@@ -561,7 +582,7 @@ pub fn generated(keys: std::sync::Arc<Vec<String>>) -> impl Strategy<Value = Vec
         }
         let mut bytes = text.into_bytes();
         bytes.truncate(MAX_INPUT_BYTES);
-        bytes
+        Input(bytes)
     })
 }
 

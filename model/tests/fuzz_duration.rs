@@ -115,7 +115,7 @@ fn check(input: &[u8]) {
 
 /// Durations from scratch: signs, digits, dots, unit letters (ASCII and the two micro signs),
 /// spaces and the odd character, in any order.
-fn scratch() -> impl Strategy<Value = Vec<u8>> {
+fn scratch() -> impl Strategy<Value = mutate::Input> {
     let piece = prop_oneof![
         Just("-"),
         Just("+"),
@@ -141,7 +141,8 @@ fn scratch() -> impl Strategy<Value = Vec<u8>> {
         Just("\0"),
         Just("_"),
     ];
-    proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat().into_bytes())
+    proptest::collection::vec(piece, 0..12)
+        .prop_map(|pieces| mutate::Input(pieces.concat().into_bytes()))
 }
 
 proptest! {

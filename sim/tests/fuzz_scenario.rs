@@ -12,7 +12,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use faasim_sim::input_file::{InputFileError, read_bounded};
-use faasim_sim::scenario::{self, ScenarioError};
+use faasim_sim::scenario::{self, Scenario, ScenarioError};
+use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, simulate};
 use proptest::prelude::*;
 
 /// The longest one input may take to read: inputs are at most 16 KiB, which the reader
@@ -99,6 +100,50 @@ fn check(input: &[u8]) {
     }
 }
 
+/// The most simulated time a fuzzed scenario runs for: enough for every timer of the corpus
+/// (minutes) to fire, little enough to keep a case short.
+const RUN_LIMIT_NS: u64 = 600 * 1_000_000_000;
+
+/// Whether an accepted scenario is small enough to run in a fuzz case (the limits of
+/// `docs/scenario-format.md` allow runs of minutes; the simulator's speed is measured
+/// elsewhere).
+fn small(scenario: &Scenario) -> bool {
+    let config = &scenario.config;
+    config.load.requests <= 400
+        && config.load.concurrency <= 64
+        && config.function.scale_min <= 8
+        && config.gateway.replicas <= 4
+}
+
+/// Runs an accepted scenario, as `faasim run` would after reading it (within
+/// [`RUN_LIMIT_NS`]): what the reader accepts, the simulator must take without a panic, and
+/// the same seed gives the same run.
+fn check_run(input: &[u8]) {
+    let Ok(text) = read_bounded(input) else {
+        return;
+    };
+    let Ok(scenario) = scenario::parse(&text, SOURCE) else {
+        return;
+    };
+    if !small(&scenario) {
+        return;
+    }
+    let limit_ns = scenario
+        .limit_ns
+        .unwrap_or(DEFAULT_LIMIT_NS)
+        .min(RUN_LIMIT_NS);
+    let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
+    let started = Instant::now();
+    let first = simulate(&scenario.config, &scenario.events, limit_ns, seed, false);
+    mutate::assert_bounded(started, BOUND, input);
+    let second = simulate(&scenario.config, &scenario.events, limit_ns, seed, false);
+    assert_eq!(
+        format!("{:?}", first.result.ledger),
+        format!("{:?}", second.result.ledger),
+        "the same seed gave two runs: {text:?}"
+    );
+}
+
 proptest! {
     #![proptest_config(mutate::config(mutate::DEFAULT_CASES))]
 
@@ -107,6 +152,13 @@ proptest! {
     #[test]
     fn mutated_scenarios_are_read_or_refused_with_a_place(input in mutate::mutated(corpus())) {
         check(&input);
+    }
+
+    /// Mutated scenarios the reader accepts run without a panic (fewer cases: a run costs more
+    /// than a parse).
+    #[test]
+    fn accepted_mutated_scenarios_run(input in mutate::mutated(corpus())) {
+        check_run(&input);
     }
 
     /// YAML from scratch, with the keys the scenarios use at random depths.

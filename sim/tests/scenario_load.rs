@@ -935,3 +935,18 @@ fn load_qps_is_hey_q_for_closed_loops_only() {
     let fraction = err("load:\n  qps: 0.5\n");
     assert_error(&fraction, 2, "load.qps");
 }
+
+/// Found by `fuzz_scenario` (a flow mapping whose plain key ran over a blank line): a key with
+/// a line break in it is named in the error, and the break used to split the one-line error.
+#[test]
+fn a_multi_line_key_stays_on_the_error_line() {
+    let error = err("\"a\\nb\": 1\n");
+    let key = error.key.as_deref().expect("the error names the key");
+    assert!(
+        key.contains('\n'),
+        "the key as written spans lines: {key:?}"
+    );
+    let shown = error.to_string();
+    assert!(!shown.contains('\n'), "{shown:?}");
+    assert!(shown.starts_with("scenarios/bad.yaml:1:"), "{shown}");
+}
