@@ -20,7 +20,7 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024;
 
 /// Cases per property when `FAASIM_FUZZ_CASES` is not set: small enough that every fuzz test
 /// together adds a few seconds to `cargo test --workspace` on 2 cores.
-pub const DEFAULT_CASES: u32 = 256;
+pub const DEFAULT_CASES: u32 = 2048;
 
 /// The case count: `FAASIM_FUZZ_CASES` (a long run), else `default`.
 pub fn cases(default: u32) -> u32 {

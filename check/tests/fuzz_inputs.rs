@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use faasim_check::analyze::{Options, analyze};
 use faasim_check::input::{
     InputError, InputRequest, STDIN_NAME, parse_config, parse_span, read_all,
 };
@@ -24,6 +25,10 @@ use proptest::prelude::*;
 /// The longest one input may take to read (inputs are at most 16 KiB; a loaded 2-core machine
 /// and a debug build leave a wide margin).
 const BOUND: Duration = Duration::from_secs(5);
+
+/// The longest the analysis of one input's (at most two) functions may take: each is a few
+/// simulated runs of its handler.
+const ANALYZE_BOUND: Duration = Duration::from_secs(30);
 
 /// A stack file that platform inputs (values, manifests) apply to, in the fuzz directory.
 const PLATFORM_STACK: &str = "provider: {name: openfaas}\nfunctions:\n  fn:\n    lang: golang-middleware\n    environment: {write_timeout: 10s, exec_timeout: 10s}\n";
@@ -195,6 +200,43 @@ fn check_inputs(input: &[u8], also: &[&str], envsubst: bool) {
     }
 }
 
+/// Checks the functions an input resolves to, as `faasim check` does after reading (without
+/// the search for the smallest safe value): what the reader resolves, the rules and their
+/// witness runs must take without a panic, and the report is the same twice.
+fn check_analyze(input: &[u8], also: &[&str]) {
+    let text = String::from_utf8_lossy(input).into_owned();
+    let mut paths = vec!["-".to_string()];
+    paths.extend(also.iter().map(|p| p.to_string()));
+    let request = InputRequest {
+        paths,
+        stdin: Some(text.clone()),
+        cwd: cwd(),
+        env: env(),
+        ..InputRequest::default()
+    };
+    let Ok(inputs) = read_all(&request) else {
+        return;
+    };
+    // A few functions are enough to reach every rule; a 28-function stack costs seconds.
+    let functions: Vec<_> = inputs.functions.into_iter().take(2).collect();
+    if functions.is_empty() {
+        return;
+    }
+    let options = Options {
+        search: false,
+        ..Options::default()
+    };
+    let started = Instant::now();
+    let first = analyze(&functions, &options);
+    mutate::assert_bounded(started, ANALYZE_BOUND, input);
+    let second = analyze(&functions, &options);
+    assert_eq!(
+        format!("{first:?}"),
+        format!("{second:?}"),
+        "input: {text:?}"
+    );
+}
+
 fn check_config(input: &[u8]) {
     let text = String::from_utf8_lossy(input).into_owned();
     let started = Instant::now();
@@ -220,6 +262,18 @@ proptest! {
     #[test]
     fn mutated_stacks_are_read_or_refused_with_a_place(input in mutate::mutated(stacks())) {
         check_inputs(&input, &[], true);
+    }
+
+    /// Mutated stacks that resolve are analysed (the rules and their witness runs).
+    #[test]
+    fn resolved_mutated_stacks_are_analysed(input in mutate::mutated(stacks())) {
+        check_analyze(&input, &[]);
+    }
+
+    /// Mutated values and manifests, applied to a stack's function, are analysed.
+    #[test]
+    fn mutated_platform_files_are_analysed(input in mutate::mutated(platform())) {
+        check_analyze(&input, &["stack.yml"]);
     }
 
     /// The same without envsubst (`--envsubst=false`): `${` reaches the YAML as written.
