@@ -161,6 +161,24 @@ proptest! {
         check_run(&input);
     }
 
+    /// The key path at any place of any text (`yaml::key_path_at`, which names the key of
+    /// every YAML error, on text that may be malformed), within the time bound.
+    #[test]
+    fn key_paths_are_found_anywhere(
+        input in mutate::mutated(corpus()),
+        line in 0usize..300,
+        column in 0usize..120,
+        prefer_key in any::<bool>(),
+    ) {
+        let text = String::from_utf8_lossy(&input);
+        let started = Instant::now();
+        let path = faasim_sim::yaml::key_path_at(&text, line, column, prefer_key);
+        mutate::assert_bounded(started, BOUND, &input);
+        if let Some(segments) = path {
+            let _ = faasim_sim::yaml::format_path(&segments);
+        }
+    }
+
     /// YAML from scratch, with the keys the scenarios use at random depths.
     #[test]
     fn generated_scenarios_are_read_or_refused_with_a_place(
