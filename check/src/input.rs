@@ -16,7 +16,7 @@
 //! | gateway Deployment (as the chart renders it) | a `gateway` container with `upstream_timeout`/`read_timeout`/`write_timeout` env | those, `scale_from_zero`; the `faas-netes`/`operator` container's `read_timeout`, `write_timeout`, `readiness_probe_*` |
 //! | queue-worker Deployment | a `queue-worker` container or image | `ack_wait` |
 //! | Ingress in front of the gateway | `kind: Ingress` (`networking.k8s.io/*`, `extensions/*`) with a backend Service `gateway` or `gateway-external` | the annotation `nginx.ingress.kubernetes.io/proxy-read-timeout` (whole seconds, as ingress-nginx reads it; absent: its 60 s default) |
-//! | Helm values | top-level chart keys (`gateway`, `faasnetes`, `queueWorker`, ... or `functions.readinessProbe`) | `gateway.{upstreamTimeout, readTimeout, writeTimeout, scaleFromZero}`, `faasnetes.{readTimeout, writeTimeout}`, `functions.readinessProbe.*`, `queueWorker.{ackWait, replicas}`, `queueWorkerPro.{maxInflight, maxRetryAttempts, initialRetryWait, maxRetryWait, httpRetryCodes}` |
+//! | Helm values | top-level chart keys (`gateway`, `faasnetes`, `queueWorker`, ... or `functions.readinessProbe`) | `gateway.{upstreamTimeout, readTimeout, writeTimeout, scaleFromZero}`, `faasnetes.{readTimeout, writeTimeout}`, `functions.readinessProbe.*`, `queueWorker.{ackWait, replicas}`, `queueWorkerPro.{maxInflight, maxRetryAttempts, initialRetryWait, maxRetryWait, httpRetryCodes, backoff}` |
 //! | `kind: List` | `items` | its Deployments, Functions and Ingresses |
 //!
 //! Platform values (values files, the gateway Deployment) apply to every function found in any

@@ -31,11 +31,13 @@ pub enum Stream {
     Gateways,
     /// The kubelet's readiness prober: where in its ticker's period a pod's container starts.
     Prober,
+    /// The Pro queue-worker's jittered retry waits (`queueWorker.backoff: full | equal`).
+    Retries,
 }
 
 impl Stream {
     /// Every stream, in a fixed order.
-    pub const ALL: [Stream; 11] = [
+    pub const ALL: [Stream; 12] = [
         Stream::Client,
         Stream::Provider,
         Stream::Endpoints,
@@ -47,6 +49,7 @@ impl Stream {
         Stream::Nodes,
         Stream::Gateways,
         Stream::Prober,
+        Stream::Retries,
     ];
 
     /// Stable name, used to derive the stream's sub-seed and in traces.
@@ -63,6 +66,7 @@ impl Stream {
             Stream::Nodes => "nodes",
             Stream::Gateways => "gateways",
             Stream::Prober => "prober",
+            Stream::Retries => "retries",
         }
     }
 }

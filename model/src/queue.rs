@@ -12,8 +12,20 @@
 //! - the ack timer of a delivery starts when the server sends it; without an ack within
 //!   `AckWait` the message is redelivered (`performAckExpirationRedelivery`), again and again,
 //!   with no maximum; a redelivery is forced (it ignores `MaxInflight`) to the best member, and
-//!   when that is another member the first holder loses it: its later ack is ignored;
-//! - an ack from the member that holds the message acknowledges it.
+//!   when that is another member the message leaves the first holder's pending (an internal
+//!   ack, `processAck(.., false)`), which may release that member for new messages;
+//! - a member's ack acknowledges the message whichever member now holds it: `processAck` looks
+//!   for the sequence in the other members' pending when the acking member no longer has it
+//!   (since nats-streaming-server@dada3d7, 2018, "Reduce queue redelivery in some situations");
+//! - "stalled" is a flag, not a count: a member is marked stalled when a send that honours
+//!   `MaxInflight` fills it (or finds it full), and unmarked only when one of its own acks
+//!   (user or internal) brings it below `MaxInflight`; a forced redelivery never marks it. New
+//!   messages go out while fewer members are stalled than the group has
+//!   (`sendAvailableMessagesToQueue`), and `findBestQueueSub` passes over stalled members.
+//!
+//! Checked against the real server (nats-streaming-server v0.23.2, 98a0c29, with its vendored
+//! stan.go v0.10.2) with a probe subscriber as the CE worker makes it, ack_wait 3 s and a 5 s
+//! handler: docs/async.md lists the runs and their counts, which this model gives.
 //!
 //! A member that dies without closing its connection (SIGTERM: the CE worker handles only
 //! SIGINT) stays in the group; the server stops preferring it after its first failed
@@ -107,8 +119,10 @@ pub enum Effect {
 /// One member's subscription as the server sees it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Member {
-    /// Messages sent to it and not acknowledged.
+    /// Messages sent to it and not acknowledged (`len(acksPending)`).
     pending: u32,
+    /// The server's `stalled` flag (see the module's notes): not always `pending >= max`.
+    stalled: bool,
     /// Its first heartbeat failed: it is no longer preferred.
     failed_heartbeat: bool,
 }
@@ -139,6 +153,8 @@ pub struct Queue {
     members: Vec<Member>,
     /// The group's order, which `findBestQueueSub` scans and rotates.
     order: Vec<MemberId>,
+    /// Members whose `stalled` flag is set (`stalledSubCount`).
+    stalled_count: u32,
     /// Every message, in publishing order.
     messages: Vec<Message>,
     /// Each invocation's message, by invocation.
@@ -159,6 +175,7 @@ impl Queue {
             failed_heartbeat_ns: config.failed_heartbeat_ns,
             members: Vec::new(),
             order: Vec::new(),
+            stalled_count: 0,
             messages: Vec::new(),
             by_inv: Vec::new(),
             backlog: VecDeque::new(),
@@ -196,32 +213,7 @@ impl Queue {
                 self.order.push(member);
                 self.send_backlog(now, out);
             }
-            Input::Ack { member, inv } => {
-                let Some(Some(msg)) = self.by_inv.get(inv as usize).copied() else {
-                    return;
-                };
-                let message = &mut self.messages[msg as usize];
-                if message.acked || message.holder != Some(member) {
-                    if self.tracing {
-                        let why = if message.acked {
-                            "already acknowledged"
-                        } else {
-                            "redelivered to another member"
-                        };
-                        out.push(Effect::Note {
-                            what: format!(
-                                "ack of call {inv} from queue-worker member {member} ignored: \
-                                 {why}"
-                            ),
-                        });
-                    }
-                    return;
-                }
-                message.acked = true;
-                let holder = &mut self.members[member as usize];
-                holder.pending = holder.pending.saturating_sub(1);
-                self.send_backlog(now, out);
-            }
+            Input::Ack { member, inv } => self.user_ack(now, member, inv, out),
             Input::Died { member } => out.push(Effect::Arm {
                 at_ns: now + self.failed_heartbeat_ns,
                 timer: Timer::FailedHeartbeat { member },
@@ -249,14 +241,6 @@ impl Queue {
                 let Some(pick) = self.best() else {
                     return;
                 };
-                if let Some(holder) = message.holder
-                    && holder != pick
-                {
-                    // The first holder loses it: its later ack is ignored.
-                    let old = &mut self.members[holder as usize];
-                    old.pending = old.pending.saturating_sub(1);
-                    self.members[pick as usize].pending += 1;
-                }
                 if self.tracing {
                     out.push(Effect::Note {
                         what: format!(
@@ -267,8 +251,66 @@ impl Queue {
                         ),
                     });
                 }
-                self.deliver(now, msg, pick, true, out);
+                // A forced send always goes out.
+                self.send_to_picked(now, msg, pick, true, out);
+                if let Some(holder) = message.holder
+                    && holder != pick
+                {
+                    // The internal ack: the message leaves the first holder's pending.
+                    let old = &mut self.members[holder as usize];
+                    assert!(old.pending > 0, "the holder counts the message it holds");
+                    old.pending -= 1;
+                    self.release(now, holder, out);
+                }
             }
+        }
+    }
+
+    /// `processAck(.., true)`: `member` acknowledged the message of `inv`. It counts whichever
+    /// member holds the message now; then the member may be released for new messages.
+    fn user_ack(&mut self, now: Nanos, member: MemberId, inv: RequestId, out: &mut Vec<Effect>) {
+        let Some(Some(msg)) = self.by_inv.get(inv as usize).copied() else {
+            return;
+        };
+        let message = &mut self.messages[msg as usize];
+        match message.holder {
+            Some(holder) if !message.acked => {
+                message.acked = true;
+                let m = &mut self.members[holder as usize];
+                assert!(m.pending > 0, "the holder counts the message it holds");
+                m.pending -= 1;
+                if holder != member && self.tracing {
+                    out.push(Effect::Note {
+                        what: format!(
+                            "ack of call {inv} from queue-worker member {member} acknowledges \
+                             the copy member {holder} holds"
+                        ),
+                    });
+                }
+            }
+            _ => {
+                if self.tracing {
+                    out.push(Effect::Note {
+                        what: format!(
+                            "ack of call {inv} from queue-worker member {member} ignored: \
+                             already acknowledged"
+                        ),
+                    });
+                }
+            }
+        }
+        self.release(now, member, out);
+    }
+
+    /// The end of `processAck`: a stalled member below `MaxInflight` is stalled no more, and
+    /// the group sends what waits.
+    fn release(&mut self, now: Nanos, member: MemberId, out: &mut Vec<Effect>) {
+        let m = &mut self.members[member as usize];
+        if m.stalled && m.pending < self.max_inflight {
+            m.stalled = false;
+            // The server guards its count the same way (`if qs.stalledSubCount > 0`).
+            self.stalled_count = self.stalled_count.saturating_sub(1);
+            self.send_backlog(now, out);
         }
     }
 
@@ -279,8 +321,8 @@ impl Queue {
         let mut best: Option<(u32, MemberId)> = None;
         for &member in &self.order {
             let m = &self.members[member as usize];
-            let stalled = m.pending >= self.max_inflight;
-            if !stalled && !m.failed_heartbeat && best.is_none_or(|(least, _)| m.pending < least) {
+            if !m.stalled && !m.failed_heartbeat && best.is_none_or(|(least, _)| m.pending < least)
+            {
                 best = Some((m.pending, member));
             }
         }
@@ -293,19 +335,56 @@ impl Queue {
         Some(pick)
     }
 
-    /// Send waiting messages while the best member can take one.
+    /// `sendAvailableMessagesToQueue`: send waiting messages, honouring `MaxInflight`, while
+    /// fewer members are stalled than the group has and the best member takes one.
     fn send_backlog(&mut self, now: Nanos, out: &mut Vec<Effect>) {
-        while let Some(&msg) = self.backlog.front() {
+        while (self.stalled_count as usize) < self.members.len() {
+            let Some(&msg) = self.backlog.front() else {
+                return;
+            };
             let Some(pick) = self.best() else {
                 return;
             };
-            if self.members[pick as usize].pending >= self.max_inflight {
+            if !self.send_to_picked(now, msg, pick, false, out) {
                 return;
             }
             self.backlog.pop_front();
-            self.members[pick as usize].pending += 1;
-            self.deliver(now, msg, pick, false, out);
         }
+    }
+
+    /// `sendMsgToQueueGroup` after its pick, and `sendMsgToSub`: unless `force`, a member at
+    /// `MaxInflight` is marked stalled and gets nothing, and a send that fills it marks it.
+    /// Whether the message went out.
+    fn send_to_picked(
+        &mut self,
+        now: Nanos,
+        msg: u32,
+        member: MemberId,
+        force: bool,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        let max = self.max_inflight;
+        let holds = self.messages[msg as usize].holder == Some(member);
+        let m = &mut self.members[member as usize];
+        let was_stalled = m.stalled;
+        if !force && m.pending >= max {
+            m.stalled = true;
+            if !was_stalled {
+                self.stalled_count += 1;
+            }
+            return false;
+        }
+        if !holds {
+            m.pending += 1;
+        }
+        if !force && m.pending == max {
+            m.stalled = true;
+        }
+        if !force && !was_stalled && m.stalled {
+            self.stalled_count += 1;
+        }
+        self.deliver(now, msg, member, force, out);
+        true
     }
 
     /// Delivery to `member`, with its ack timer.
@@ -408,8 +487,11 @@ mod tests {
         assert!(deliveries(&out).is_empty());
     }
 
+    /// Two members, one 50 s call, ack_wait 30 s: the real server (v0.23.2) ran it on w0 from 0
+    /// s and on w1 from the redelivery at 30 s; w0's ack at 50 s acknowledged the copy w1
+    /// holds, and nothing more was sent.
     #[test]
-    fn a_redelivery_goes_to_the_idle_member_and_the_first_holders_ack_is_ignored() {
+    fn a_redelivery_goes_to_the_idle_member_and_the_first_holders_ack_still_counts() {
         let mut q = queue(30);
         run(&mut q, 0, Input::Join { member: 0 });
         run(&mut q, 0, Input::Join { member: 1 });
@@ -418,11 +500,17 @@ mod tests {
         let (at, timer) = expiry(&out);
         let out = run(&mut q, at, Input::Timer(timer));
         assert_eq!(deliveries(&out), vec![(1, 0, true)]);
-        let out = run(&mut q, 40 * NS_PER_S, Input::Ack { member: 0, inv: 0 });
-        assert!(matches!(out[..], [Effect::Note { .. }]));
-        assert!(q.unacked(0), "the first holder's ack is ignored");
-        run(&mut q, 45 * NS_PER_S, Input::Ack { member: 1, inv: 0 });
-        assert!(!q.unacked(0));
+        let (again_at, again) = expiry(&out);
+        let out = run(&mut q, 50 * NS_PER_S, Input::Ack { member: 0, inv: 0 });
+        assert!(matches!(&out[..], [Effect::Note { what }] if what.contains("acknowledges")));
+        assert!(!q.unacked(0), "the first holder's ack counts for the group");
+        assert_eq!(
+            run(&mut q, again_at, Input::Timer(again)),
+            vec![Effect::Stale]
+        );
+        // The second holder's own ack finds nothing left to acknowledge.
+        let out = run(&mut q, 80 * NS_PER_S, Input::Ack { member: 1, inv: 0 });
+        assert!(matches!(&out[..], [Effect::Note { what }] if what.contains("already")));
     }
 
     #[test]

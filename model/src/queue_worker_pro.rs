@@ -8,7 +8,8 @@
 //! - retries an attempt that ended with a status in `retryHttpCodes`, with no status (a
 //!   connection error or its own timeout), or with an error of the gateway or provider
 //!   (`X-OpenFaaS-Internal`: `internal`), at most `maxRetryAttempts` attempts in all, after a
-//!   backoff (`retry_wait_ns`), or after the `Retry-After` the function sent with a 429 or 503,
+//!   backoff (`retry_wait_ns`, drawn with jitter by `backoff_wait_ns` when
+//!   `queueWorker.backoff` is `full` or `equal`), or after the `Retry-After` the function sent with a 429 or 503,
 //!   floored at `initialRetryWait`;
 //! - posts one callback after the final attempt, success or last failure, with its status,
 //!   then acknowledges the call (`QueueWorkerConfig::pro_ack_before_callback` turns the order
@@ -21,11 +22,25 @@
 //! fetches `QueueWorkerConfig::startup_ns` [inferred] after its creation; then the old pod
 //! gets SIGTERM. Workers fetch in turn (round robin over the live ones with a free slot).
 
-use crate::config::QueueWorkerConfig;
+use crate::choice::{Chooser, Stream};
+use crate::config::{Backoff, QueueWorkerConfig};
 use crate::jetstream::JetStream;
 use crate::ledger::{Cause, RequestId, Status};
 use crate::queue::MemberId;
 use crate::time::{Nanos, stamp};
+
+/// How an attempt ended, as the worker's client saw it.
+#[derive(Clone, Copy, Debug)]
+struct Ended {
+    /// The execution.
+    exec: RequestId,
+    /// Its status (`Error`: none).
+    status: Status,
+    /// Why it ended so.
+    cause: Cause,
+    /// The `Retry-After` it carried.
+    retry_after_ns: Option<Nanos>,
+}
 
 /// A timer of the Pro workers and their stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +178,30 @@ pub fn retry_wait_ns(config: &QueueWorkerConfig, retry: u32) -> Nanos {
         .min(config.max_retry_wait_ns.max(config.initial_retry_wait_ns))
 }
 
+/// The wait before retry number `retry` of call `inv` under the configured backoff: the
+/// exponential wait, or a draw below it (full: 0 to all of it; equal: half to all). The draw
+/// is keyed by the call and the retry, so it does not depend on the order calls fail in.
+pub fn backoff_wait_ns(
+    config: &QueueWorkerConfig,
+    inv: RequestId,
+    retry: u32,
+    chooser: &mut dyn Chooser,
+) -> Nanos {
+    let wait = retry_wait_ns(config, retry);
+    let key = (u64::from(inv) << 32) | u64::from(retry);
+    let floor = match config.backoff {
+        Backoff::Exponential => return wait,
+        Backoff::Full => 0,
+        Backoff::Equal => wait / 2,
+    };
+    if floor == wait {
+        return wait;
+    }
+    let drawn = chooser.pick_u64_keyed(Stream::Retries, key, floor, wait);
+    debug_assert!((floor..=wait).contains(&drawn), "a draw within its range");
+    drawn
+}
+
 /// The sum of the waits of every retry `max_retry_attempts` allows: how long a call can wait
 /// in all between its first and last attempt (the attempts' own time aside).
 pub fn retry_budget_ns(config: &QueueWorkerConfig) -> Nanos {
@@ -292,7 +331,13 @@ impl ProQueueWorkers {
     }
 
     /// Take one input at `now`; effects go to `out` in order.
-    pub fn handle(&mut self, now: Nanos, input: Input, out: &mut Vec<Effect>) {
+    pub fn handle(
+        &mut self,
+        now: Nanos,
+        input: Input,
+        chooser: &mut dyn Chooser,
+        out: &mut Vec<Effect>,
+    ) {
         match input {
             Input::Start => {
                 for _ in 0..self.config.replicas {
@@ -310,7 +355,15 @@ impl ProQueueWorkers {
                 status,
                 cause,
                 retry_after_ns,
-            } => self.answer(now, exec, status, cause, retry_after_ns, out),
+            } => {
+                let ended = Ended {
+                    exec,
+                    status,
+                    cause,
+                    retry_after_ns,
+                };
+                self.answer(now, ended, chooser, out)
+            }
             Input::CallbackDone { member, inv } => {
                 let worker = &self.workers[member as usize];
                 if worker.alive && worker.slots.contains(&(inv, Step::Callback)) {
@@ -357,7 +410,13 @@ impl ProQueueWorkers {
                         out,
                     );
                     out.push(Effect::Abandon { exec });
-                    self.answer(now, exec, Status::Error, Cause::ClientTimeout, None, out);
+                    let ended = Ended {
+                        exec,
+                        status: Status::Error,
+                        cause: Cause::ClientTimeout,
+                        retry_after_ns: None,
+                    };
+                    self.answer(now, ended, chooser, out);
                 } else {
                     out.push(Effect::Stale);
                 }
@@ -388,12 +447,16 @@ impl ProQueueWorkers {
     fn answer(
         &mut self,
         now: Nanos,
-        exec: RequestId,
-        status: Status,
-        cause: Cause,
-        retry_after_ns: Option<Nanos>,
+        ended: Ended,
+        chooser: &mut dyn Chooser,
         out: &mut Vec<Effect>,
     ) {
+        let Ended {
+            exec,
+            status,
+            cause,
+            retry_after_ns,
+        } = ended;
         let (member, inv) = self.execution(exec);
         let Some(attempt) = self.calling(member, inv, exec) else {
             return;
@@ -415,7 +478,8 @@ impl ProQueueWorkers {
                 }
                 _ => None,
             };
-            let wait = honoured.unwrap_or_else(|| retry_wait_ns(&self.config, attempt));
+            let wait =
+                honoured.unwrap_or_else(|| backoff_wait_ns(&self.config, inv, attempt, chooser));
             self.note(
                 member,
                 || {
@@ -607,6 +671,7 @@ impl ProQueueWorkers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::choice::First;
     use crate::time::NS_PER_S;
 
     fn config() -> QueueWorkerConfig {
@@ -619,7 +684,7 @@ mod tests {
 
     fn run(w: &mut ProQueueWorkers, now: Nanos, input: Input) -> Vec<Effect> {
         let mut out = Vec::new();
-        w.handle(now, input, &mut out);
+        w.handle(now, input, &mut First, &mut out);
         out.retain(|e| !matches!(e, Effect::Note { .. }));
         out
     }
@@ -641,6 +706,34 @@ mod tests {
             } => Some((*at_ns, *timer)),
             _ => None,
         })
+    }
+
+    /// A chooser that always takes the top of the range, to see the draw's upper bound.
+    struct Top;
+    impl Chooser for Top {
+        fn pick_u64(&mut self, _: Stream, _: u64, hi: u64) -> u64 {
+            hi
+        }
+        fn pick_index(&mut self, _: Stream, n: usize) -> usize {
+            n - 1
+        }
+    }
+
+    #[test]
+    fn full_and_equal_jitter_draw_below_the_exponential_wait() {
+        let mut c = config();
+        let wait = retry_wait_ns(&c, 3);
+        assert_eq!(
+            backoff_wait_ns(&c, 7, 3, &mut First),
+            wait,
+            "exponential: no draw"
+        );
+        c.backoff = Backoff::Full;
+        assert_eq!(backoff_wait_ns(&c, 7, 3, &mut First), 0);
+        assert_eq!(backoff_wait_ns(&c, 7, 3, &mut Top), wait);
+        c.backoff = Backoff::Equal;
+        assert_eq!(backoff_wait_ns(&c, 7, 3, &mut First), wait / 2);
+        assert_eq!(backoff_wait_ns(&c, 7, 3, &mut Top), wait);
     }
 
     #[test]

@@ -445,6 +445,10 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
             let _ = writeln!(y, "  maxRetryWait: {}", go(q.max_retry_wait_ns));
             let codes: Vec<String> = q.retry_http_codes.iter().map(u16::to_string).collect();
             let _ = writeln!(y, "  retryHttpCodes: \"{}\"", codes.join(","));
+            // Only when set, so that files written before the key existed stay the same.
+            if q.backoff != faasim_model::config::Backoff::Exponential {
+                let _ = writeln!(y, "  backoff: {}", q.backoff.name());
+            }
         }
         let _ = writeln!(
             y,

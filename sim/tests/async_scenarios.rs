@@ -17,7 +17,7 @@ mod common;
 use common::{load, run, s, scenarios_dir, violated};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
-const SHIPPED: [&str; 16] = [
+const SHIPPED: [&str; 17] = [
     "async-ce-429-not-retried.yaml",
     "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-5m.yaml",
@@ -28,6 +28,7 @@ const SHIPPED: [&str; 16] = [
     "async-ce-rollout-kills-call.yaml",
     "async-ce-slow-callback.yaml",
     "async-ce-two-workers-redeliver.yaml",
+    "async-pro-backoff-full-jitter.yaml",
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",
@@ -94,6 +95,31 @@ fn ack_wait_below_the_call_runs_each_call_again_per_ack_wait_it_waited() {
     );
     // The last run of call 1 is the sixth 50 s run in a row.
     assert!(near(run.result.ledger[1].end_ns, s(300)));
+}
+
+/// The same worker and timers with one call, and with three queued at once. Alone, a call runs
+/// 1 + floor(50 / 30) = 2 times. Queued, each call's ack timer starts when NATS sends it, at
+/// the previous call's ack, while the worker still has that call's copies to run, so the
+/// copies compound: 2, 4 and 7 runs. The real NATS Streaming server (v0.23.2, its vendored
+/// stan.go v0.10.2), with a subscriber set up as the CE worker's, ack_wait 3 s and a 5 s
+/// handler, ran them 2 times alone and 2, 4 and 7 times queued (docs/async.md).
+#[test]
+fn a_call_alone_runs_twice_and_queued_calls_compound_as_on_the_real_server() {
+    let executions = |requests: u64| -> Vec<u32> {
+        let mut loaded = load("async-ce-ack-wait-below-call.yaml");
+        loaded.config.load.requests = requests;
+        loaded.config.load.concurrency = u32::try_from(requests).expect("a few");
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            DEFAULT_LIMIT_NS,
+            loaded.seed.expect("a seed"),
+            false,
+        );
+        invocations(&run).iter().map(|(e, _, _)| *e).collect()
+    };
+    assert_eq!(executions(1), vec![2]);
+    assert_eq!(executions(3), vec![2, 4, 7]);
 }
 
 /// The control: ack_wait 5m covers a 50 s call and its callback: one run each, in sequence.
@@ -220,15 +246,31 @@ fn a_worker_restarted_mid_call_runs_it_again_after_ack_wait() {
     assert_eq!(violated(&run), vec!["no-duplicate-invocation"]);
 }
 
-/// Two workers, ack_wait 30 s, a 50 s call: a delivery every 30 s from 0 to 270 s, each to the
-/// other worker, each run at once; the runs that ended by the 5 min limit (those started by
-/// 250 s) are called back; nothing is ever acked.
+/// Two workers, ack_wait 30 s, a 50 s call: the redelivery at 30 s runs at once on the idle
+/// worker; the first run's ack at 50 s counts for the group, so there is no third delivery
+/// (the real NATS Streaming server gave the same at a tenth of the times: docs/async.md).
 #[test]
-fn two_workers_redeliver_a_long_call_until_the_limit() {
-    let run = run("async-ce-two-workers-redeliver.yaml");
+fn two_workers_run_a_long_call_twice_at_once_until_the_first_ack() {
+    let loaded = load("async-ce-two-workers-redeliver.yaml");
+    let run = simulate(
+        &loaded.config,
+        &loaded.events,
+        loaded.limit_ns.expect("a limit"),
+        loaded.seed.expect("a seed"),
+        true,
+    );
     assert_eq!(
         invocations(&run),
-        vec![(10, codes(&[200; 9]), Outcome::Duplicated)]
+        vec![(2, codes(&[200, 200]), Outcome::Duplicated)]
+    );
+    // The second run started at 30 s, on the other worker, while the first still ran.
+    assert!(near(run.result.ledger[0].end_ns, s(80)));
+    assert!(
+        run.result
+            .trace
+            .iter()
+            .any(|line| line.what.contains("acknowledges the copy member 1 holds")),
+        "the first worker's ack counts for the copy the second one holds"
     );
 }
 
@@ -267,6 +309,48 @@ fn pro_retries_429s_until_every_call_ends_200() {
         assert!(near(Some(*end), s(at)), "an end at {at} s: {end}");
     }
     assert!(violated(&run).is_empty());
+}
+
+/// The same five calls with `backoff: full`: the retries no longer move in lockstep, so every
+/// call still ends 200 once, and the last one long before the lockstep's 155 s. Over 20 seeds
+/// every run ends all five 200, the draws differ from seed to seed, and the last call ends
+/// earlier on average than without jitter.
+#[test]
+fn full_jitter_spreads_the_429_retries_and_ends_sooner() {
+    let last_end = |run: &Run| {
+        run.result
+            .ledger
+            .iter()
+            .map(|r| r.end_ns.expect("ended"))
+            .max()
+            .expect("five calls")
+    };
+    let run = run("async-pro-backoff-full-jitter.yaml");
+    assert_eq!(invocations(&run), vec![(1, codes(&[200]), Outcome::Ok); 5]);
+    assert!(last_end(&run) < s(100), "{}", last_end(&run));
+    assert!(violated(&run).is_empty());
+
+    let loaded = load("async-pro-backoff-full-jitter.yaml");
+    let mut lasts = BTreeSet::new();
+    let mut total: Nanos = 0;
+    for seed in 1..=20 {
+        let run = simulate(
+            &loaded.config,
+            &loaded.events,
+            DEFAULT_LIMIT_NS,
+            seed,
+            false,
+        );
+        assert_eq!(
+            invocations(&run),
+            vec![(1, codes(&[200]), Outcome::Ok); 5],
+            "seed {seed}"
+        );
+        lasts.insert(last_end(&run));
+        total += last_end(&run);
+    }
+    assert!(lasts.len() > 10, "the jitter is drawn per seed: {lasts:?}");
+    assert!(total / 20 < s(155), "mean last end {} ns", total / 20);
 }
 
 /// The Pro twin of `a_pod_rolled_under_a_long_call_loses_it_on_ce`: SIGKILL at about 65.8 s
@@ -423,4 +507,64 @@ fn an_async_run_is_deterministic() {
         faasim_sim::report::json(&run, &faasim_sim::report::Header::of_run(&loaded, &run))
     };
     assert_eq!(report(5), report(5));
+}
+
+/// Every cluster event works under asynchronous load, on both editions, and each edition keeps
+/// its promise: with an ack wait (5m) that covers the 50 s calls, CE runs each call at most once
+/// (but after its own restart) and calls each back exactly once, however it ended (a cut call is
+/// lost, never retried); Pro
+/// loses none (a cut call is retried until it ends 2xx), and calls each back once.
+#[test]
+fn every_cluster_event_works_under_async_load_on_both_editions() {
+    let events = [
+        "scale: 0",
+        "rollout: {}",
+        "deploy: {}",
+        "killPod: {pod: report-r1-0}",
+        "drainNode: {node: 0}",
+        "loseNode: {node: 0}",
+        "shutdownNode: {node: 0, gracePeriod: 30s, criticalPods: 5s}",
+        "restartQueueWorker: {}",
+        "rolloutGateway: {}",
+    ];
+    for edition in ["ce", "pro"] {
+        for event in events {
+            let text = format!(
+                "name: 'async under {event}'\nseed: 1\nlimit: 10m\nfunction:\n  name: report\n  \
+                 environment: {{write_timeout: 2m, read_timeout: 2m, exec_timeout: 2m}}\n  \
+                 handler: {{duration: 50s}}\nkubernetes: {{edition: {edition}}}\nload: \
+                 {{concurrency: 3, requests: 3, method: POST, async: true, callback: true}}\n\
+                 queueWorker: {{edition: {edition}, ackWait: 5m}}\nevents:\n  - at: 20s\n    \
+                 {event}\n"
+            );
+            let loaded = faasim_sim::scenario::parse(&text, "inline")
+                .unwrap_or_else(|e| panic!("{edition} {event}: {e}"));
+            let run = simulate(
+                &loaded.config,
+                &loaded.events,
+                loaded.limit_ns.expect("a limit"),
+                1,
+                false,
+            );
+            let calls = invocations(&run);
+            assert_eq!(calls.len(), 3, "{edition} {event}");
+            for (call, (executions, callbacks, outcome)) in calls.iter().enumerate() {
+                let what = format!(
+                    "{edition} {event}: call {call} {executions} {callbacks:?} {outcome:?}"
+                );
+                assert_eq!(callbacks.len(), 1, "{what}");
+                if edition == "ce" && event.starts_with("restartQueueWorker") {
+                    // The worker's own death is the exception: its call, never acked, is
+                    // redelivered to the new worker and runs again.
+                    assert!(*executions <= 2, "{what}");
+                } else if edition == "ce" {
+                    assert!(*executions <= 1, "{what}");
+                    assert!(matches!(outcome, Outcome::Ok | Outcome::Lost), "{what}");
+                } else {
+                    assert_eq!(callbacks[0], Status::Code(200), "{what}");
+                    assert_ne!(*outcome, Outcome::Lost, "{what}");
+                }
+            }
+        }
+    }
 }

@@ -13,8 +13,15 @@
 //!   holds new messages back until an ack;
 //! - each delivery's ack timer starts when the server sends it; without an ack within the
 //!   subscription's `AckWait` the message is redelivered (`performAckExpirationRedelivery`),
-//!   again and again, to the best member even if it is stalled; a redelivery to another
-//!   member takes the message from the first holder, whose later ack is ignored;
+//!   again and again, to the best member even if it is stalled (a forced send); a redelivery
+//!   to another member moves the message out of the first holder's pending (`processAck`
+//!   called with `fromUser == false`);
+//! - an ack counts whichever member of the group holds the message now: the server looks in
+//!   the other members' pending when the acking one has no such sequence (since @dada3d7);
+//! - `stalled` is a per-member flag set by a send that honours `MaxInflight` and fills the
+//!   member (or finds it full), cleared only at the end of that member's own `processAck`
+//!   when its pending is below `MaxInflight`; the group sends queued messages only while
+//!   fewer members are flagged than it has (`sendAvailableMessagesToQueue`);
 //! - a subscription with an `AckWait` of 0 seconds is refused (`ErrInvalidAckWait`);
 //! - a member whose connection closes without a `Close` (the CE worker killed by SIGTERM)
 //!   stays in the group; it stops being preferred after its first failed heartbeat
@@ -138,6 +145,8 @@ enum Event {
 struct Member {
     /// Messages sent to it and not acknowledged.
     pending: u32,
+    /// The server's `stalled` flag.
+    stalled: bool,
     /// Its first heartbeat failed: it is no longer preferred.
     failed_heartbeat: bool,
     /// Its `AckWait`.
@@ -177,6 +186,8 @@ struct Server {
     backlog: VecDeque<usize>,
     /// `MaxInflight` of the CE subscription.
     max_inflight: u32,
+    /// How many members have their `stalled` flag set (`stalledSubCount`).
+    stalled_subs: usize,
     /// How long after a member's death its heartbeat fails.
     failed_heartbeat: Duration,
 }
@@ -199,6 +210,7 @@ pub(crate) async fn nats_main(shared: SharedRef) -> HostResult {
         messages: Vec::new(),
         backlog: VecDeque::new(),
         max_inflight: 1,
+        stalled_subs: 0,
         failed_heartbeat: Duration::from_nanos(failed_heartbeat_ns),
     };
     loop {
@@ -301,6 +313,7 @@ impl Server {
                 let _ = writer.send("+OK\n".into());
                 self.members.push(Member {
                     pending: 0,
+                    stalled: false,
                     failed_heartbeat: false,
                     ack_wait: Duration::from_secs(ack_wait_s),
                     writer,
@@ -312,31 +325,32 @@ impl Server {
                 let Some(message) = self.messages.get_mut(seq) else {
                     return;
                 };
-                if message.acked || message.holder != Some(member) {
-                    let why = if message.acked {
-                        "already acknowledged"
-                    } else {
-                        "redelivered to another member"
-                    };
-                    let inv = message.request.inv;
-                    self.note(format!(
-                        "ack of call {inv} from queue-worker member {member} ignored: {why}"
-                    ));
-                    return;
-                }
-                message.acked = true;
                 let inv = message.request.inv;
-                let timing = std::mem::replace(&mut message.timing, false);
-                let holder = &mut self.members[member as usize];
-                holder.pending = holder.pending.saturating_sub(1);
-                {
-                    let mut s = self.shared.lock();
-                    if let Some(a) = s.asynchronous.as_mut() {
-                        a.unacked.remove(&inv);
-                        a.outstanding -= u32::from(timing);
+                match message.holder {
+                    Some(holder) if !message.acked => {
+                        message.acked = true;
+                        let timing = std::mem::replace(&mut message.timing, false);
+                        let m = &mut self.members[holder as usize];
+                        assert!(m.pending > 0, "member {holder} holds call {inv}");
+                        m.pending -= 1;
+                        if holder != member {
+                            self.note(format!(
+                                "ack of call {inv} from queue-worker member {member} \
+                                 acknowledges the copy member {holder} holds"
+                            ));
+                        }
+                        let mut s = self.shared.lock();
+                        if let Some(a) = s.asynchronous.as_mut() {
+                            a.unacked.remove(&inv);
+                            a.outstanding -= u32::from(timing);
+                        }
                     }
+                    _ => self.note(format!(
+                        "ack of call {inv} from queue-worker member {member} ignored: already \
+                         acknowledged"
+                    )),
                 }
-                self.send_backlog();
+                self.unstall(member);
             }
             Event::Gone(member) => {
                 let events = self.events.clone();
@@ -377,21 +391,63 @@ impl Server {
             return;
         };
         let holder = self.messages[seq].holder;
-        if let Some(holder) = holder
-            && holder != pick
-        {
-            // The first holder loses it: its later ack is ignored.
-            let old = &mut self.members[holder as usize];
-            old.pending = old.pending.saturating_sub(1);
-            self.members[pick as usize].pending += 1;
-        }
         let ack_wait = self.members[pick as usize].ack_wait;
         self.note(format!(
             "call {inv} unacknowledged after ack_wait {}s: redelivered to queue-worker member \
              {pick}",
             ack_wait.as_secs()
         ));
-        self.deliver(seq, pick, true);
+        self.send(seq, pick, true);
+        if let Some(holder) = holder
+            && holder != pick
+        {
+            // Out of the first holder's pending, as an ack the server makes itself.
+            let old = &mut self.members[holder as usize];
+            assert!(old.pending > 0, "member {holder} held call {inv}");
+            old.pending -= 1;
+            self.unstall(holder);
+        }
+    }
+
+    /// The end of `processAck` for `member`: below `MaxInflight` again, it is no longer
+    /// stalled, and the group sends what waits.
+    fn unstall(&mut self, member: MemberId) {
+        let m = &mut self.members[member as usize];
+        if m.stalled && m.pending < self.max_inflight {
+            m.stalled = false;
+            // As the server: its count is only lowered while above zero.
+            self.stalled_subs = self.stalled_subs.saturating_sub(1);
+            self.send_backlog();
+        }
+    }
+
+    /// `sendMsgToSub` to the member `findBestQueueSub` picked, counting a member newly stalled
+    /// as `sendMsgToQueueGroup` does. Unless `forced`, a full member is flagged and gets
+    /// nothing. Whether it was sent.
+    fn send(&mut self, seq: usize, member: MemberId, forced: bool) -> bool {
+        let already_holds = self.messages[seq].holder == Some(member);
+        let max = self.max_inflight;
+        let m = &mut self.members[member as usize];
+        let before = m.stalled;
+        let sent = if !forced && m.pending >= max {
+            m.stalled = true;
+            false
+        } else {
+            if !already_holds {
+                m.pending += 1;
+            }
+            if !forced && m.pending == max {
+                m.stalled = true;
+            }
+            true
+        };
+        if !forced && !before && m.stalled {
+            self.stalled_subs += 1;
+        }
+        if sent {
+            self.deliver(seq, member, forced);
+        }
+        sent
     }
 
     /// `findBestQueueSub`: the first member in the group's order with the fewest pending among
@@ -401,7 +457,7 @@ impl Server {
         let mut best: Option<(u32, MemberId)> = None;
         for &member in &self.order {
             let m = &self.members[member as usize];
-            let usable = m.pending < self.max_inflight && !m.failed_heartbeat;
+            let usable = !m.stalled && !m.failed_heartbeat;
             if usable && best.is_none_or(|(least, _)| m.pending < least) {
                 best = Some((m.pending, member));
             }
@@ -413,18 +469,20 @@ impl Server {
         Some(pick)
     }
 
-    /// Send waiting messages while the best member can take one.
+    /// `sendAvailableMessagesToQueue`: queued messages go out, honouring `MaxInflight`, while
+    /// fewer members are stalled than the group has and the best member takes one.
     fn send_backlog(&mut self) {
-        while let Some(&seq) = self.backlog.front() {
+        while self.stalled_subs < self.members.len() {
+            let Some(&seq) = self.backlog.front() else {
+                return;
+            };
             let Some(pick) = self.best() else {
                 return;
             };
-            if self.members[pick as usize].pending >= self.max_inflight {
+            if !self.send(seq, pick, false) {
                 return;
             }
             self.backlog.pop_front();
-            self.members[pick as usize].pending += 1;
-            self.deliver(seq, pick, false);
         }
     }
 

@@ -230,6 +230,7 @@ const MODEL_ONLY: &[&str] = &[
     "ingress-read-timeout.yaml",
     // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
     // runs the CE queue-worker only.
+    "async-pro-backoff-full-jitter.yaml",
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",

@@ -3,7 +3,8 @@
 //! `queueWorker.replicas`, the function's `com.openfaas.retry.*` annotations).
 
 use faasim_model::config::{
-    AsyncConfig, Config, Edition, PRO_MAX_INFLIGHT, QueueEdition, QueueWorkerConfig, ce_ack_wait,
+    AsyncConfig, Backoff, Config, Edition, PRO_MAX_INFLIGHT, QueueEdition, QueueWorkerConfig,
+    ce_ack_wait,
 };
 use faasim_model::limits;
 
@@ -39,13 +40,14 @@ pub(super) fn queue_worker(input: &FunctionInput, config: &Config) -> Option<Asy
 pub(super) const PRO_WITNESS_ATTEMPTS: u32 = 3;
 
 /// The keys that show the files configure the Pro queue-worker.
-const PRO_QUEUE_WORKER_KEYS: [&str; 10] = [
+const PRO_QUEUE_WORKER_KEYS: [&str; 11] = [
     "queueWorker.replicas",
     "queueWorkerPro.maxInflight",
     "queueWorkerPro.maxRetryAttempts",
     "queueWorkerPro.initialRetryWait",
     "queueWorkerPro.maxRetryWait",
     "queueWorkerPro.httpRetryCodes",
+    "queueWorkerPro.backoff",
     "function.annotations.com.openfaas.retry.attempts",
     "function.annotations.com.openfaas.retry.codes",
     "function.annotations.com.openfaas.retry.min_wait",
@@ -114,6 +116,12 @@ pub(super) fn pro_queue_worker(input: &FunctionInput, config: &Config) -> Option
         retry_http_codes: codes(&annotation("codes"))
             .or_else(|| codes("queueWorkerPro.httpRetryCodes"))
             .unwrap_or(defaults.retry_http_codes.clone()),
+        // The chart's README: one of exponential, full or equal; anything else is the default.
+        backoff: match written("queueWorkerPro.backoff").as_deref() {
+            Some("full") => Backoff::Full,
+            Some("equal") => Backoff::Equal,
+            _ => defaults.backoff,
+        },
         ..defaults
     };
     Some(AsyncConfig {

@@ -33,6 +33,35 @@ impl QueueEdition {
     }
 }
 
+/// The Pro worker's backoff algorithm: `queueWorkerPro.backoff`, passed as the env `backoff`
+/// (openfaas/faas-netes@662ce9ce `chart/openfaas/README.md` and
+/// `templates/queueworker-dep.yaml`: one of `exponential`, `full`, `equal`; default
+/// `exponential`). The docs name Marc Brooker's "Exponential Backoff And Jitter" as the
+/// inspiration (openfaas/docs `docs/openfaas-pro/retries.md`); the formula itself is not
+/// public, so faasim takes that article's: full jitter draws the wait from 0 to the
+/// exponential wait, equal jitter from half of it to all of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backoff {
+    /// `min(max_wait, initial_wait · 2^(n−1))`, no jitter.
+    #[default]
+    Exponential,
+    /// Uniform in `0..=` the exponential wait.
+    Full,
+    /// Half the exponential wait plus a uniform draw up to the other half.
+    Equal,
+}
+
+impl Backoff {
+    /// Name in scenarios, the chart and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backoff::Exponential => "exponential",
+            Backoff::Full => "full",
+            Backoff::Equal => "equal",
+        }
+    }
+}
+
 /// The code default of the CE worker's `ack_wait` (nats-queue-worker `readconfig.go`), kept
 /// when the value does not parse: `duration::QUEUE_WORKER_DEFAULT_ACK_WAIT_NS`, which
 /// `faasim check` reads too.
@@ -91,6 +120,8 @@ pub struct QueueWorkerConfig {
     pub max_retry_wait_ns: Nanos,
     /// Pro: the statuses retried.
     pub retry_http_codes: Vec<u16>,
+    /// Pro: how the wait before a retry is drawn.
+    pub backoff: Backoff,
     /// The worker pods' `terminationGracePeriodSeconds`, in nanoseconds.
     pub grace_ns: Nanos,
     /// [inferred] How long a new worker pod takes from its creation to its subscription (the
@@ -120,6 +151,7 @@ impl Default for QueueWorkerConfig {
             initial_retry_wait_ns: 10 * NS_PER_S,
             max_retry_wait_ns: 120 * NS_PER_S,
             retry_http_codes: vec![408, 429, 500, 502, 503, 504],
+            backoff: Backoff::Exponential,
             grace_ns: 30 * NS_PER_S,
             startup_ns: 2 * NS_PER_S,
             failed_heartbeat_ns: 30 * NS_PER_S,

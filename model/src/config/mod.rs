@@ -7,7 +7,7 @@
 
 mod asynchronous;
 pub use asynchronous::{
-    AsyncConfig, CE_ACK_WAIT_DEFAULT_NS, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
+    AsyncConfig, Backoff, CE_ACK_WAIT_DEFAULT_NS, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
     QueueWorkerConfig, ce_ack_wait,
 };
 

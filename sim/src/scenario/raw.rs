@@ -89,6 +89,9 @@ pub(super) struct RawQueueWorker {
     /// Pro: the statuses retried, comma-separated. Default: `408,429,500,502,503,504`.
     #[serde(rename = "retryHttpCodes")]
     pub(super) retry_http_codes: Text,
+    /// Added key, Pro: `exponential`, `full` or `equal` (the chart's `queueWorkerPro.backoff`).
+    /// Default: `exponential`.
+    pub(super) backoff: Text,
     /// The worker pods' grace period, integer seconds. Default: 30.
     #[serde(rename = "terminationGracePeriodSeconds")]
     pub(super) termination_grace_period_seconds: Text,

@@ -208,10 +208,11 @@ impl World<'_> {
     pub(super) fn feed_pro(&mut self, input: queue_worker_pro::Input) {
         let mut out = Vec::new();
         let now = self.now;
-        let Consumers::Pro(pro) = &mut self.path().consumers else {
+        let Some(Consumers::Pro(pro)) = self.asynchronous.as_deref_mut().map(|p| &mut p.consumers)
+        else {
             unreachable!("a Pro input on the CE path");
         };
-        pro.handle(now, input, &mut out);
+        pro.handle(now, input, &mut *self.chooser, &mut out);
         for effect in out {
             match effect {
                 // The Pro worker's client [inferred] dials each call: keep-alives are not

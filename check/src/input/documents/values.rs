@@ -8,12 +8,13 @@ use crate::input::error::InputError;
 use faasim_sim::yaml::{Kind, Node};
 
 /// The `queueWorkerPro` keys faasim reads, as the chart spells them.
-pub(crate) const PRO_QUEUE_WORKER_KEYS: [&str; 5] = [
+pub(crate) const PRO_QUEUE_WORKER_KEYS: [&str; 6] = [
     "maxInflight",
     "maxRetryAttempts",
     "initialRetryWait",
     "maxRetryWait",
     "httpRetryCodes",
+    "backoff",
 ];
 
 impl Reader<'_> {

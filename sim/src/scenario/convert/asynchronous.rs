@@ -3,7 +3,7 @@
 //! Without `load.async: true` the run is synchronous and the section is only checked.
 
 use faasim_model::config::{
-    AsyncConfig, Edition, GatewayConfig, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
+    AsyncConfig, Backoff, Edition, GatewayConfig, HELM_ACK_WAIT_NS, PRO_MAX_INFLIGHT, QueueEdition,
     QueueWorkerConfig, ce_ack_wait,
 };
 use faasim_model::limits;
@@ -130,6 +130,23 @@ impl Builder<'_> {
                 codes
             }
         };
+        let backoff = self.choice(
+            "queueWorker.backoff",
+            field(&raw.backoff),
+            defaults.backoff,
+            &[
+                ("exponential", Backoff::Exponential),
+                ("full", Backoff::Full),
+                ("equal", Backoff::Equal),
+            ],
+            false,
+        )?;
+        if !pro && field(&raw.backoff).raw.is_some() {
+            self.warn(
+                "queueWorker.backoff",
+                "ignored: the CE queue-worker never retries a call",
+            );
+        }
         Ok(QueueWorkerConfig {
             edition: queue_edition,
             replicas: self.limited_u32(
@@ -165,6 +182,7 @@ impl Builder<'_> {
                 defaults.max_retry_wait_ns,
             )?,
             retry_http_codes: codes,
+            backoff,
             grace_ns: self
                 .integer(
                     "queueWorker.terminationGracePeriodSeconds",
