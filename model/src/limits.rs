@@ -77,6 +77,11 @@ pub const QUEUE_WORKER_REPLICAS_MAX: u32 = 100;
 /// a worker's slots at each fetch; 10 000 is two hundred times the chart's 50.
 pub const QUEUE_WORKER_MAX_INFLIGHT_MAX: u32 = 10_000;
 
+/// Callbacks of one call the receiver may fail (`load.callbackFailures`), and callbacks the Pro
+/// worker may post again (`queueWorker.callbackRetries`): each failure is a round trip of the
+/// call's own, so a thousand keeps a call's events within what a run can hold.
+pub const CALLBACK_FAILURES_MAX: u32 = 1_000;
+
 /// Most deliveries of one queued call (the first and every redelivery). NATS Streaming has no
 /// maximum (it redelivers every ack_wait while unacked, and with several workers possibly for
 /// ever, faas#1673): the bound keeps a run's executions and ledger finite. At the smallest

@@ -98,6 +98,8 @@ pub enum Input {
         member: MemberId,
         /// The invocation.
         inv: RequestId,
+        /// With a 2xx (else it failed the callback).
+        accepted: bool,
     },
     /// `kubectl rollout restart` of the queue-worker's Deployment.
     Restart,
@@ -242,8 +244,13 @@ enum Step {
         /// The attempt's number (the delivery's).
         attempt: u32,
     },
-    /// Posting the final callback.
-    Callback,
+    /// Posting the final callback: its `X-Function-Status`, and how many times it was posted.
+    Callback {
+        /// The status it carries.
+        code: u16,
+        /// Posts so far, the first included.
+        posts: u32,
+    },
 }
 
 /// One worker pod.
@@ -364,14 +371,46 @@ impl ProQueueWorkers {
                 };
                 self.answer(now, ended, chooser, out)
             }
-            Input::CallbackDone { member, inv } => {
+            Input::CallbackDone {
+                member,
+                inv,
+                accepted,
+            } => {
                 let worker = &self.workers[member as usize];
-                if worker.alive && worker.slots.contains(&(inv, Step::Callback)) {
-                    if !self.config.pro_ack_before_callback {
-                        self.stream.ack(member, inv);
-                    }
-                    self.release(now, member, inv, out);
+                let posted = worker.slots.iter().find_map(|&(i, step)| match step {
+                    Step::Callback { code, posts } if i == inv => Some((code, posts)),
+                    _ => None,
+                });
+                let Some((code, posts)) = posted.filter(|_| worker.alive) else {
+                    return;
+                };
+                let retries = self.config.callback_retries;
+                if !accepted && posts <= retries {
+                    self.note(
+                        member,
+                        || format!("call {inv}: callback failed, posted again ({posts}/{retries})"),
+                        out,
+                    );
+                    let posts = posts + 1;
+                    self.set_step(member, inv, Step::Callback { code, posts });
+                    out.push(Effect::Callback {
+                        member,
+                        inv,
+                        status: code,
+                    });
+                    return;
                 }
+                if !accepted {
+                    self.note(
+                        member,
+                        || format!("call {inv}: callback failed, no callback retry left"),
+                        out,
+                    );
+                }
+                if !self.config.pro_ack_before_callback {
+                    self.stream.ack(member, inv);
+                }
+                self.release(now, member, inv, out);
             }
             Input::Restart => {
                 let old: Vec<MemberId> = (0..self.workers.len() as MemberId)
@@ -523,7 +562,7 @@ impl ProQueueWorkers {
             if self.config.pro_ack_before_callback {
                 self.stream.ack(member, inv);
             }
-            self.set_step(member, inv, Step::Callback);
+            self.set_step(member, inv, Step::Callback { code, posts: 1 });
             out.push(Effect::Callback {
                 member,
                 inv,
@@ -797,7 +836,11 @@ mod tests {
         run(
             &mut w,
             12 * NS_PER_S,
-            Input::CallbackDone { member: 0, inv: 0 },
+            Input::CallbackDone {
+                member: 0,
+                inv: 0,
+                accepted: true,
+            },
         );
         assert!(!w.pending(0));
     }

@@ -519,6 +519,7 @@ pub fn safe_async_case() -> impl Strategy<Value = Case> {
             case.config.asynchronous = Some(AsyncConfig {
                 callback,
                 callback_duration_ns,
+                callback_failures: 0,
                 queue_worker: QueueWorkerConfig {
                     replicas,
                     ..QueueWorkerConfig::default()

@@ -254,6 +254,7 @@ fn asynchronous(config: &mut Config, ack_wait_ns: u64, seed: u64) {
     config.asynchronous = Some(AsyncConfig {
         callback: true,
         callback_duration_ns: 0,
+        callback_failures: 0,
         queue_worker: QueueWorkerConfig {
             replicas: 1 + u32::from(seed.is_multiple_of(2)),
             ack_wait_ns,

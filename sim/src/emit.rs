@@ -411,6 +411,10 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
         let _ = writeln!(y, "  async: true");
         let _ = writeln!(y, "  callback: {}", a.callback);
         let _ = writeln!(y, "  callbackDuration: {}", go(a.callback_duration_ns));
+        // Added keys, only when set, so that files written before them stay the same.
+        if a.callback_failures > 0 {
+            let _ = writeln!(y, "  callbackFailures: {}", a.callback_failures);
+        }
     }
 
     y.push_str("\nnetwork:\n");
@@ -448,6 +452,12 @@ pub fn scenario(meta: &Meta, config: &Config, events: &[Event]) -> Emitted {
             // Only when set, so that files written before the key existed stay the same.
             if q.backoff != faasim_model::config::Backoff::Exponential {
                 let _ = writeln!(y, "  backoff: {}", q.backoff.name());
+            }
+            if q.pro_ack_before_callback {
+                let _ = writeln!(y, "  ackBeforeCallback: true");
+            }
+            if q.callback_retries > 0 {
+                let _ = writeln!(y, "  callbackRetries: {}", q.callback_retries);
             }
         }
         let _ = writeln!(

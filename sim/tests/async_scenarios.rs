@@ -17,10 +17,11 @@ mod common;
 use common::{load, run, s, scenarios_dir, violated};
 
 /// Every `async-*` file this test binary pins, so none ships untested.
-const SHIPPED: [&str; 17] = [
+const SHIPPED: [&str; 20] = [
     "async-ce-429-not-retried.yaml",
     "async-ce-ack-wait-below-a-second.yaml",
     "async-ce-ack-wait-5m.yaml",
+    "async-ce-callback-receiver-fails.yaml",
     "async-ce-ack-wait-bare-integer.yaml",
     "async-ce-ack-wait-below-call.yaml",
     "async-ce-helm-defaults-90s.yaml",
@@ -28,7 +29,9 @@ const SHIPPED: [&str; 17] = [
     "async-ce-rollout-kills-call.yaml",
     "async-ce-slow-callback.yaml",
     "async-ce-two-workers-redeliver.yaml",
+    "async-pro-ack-before-callback.yaml",
     "async-pro-backoff-full-jitter.yaml",
+    "async-pro-callback-retries.yaml",
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",
@@ -567,4 +570,66 @@ fn every_cluster_event_works_under_async_load_on_both_editions() {
             }
         }
     }
+}
+
+/// A receiver that fails the callback: the CE worker posts once and acks; the call ran and
+/// ended 200, but nothing recorded its result.
+#[test]
+fn a_failed_callback_is_not_posted_again_on_ce() {
+    let run = run("async-ce-callback-receiver-fails.yaml");
+    assert_eq!(invocations(&run), vec![(1, vec![], Outcome::Ok)]);
+    assert_eq!(violated(&run), vec!["callback-delivered"]);
+}
+
+/// The Pro worker posts a failed callback again, `callbackRetries` times: with 3, the third
+/// post of a receiver that fails two is recorded; with 0, none is.
+#[test]
+fn pro_posts_a_failed_callback_again_as_often_as_callback_retries_says() {
+    let run_with = |retries: u32| {
+        let mut loaded = load("async-pro-callback-retries.yaml");
+        let a = loaded.config.asynchronous.as_mut().expect("async");
+        a.queue_worker.callback_retries = retries;
+        simulate(&loaded.config, &loaded.events, DEFAULT_LIMIT_NS, 1, false)
+    };
+    let run = run("async-pro-callback-retries.yaml");
+    assert_eq!(invocations(&run), vec![(1, codes(&[200]), Outcome::Ok)]);
+    assert!(run.passed(), "{:?}", violated(&run));
+    assert_eq!(
+        invocations(&run_with(2)),
+        invocations(&run),
+        "two retries: the third post"
+    );
+    let none = run_with(1);
+    assert_eq!(invocations(&none), vec![(1, vec![], Outcome::Ok)]);
+    assert_eq!(violated(&none), vec!["callback-delivered"]);
+}
+
+/// The ack point, a parameter: SIGKILL in the middle of a 60 s callback. Acked before the
+/// callback, the call is done; acked after it (the default), its lease runs out and it runs
+/// again on the new worker, with a second callback.
+#[test]
+fn the_ack_point_decides_whether_a_worker_killed_in_its_callback_runs_the_call_again() {
+    let before = run("async-pro-ack-before-callback.yaml");
+    assert_eq!(invocations(&before), vec![(1, codes(&[200]), Outcome::Ok)]);
+    assert!(before.passed(), "{:?}", violated(&before));
+    let mut loaded = load("async-pro-ack-before-callback.yaml");
+    let a = loaded.config.asynchronous.as_mut().expect("async");
+    a.queue_worker.pro_ack_before_callback = false;
+    let after = simulate(
+        &loaded.config,
+        &loaded.events,
+        loaded.limit_ns.expect("a limit"),
+        1,
+        false,
+    );
+    assert_eq!(
+        invocations(&after),
+        vec![(2, codes(&[200, 200]), Outcome::Duplicated)]
+    );
+    // Run again once the dead worker's lease (ackWait 60 s) ran out after the SIGKILL at 42 s.
+    assert!(
+        near(after.result.ledger[0].end_ns, s(107)),
+        "{:?}",
+        after.result.ledger[0].end_ns
+    );
 }

@@ -66,13 +66,13 @@ async fn receive(
     let status: u16 = header(X_FUNCTION_STATUS)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| io::Error::other("no X-Function-Status"))?;
-    let duration_ns = {
+    let (duration_ns, accepted, inv) = {
         let mut s = shared.lock();
-        let duration_ns = s
+        let (duration_ns, failures) = s
             .config
             .asynchronous
             .as_ref()
-            .map_or(0, |a| a.callback_duration_ns);
+            .map_or((0, 0), |a| (a.callback_duration_ns, a.callback_failures));
         let ledger = s
             .asynchronous
             .as_mut()
@@ -85,16 +85,35 @@ async fn receive(
         if ledger.callbacks.len() <= inv {
             ledger.callbacks.resize(inv + 1, Vec::new());
         }
-        ledger.callbacks[inv].push(Status::Code(status));
-        s.note(
-            now_ns(),
-            "callback",
-            format!("call {inv}: callback with X-Function-Status {status}"),
-        );
-        duration_ns
+        if ledger.callbacks_failed.len() <= inv {
+            ledger.callbacks_failed.resize(inv + 1, 0);
+        }
+        // The first `callbackFailures` callbacks of each call are turned away, unrecorded.
+        let accepted = ledger.callbacks_failed[inv] >= failures;
+        if accepted {
+            ledger.callbacks[inv].push(Status::Code(status));
+            s.note(
+                now_ns(),
+                "callback",
+                format!("call {inv}: callback with X-Function-Status {status}"),
+            );
+        } else {
+            ledger.callbacks_failed[inv] += 1;
+        }
+        (duration_ns, accepted, inv)
     };
     if duration_ns > 0 {
         tokio::time::sleep(Duration::from_nanos(duration_ns)).await;
+    }
+    if !accepted {
+        shared.lock().note(
+            now_ns(),
+            "callback",
+            format!("call {inv}: callback failed (500), not recorded"),
+        );
+        let mut answer = Response::new(Full::new(Bytes::new()));
+        *answer.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        return Ok(answer);
     }
     Ok(Response::new(Full::new(Bytes::new())))
 }

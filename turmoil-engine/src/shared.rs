@@ -173,6 +173,8 @@ pub(crate) struct AsyncLedger {
     pub(crate) exec_inv: Vec<RequestId>,
     /// The `X-Function-Status` of each callback received, by invocation.
     pub(crate) callbacks: Vec<Vec<Status>>,
+    /// Callbacks the receiver failed (`load.callbackFailures`), by invocation.
+    pub(crate) callbacks_failed: Vec<u32>,
     /// The gateway's `X-Call-Id` of each invocation, by invocation.
     pub(crate) call_ids: Vec<Option<String>>,
     /// Calls the gateway published / the queue received (a publish on the wire is not idle).

@@ -97,6 +97,7 @@ agree! {
     async_ce_rollout_kills_call => "async-ce-rollout-kills-call.yaml",
     async_ce_slow_callback => "async-ce-slow-callback.yaml",
     async_ce_two_workers_redeliver => "async-ce-two-workers-redeliver.yaml",
+    async_ce_callback_receiver_fails => "async-ce-callback-receiver-fails.yaml",
     boundary_grace_s6_conservative => "boundary-grace-s6-conservative.yaml",
     boundary_write_below_exec => "boundary-write-below-exec.yaml",
     defaults_ce_scale_down => "defaults-ce-scale-down.yaml",
@@ -230,7 +231,9 @@ const MODEL_ONLY: &[&str] = &[
     "ingress-read-timeout.yaml",
     // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
     // runs the CE queue-worker only.
+    "async-pro-ack-before-callback.yaml",
     "async-pro-backoff-full-jitter.yaml",
+    "async-pro-callback-retries.yaml",
     "async-pro-max-inflight-429-retried.yaml",
     "async-pro-restart-queue-worker.yaml",
     "async-pro-restart-sigkill-redelivers.yaml",

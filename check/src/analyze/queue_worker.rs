@@ -29,6 +29,7 @@ pub(super) fn queue_worker(input: &FunctionInput, config: &Config) -> Option<Asy
     Some(AsyncConfig {
         callback: false,
         callback_duration_ns: 0,
+        callback_failures: 0,
         queue_worker: QueueWorkerConfig {
             ack_wait_ns,
             ..QueueWorkerConfig::default()
@@ -127,6 +128,7 @@ pub(super) fn pro_queue_worker(input: &FunctionInput, config: &Config) -> Option
     Some(AsyncConfig {
         callback: false,
         callback_duration_ns: 0,
+        callback_failures: 0,
         queue_worker: worker,
     })
 }

@@ -136,6 +136,10 @@ pub struct QueueWorkerConfig {
     /// shows only when the worker dies during the callback: acked first, the call is not run
     /// again.
     pub pro_ack_before_callback: bool,
+    /// Pro, [unknown: not public] how many times the worker posts a callback again, at once,
+    /// after the receiver failed it (a non-2xx or no answer). CE posts once and logs the error
+    /// (nats-queue-worker@ed54141 `postResult`).
+    pub callback_retries: u32,
 }
 
 impl Default for QueueWorkerConfig {
@@ -156,6 +160,7 @@ impl Default for QueueWorkerConfig {
             startup_ns: 2 * NS_PER_S,
             failed_heartbeat_ns: 30 * NS_PER_S,
             pro_ack_before_callback: false,
+            callback_retries: 0,
         }
     }
 }
@@ -167,6 +172,9 @@ pub struct AsyncConfig {
     pub callback: bool,
     /// How long the receiver takes to answer a callback.
     pub callback_duration_ns: Nanos,
+    /// How many callbacks of each call the receiver fails (500, not recorded) before it takes
+    /// one.
+    pub callback_failures: u32,
     /// The queue-worker.
     pub queue_worker: QueueWorkerConfig,
 }

@@ -185,6 +185,7 @@ mod tests {
         config.asynchronous = Some(AsyncConfig {
             callback: true,
             callback_duration_ns: callback_s * NS_PER_S,
+            callback_failures: 0,
             queue_worker: QueueWorkerConfig {
                 ack_wait_ns: ack_wait_s * NS_PER_S,
                 ..QueueWorkerConfig::default()

@@ -89,6 +89,14 @@ pub(super) struct RawQueueWorker {
     /// Pro: the statuses retried, comma-separated. Default: `408,429,500,502,503,504`.
     #[serde(rename = "retryHttpCodes")]
     pub(super) retry_http_codes: Text,
+    /// Added key, Pro: the worker acknowledges a call before its final callback (`true`) or
+    /// after the callback returns (`false`). Not public; default `false`.
+    #[serde(rename = "ackBeforeCallback")]
+    pub(super) ack_before_callback: Text,
+    /// Added key, Pro: how many times the worker posts a callback again after the receiver
+    /// failed it. Not public; default 0.
+    #[serde(rename = "callbackRetries")]
+    pub(super) callback_retries: Text,
     /// Added key, Pro: `exponential`, `full` or `equal` (the chart's `queueWorkerPro.backoff`).
     /// Default: `exponential`.
     pub(super) backoff: Text,
@@ -319,6 +327,10 @@ pub(super) struct RawLoad {
     /// How long the callback receiver takes to answer. Default: `0s`.
     #[serde(rename = "callbackDuration")]
     pub(super) callback_duration: Text,
+    /// Added key: how many callbacks of each call the receiver fails (500, not recorded)
+    /// before it takes one. Default: 0.
+    #[serde(rename = "callbackFailures")]
+    pub(super) callback_failures: Text,
 }
 
 /// `network` (added).

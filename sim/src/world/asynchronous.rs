@@ -79,7 +79,7 @@ impl AsyncPath {
         };
         AsyncPath {
             consumers,
-            receiver: Receiver::new(config.callback_duration_ns),
+            receiver: Receiver::new(config.callback_duration_ns, config.callback_failures),
             callback: config.callback,
             records: Vec::new(),
             flights: Vec::new(),
@@ -342,9 +342,23 @@ impl World<'_> {
                         || format!("call {inv}: callback with X-Function-Status {status}"),
                     );
                 }
-                callback::Effect::Answer { member, inv } => {
+                callback::Effect::Answer {
+                    member,
+                    inv,
+                    accepted,
+                } => {
+                    if !accepted {
+                        self.note(
+                            || "callback".into(),
+                            || format!("call {inv}: callback failed (500), not recorded"),
+                        );
+                    }
                     if self.path().pro() {
-                        let done = queue_worker_pro::Input::CallbackDone { member, inv };
+                        let done = queue_worker_pro::Input::CallbackDone {
+                            member,
+                            inv,
+                            accepted,
+                        };
                         self.send_async(AsyncHop::Pro(done))
                     } else {
                         self.send_async(AsyncHop::Workers(queue_worker::Input::CallbackDone {

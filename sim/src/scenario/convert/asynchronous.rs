@@ -26,6 +26,20 @@ impl Builder<'_> {
         let callback = self.boolean("load.callback", field(&load.callback), false)?;
         let callback_duration_ns =
             self.duration("load.callbackDuration", field(&load.callback_duration), 0)?;
+        let callback_failures = self.limited_u32(
+            "load.callbackFailures",
+            field(&load.callback_failures),
+            0,
+            0,
+            limits::CALLBACK_FAILURES_MAX,
+            "each is a callback the receiver turns away, per call",
+        )?;
+        if callback_failures > 0 && !callback {
+            self.warn(
+                "load.callbackFailures",
+                "ignored: load.callback is false, so no callback is posted",
+            );
+        }
         let section = raw.is_some();
         if !on {
             if section || callback {
@@ -42,6 +56,7 @@ impl Builder<'_> {
         Ok(Some(AsyncConfig {
             callback,
             callback_duration_ns,
+            callback_failures,
             queue_worker,
         }))
     }
@@ -141,6 +156,24 @@ impl Builder<'_> {
             ],
             false,
         )?;
+        for (key, set) in [
+            (
+                "queueWorker.ackBeforeCallback",
+                field(&raw.ack_before_callback).raw.is_some(),
+            ),
+            (
+                "queueWorker.callbackRetries",
+                field(&raw.callback_retries).raw.is_some(),
+            ),
+        ] {
+            if !pro && set {
+                self.warn(
+                    key,
+                    "ignored: the CE queue-worker posts each callback once and acks when it \
+                     returns (nats-queue-worker postResult)",
+                );
+            }
+        }
         if !pro && field(&raw.backoff).raw.is_some() {
             self.warn(
                 "queueWorker.backoff",
@@ -198,7 +231,19 @@ impl Builder<'_> {
                 defaults.startup_ns,
             )?,
             failed_heartbeat_ns: defaults.failed_heartbeat_ns,
-            pro_ack_before_callback: defaults.pro_ack_before_callback,
+            pro_ack_before_callback: self.boolean(
+                "queueWorker.ackBeforeCallback",
+                field(&raw.ack_before_callback),
+                defaults.pro_ack_before_callback,
+            )?,
+            callback_retries: self.limited_u32(
+                "queueWorker.callbackRetries",
+                field(&raw.callback_retries),
+                defaults.callback_retries,
+                0,
+                limits::CALLBACK_FAILURES_MAX,
+                "each is a callback the worker posts again",
+            )?,
         })
     }
 }
