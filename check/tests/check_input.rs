@@ -1193,3 +1193,39 @@ fn an_envsubst_bomb_is_an_error() {
     assert_eq!(error.line, Some(4), "{error}");
     assert!(error.message.contains("larger than the limit"), "{error}");
 }
+
+/// Found by `fuzz_inputs`: a `proxy-read-timeout` of 9223372036854775807 seconds saturated to
+/// `u64::MAX` nanoseconds and the witness run's ingress overflowed adding it to the clock. Past
+/// Go's longest duration it is an error at the annotation; at it, the run takes it.
+#[test]
+fn a_read_timeout_past_the_longest_go_duration_is_refused() {
+    let ingress = |seconds: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: gw\n  \
+             annotations:\n    nginx.ingress.kubernetes.io/proxy-read-timeout: \"{seconds}\"\n\
+             spec:\n  defaultBackend:\n    service: {{name: gateway, port: {{number: 8080}}}}\n"
+        )
+    };
+    let mut req = request(&["-", "go-long/stack.yml"]);
+    req.stdin = Some(ingress("9223372036854775807"));
+    let error = read_inputs(&req).expect_err("refused");
+    assert_eq!(error.file, "<stdin>", "{error}");
+    assert_eq!(error.line, Some(6), "{error}");
+    assert_eq!(error.key.as_deref(), Some("ingress.readTimeout"), "{error}");
+    assert!(error.message.contains("9223372036 s"), "{error}");
+
+    req.stdin = Some(ingress("9223372036"));
+    let f = only(read_inputs(&req).unwrap_or_else(|e| panic!("{}", e.render())));
+    assert_eq!(
+        f.config.ingress.as_ref().unwrap().read_timeout_ns,
+        9_223_372_036 * NS_PER_S
+    );
+    let report = faasim_check::analyze::analyze(
+        &[f],
+        &faasim_check::analyze::Options {
+            search: false,
+            ..Default::default()
+        },
+    );
+    assert!(format!("{report:?}").contains("go-long"));
+}

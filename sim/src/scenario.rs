@@ -75,7 +75,8 @@ impl fmt::Display for ScenarioError {
         }
         f.write_str(": ")?;
         if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
+            // A key may be any YAML scalar, a multi-line one included: it stays on the line.
+            write!(f, "key `{}`: ", one_line(key))?;
         }
         f.write_str(&one_line(&self.message))
     }

@@ -139,7 +139,9 @@ fn the_pro_worker_is_accepted_and_follows_kubernetes_edition() {
 
 #[test]
 fn a_synchronous_load_ignores_the_section_with_a_warning() {
-    let scenario = ok(&KEYS.replace("async: true", "async: false"));
+    // Without its restartQueueWorker event, which a synchronous run refuses (below).
+    let events = KEYS.find("events:").expect("KEYS has events");
+    let scenario = ok(&KEYS[..events].replace("async: true", "async: false"));
     assert!(scenario.config.asynchronous.is_none());
     assert_eq!(scenario.warnings[0].key, "load.async");
 }
@@ -178,4 +180,16 @@ fn bad_values_name_their_line_and_key() {
         "restartQueueWorker: {}\n    rollout: {}",
     ));
     assert!(two.to_string().contains("restartQueueWorker"), "{two}");
+}
+
+/// Found by `fuzz_scenario`: `restartQueueWorker` in a synchronous run (here the async-ce
+/// restart scenario without its `async: true` line) was accepted, and the simulator panicked
+/// on "an execution in a synchronous run". It is an error at the event's line now.
+#[test]
+fn restarting_the_queue_worker_needs_the_asynchronous_path() {
+    let error = err(&KEYS.replace("  async: true\n", ""));
+    assert_error(&error, 21, "events[0].restartQueueWorker");
+    assert!(error.message.contains("load.async: true"), "{error}");
+    let error = err(&KEYS.replace("async: true", "async: false"));
+    assert_error(&error, 22, "events[0].restartQueueWorker");
 }

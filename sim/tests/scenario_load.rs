@@ -935,3 +935,33 @@ fn load_qps_is_hey_q_for_closed_loops_only() {
     let fraction = err("load:\n  qps: 0.5\n");
     assert_error(&fraction, 2, "load.qps");
 }
+
+/// Found by `fuzz_scenario` (a flow mapping whose plain key ran over a blank line): a key with
+/// a line break in it is named in the error, and the break used to split the one-line error.
+#[test]
+fn a_multi_line_key_stays_on_the_error_line() {
+    let error = err("\"a\\nb\": 1\n");
+    let key = error.key.as_deref().expect("the error names the key");
+    assert!(
+        key.contains('\n'),
+        "the key as written spans lines: {key:?}"
+    );
+    let shown = error.to_string();
+    assert!(!shown.contains('\n'), "{shown:?}");
+    assert!(shown.starts_with("scenarios/bad.yaml:1:"), "{shown}");
+}
+
+/// Found by `fuzz_scenario`: a key given twice, the second time with a tag (`!tag seed: 2`),
+/// slips past serde-saphyr's check of equal keys and fails in serde's derived struct as
+/// "duplicate field", which had no place at the top level and the mapping's place below it.
+/// The error now names the second key's line, column and path.
+#[test]
+fn a_tagged_duplicate_key_is_named_at_its_line() {
+    let error = err("seed: 1\n!tag seed: 2\n");
+    assert_error(&error, 2, "seed");
+    assert_eq!(error.column, Some(6), "{error}");
+    assert!(error.message.contains("given twice"), "{error}");
+    assert!(error.message.contains("first at line 1"), "{error}");
+    let nested = err("function:\n  name: a\n  !tag name: b\n");
+    assert_error(&nested, 3, "function.name");
+}

@@ -114,7 +114,7 @@ impl InputError {
         let carets = "^".repeat(snippet.width.clamp(1, available));
         out.push_str(&format!("{pad} | {lead}{carets}"));
         if let Some(key) = &self.key {
-            out.push_str(&format!(" {key}"));
+            out.push_str(&format!(" {}", one_line(key)));
         }
         out.push('\n');
         out
@@ -134,7 +134,8 @@ impl fmt::Display for InputError {
             f.write_str(": ")?;
         }
         if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
+            // A key may be any YAML scalar, a multi-line one included: it stays on the line.
+            write!(f, "key `{}`: ", one_line(key))?;
         }
         f.write_str(&self.message)
     }
@@ -173,5 +174,34 @@ mod tests {
         let bare = InputError::file("x.yml", "cannot read");
         assert_eq!(bare.to_string(), "x.yml: cannot read");
         assert_eq!(bare.render(), "error: x.yml: cannot read\n");
+    }
+
+    /// The bug `fuzz_scenario` found in scenario errors, here too: a key with a line break in it
+    /// (a quoted or multi-line YAML key) stays on the error's one line and on the caret line.
+    #[test]
+    fn a_multi_line_key_stays_on_one_line() {
+        let error = InputError::at(
+            "stack.yml",
+            2,
+            3,
+            Some("functions.a\nb".into()),
+            "unknown",
+            Some("  \"a\\nb\": 1".into()),
+            1,
+        );
+        assert_eq!(
+            error.to_string(),
+            "stack.yml:2:3: key `functions.a b`: unknown"
+        );
+        let rendered = error.render();
+        assert_eq!(rendered.lines().count(), 5, "{rendered}");
+        assert!(
+            rendered
+                .lines()
+                .last()
+                .unwrap()
+                .ends_with("^ functions.a b"),
+            "{rendered}"
+        );
     }
 }

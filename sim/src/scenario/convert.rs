@@ -140,6 +140,7 @@ impl Builder<'_> {
                 nodes: kubernetes.nodes,
                 deploy_scale_min: (scale_min_given && function.scale_min > 0)
                     .then_some(function.scale_min),
+                asynchronous: asynchronous.is_some(),
             };
             events.push(self.event(index, item, context)?);
         }

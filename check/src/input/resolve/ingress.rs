@@ -17,6 +17,10 @@ use crate::{Origin, Severity};
 /// The provenance key of the ingress's read timeout (the scenario key).
 pub(crate) const KEY: &str = "ingress.readTimeout";
 
+/// The longest read timeout read, whole seconds: Go's longest duration (`1<<63 - 1` ns), as
+/// for a scenario's `ingress.readTimeout`.
+const MAX_SECONDS: i64 = i64::MAX / NS_PER_S as i64;
+
 impl Resolver<'_> {
     /// The ingress in front of the gateway, when `.faasim.yaml` (`setting`, which wins) or the
     /// manifests have one; nothing is recorded without one.
@@ -58,6 +62,16 @@ impl Resolver<'_> {
         let digits = val.raw.strip_prefix(['+', '-']).unwrap_or(&val.raw);
         let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
         match val.raw.parse::<i64>() {
+            // Past Go's longest duration the nanoseconds overflow the timers of a run (found by
+            // fuzz_inputs: a read deadline of `now + u64::MAX`).
+            Ok(seconds) if integer && seconds > MAX_SECONDS => Err(self.error(
+                val,
+                KEY,
+                format!(
+                    "{PROXY_READ_TIMEOUT} {seconds} is longer than faasim models (at most \
+                     {MAX_SECONDS} s, the longest Go duration)"
+                ),
+            )),
             Ok(seconds) if integer && seconds > 0 => {
                 let ns = u64::try_from(seconds).unwrap_or(0).saturating_mul(NS_PER_S);
                 self.record(KEY, go(ns), Origin::File(val.location.clone()));

@@ -20,6 +20,8 @@ pub(super) struct EventContext<'a> {
     /// The `com.openfaas.scale.min` a deploy request carries: the label's value when
     /// `function.labels` sets it above 0 (faas-netes's `getMinReplicaCount`), else `None`.
     pub(super) deploy_scale_min: Option<u32>,
+    /// `load.async: true`: the run has queue-workers (`restartQueueWorker` needs them).
+    pub(super) asynchronous: bool,
 }
 
 impl Builder<'_> {
@@ -139,7 +141,16 @@ impl Builder<'_> {
             Action::LoseNode { node }
         } else if raw.rollout_gateway.is_some() {
             Action::RolloutGateway
-        } else if raw.restart_queue_worker.is_some() {
+        } else if let Some(restart) = &raw.restart_queue_worker {
+            if !context.asynchronous {
+                // A synchronous run has no queue-worker: the world would meet an execution it
+                // has no asynchronous path for (found by fuzz_scenario).
+                return Err(self.error(
+                    &format!("{base}.restartQueueWorker"),
+                    spanned_loc(restart),
+                    "needs `load.async: true`: a synchronous run has no queue-worker to restart",
+                ));
+            }
             Action::RestartQueueWorker
         } else if raw.deploy.is_some() {
             Action::Deploy {
