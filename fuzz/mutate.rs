@@ -8,6 +8,7 @@
 #![allow(dead_code)] // Each test file uses the part it needs.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -71,6 +72,16 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// One parser's corpus, read once per test binary into `cell` and shared by its tests.
+pub fn corpus_once(
+    cell: &'static OnceLock<Arc<Vec<Vec<u8>>>>,
+    manifest_dir: &str,
+    parser: &str,
+) -> Arc<Vec<Vec<u8>>> {
+    cell.get_or_init(|| Arc::new(corpus(manifest_dir, &[parser], &[], &[])))
+        .clone()
 }
 
 /// The entries of `fuzz/corpus/<parser>` (each file one entry), plus the files of `extra`

@@ -153,9 +153,9 @@ fn assert_in_input(location: &Location, text: &str) {
     }
 }
 
-/// Reads `text` as standard input (with `also`, files of the fuzz directory, after it) and
-/// checks the properties.
-fn check_inputs(input: &[u8], also: &[&str], envsubst: bool) {
+/// `input` as standard input, then `also` (files of the fuzz directory): the text and the
+/// request that reads them.
+fn stdin_request(input: &[u8], also: &[&str], envsubst: bool) -> (String, InputRequest) {
     let text = String::from_utf8_lossy(input).into_owned();
     let mut paths = vec!["-".to_string()];
     paths.extend(also.iter().map(|p| p.to_string()));
@@ -167,6 +167,13 @@ fn check_inputs(input: &[u8], also: &[&str], envsubst: bool) {
         env: env(),
         ..InputRequest::default()
     };
+    (text, request)
+}
+
+/// Reads `text` as standard input (with `also`, files of the fuzz directory, after it) and
+/// checks the properties.
+fn check_inputs(input: &[u8], also: &[&str], envsubst: bool) {
+    let (text, request) = stdin_request(input, also, envsubst);
     let started = Instant::now();
     let first = read_all(&request);
     mutate::assert_bounded(started, BOUND, input);
@@ -204,16 +211,7 @@ fn check_inputs(input: &[u8], also: &[&str], envsubst: bool) {
 /// the search for the smallest safe value): what the reader resolves, the rules and their
 /// witness runs must take without a panic, and the report is the same twice.
 fn check_analyze(input: &[u8], also: &[&str]) {
-    let text = String::from_utf8_lossy(input).into_owned();
-    let mut paths = vec!["-".to_string()];
-    paths.extend(also.iter().map(|p| p.to_string()));
-    let request = InputRequest {
-        paths,
-        stdin: Some(text.clone()),
-        cwd: cwd(),
-        env: env(),
-        ..InputRequest::default()
-    };
+    let (text, request) = stdin_request(input, also, true);
     let Ok(inputs) = read_all(&request) else {
         return;
     };

@@ -25,16 +25,7 @@ const DEFAULT_NS: i64 = 30_000_000_017;
 
 fn corpus() -> Arc<Vec<Vec<u8>>> {
     static CORPUS: OnceLock<Arc<Vec<Vec<u8>>>> = OnceLock::new();
-    CORPUS
-        .get_or_init(|| {
-            Arc::new(mutate::corpus(
-                env!("CARGO_MANIFEST_DIR"),
-                &["duration"],
-                &[],
-                &[],
-            ))
-        })
-        .clone()
+    mutate::corpus_once(&CORPUS, env!("CARGO_MANIFEST_DIR"), "duration")
 }
 
 fn check(input: &[u8]) {

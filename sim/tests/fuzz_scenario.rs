@@ -25,16 +25,7 @@ const SOURCE: &str = "fuzz.yaml";
 
 fn corpus() -> Arc<Vec<Vec<u8>>> {
     static CORPUS: OnceLock<Arc<Vec<Vec<u8>>>> = OnceLock::new();
-    CORPUS
-        .get_or_init(|| {
-            Arc::new(mutate::corpus(
-                env!("CARGO_MANIFEST_DIR"),
-                &["scenario"],
-                &[],
-                &[],
-            ))
-        })
-        .clone()
+    mutate::corpus_once(&CORPUS, env!("CARGO_MANIFEST_DIR"), "scenario")
 }
 
 /// Asserts what every scenario error must carry: the file, a place (a line and column in the
