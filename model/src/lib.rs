@@ -9,6 +9,7 @@ pub mod config;
 pub mod deployment;
 pub mod duration;
 pub mod environment;
+pub mod execution;
 pub mod gateway;
 pub mod gateway_deployment;
 pub mod ingress;

@@ -25,6 +25,7 @@
 use std::collections::VecDeque;
 
 use crate::config::QueueWorkerConfig;
+use crate::execution::Execution;
 use crate::ledger::{Cause, RequestId, Status};
 use crate::queue::MemberId;
 use crate::time::Nanos;
@@ -74,6 +75,8 @@ pub enum Input {
 /// What the workers ask of their engine, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// A call to the gateway, its end, or a callback: what both editions share.
+    Execution(Execution),
     /// `member` subscribes to the queue group.
     Join {
         /// The member.
@@ -83,41 +86,6 @@ pub enum Effect {
     Died {
         /// The member.
         member: MemberId,
-    },
-    /// `member` calls the gateway for `inv`: execution `exec`, on a new connection (`dial`,
-    /// always: the CE worker's client has keep-alives off).
-    Call {
-        /// The member.
-        member: MemberId,
-        /// The invocation.
-        inv: RequestId,
-        /// The execution's id.
-        exec: RequestId,
-        /// A new connection is dialled first.
-        dial: bool,
-    },
-    /// The call of `exec` ends for the worker with `status`.
-    Finish {
-        /// The execution.
-        exec: RequestId,
-        /// What the worker saw.
-        status: Status,
-        /// Why.
-        cause: Cause,
-    },
-    /// The worker's connection closed under `exec`: the cancel goes down the chain.
-    Abandon {
-        /// The execution.
-        exec: RequestId,
-    },
-    /// `member` posts the callback of `inv` with `X-Function-Status: status`.
-    Callback {
-        /// The member.
-        member: MemberId,
-        /// The invocation.
-        inv: RequestId,
-        /// The status it carries.
-        status: u16,
     },
     /// `member` acknowledges `inv`'s message.
     Ack {
@@ -271,11 +239,11 @@ impl QueueWorkers {
                 if !worker.alive || worker.current != Some((inv, Step::Calling { exec })) {
                     return;
                 }
-                out.push(Effect::Finish {
+                out.push(Effect::Execution(Execution::Finish {
                     exec,
                     status,
                     cause,
-                });
+                }));
                 if self.callback {
                     // postResult: a transport error is reported as 503.
                     let code = match status {
@@ -283,11 +251,11 @@ impl QueueWorkers {
                         Status::Error => 503,
                     };
                     worker.current = Some((inv, Step::Callback));
-                    out.push(Effect::Callback {
+                    out.push(Effect::Execution(Execution::Callback {
                         member,
                         inv,
                         status: code,
-                    });
+                    }));
                 } else {
                     self.done(member, inv, out);
                 }
@@ -376,12 +344,12 @@ impl QueueWorkers {
             out,
         );
         if let Some((_, Step::Calling { exec })) = current {
-            out.push(Effect::Abandon { exec });
-            out.push(Effect::Finish {
+            out.push(Effect::Execution(Execution::Abandon { exec }));
+            out.push(Effect::Execution(Execution::Finish {
                 exec,
                 status: Status::Error,
                 cause: Cause::QueueWorkerExited,
-            });
+            }));
         }
         if joined {
             out.push(Effect::Died { member });
@@ -409,12 +377,12 @@ impl QueueWorkers {
         self.execs.push((member, inv));
         worker.current = Some((inv, Step::Calling { exec }));
         // makeClient turns keep-alives off: every call dials.
-        out.push(Effect::Call {
+        out.push(Effect::Execution(Execution::Call {
             member,
             inv,
             exec,
             dial: true,
-        });
+        }));
     }
 }
 
@@ -448,12 +416,12 @@ mod tests {
         let out = run(&mut w, 0, Input::Deliver { member: 0, inv: 0 });
         assert_eq!(
             out,
-            vec![Effect::Call {
+            vec![Effect::Execution(Execution::Call {
                 member: 0,
                 inv: 0,
                 exec: 100,
                 dial: true
-            }]
+            })]
         );
         // A second message waits behind the first, whatever max_inflight says.
         assert!(run(&mut w, 0, Input::Deliver { member: 0, inv: 1 }).is_empty());
@@ -465,23 +433,23 @@ mod tests {
         let out = run(&mut w, 10 * NS_PER_S, answer);
         assert_eq!(
             out[1],
-            Effect::Callback {
+            Effect::Execution(Execution::Callback {
                 member: 0,
                 inv: 0,
                 status: 500
-            }
+            })
         );
         assert!(!out.iter().any(|e| matches!(e, Effect::Ack { .. })));
         let out = run(&mut w, 11 * NS_PER_S, Input::CallbackDone { member: 0 });
         assert_eq!(out[0], Effect::Ack { member: 0, inv: 0 });
         assert_eq!(
             out[1],
-            Effect::Call {
+            Effect::Execution(Execution::Call {
                 member: 0,
                 inv: 1,
                 exec: 101,
                 dial: true
-            },
+            }),
             "the 500 is acked, never retried; the next call dials again"
         );
     }
@@ -497,11 +465,11 @@ mod tests {
             cause: Cause::GatewayExited,
         };
         let out = run(&mut w, NS_PER_S, answer);
-        assert!(out.contains(&Effect::Callback {
+        assert!(out.contains(&Effect::Execution(Execution::Callback {
             member: 0,
             inv: 0,
             status: 503
-        }));
+        })));
     }
 
     #[test]
@@ -540,12 +508,12 @@ mod tests {
             out,
             vec![
                 Effect::Join { member: 1 },
-                Effect::Abandon { exec: 100 },
-                Effect::Finish {
+                Effect::Execution(Execution::Abandon { exec: 100 }),
+                Effect::Execution(Execution::Finish {
                     exec: 100,
                     status: Status::Error,
                     cause: Cause::QueueWorkerExited
-                },
+                }),
                 Effect::Died { member: 0 },
             ]
         );

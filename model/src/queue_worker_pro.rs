@@ -24,6 +24,7 @@
 
 use crate::choice::{Chooser, Stream};
 use crate::config::{Backoff, QueueWorkerConfig};
+use crate::execution::Execution;
 use crate::jetstream::JetStream;
 use crate::ledger::{Cause, RequestId, Status};
 use crate::queue::MemberId;
@@ -110,39 +111,8 @@ pub enum Input {
 /// What the Pro workers ask of their engine, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// `member` calls the gateway for `inv`: execution `exec`, on a new connection.
-    Call {
-        /// The member.
-        member: MemberId,
-        /// The invocation.
-        inv: RequestId,
-        /// The execution's id.
-        exec: RequestId,
-    },
-    /// The call of `exec` ends for the worker with `status`.
-    Finish {
-        /// The execution.
-        exec: RequestId,
-        /// What the worker saw.
-        status: Status,
-        /// Why.
-        cause: Cause,
-    },
-    /// The worker gave up on `exec` (its timeout, or its process killed): the cancel goes
-    /// down the chain.
-    Abandon {
-        /// The execution.
-        exec: RequestId,
-    },
-    /// `member` posts the callback of `inv` with `X-Function-Status: status`.
-    Callback {
-        /// The member.
-        member: MemberId,
-        /// The invocation.
-        inv: RequestId,
-        /// The status it carries.
-        status: u16,
-    },
+    /// A call to the gateway, its end, or a callback: what both editions share.
+    Execution(Execution),
     /// Arm a timer.
     Arm {
         /// When.
@@ -393,11 +363,11 @@ impl ProQueueWorkers {
                     );
                     let posts = posts + 1;
                     self.set_step(member, inv, Step::Callback { code, posts });
-                    out.push(Effect::Callback {
+                    out.push(Effect::Execution(Execution::Callback {
                         member,
                         inv,
                         status: code,
-                    });
+                    }));
                     return;
                 }
                 if !accepted {
@@ -448,7 +418,7 @@ impl ProQueueWorkers {
                         || format!("call {inv}: its upstreamTimeout {} ran out", stamp(timeout)),
                         out,
                     );
-                    out.push(Effect::Abandon { exec });
+                    out.push(Effect::Execution(Execution::Abandon { exec }));
                     let ended = Ended {
                         exec,
                         status: Status::Error,
@@ -500,11 +470,11 @@ impl ProQueueWorkers {
         let Some(attempt) = self.calling(member, inv, exec) else {
             return;
         };
-        out.push(Effect::Finish {
+        out.push(Effect::Execution(Execution::Finish {
             exec,
             status,
             cause,
-        });
+        }));
         let retryable = match status {
             Status::Error => true,
             Status::Code(code) => self.config.retry_http_codes.contains(&code) || internal(cause),
@@ -563,11 +533,11 @@ impl ProQueueWorkers {
                 self.stream.ack(member, inv);
             }
             self.set_step(member, inv, Step::Callback { code, posts: 1 });
-            out.push(Effect::Callback {
+            out.push(Effect::Execution(Execution::Callback {
                 member,
                 inv,
                 status: code,
-            });
+            }));
         } else {
             self.stream.ack(member, inv);
             self.release(now, member, inv, out);
@@ -616,7 +586,13 @@ impl ProQueueWorkers {
             if attempt > 1 {
                 self.note(member, || format!("call {inv}: attempt {attempt}"), out);
             }
-            out.push(Effect::Call { member, inv, exec });
+            out.push(Effect::Execution(Execution::Call {
+                member,
+                inv,
+                exec,
+                // [inferred] The Pro worker dials each call: keep-alives are not modelled for it.
+                dial: true,
+            }));
             out.push(Effect::Arm {
                 at_ns: now + self.config.upstream_timeout_ns,
                 timer: Timer::UpstreamTimeout { exec },
@@ -690,12 +666,12 @@ impl ProQueueWorkers {
         );
         for (_, step) in slots {
             if let Step::Calling { exec, .. } = step {
-                out.push(Effect::Abandon { exec });
-                out.push(Effect::Finish {
+                out.push(Effect::Execution(Execution::Abandon { exec }));
+                out.push(Effect::Execution(Execution::Finish {
                     exec,
                     status: Status::Error,
                     cause: Cause::QueueWorkerExited,
-                });
+                }));
             }
         }
         for (inv, at_ns, generation) in self.stream.died(now, member) {
@@ -798,7 +774,7 @@ mod tests {
         run(&mut w, 0, Input::Start);
         let calls = |out: &[Effect]| {
             out.iter()
-                .filter(|e| matches!(e, Effect::Call { .. }))
+                .filter(|e| matches!(e, Effect::Execution(Execution::Call { .. })))
                 .count()
         };
         for inv in 0..3 {
@@ -817,21 +793,25 @@ mod tests {
         run(&mut w, 0, Input::Start);
         run(&mut w, 0, Input::Publish { inv: 0 });
         let out = run(&mut w, NS_PER_S, answer(100, 429, Cause::MaxInflight));
-        assert!(!out.iter().any(|e| matches!(e, Effect::Callback { .. })));
+        assert!(
+            !out.iter()
+                .any(|e| matches!(e, Effect::Execution(Execution::Callback { .. })))
+        );
         let (at, timer) = ready_at(&out).expect("a retry");
         assert_eq!(at, 11 * NS_PER_S);
         let out = run(&mut w, at, Input::Timer(timer));
-        assert!(out.contains(&Effect::Call {
+        assert!(out.contains(&Effect::Execution(Execution::Call {
             member: 0,
             inv: 0,
-            exec: 101
-        }));
+            exec: 101,
+            dial: true
+        })));
         let out = run(&mut w, 12 * NS_PER_S, answer(101, 200, Cause::Handler));
-        assert!(out.contains(&Effect::Callback {
+        assert!(out.contains(&Effect::Execution(Execution::Callback {
             member: 0,
             inv: 0,
             status: 200
-        }));
+        })));
         assert!(w.pending(0), "acked only after the callback returns");
         run(
             &mut w,
@@ -859,11 +839,11 @@ mod tests {
         run(&mut w, at, Input::Timer(timer));
         let out = run(&mut w, at + NS_PER_S, answer(101, 500, Cause::Handler));
         assert!(ready_at(&out).is_none(), "no third attempt");
-        assert!(out.contains(&Effect::Callback {
+        assert!(out.contains(&Effect::Execution(Execution::Callback {
             member: 0,
             inv: 0,
             status: 500
-        }));
+        })));
     }
 
     #[test]
@@ -917,14 +897,14 @@ mod tests {
             .expect("a timeout");
         assert_eq!(timeout.0, 60 * NS_PER_S);
         let out = run(&mut w, timeout.0, Input::Timer(timeout.1));
-        assert_eq!(out[0], Effect::Abandon { exec: 100 });
+        assert_eq!(out[0], Effect::Execution(Execution::Abandon { exec: 100 }));
         assert_eq!(
             out[1],
-            Effect::Finish {
+            Effect::Execution(Execution::Finish {
                 exec: 100,
                 status: Status::Error,
                 cause: Cause::ClientTimeout
-            }
+            })
         );
         assert!(ready_at(&out).is_some());
         // The gateway's late answer to the cut attempt is ignored.
@@ -961,15 +941,16 @@ mod tests {
             33 * NS_PER_S,
             Input::Timer(Timer::Grace { member: 0 }),
         );
-        assert_eq!(out[0], Effect::Abandon { exec: 100 });
+        assert_eq!(out[0], Effect::Execution(Execution::Abandon { exec: 100 }));
         let (at, timer) = ready_at(&out).expect("the lease runs out");
         assert_eq!(at, 93 * NS_PER_S, "ack_wait (60s) after the kill");
         let out = run(&mut w, at, Input::Timer(timer));
-        assert!(out.contains(&Effect::Call {
+        assert!(out.contains(&Effect::Execution(Execution::Call {
             member: 1,
             inv: 0,
-            exec: 102
-        }));
+            exec: 102,
+            dial: true
+        })));
     }
 
     #[test]

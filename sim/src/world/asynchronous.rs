@@ -7,6 +7,7 @@
 
 use faasim_model::callback::{self, Receiver};
 use faasim_model::config::{AsyncConfig, QueueEdition};
+use faasim_model::execution::Execution;
 use faasim_model::gateway;
 use faasim_model::gateway_deployment;
 use faasim_model::invocation::{self, Invocation};
@@ -215,32 +216,40 @@ impl World<'_> {
         pro.handle(now, input, &mut *self.chooser, &mut out);
         for effect in out {
             match effect {
-                // The Pro worker's client [inferred] dials each call: keep-alives are not
-                // modelled for it.
-                queue_worker_pro::Effect::Call { member, inv, exec } => {
-                    self.call(member, inv, exec, true)
-                }
-                queue_worker_pro::Effect::Finish {
-                    exec,
-                    status,
-                    cause,
-                } => self.finish(exec, status, cause),
-                queue_worker_pro::Effect::Abandon { exec } => self.abandon_execution(exec),
-                queue_worker_pro::Effect::Callback {
-                    member,
-                    inv,
-                    status,
-                } => self.send_async(AsyncHop::Receiver(callback::Input::Callback {
-                    member,
-                    inv,
-                    status,
-                })),
+                queue_worker_pro::Effect::Execution(e) => self.execution(e),
                 queue_worker_pro::Effect::Arm { at_ns, timer } => {
                     self.queue.push(at_ns, Ev::ProWorkers(timer))
                 }
                 queue_worker_pro::Effect::Note { who, what } => self.note(|| who, || what),
                 queue_worker_pro::Effect::Stale => self.stale = true,
             }
+        }
+    }
+
+    /// What a worker of either edition does with a call and its callback.
+    fn execution(&mut self, effect: Execution) {
+        match effect {
+            Execution::Call {
+                member,
+                inv,
+                exec,
+                dial,
+            } => self.call(member, inv, exec, dial),
+            Execution::Finish {
+                exec,
+                status,
+                cause,
+            } => self.finish(exec, status, cause),
+            Execution::Abandon { exec } => self.abandon_execution(exec),
+            Execution::Callback {
+                member,
+                inv,
+                status,
+            } => self.send_async(AsyncHop::Receiver(callback::Input::Callback {
+                member,
+                inv,
+                status,
+            })),
         }
     }
 
@@ -292,27 +301,7 @@ impl World<'_> {
                 queue_worker::Effect::Died { member } => {
                     self.send_async(AsyncHop::Queue(queue::Input::Died { member }))
                 }
-                queue_worker::Effect::Call {
-                    member,
-                    inv,
-                    exec,
-                    dial,
-                } => self.call(member, inv, exec, dial),
-                queue_worker::Effect::Finish {
-                    exec,
-                    status,
-                    cause,
-                } => self.finish(exec, status, cause),
-                queue_worker::Effect::Abandon { exec } => self.abandon_execution(exec),
-                queue_worker::Effect::Callback {
-                    member,
-                    inv,
-                    status,
-                } => self.send_async(AsyncHop::Receiver(callback::Input::Callback {
-                    member,
-                    inv,
-                    status,
-                })),
+                queue_worker::Effect::Execution(e) => self.execution(e),
                 queue_worker::Effect::Ack { member, inv } => {
                     self.send_async(AsyncHop::Queue(queue::Input::Ack { member, inv }))
                 }
