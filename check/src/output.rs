@@ -329,6 +329,20 @@ fn statuses_text(statuses: &[(String, u64)]) -> String {
         .join(", ")
 }
 
+/// A counterexample's seed, the statuses its run saw and what it violates, on one line: the
+/// same words in every human-facing format.
+fn witness_details(cx: &super::Counterexample) -> String {
+    use std::fmt::Write as _;
+    let mut details = format!("seed {}", cx.seed);
+    if !cx.statuses.is_empty() {
+        let _ = write!(details, "; statuses {}", statuses_text(&cx.statuses));
+    }
+    if !cx.violated.is_empty() {
+        let _ = write!(details, "; violates {}", cx.violated.join(", "));
+    }
+    details
+}
+
 /// The edition the functions were checked as and where it came from (`None` without
 /// functions): the first function's `kubernetes.edition`, which every function shares.
 fn edition_of(report: &Report) -> Option<(&str, &Origin)> {

@@ -19,7 +19,7 @@ use faasim_sim::picture::escape;
 use faasim_sim::report::Header;
 use faasim_sim::{picture, scenario, simulate_scenario};
 
-use super::{RenderOptions, counts, edition_of, groups, origin_text, statuses_text};
+use super::{RenderOptions, counts, edition_of, groups, origin_text, witness_details};
 use crate::{Counterexample, Finding, FunctionInput, Report, SafeValue};
 
 /// The page's own stylesheet.
@@ -192,13 +192,7 @@ fn witness_html<'r>(
     drawn: &mut HashMap<(&'r str, u64), String>,
     index: usize,
 ) {
-    let mut details = format!("seed {}", cx.seed);
-    if !cx.statuses.is_empty() {
-        let _ = write!(details, "; statuses {}", statuses_text(&cx.statuses));
-    }
-    if !cx.violated.is_empty() {
-        let _ = write!(details, "; violates {}", cx.violated.join(", "));
-    }
+    let details = witness_details(cx);
     let _ = writeln!(
         out,
         "<p class=\"saw\"><b>Simulated:</b> {} ({})</p>",

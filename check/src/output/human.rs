@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::{RenderOptions, counts, edition_of, groups, origin_text, statuses_text};
+use super::{RenderOptions, counts, edition_of, groups, origin_text, witness_details};
 use crate::{
     Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
 };
@@ -308,13 +308,7 @@ fn human_counterexample(out: &mut String, cx: &Counterexample, on: Option<&str>)
             let _ = writeln!(out, "    simulated: {}", cx.saw);
         }
     }
-    let mut details = format!("seed {}", cx.seed);
-    if !cx.statuses.is_empty() {
-        let _ = write!(details, "; statuses {}", statuses_text(&cx.statuses));
-    }
-    if !cx.violated.is_empty() {
-        let _ = write!(details, "; violates {}", cx.violated.join(", "));
-    }
+    let details = witness_details(cx);
     let _ = writeln!(
         out,
         "      {details}; rerun: faasim run SCENARIO --seed {} (the scenario is in -o json)",
