@@ -329,6 +329,15 @@ fn statuses_text(statuses: &[(String, u64)]) -> String {
         .join(", ")
 }
 
+/// What faasim assumed where the files are silent, by function, so that a user can settle it.
+fn assumptions(report: &Report) -> Vec<(&str, &str)> {
+    report
+        .functions
+        .iter()
+        .filter_map(|f| f.assumption().map(|text| (f.name.as_str(), text)))
+        .collect()
+}
+
 /// A counterexample's seed, the statuses its run saw and what it violates, on one line: the
 /// same words in every human-facing format.
 fn witness_details(cx: &super::Counterexample) -> String {

@@ -4,26 +4,14 @@
 //! (their bars are its requests, coloured by its outcomes), ids unique across pictures, and the
 //! same inputs giving the same bytes. Over the fixtures of check/tests/fixtures/check/.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
 
-use faasim_check::command::{CheckArgs, Outcome, check};
 use faasim_check::output::Format;
 use roxmltree::{Document, Node};
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
-}
-
-fn run(paths: &[&str], edition: &str, format: Format) -> Outcome {
-    let args = CheckArgs {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-        edition: Some(edition.to_string()),
-        format,
-        ..CheckArgs::default()
-    };
-    check(&args, fixtures(), BTreeMap::new(), None)
-}
+#[path = "support/run.rs"]
+mod support_run;
+use support_run::run;
 
 /// The page starts with `<!DOCTYPE html>`.
 fn parse(text: &str) -> Document<'_> {

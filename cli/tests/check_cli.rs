@@ -4,27 +4,16 @@
 //! SARIF checked against the SARIF 2.1.0 schema, and the exit codes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use faasim_check::command::{CheckArgs, Outcome, check};
+use faasim_check::command::{CheckArgs, check};
 use faasim_check::output::Format;
 
 #[path = "../../check/tests/support/sarif.rs"]
 mod sarif;
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../check/tests/fixtures/check")
-}
-
-fn run(paths: &[&str], edition: &str, format: Format) -> Outcome {
-    let args = CheckArgs {
-        paths: paths.iter().map(|p| p.to_string()).collect(),
-        edition: Some(edition.to_string()),
-        format,
-        ..CheckArgs::default()
-    };
-    check(&args, fixtures(), BTreeMap::new(), None)
-}
+#[path = "../../check/tests/support/run.rs"]
+mod support_run;
+use support_run::{fixtures, run};
 
 #[test]
 fn go_long_behind_the_chart_defaults_is_flagged_with_the_502_at_60_s() {

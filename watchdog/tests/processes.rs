@@ -93,6 +93,18 @@ async fn a_command_that_cannot_start_still_answers_200_empty() {
     .unwrap();
 }
 
+/// One call to `fprocess` (a script that prints `early` then outlives it) under a 200 ms
+/// exec_timeout: it answers 200 with `early` alone. When the call started and how long it took.
+async fn early_then_killed(fprocess: &str) -> (Instant, Duration) {
+    let (_w, to_watchdog) = watchdog(fprocess, 200 * MS).await;
+    let started = Instant::now();
+    let reply = get(&to_watchdog, "/").await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "early\n");
+    (started, took)
+}
+
 #[tokio::test]
 async fn exec_timeout_kills_the_shell_and_the_body_ends_when_its_child_closes_stdout() {
     timeout(LIMIT, async {
@@ -104,12 +116,7 @@ async fn exec_timeout_kills_the_shell_and_the_body_ends_when_its_child_closes_st
         // exec_timeout 1s at 3.0 s).
         std::fs::write(&script, "echo early\nsleep 0.5\ntouch \"$1\"\necho late\n").unwrap();
         let fprocess = format!("sh {} {}", script.display(), marker.display());
-        let (_w, to_watchdog) = watchdog(&fprocess, 200 * MS).await;
-        let started = Instant::now();
-        let reply = get(&to_watchdog, "/").await.unwrap();
-        let took = started.elapsed();
-        assert_eq!(reply.status, StatusCode::OK);
-        assert_eq!(reply.body, "early\n");
+        let (started, took) = early_then_killed(&fprocess).await;
         assert!(
             took >= Duration::from_millis(480) && took < Duration::from_millis(900),
             "{took:?}"
@@ -130,12 +137,7 @@ async fn exec_timeout_ends_the_body_at_the_kill_when_the_process_holds_stdout_al
         // `exec` makes the sleep the process itself: the kill closes its stdout.
         std::fs::write(&script, "echo early\nexec sleep 0.5\n").unwrap();
         let fprocess = format!("sh {}", script.display());
-        let (_w, to_watchdog) = watchdog(&fprocess, 200 * MS).await;
-        let started = Instant::now();
-        let reply = get(&to_watchdog, "/").await.unwrap();
-        let took = started.elapsed();
-        assert_eq!(reply.status, StatusCode::OK);
-        assert_eq!(reply.body, "early\n");
+        let (_, took) = early_then_killed(&fprocess).await;
         assert!(
             took >= Duration::from_millis(200) && took < Duration::from_millis(450),
             "{took:?}"

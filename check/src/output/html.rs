@@ -19,7 +19,7 @@ use faasim_sim::picture::escape;
 use faasim_sim::report::Header;
 use faasim_sim::{picture, scenario, simulate_scenario};
 
-use super::{RenderOptions, counts, edition_of, groups, origin_text, witness_details};
+use super::{RenderOptions, assumptions, counts, edition_of, groups, origin_text, witness_details};
 use crate::{Counterexample, Finding, FunctionInput, Report, SafeValue};
 
 /// The page's own stylesheet.
@@ -87,11 +87,7 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
         }
         out.push_str("</section>\n");
     }
-    let assumed: Vec<(&str, &str)> = report
-        .functions
-        .iter()
-        .filter_map(|f| f.assumption().map(|text| (f.name.as_str(), text)))
-        .collect();
+    let assumed = assumptions(report);
     if !assumed.is_empty() {
         out.push_str("<h2 id=\"assumed\">Assumed, where the files cannot show it</h2>\n<ul>\n");
         for (name, text) in assumed {

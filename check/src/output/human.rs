@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use super::{RenderOptions, counts, edition_of, groups, origin_text, witness_details};
+use super::{RenderOptions, assumptions, counts, edition_of, groups, origin_text, witness_details};
 use crate::{
     Counterexample, Finding, FunctionInput, Location, Origin, Report, SafeValue, Severity,
 };
@@ -220,11 +220,7 @@ pub(super) fn render(report: &Report, options: &RenderOptions) -> String {
         }
     }
     // What faasim assumed where the files are silent, so that a user can settle it.
-    let assumed: Vec<(&str, &str)> = report
-        .functions
-        .iter()
-        .filter_map(|f| f.assumption().map(|text| (f.name.as_str(), text)))
-        .collect();
+    let assumed = assumptions(report);
     if !assumed.is_empty() {
         let _ = writeln!(
             out,
