@@ -504,6 +504,22 @@ fn run(
         }
     };
     let seed = seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
+    let requests = loaded.config.load.requests;
+    if matches!(format, Format::Svg | Format::Html | Format::Perfetto)
+        && requests > faasim_model::limits::LEDGER_KEPT_MAX
+    {
+        // A run past the ledger's limit streams and keeps no request to draw.
+        eprintln!(
+            "error: --format {}: a picture draws every request, and {} sends {requests} \
+             (load.requests), more than the {} a run keeps whole; use --format text or json",
+            format
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string()),
+            file.display(),
+            faasim_model::limits::LEDGER_KEPT_MAX
+        );
+        return ExitCode::from(2);
+    }
     let run = match engine {
         Engine::Model => {
             // The bar draws only once the run has simulated a batch of events: a short run

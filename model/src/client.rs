@@ -6,6 +6,7 @@
 use crate::choice::request_key;
 use crate::config::LoadConfig;
 use crate::ledger::{Cause, RequestId, Status};
+use crate::slots::Window;
 use crate::time::{NS_PER_S, Nanos};
 
 /// A timer of the load generator.
@@ -107,18 +108,24 @@ pub struct Client {
     load: LoadConfig,
     /// The workers, by index.
     workers: Vec<Worker>,
-    /// The worker that sent each request, by request id.
-    senders: Vec<u32>,
-    /// Requests that have ended at the client, by request id.
-    ended: Vec<bool>,
+    /// Each request the client has sent and not retired, by id.
+    sent: Window<Sent>,
+}
+
+/// The client's record of one request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Sent {
+    /// The worker that sent it.
+    worker: u32,
+    /// Its answer (or its timeout) reached the client.
+    ended: bool,
 }
 
 impl Client {
     /// Make room for the records of `requests` requests up front: a table grown by doubling
     /// copies itself and touches fresh pages at every step of a long run.
     pub fn reserve(&mut self, requests: usize) {
-        self.senders.reserve(requests);
-        self.ended.reserve(requests);
+        self.sent.reserve(requests);
     }
 
     /// The load generator of `load`, before it starts.
@@ -127,8 +134,7 @@ impl Client {
         Client {
             load: load.clone(),
             workers: vec![Worker::default(); workers],
-            senders: Vec::new(),
-            ended: Vec::new(),
+            sent: Window::default(),
         }
     }
 
@@ -138,7 +144,17 @@ impl Client {
 
     /// Requests sent so far.
     pub fn sent(&self) -> usize {
-        self.senders.len()
+        self.sent.end() as usize
+    }
+
+    /// The client still waits for `req`'s answer.
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.sent.get(req).is_some_and(|s| !s.ended)
+    }
+
+    /// Retire the records of requests below `id` (all answered).
+    pub fn retire_below(&mut self, id: RequestId) {
+        self.sent.retire_below(id);
     }
 
     /// Take one input at `now`; effects go to `out` in order.
@@ -203,15 +219,17 @@ impl Client {
             w.left -= 1;
             w.tick_taken_ns = now;
         }
-        let req = self.senders.len() as RequestId;
+        let req = self.sent.end();
         let key = request_key(worker, w.sent);
         w.sent += 1;
         // hey dials per request in an open loop; a closed-loop worker keeps its connection
         // until an error.
         let dial = !(keep && w.connected);
         w.connected = keep;
-        self.senders.push(worker);
-        self.ended.push(false);
+        self.sent.push(Sent {
+            worker,
+            ended: false,
+        });
         let timeout_ns = self.load.timeout_ns;
         out.push(Effect::Request {
             req,
@@ -230,12 +248,12 @@ impl Client {
         cause: Cause,
         out: &mut Vec<Effect>,
     ) {
-        let ended = &mut self.ended[req as usize];
-        assert!(!*ended, "request {req} ends twice at the client");
-        *ended = true;
+        let sent = &mut self.sent[req];
+        assert!(!sent.ended, "request {req} ends twice at the client");
+        sent.ended = true;
+        let worker = sent.worker;
         out.push(Effect::Finish { req, status, cause });
         if !self.open_loop() {
-            let worker = self.senders[req as usize];
             if status == Status::Error {
                 // hey drops a connection that failed; the next request dials.
                 self.workers[worker as usize].connected = false;

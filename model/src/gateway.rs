@@ -8,6 +8,7 @@
 
 use crate::config::{GatewayConfig, GatewaySigterm, server_limit_ns};
 use crate::ledger::{Cause, RequestId, Status};
+use crate::slots::Window;
 use crate::time::{NS_PER_MS, Nanos};
 
 /// How long the scale-from-zero handler trusts its last reading of the function's replicas
@@ -172,8 +173,8 @@ pub struct Gateway {
     /// The scale-from-zero handler's cache: when it last stored a reading, and the available
     /// replicas it read then.
     cached: Option<(Nanos, usize)>,
-    /// Each request's record, by id.
-    calls: Vec<Call>,
+    /// Each request's record, by id (the open ones).
+    calls: Window<Call>,
     /// Calls held or forwarded, not yet answered or given up.
     in_flight: usize,
     /// Where the process is in its life.
@@ -194,14 +195,27 @@ impl Gateway {
             scale_to: scale_min.max(1),
             available: 0,
             cached: None,
-            calls: Vec::new(),
+            calls: Window::default(),
             in_flight: 0,
             life: Life::Serving,
         }
     }
 
     fn call(&mut self, req: RequestId) -> &mut Call {
-        crate::slots::slot(&mut self.calls, req as usize)
+        self.calls.slot(req)
+    }
+
+    /// The gateway still holds `req` (held for a replica, or forwarded and not answered).
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.calls
+            .get(req)
+            .is_some_and(|c| matches!(c.state, State::Held | State::Forwarded))
+    }
+
+    /// Retire the records of requests below `id` (the router knows none of them will reach
+    /// this component again).
+    pub fn retire_below(&mut self, id: RequestId) {
+        self.calls.retire_below(id);
     }
 
     /// Take one input at `now`; effects go to `out` in order.
@@ -367,12 +381,12 @@ impl Gateway {
     /// status, and the call to the provider is cancelled, the function running on unobserved).
     fn exit(&mut self, out: &mut Vec<Effect>) {
         if self.in_flight > 0 {
-            for req in 0..self.calls.len() {
-                let state = self.calls[req].state;
+            let open: Vec<(RequestId, State)> =
+                self.calls.iter().map(|(req, c)| (req, c.state)).collect();
+            for (req, state) in open {
                 if !matches!(state, State::Held | State::Forwarded) {
                     continue;
                 }
-                let req = req as RequestId;
                 if state == State::Forwarded {
                     out.push(Effect::Abandon { req });
                 }

@@ -8,6 +8,7 @@
 
 use crate::config::IngressConfig;
 use crate::ledger::{Cause, RequestId, Status};
+use crate::slots::Window;
 use crate::time::Nanos;
 
 /// The status ingress-nginx answers when the upstream read timed out (`proxy_read_timeout`:
@@ -98,7 +99,7 @@ pub struct Ingress {
     /// The ingress's settings.
     config: IngressConfig,
     /// Each request's state, by id.
-    calls: Vec<State>,
+    calls: Window<State>,
     /// Whether to write timeline notes.
     tracing: bool,
 }
@@ -108,7 +109,7 @@ impl Ingress {
     pub fn new(config: &IngressConfig, tracing: bool) -> Ingress {
         Ingress {
             config: config.clone(),
-            calls: Vec::new(),
+            calls: Window::default(),
             tracing,
         }
     }
@@ -120,7 +121,18 @@ impl Ingress {
     }
 
     fn call(&mut self, req: RequestId) -> &mut State {
-        crate::slots::slot(&mut self.calls, req as usize)
+        self.calls.slot(req)
+    }
+
+    /// The ingress still holds `req` (forwarded, its answer not yet passed on).
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.calls.get(req) == Some(&State::Forwarded)
+    }
+
+    /// Retire the records of requests below `id` (the router knows none of them will reach
+    /// this component again).
+    pub fn retire_below(&mut self, id: RequestId) {
+        self.calls.retire_below(id);
     }
 
     /// Take one input at `now`; effects go to `out` in order.

@@ -3,13 +3,29 @@
 //! `faasim check`), never a run that fills memory or never ends. `docs/scenario-format.md`
 //! ("Limits") lists them for users.
 
-/// Most requests one scenario sends (`load.requests`). The run keeps every request in its
-/// ledger (about 170 bytes each), its JSON report writes one entry per request (about 250
-/// bytes) and the timeline several lines per request: about 1 KiB per request in all with the
-/// timeline on: 500 000 requests took 470 MB of memory at most with `--format json` (about
-/// 930 bytes each, docs/performance.md, "Limits"), which keeps a run well under 1 GB. The
-/// largest shipped scenario sends 120 000.
-pub const REQUESTS_MAX: u64 = 500_000;
+/// Most requests one scenario sends (`load.requests`). A run keeps only the requests still
+/// open (the router retires each one once nothing can touch it again), and past
+/// [`LEDGER_KEPT_MAX`] it folds each retired record into a fixed-size tally instead of keeping
+/// it, so memory follows the requests in flight, not the requests sent. What bounds this is
+/// time: about a million requests per second of wall time on one core (docs/performance.md,
+/// "An hour at 10 000 requests/s"), so 100 M take under two minutes; request ids are 32-bit.
+pub const REQUESTS_MAX: u64 = 100_000_000;
+
+/// Most requests whose every record a run keeps for its reports (the JSON report's
+/// `requests`, the timeline, the pictures, the exact histogram). Each costs about 930 bytes
+/// with the JSON report (docs/performance.md, "Limits: memory at the request limit"): 500 000
+/// requests took 470 MB, which keeps such a run under 1 GB. A run past it streams: see
+/// [`REQUESTS_MAX`].
+pub const LEDGER_KEPT_MAX: u64 = 500_000;
+
+/// Most requests of an asynchronous run (`load.requests` with `load.async: true`): its
+/// invocations are judged from every execution at the end, so it keeps its whole ledger (see
+/// [`LEDGER_KEPT_MAX`]).
+pub const ASYNC_REQUESTS_MAX: u64 = LEDGER_KEPT_MAX;
+
+/// Ids a streamed run lists per violated property (the rest are counted): the text report
+/// prints 20, and a thousand is enough to pick counterexamples from.
+pub const STREAMED_LISTED_MAX: usize = 1_000;
 
 /// Most client workers (`load.concurrency`). Each is a connection, a pool entry and a slot in
 /// the client's state; 10 000 is 200 times hey's default of 50 and above what one load

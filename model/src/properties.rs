@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::ledger::{Outcome, Record, RequestId};
+use crate::tally::Tally;
 
 /// A property every run should keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,27 +105,26 @@ pub struct PodFate {
 pub struct Violation {
     /// Which property.
     pub property: Property,
-    /// Requests that violate it.
+    /// Requests that violate it (the first ones, in a streamed run).
     pub requests: Vec<RequestId>,
+    /// Requests that violate it and are not listed (a streamed run lists the first ones).
+    pub omitted: u64,
     /// Pods that violate it.
     pub pods: Vec<String>,
 }
 
-/// Every violated property, in `Property::ALL` order.
-pub fn evaluate(ledger: &[Record], pods: &[PodFate]) -> Vec<Violation> {
+/// Every violated property, in `Property::ALL` order, from the run's folded ledger.
+pub fn evaluate(tally: &Tally, pods: &[PodFate]) -> Vec<Violation> {
     let mut violations = Vec::new();
     for property in Property::ALL {
-        let (requests, pods) = match property.outcome() {
-            Some(outcome) => (
-                ledger
-                    .iter()
-                    .filter(|r| r.outcome == outcome)
-                    .map(|r| r.id)
-                    .collect(),
-                Vec::new(),
-            ),
+        let (requests, omitted, pods) = match property.outcome() {
+            Some(outcome) => {
+                let listed = tally.listed.get(&outcome).cloned().unwrap_or_default();
+                (listed.ids, listed.omitted, Vec::new())
+            }
             None => (
                 Vec::new(),
+                0,
                 pods.iter()
                     .filter(|p| p.terminating && p.killed)
                     .map(|p| p.name.clone())
@@ -135,6 +135,7 @@ pub fn evaluate(ledger: &[Record], pods: &[PodFate]) -> Vec<Violation> {
             violations.push(Violation {
                 property,
                 requests,
+                omitted,
                 pods,
             });
         }
@@ -169,6 +170,7 @@ pub fn evaluate_async(
             violations.push(Violation {
                 property,
                 requests,
+                omitted: 0,
                 pods: Vec::new(),
             });
         }

@@ -8,6 +8,7 @@ use crate::config::{ProviderConfig, server_limit_ns};
 use crate::ledger::{Cause, Fact, PodId, RequestId};
 use crate::message::Msg;
 use crate::pool::{Checkout, Pool, Reach};
+use crate::slots::Window;
 use crate::time::Nanos;
 
 /// One input to the provider.
@@ -177,7 +178,7 @@ pub struct Provider {
     /// The keep-alive pool towards each pod, by id.
     pools: Vec<Pool>,
     /// Each call, by request id.
-    calls: Vec<Call>,
+    calls: Window<Call>,
     /// Its informers stopped (SIGTERM): the view no longer changes.
     informers_stopped: bool,
 }
@@ -207,7 +208,7 @@ impl Provider {
             view: Vec::new(),
             names: Vec::new(),
             pools: Vec::new(),
-            calls: Vec::new(),
+            calls: Window::default(),
             informers_stopped: false,
         }
     }
@@ -224,7 +225,7 @@ impl Provider {
             view: self.view.clone(),
             names: self.names.clone(),
             pools: vec![Pool::default(); self.pools.len()],
-            calls: Vec::new(),
+            calls: Window::default(),
             informers_stopped: false,
         }
     }
@@ -235,7 +236,20 @@ impl Provider {
     }
 
     fn call(&mut self, req: RequestId) -> &mut Call {
-        crate::slots::slot(&mut self.calls, req as usize)
+        self.calls.slot(req)
+    }
+
+    /// The provider still holds `req` (forwarded, waiting for the pod).
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.calls
+            .get(req)
+            .is_some_and(|c| c.state == State::Waiting)
+    }
+
+    /// Retire the records of requests below `id` (the router knows none of them will reach
+    /// this component again).
+    pub fn retire_below(&mut self, id: RequestId) {
+        self.calls.retire_below(id);
     }
 
     /// Take one input at `now`; effects go to `out` in order.

@@ -72,4 +72,7 @@ pub struct RunResult {
     /// An asynchronous run's invocations, one per request of the ledger (`None`: a
     /// synchronous run).
     pub invocations: Option<Vec<crate::invocation::Invocation>>,
+    /// A streamed run's ledger, folded as its requests settled (`None`: the run kept every
+    /// record in `ledger`).
+    pub tally: Option<crate::tally::Tally>,
 }

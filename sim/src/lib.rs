@@ -23,6 +23,7 @@ use faasim_model::config::Config;
 use faasim_model::ledger::Outcome;
 use faasim_model::properties::{self, PodFate, Violation};
 use faasim_model::schedule::Event;
+use faasim_model::tally::Tally;
 use faasim_model::time::{NS_PER_S, Nanos};
 
 use crate::engine::SeedChooser;
@@ -43,12 +44,14 @@ pub struct Run {
     pub result: RunResult,
     /// Violated properties.
     pub violations: Vec<Violation>,
+    /// The ledger folded: what the reports count (a streamed run's own, else the ledger's).
+    pub tally: Tally,
 }
 
 impl Run {
     /// A run's result with the properties it violates, judged from its ledger and the fates of
     /// its pods (either engine's result).
-    pub fn judged(seed: u64, result: RunResult) -> Run {
+    pub fn judged(seed: u64, mut result: RunResult) -> Run {
         let fates: Vec<PodFate> = result
             .pods
             .iter()
@@ -58,7 +61,11 @@ impl Run {
                 killed: p.end == PodEnd::Killed,
             })
             .collect();
-        let mut violations = properties::evaluate(&result.ledger, &fates);
+        let tally = result
+            .tally
+            .take()
+            .unwrap_or_else(|| Tally::of(&result.ledger));
+        let mut violations = properties::evaluate(&tally, &fates);
         if let Some(invocations) = &result.invocations {
             violations.extend(properties::evaluate_async(&result.ledger, invocations));
         }
@@ -66,7 +73,14 @@ impl Run {
             seed,
             result,
             violations,
+            tally,
         }
+    }
+
+    /// The run streamed: past the ledger's limit it folded its records as they ended and kept
+    /// none (`result.ledger` is empty; `tally` has what the reports print).
+    pub fn streamed(&self) -> bool {
+        self.result.ledger.is_empty() && self.tally.requests > 0
     }
 
     /// True when no property is violated.
@@ -77,11 +91,7 @@ impl Run {
     /// Requests still in flight when the run stopped (outcome `unfinished`): the run was cut
     /// by its `limit`.
     pub fn unfinished(&self) -> usize {
-        self.result
-            .ledger
-            .iter()
-            .filter(|record| record.outcome == Outcome::Unfinished)
-            .count()
+        self.tally.count(Outcome::Unfinished) as usize
     }
 
     /// The run's verdict: `fail` when a property is violated, else `unfinished` when the limit
@@ -163,6 +173,35 @@ pub fn simulate_scenario_observed(
     Run::judged(seed, result)
 }
 
+/// `simulate` streamed whatever the run's size, as a run past
+/// `faasim_model::limits::LEDGER_KEPT_MAX` requests is: no timeline, no ledger kept, the
+/// reports from the tally folded as requests retired (tests compare it with the kept run).
+pub fn simulate_streamed(config: &Config, events: &[Event], limit_ns: Nanos, seed: u64) -> Run {
+    simulate_shaped(config, events, limit_ns, seed, false, |world| {
+        world.streamed()
+    })
+}
+
+/// Simulate with the world shaped by `shape` before it runs.
+fn simulate_shaped(
+    config: &Config,
+    events: &[Event],
+    limit_ns: Nanos,
+    seed: u64,
+    tracing: bool,
+    shape: impl FnOnce(World<'_>) -> World<'_>,
+) -> Run {
+    let mut chooser = SeedChooser::new(seed);
+    let world = World::new(
+        config.clone(),
+        events.to_vec(),
+        limit_ns,
+        &mut chooser,
+        tracing,
+    );
+    Run::judged(seed, shape(world).run())
+}
+
 /// `simulate` with a deliberate bug planted (mutation testing of the property tests).
 pub fn simulate_mutated(
     config: &Config,
@@ -172,15 +211,7 @@ pub fn simulate_mutated(
     tracing: bool,
     mutation: Mutation,
 ) -> Run {
-    let mut chooser = SeedChooser::new(seed);
-    let result = World::new(
-        config.clone(),
-        events.to_vec(),
-        limit_ns,
-        &mut chooser,
-        tracing,
-    )
-    .with_mutation(mutation)
-    .run();
-    Run::judged(seed, result)
+    simulate_shaped(config, events, limit_ns, seed, tracing, |world| {
+        world.with_mutation(mutation)
+    })
 }

@@ -83,7 +83,20 @@ pub fn run_warnings(scenario: &Scenario, run: &Run) -> Vec<String> {
             _ => {}
         }
     }
-    let sent = result.ledger.len() as u64;
+    let tally = &run.tally;
+    if run.streamed() {
+        warnings.push(format!(
+            "load.requests: {} requests are more than the {} a run keeps whole, so this one \
+             streamed: no timeline, no per-request list in the JSON report, the first {} \
+             requests of each violation listed, and the histogram's bars counted from a \
+             sketch (each latency within 0.8 %); the counts, fastest, slowest and average are \
+             exact",
+            scenario.config.load.requests,
+            faasim_model::limits::LEDGER_KEPT_MAX,
+            faasim_model::limits::STREAMED_LISTED_MAX,
+        ));
+    }
+    let sent = tally.requests;
     let planned = scenario.config.load.requests;
     if sent < planned {
         warnings.push(format!(
@@ -94,13 +107,10 @@ pub fn run_warnings(scenario: &Scenario, run: &Run) -> Vec<String> {
         ));
     }
     let first_event_ns = scenario.events.iter().map(|e| e.at_ns).min();
-    let last_answer_ns = result
-        .ledger
-        .iter()
-        .map(|r| r.end_ns)
-        .try_fold(0, |latest, end| end.map(|end| latest.max(end)));
+    // Only when every request was answered.
+    let last_answer_ns = (tally.unanswered == 0).then(|| tally.last_end_ns.unwrap_or(0));
     if let (Some(first_event_ns), Some(last_answer_ns)) = (first_event_ns, last_answer_ns)
-        && !result.ledger.is_empty()
+        && tally.requests > 0
         && last_answer_ns <= first_event_ns
     {
         warnings.push(format!(
@@ -164,8 +174,11 @@ struct JsonPod {
 struct JsonViolation {
     /// `property`: the name of the violated property.
     property: &'static str,
-    /// `requests`: the ids of the requests that violate it.
+    /// `requests`: the ids of the requests that violate it (a streamed run: the first ones).
     requests: Vec<u32>,
+    /// `requests_omitted`: the requests that violate it and are not listed (streamed runs).
+    #[serde(skip_serializing_if = "is_zero")]
+    requests_omitted: u64,
     /// `pods`: the names of the pods that violate it.
     pods: Vec<String>,
 }
@@ -207,12 +220,21 @@ struct JsonReport {
     end_s: f64,
     /// `events`: how many events the run processed.
     events: u64,
-    /// `requests`: every request, from the ledger.
+    /// `requests`: every request, from the ledger (empty when the run streamed).
     requests: Vec<JsonRequest>,
+    /// `requests_streamed`: a run past the ledger's limit folds its requests as they end and
+    /// lists none of them; this is how many it folded (absent when `requests` lists them all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests_streamed: Option<u64>,
     /// `pods`: every pod and how it ended.
     pods: Vec<JsonPod>,
     /// `timeline`: what happened, in order.
     timeline: Vec<JsonLine>,
+}
+
+/// Serde's test for a count left out when zero.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 fn status_name(status: Status) -> String {
@@ -224,13 +246,11 @@ fn status_name(status: Status) -> String {
 
 /// Count per status code, `"error"` for client-side errors.
 pub fn status_counts(run: &Run) -> BTreeMap<String, u64> {
-    let mut counts = BTreeMap::new();
-    for record in &run.result.ledger {
-        if let Some(status) = record.status {
-            *counts.entry(status_name(status)).or_insert(0) += 1;
-        }
-    }
-    counts
+    run.tally
+        .statuses
+        .iter()
+        .map(|(status, count)| (status_name(*status), *count))
+        .collect()
 }
 
 /// Count per outcome class, every class present.
@@ -240,8 +260,8 @@ pub fn outcome_counts(run: &Run) -> BTreeMap<&'static str, u64> {
     if run.result.invocations.is_some() {
         counts.extend(Outcome::ASYNC.iter().map(|o| (o.name(), 0)));
     }
-    for record in &run.result.ledger {
-        *counts.entry(record.outcome.name()).or_insert(0) += 1;
+    for (outcome, count) in &run.tally.outcomes {
+        *counts.entry(outcome.name()).or_insert(0) += count;
     }
     counts
 }
@@ -253,13 +273,8 @@ fn invocation(run: &Run, index: usize) -> Option<&faasim_model::invocation::Invo
 
 /// First send to last answer, like hey's "Total".
 pub fn duration_ns(run: &Run) -> Nanos {
-    let ledger = &run.result.ledger;
-    let first = ledger.iter().map(|r| r.start_ns).min().unwrap_or(0);
-    let last = ledger
-        .iter()
-        .filter_map(|r| r.end_ns)
-        .max()
-        .unwrap_or(first);
+    let first = run.tally.first_start_ns.unwrap_or(0);
+    let last = run.tally.last_end_ns.unwrap_or(first);
     last - first
 }
 
@@ -280,6 +295,7 @@ pub fn json(run: &Run, header: &Header) -> String {
             .map(|v| JsonViolation {
                 property: v.property.name(),
                 requests: v.requests.clone(),
+                requests_omitted: v.omitted,
                 pods: v.pods.clone(),
             })
             .collect(),
@@ -287,6 +303,7 @@ pub fn json(run: &Run, header: &Header) -> String {
         duration_s: seconds(duration_ns(run)),
         end_s: seconds(result.end_ns),
         events: result.events,
+        requests_streamed: run.streamed().then_some(run.tally.requests),
         requests: result
             .ledger
             .iter()
@@ -377,19 +394,14 @@ pub fn text(run: &Run, header: &Header) -> String {
     for warning in &header.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
-    let latencies: Vec<Nanos> = result
-        .ledger
-        .iter()
-        .filter_map(|r| r.end_ns.map(|end| end - r.start_ns))
-        .collect();
+    let tally = &run.tally;
+    let answered = tally.answered();
     let total = duration_ns(run);
     let _ = writeln!(out, "\nSummary:");
     let _ = writeln!(out, "  Total:\t{} secs", secs4(total));
-    if !latencies.is_empty() {
-        let slowest = latencies.iter().copied().max().unwrap_or(0);
-        let fastest = latencies.iter().copied().min().unwrap_or(0);
-        let sum: u128 = latencies.iter().map(|l| u128::from(*l)).sum();
-        let average = (sum / latencies.len() as u128) as Nanos;
+    if answered > 0 {
+        let (slowest, fastest) = (tally.slowest_ns, tally.fastest_ns);
+        let average = (tally.latency_sum_ns / u128::from(answered)) as Nanos;
         let _ = writeln!(out, "  Slowest:\t{} secs", secs4(slowest));
         let _ = writeln!(out, "  Fastest:\t{} secs", secs4(fastest));
         let _ = writeln!(out, "  Average:\t{} secs", secs4(average));
@@ -397,17 +409,29 @@ pub fn text(run: &Run, header: &Header) -> String {
             let _ = writeln!(
                 out,
                 "  Requests/sec:\t{:.4}",
-                latencies.len() as f64 / seconds(total)
+                answered as f64 / seconds(total)
             );
         }
         let _ = writeln!(out, "\nResponse time histogram:");
         let buckets = 10u64;
         let width = (slowest - fastest).max(1);
         let mut counts = vec![0u64; buckets as usize + 1];
-        for latency in &latencies {
+        let mut count = |latency: Nanos, times: u64| {
             let index =
                 ((latency - fastest) as u128 * u128::from(buckets) / u128::from(width)) as usize;
-            counts[index.min(buckets as usize)] += 1;
+            counts[index.min(buckets as usize)] += times;
+        };
+        if run.streamed() {
+            // The sketch's buckets, each at its middle (inside the exact fastest and slowest).
+            for (latency, times) in tally.sketch.buckets() {
+                count(latency.clamp(fastest, slowest), times);
+            }
+        } else {
+            for record in &result.ledger {
+                if let Some(end) = record.end_ns {
+                    count(end - record.start_ns, 1);
+                }
+            }
         }
         let biggest = counts.iter().copied().max().unwrap_or(1).max(1);
         for (index, count) in counts.iter().enumerate() {
@@ -449,7 +473,7 @@ pub fn text(run: &Run, header: &Header) -> String {
                 .take(20)
                 .map(|r| r.to_string())
                 .collect();
-            let more = violation.requests.len().saturating_sub(20);
+            let more = (violation.requests.len() as u64 + violation.omitted).saturating_sub(20);
             let tail = if more > 0 {
                 format!(" and {more} more")
             } else {

@@ -14,20 +14,25 @@ use faasim_model::gateway::{self, Gateway};
 use faasim_model::gateway_deployment::{self, GatewayDeployment, GatewayId};
 use faasim_model::ingress::{self, Ingress};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
+use faasim_model::limits;
 use faasim_model::message::Msg;
 use faasim_model::pod::{self, Pods};
 use faasim_model::provider::{self, Provider};
 pub use faasim_model::run::{PodEnd, PodSummary, RunResult, TraceLine};
 use faasim_model::schedule::{Action, Event};
 use faasim_model::server::DrainPolicy;
+use faasim_model::slots::Window;
+use faasim_model::tally::Tally;
 use faasim_model::time::{Nanos, stamp};
 
 use crate::engine::Queue;
 use crate::progress;
 
 mod asynchronous;
+mod retire;
 mod timers;
 use asynchronous::{AsyncHop, AsyncPath};
+pub use retire::RETIRE_EVERY_EVENTS;
 
 /// A deadline that is not armed.
 const NONE_NS: Nanos = Nanos::MAX;
@@ -110,6 +115,9 @@ struct Flight {
     client_deadline_ns: Nanos,
     /// When the queued wake-up is due (`NONE_NS`: none queued).
     wake_ns: Nanos,
+    /// Events in the queue that name this request (wake-ups, messages, cancels, a gateway's
+    /// poll, a handler's return): its records are retired only when none is left.
+    pending_events: u32,
 }
 
 impl Flight {
@@ -162,10 +170,17 @@ pub struct World<'a> {
     provider_out: Vec<provider::Effect>,
     /// The pods' effects buffer.
     pods_out: Vec<pod::Effect>,
-    /// One record per request.
-    ledger: Vec<Record>,
-    /// One flight per request.
-    flights: Vec<Flight>,
+    /// The record of each request not yet retired.
+    ledger: Window<Record>,
+    /// The records retired so far, oldest first (a run that keeps its whole ledger).
+    retired: Vec<Record>,
+    /// A streamed run's retired records, folded (`None`: the run keeps them in `retired`).
+    tally: Option<Tally>,
+    /// Retire settled requests every this many events (0: never; an asynchronous run keeps
+    /// every record, since its invocations are judged at the end).
+    retire_every: u64,
+    /// One flight per request not yet retired.
+    flights: Window<Flight>,
     /// One network hop: half the round trip.
     hop_ns: Nanos,
     /// Whether the timeline is recorded.
@@ -198,7 +213,13 @@ impl<'a> World<'a> {
     ) -> World<'a> {
         let hop_ns = config.network.rtt_ns / 2;
         let first_exec = RequestId::try_from(config.load.requests).unwrap_or(RequestId::MAX);
+        let config_async = config.asynchronous.is_some();
+        // Past the ledger's limit a run folds its records as they retire, and keeps no
+        // timeline (a few lines per request).
+        let streamed = !config_async && config.load.requests > limits::LEDGER_KEPT_MAX;
+        let tracing = tracing && !streamed;
         World {
+            tally: streamed.then(|| Tally::new(limits::STREAMED_LISTED_MAX)),
             asynchronous: config
                 .asynchronous
                 .as_ref()
@@ -226,8 +247,10 @@ impl<'a> World<'a> {
             queue: Queue::default(),
             now: 0,
             limit_ns,
-            ledger: Vec::new(),
-            flights: Vec::new(),
+            ledger: Window::default(),
+            retired: Vec::new(),
+            retire_every: if config_async { 0 } else { RETIRE_EVERY_EVENTS },
+            flights: Window::default(),
             hop_ns,
             tracing,
             stale: false,
@@ -236,6 +259,17 @@ impl<'a> World<'a> {
             events_run: 0,
             observer: None,
         }
+    }
+
+    /// Stream the run whatever its size: fold each record as it retires and keep none, as a
+    /// run past `limits::LEDGER_KEPT_MAX` requests does (tests compare the two). A streamed
+    /// run keeps no timeline, so the world must be made without one.
+    pub fn streamed(mut self) -> Self {
+        assert!(!self.tracing, "a streamed run keeps no timeline");
+        if self.asynchronous.is_none() {
+            self.tally = Some(Tally::new(limits::STREAMED_LISTED_MAX));
+        }
+        self
     }
 
     /// Tell `observer` how far the run has got while it runs.
@@ -289,13 +323,24 @@ impl<'a> World<'a> {
                 && let Some(observer) = self.observer.as_mut()
             {
                 observer(progress::Progress {
-                    sent: self.ledger.len() as u64,
+                    sent: u64::from(self.ledger.end()),
                     total: self.config.load.requests,
                     now_ns: at_ns,
                 });
             }
             self.stale = false;
+            if let Some(req) = event.request() {
+                let flight = self.flight(req);
+                assert!(
+                    flight.pending_events > 0,
+                    "request {req}'s events are counted"
+                );
+                flight.pending_events -= 1;
+            }
             self.dispatch(event);
+            if self.retire_every > 0 && self.events_run.is_multiple_of(self.retire_every) {
+                self.retire();
+            }
             if !self.stale {
                 self.last_effective_ns = at_ns;
             }
@@ -310,8 +355,15 @@ impl<'a> World<'a> {
 
     fn setup(&mut self) {
         // One record per request: reserving up front spares the reallocations of a long run.
-        let expected = usize::try_from(self.config.load.requests.min(1 << 22)).unwrap_or(0);
+        // A streamed run's open tables hold the requests in flight, not the requests sent.
+        let kept = if self.tally.is_some() {
+            1 << 16
+        } else {
+            self.config.load.requests
+        };
+        let expected = usize::try_from(kept.min(1 << 22)).unwrap_or(0);
         self.ledger.reserve(expected);
+        self.retired.reserve(expected);
         self.flights.reserve(expected);
         self.client.reserve(expected);
         if let Some(ingress) = &mut self.ingress {
@@ -436,11 +488,7 @@ impl<'a> World<'a> {
                     dial,
                     deadline_ns,
                 } => {
-                    assert_eq!(
-                        req as usize,
-                        self.ledger.len(),
-                        "requests are numbered in order"
-                    );
+                    assert_eq!(req, self.ledger.end(), "requests are numbered in order");
                     self.ledger.push(Record::new(req, worker, self.now));
                     self.flights.push(Flight {
                         leg: 0,
@@ -454,6 +502,7 @@ impl<'a> World<'a> {
                         ingress_deadline_ns: NONE_NS,
                         client_deadline_ns: deadline_ns.unwrap_or(NONE_NS),
                         wake_ns: NONE_NS,
+                        pending_events: 0,
                     });
                     self.arm(req);
                     if self.ingress.is_some() {
@@ -573,7 +622,7 @@ impl<'a> World<'a> {
                     // one hop (a new one when that pod closed it; kept per client worker).
                     self.flight(req).ingress_deadline_ns = read_deadline_ns;
                     self.arm(req);
-                    let worker = self.ledger[req as usize].worker;
+                    let worker = self.ledger[req].worker;
                     let key = self.flight(req).key;
                     let connect = gateway_deployment::Input::Connect {
                         req,
@@ -640,7 +689,7 @@ impl<'a> World<'a> {
                     self.send(req, 1, msg);
                 }
                 gateway::Effect::Arm { at_ns, timer } => {
-                    self.queue.push(at_ns, Ev::Gateway(gateway, timer))
+                    self.schedule(at_ns, Ev::Gateway(gateway, timer))
                 }
                 gateway::Effect::Publish { req } => {
                     self.publish(req);
@@ -710,7 +759,7 @@ impl<'a> World<'a> {
                     pod,
                     generation,
                     timer,
-                } => self.queue.push(at_ns, Ev::Pod(pod, generation, timer)),
+                } => self.schedule(at_ns, Ev::Pod(pod, generation, timer)),
                 pod::Effect::Send { req, hops, msg } => self.send(req, hops, msg),
                 pod::Effect::Cancel {
                     req,
@@ -726,8 +775,7 @@ impl<'a> World<'a> {
                             generation,
                         });
                     } else {
-                        self.queue
-                            .push(self.now + delay_ns, Ev::Cancel(req, pod, generation));
+                        self.schedule(self.now + delay_ns, Ev::Cancel(req, pod, generation));
                     }
                 }
                 pod::Effect::Learn { req, fact } => self.record(req).learn(fact),
@@ -772,8 +820,7 @@ impl<'a> World<'a> {
                 .ok()
                 .and_then(|hops| NETWORK_LANE.checked_add(hops))
                 .unwrap_or(usize::MAX);
-            self.queue
-                .push_lane(lane, self.now + delay_ns, Ev::Deliver(req, leg, msg));
+            self.schedule_lane(lane, self.now + delay_ns, Ev::Deliver(req, leg, msg));
         }
     }
 
@@ -850,7 +897,7 @@ impl<'a> World<'a> {
             return;
         }
         if self.tracing {
-            let record = &self.ledger[req as usize];
+            let record = &self.ledger[req];
             let pod = record
                 .pod
                 .map(|p| self.pods.name(p).to_string())
@@ -874,10 +921,18 @@ impl<'a> World<'a> {
 
     fn finish_run(mut self) -> RunResult {
         let pods = self.cluster.summaries(|pod| self.pods.killed_with(pod));
-        let invocations = self.judge_invocations();
+        let mut ledger = std::mem::take(&mut self.retired);
+        ledger.extend(self.ledger.take_all());
+        if let Some(tally) = &mut self.tally {
+            for record in ledger.drain(..) {
+                tally.add(&record);
+            }
+        }
+        let invocations = self.judge_invocations(&mut ledger);
         RunResult {
             invocations,
-            ledger: self.ledger,
+            ledger,
+            tally: self.tally,
             pods,
             events: self.events_run,
             end_ns: self.now,

@@ -4,6 +4,8 @@
 //! Format's shape; every shipped scenario drawn in every format; the same seed giving the same
 //! bytes; the rolling update's picture and page under 5 MB.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -396,12 +398,7 @@ fn the_perfetto_file_has_the_trace_event_formats_shape() {
 /// Every shipped scenario in every format: no panic, well-formed XML, the trace's shape.
 #[test]
 fn every_shipped_scenario_draws_in_every_format() {
-    let mut files: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-        .expect("scenarios/ lists")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".yaml"))
-        .collect();
-    files.sort();
+    let files = common::shipped();
     assert!(files.len() > 40);
     for file in &files {
         let (run, header, loaded) = run(file);

@@ -5,6 +5,8 @@
 //! alters, in its own commit that says why (`FAASIM_BLESS=1` rewrites the model lines).
 //! The turmoil engine's lines are checked by `turmoil-engine/tests/differential.rs`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -47,13 +49,7 @@ fn sha256_hex(text: &str) -> String {
 }
 
 fn shipped() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-        .expect("scenarios/ lists")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".yaml"))
-        .collect();
-    files.sort();
-    files
+    common::shipped()
 }
 
 #[test]

@@ -161,6 +161,7 @@ pub fn run_turmoil_with(scenario: &Scenario, seed: u64, tick: Duration) -> Resul
             end_ns,
             trace,
             invocations,
+            tally: None,
         },
     ))
 }

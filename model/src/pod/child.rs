@@ -52,7 +52,7 @@ impl Pods {
         };
         if reachable {
             p.child.active += 1;
-            let call = &mut self.calls[req as usize];
+            let call = &mut self.calls[req];
             call.in_child = true;
             call.child_header_ns = now;
             self.start_handler(now, req, pod, chooser, out);
@@ -75,13 +75,13 @@ impl Pods {
         out: &mut Vec<Effect>,
     ) {
         let span = self.function.handler_ns;
-        let key = self.calls[req as usize].key;
+        let key = self.calls[req].key;
         let duration_ns = span.draw_keyed(chooser, Stream::Handler, key);
         out.push(Effect::Learn {
             req,
             fact: Fact::Started,
         });
-        self.calls[req as usize].handler_end_ns = now + duration_ns;
+        self.calls[req].handler_end_ns = now + duration_ns;
         out.push(Effect::Arm {
             at_ns: now + duration_ns,
             pod,
@@ -100,7 +100,7 @@ impl Pods {
         pod: PodId,
         out: &mut Vec<Effect>,
     ) {
-        let call = self.calls[req as usize];
+        let call = self.calls[req];
         if self.function.watchdog.mode == Mode::Streaming {
             if call.wanted && call.in_watchdog {
                 let cause = if call.killed {
@@ -120,7 +120,7 @@ impl Pods {
         if !call.in_child {
             return;
         }
-        self.calls[req as usize].in_child = false;
+        self.calls[req].in_child = false;
         if !call.wanted || !call.in_watchdog {
             return;
         }
@@ -201,10 +201,10 @@ impl Pods {
             .active
             .iter()
             .copied()
-            .filter(|&r| self.calls[r as usize].in_child)
+            .filter(|&r| self.calls[r].in_child)
             .collect();
         for req in serving {
-            self.calls[req as usize].in_child = false;
+            self.calls[req].in_child = false;
             out.push(Effect::Learn {
                 req,
                 fact: Fact::Lost(Cause::ChildExited),

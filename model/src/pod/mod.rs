@@ -18,6 +18,7 @@ use crate::message::Msg;
 use crate::pool::Pool;
 use crate::run::PodEnd;
 use crate::server::{DrainPolicy, Server, Step};
+use crate::slots::Window;
 use crate::time::Nanos;
 
 /// A timer of a pod, for incarnation `generation` (a crash makes older ones stale).
@@ -298,7 +299,7 @@ pub struct Pods {
     /// Every pod, by id.
     pods: Vec<Pod>,
     /// Each request a pod saw, by request id.
-    calls: Vec<Call>,
+    calls: Window<Call>,
 }
 
 impl Pods {
@@ -323,7 +324,7 @@ impl Pods {
             rtt_ns,
             tracing,
             pods: Vec::new(),
-            calls: Vec::new(),
+            calls: Window::default(),
         }
     }
 
@@ -339,11 +340,24 @@ impl Pods {
 
     /// A caller still waits for what the pod writes for `req`.
     pub fn wanted(&self, req: RequestId) -> bool {
-        self.calls.get(req as usize).is_some_and(|c| c.wanted)
+        self.calls.get(req).is_some_and(|c| c.wanted)
     }
 
     fn call(&mut self, req: RequestId) -> &mut Call {
-        crate::slots::slot(&mut self.calls, req as usize)
+        self.calls.slot(req)
+    }
+
+    /// A pod still holds `req` (its watchdog or its child serves it).
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.calls
+            .get(req)
+            .is_some_and(|c| c.in_watchdog || c.in_child)
+    }
+
+    /// Retire the records of requests below `id` (the router knows none of them will reach
+    /// this component again).
+    pub fn retire_below(&mut self, id: RequestId) {
+        self.calls.retire_below(id);
     }
 
     fn note(&self, out: &mut Vec<Effect>, pod: PodId, what: impl FnOnce() -> String) {
@@ -675,7 +689,7 @@ impl Pods {
     /// is lost, and the provider sees EOF a hop later.
     fn lose(&mut self, active: Vec<RequestId>, cause: Cause, out: &mut Vec<Effect>) {
         for req in active {
-            let call = &mut self.calls[req as usize];
+            let call = &mut self.calls[req];
             call.in_watchdog = false;
             call.in_child = false;
             if call.wanted {
@@ -729,7 +743,7 @@ impl Pods {
             format!("lost with the node, {count} requests hang")
         });
         for req in active {
-            let call = &mut self.calls[req as usize];
+            let call = &mut self.calls[req];
             call.in_watchdog = false;
             call.in_child = false;
             if !call.wanted {

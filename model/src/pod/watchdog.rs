@@ -168,7 +168,7 @@ impl Pods {
         out: &mut Vec<Effect>,
     ) {
         let write_timeout_ns = self.function.watchdog.write_timeout_ns;
-        let call = &mut self.calls[req as usize];
+        let call = &mut self.calls[req];
         if !call.wanted {
             return;
         }
@@ -179,7 +179,7 @@ impl Pods {
             call.in_watchdog = false;
             self.leave_watchdog(req, pod);
         }
-        let call = &self.calls[req as usize];
+        let call = &self.calls[req];
         let late = server_limit_ns(write_timeout_ns)
             .is_some_and(|limit| now - call.watchdog_header_ns > limit);
         let msg = if late {
@@ -217,7 +217,7 @@ impl Pods {
     /// The pod's end of the connection is gone (the process exited or crashed): the provider
     /// sees EOF, "Can't reach service" (500), a hop later.
     pub(super) fn fail(&mut self, req: RequestId, cause: Cause, out: &mut Vec<Effect>) {
-        self.calls[req as usize].wanted = false;
+        self.calls[req].wanted = false;
         out.push(Effect::ExecDeadline { req, at_ns: None });
         let msg = Msg::ToProvider {
             code: 500,
@@ -244,7 +244,7 @@ impl Pods {
             // The kill reaches the process alone; its children hold the pipe and Go's
             // `cmd.Wait` waits for it: the body ends when they close it, or when the handler
             // would have ended, whichever is first (`handler_done`).
-            let call = &mut self.calls[req as usize];
+            let call = &mut self.calls[req];
             call.killed = true;
             let (pod, generation) = (call.pod, call.generation);
             // The handler's own end is armed already; only an earlier close needs a timer.
@@ -260,7 +260,7 @@ impl Pods {
         }
         let code = match (self.function.watchdog.kind, self.function.watchdog.mode) {
             (_, Mode::Http) => {
-                self.calls[req as usize].in_child = false;
+                self.calls[req].in_child = false;
                 504
             }
             (WatchdogKind::Classic, Mode::Streaming) => 408,
@@ -301,7 +301,7 @@ impl Pods {
         generation: u32,
         out: &mut Vec<Effect>,
     ) {
-        let call = &mut self.calls[req as usize];
+        let call = &mut self.calls[req];
         if !call.in_watchdog || self.pods[pod as usize].generation != generation {
             out.push(Effect::Stale);
             return;
@@ -327,9 +327,9 @@ impl Pods {
     /// A forked process whose caller left has ended (its handler returned, or exec_timeout
     /// killed it): the call leaves the watchdog's drain.
     pub(super) fn fork_ended(&mut self, req: RequestId, pod: PodId) {
-        let call = self.calls[req as usize];
+        let call = self.calls[req];
         if call.orphan_fork && call.in_watchdog && self.current(pod, call.generation) {
-            let call = &mut self.calls[req as usize];
+            let call = &mut self.calls[req];
             call.in_watchdog = false;
             call.orphan_fork = false;
             self.leave_watchdog(req, pod);

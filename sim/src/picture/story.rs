@@ -640,6 +640,7 @@ mod tests {
             events: 0,
             end_ns: 100 * NS_PER_S,
             invocations: None,
+            tally: None,
             trace: vec![
                 line(0, "fn-r1-0", "created on node-0, listening in 2.000s"),
                 line(4, "fn-r1-0", "readiness probe passed: Ready"),

@@ -114,7 +114,7 @@ impl World<'_> {
     /// The router's record of request or execution `req`.
     pub(super) fn flight(&mut self, req: RequestId) -> &mut Flight {
         if req < self.first_exec {
-            return &mut self.flights[req as usize];
+            return &mut self.flights[req];
         }
         let index = (req - self.first_exec) as usize;
         &mut self.path().flights[index]
@@ -123,7 +123,7 @@ impl World<'_> {
     /// The ledger record of request or execution `req`.
     pub(super) fn record(&mut self, req: RequestId) -> &mut Record {
         if req < self.first_exec {
-            return &mut self.ledger[req as usize];
+            return &mut self.ledger[req];
         }
         let index = (req - self.first_exec) as usize;
         &mut self.path().records[index]
@@ -386,6 +386,7 @@ impl World<'_> {
             ingress_deadline_ns: NONE_NS,
             client_deadline_ns: NONE_NS,
             wake_ns: NONE_NS,
+            pending_events: 0,
         });
         let name = self.config.function.name.clone();
         self.note(
@@ -424,15 +425,15 @@ impl World<'_> {
     }
 
     /// Judge every invocation from its executions and callbacks (`None`: a synchronous run).
-    pub(super) fn judge_invocations(&mut self) -> Option<Vec<Invocation>> {
+    pub(super) fn judge_invocations(&mut self, ledger: &mut [Record]) -> Option<Vec<Invocation>> {
         let path = self.asynchronous.as_mut()?;
-        let mut executions: Vec<Vec<&Record>> = vec![Vec::new(); self.ledger.len()];
+        let mut executions: Vec<Vec<&Record>> = vec![Vec::new(); ledger.len()];
         for record in &path.records {
             let (_, inv) = path.execution(record.id);
             executions[inv as usize].push(record);
         }
-        let mut invocations = Vec::with_capacity(self.ledger.len());
-        for (index, record) in self.ledger.iter_mut().enumerate() {
+        let mut invocations = Vec::with_capacity(ledger.len());
+        for (index, record) in ledger.iter_mut().enumerate() {
             let inv = index as RequestId;
             let mut invocation = Invocation {
                 callback: path.callback,

@@ -26,7 +26,7 @@ impl World<'_> {
             } else {
                 4
             };
-            self.queue.push_lane(lane, due, Ev::Wake(req));
+            self.schedule_lane(lane, due, Ev::Wake(req));
         }
     }
 
@@ -34,6 +34,11 @@ impl World<'_> {
     /// At equal instants the innermost fires first (its response is already on its way
     /// out), one per wake-up.
     pub(super) fn wake(&mut self, req: RequestId) {
+        if req < self.flights.base() {
+            // Its request ended and was retired since.
+            self.stale = true;
+            return;
+        }
         let now = self.now;
         let flight = self.flight(req);
         if flight.done || flight.wake_ns != now {

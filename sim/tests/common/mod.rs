@@ -14,6 +14,17 @@ pub fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
+/// The shipped scenarios' file names, sorted.
+pub fn shipped() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(scenarios_dir())
+        .expect("scenarios/ lists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// A shipped scenario, loaded; a load error fails the test with its message.
 pub fn load(file: &str) -> Scenario {
     scenario::load(&scenarios_dir().join(file)).unwrap_or_else(|error| panic!("{error}"))

@@ -23,6 +23,16 @@ impl Builder<'_> {
         gateway: &GatewayConfig,
     ) -> Result<Option<AsyncConfig>, ScenarioError> {
         let on = self.boolean("load.async", field(&load.asynchronous), false)?;
+        if on {
+            self.limited(
+                "load.requests",
+                field(&load.requests),
+                faasim_model::config::LoadConfig::default().requests,
+                1,
+                limits::ASYNC_REQUESTS_MAX,
+                "an asynchronous run keeps every invocation's executions to judge them at the end",
+            )?;
+        }
         let callback = self.boolean("load.callback", field(&load.callback), false)?;
         let callback_duration_ns =
             self.duration("load.callbackDuration", field(&load.callback_duration), 0)?;

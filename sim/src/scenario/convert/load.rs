@@ -26,7 +26,7 @@ impl Builder<'_> {
             defaults.requests,
             1,
             limits::REQUESTS_MAX,
-            "every request is kept in the ledger and the report, about 1 KiB each",
+            "a run keeps only its open requests, but its time grows with the requests",
         )?;
         let rate_per_s = self.limited_u32(
             "load.rate",
