@@ -115,9 +115,9 @@ struct Flight {
     client_deadline_ns: Nanos,
     /// When the queued wake-up is due (`NONE_NS`: none queued).
     wake_ns: Nanos,
-    /// Events in the queue that name this request (wake-ups, messages, cancels, a gateway's
-    /// poll, a handler's return): its records are retired only when none is left.
-    pending_events: u32,
+    /// When the latest event queued that names this request (a message, a cancel, a gateway's
+    /// poll, a handler's return) is due: its records are retired only after it.
+    last_event_ns: Nanos,
 }
 
 impl Flight {
@@ -272,6 +272,15 @@ impl<'a> World<'a> {
         self
     }
 
+    /// Retire settled requests every `every` events (a synchronous run; at least 1).
+    pub fn retiring_every(mut self, every: u64) -> Self {
+        assert!(every > 0, "retiring every 0 events");
+        if self.retire_every > 0 {
+            self.retire_every = every;
+        }
+        self
+    }
+
     /// Tell `observer` how far the run has got while it runs.
     pub fn with_observer(mut self, observer: progress::Observer<'a>) -> Self {
         self.observer = Some(observer);
@@ -329,14 +338,6 @@ impl<'a> World<'a> {
                 });
             }
             self.stale = false;
-            if let Some(req) = event.request() {
-                let flight = self.flight(req);
-                assert!(
-                    flight.pending_events > 0,
-                    "request {req}'s events are counted"
-                );
-                flight.pending_events -= 1;
-            }
             self.dispatch(event);
             if self.retire_every > 0 && self.events_run.is_multiple_of(self.retire_every) {
                 self.retire();
@@ -502,7 +503,7 @@ impl<'a> World<'a> {
                         ingress_deadline_ns: NONE_NS,
                         client_deadline_ns: deadline_ns.unwrap_or(NONE_NS),
                         wake_ns: NONE_NS,
-                        pending_events: 0,
+                        last_event_ns: 0,
                     });
                     self.arm(req);
                     if self.ingress.is_some() {

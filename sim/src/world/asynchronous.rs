@@ -386,7 +386,7 @@ impl World<'_> {
             ingress_deadline_ns: NONE_NS,
             client_deadline_ns: NONE_NS,
             wake_ns: NONE_NS,
-            pending_events: 0,
+            last_event_ns: 0,
         });
         let name = self.config.function.name.clone();
         self.note(

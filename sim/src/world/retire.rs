@@ -4,6 +4,7 @@
 //! run's memory follows the requests in flight, not the requests sent.
 
 use faasim_model::ledger::RequestId;
+use faasim_model::time::Nanos;
 use faasim_model::{gateway, pod};
 
 use super::{Ev, World};
@@ -13,7 +14,7 @@ use super::{Ev, World};
 pub const RETIRE_EVERY_EVENTS: u64 = 4096;
 
 impl Ev {
-    /// The request an event names, if any: these are counted per request while queued. A
+    /// The request an event names, if any: the latest such event queued is kept per request. A
     /// wake-up is not: it only acts on a request the client still waits for, so one left in
     /// the queue by a request that ended (timers are dropped lazily) must not hold it open for
     /// the length of its longest timer; a wake-up that finds its request retired is stale.
@@ -28,36 +29,32 @@ impl Ev {
 }
 
 impl World<'_> {
-    /// Queue `event` at `at_ns`, counting it against the request it names.
-    pub(super) fn schedule(&mut self, at_ns: faasim_model::time::Nanos, event: Ev) {
-        self.count(event);
+    /// Queue `event` at `at_ns`, noting it on the request it names.
+    pub(super) fn schedule(&mut self, at_ns: Nanos, event: Ev) {
+        self.count(at_ns, event);
         self.queue.push(at_ns, event);
     }
 
-    /// Queue `event` at `at_ns` on FIFO lane `lane`, counting it against its request.
-    pub(super) fn schedule_lane(
-        &mut self,
-        lane: usize,
-        at_ns: faasim_model::time::Nanos,
-        event: Ev,
-    ) {
-        self.count(event);
+    /// Queue `event` at `at_ns` on FIFO lane `lane`, noting it on the request it names.
+    pub(super) fn schedule_lane(&mut self, lane: usize, at_ns: Nanos, event: Ev) {
+        self.count(at_ns, event);
         self.queue.push_lane(lane, at_ns, event);
     }
 
-    fn count(&mut self, event: Ev) {
+    fn count(&mut self, at_ns: Nanos, event: Ev) {
         if let Some(req) = event.request() {
-            self.flight(req).pending_events += 1;
+            let flight = self.flight(req);
+            flight.last_event_ns = flight.last_event_ns.max(at_ns);
         }
     }
 
-    /// Nothing can touch `req` again: the client has its answer, no event names it, and no
-    /// component holds it. (A component's broadcast inputs, SIGTERM or a gateway's exit, act
+    /// Nothing can touch `req` again: the client has its answer, no queued event names it (the
+    /// latest one was due before now, and events pop in time order), and no component holds it. (A component's broadcast inputs, SIGTERM or a gateway's exit, act
     /// only on the requests it holds.)
     fn settled(&self, req: RequestId) -> bool {
         let flight = &self.flights[req];
         flight.done
-            && flight.pending_events == 0
+            && flight.last_event_ns < self.now
             && !self.client.holds(req)
             && self.ingress.as_ref().is_none_or(|i| !i.holds(req))
             && !self.gateways.iter().any(|g| g.holds(req))
