@@ -310,6 +310,24 @@ mod tests {
         }
         // Two per worker: the third send of worker 0 finds nothing left.
         assert_eq!(client.sent(), 2);
+        assert!(
+            client.holds(0) && client.holds(1),
+            "waiting for both answers"
+        );
+        let answer = Input::Answer {
+            req: 0,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        };
+        run(&mut client, 1, answer);
+        assert!(!client.holds(0), "answered");
+        client.retire_below(1);
+        assert_eq!(
+            client.sent(),
+            2,
+            "retiring keeps the count of requests sent"
+        );
+        assert!(client.holds(1), "kept");
     }
 
     #[test]

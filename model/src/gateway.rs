@@ -545,6 +545,29 @@ mod tests {
     }
 
     #[test]
+    fn it_holds_a_call_while_forwarded_or_held_and_forgets_it_when_retired() {
+        let mut gw = gateway(true);
+        assert!(!gw.holds(0), "not here yet");
+        run(&mut gw, 0, Input::Request { req: 0 });
+        assert!(gw.holds(0), "held for a replica");
+        run(&mut gw, 0, Input::Endpoints { count: 1 });
+        let mut gw = gateway(false);
+        run(&mut gw, 0, Input::Request { req: 0 });
+        run(&mut gw, 0, Input::Request { req: 1 });
+        assert!(gw.holds(0) && gw.holds(1), "forwarded");
+        let answer = Input::Answer {
+            req: 0,
+            code: 200,
+            cause: Cause::Handler,
+        };
+        run(&mut gw, NS_PER_S, answer);
+        assert!(!gw.holds(0), "answered");
+        gw.retire_below(1);
+        assert!(gw.calls.get(0).is_none(), "retired");
+        assert!(gw.holds(1), "kept");
+    }
+
+    #[test]
     fn the_upstream_timeout_gives_up_the_call_and_answers_502() {
         let mut gw = gateway(false);
         run(&mut gw, 0, Input::Request { req: 0 });

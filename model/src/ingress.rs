@@ -246,6 +246,26 @@ mod tests {
     }
 
     #[test]
+    fn it_holds_a_call_from_forward_to_answer_and_forgets_it_when_retired() {
+        let mut ing = ingress();
+        assert!(!ing.holds(0), "not here yet");
+        run(&mut ing, 0, Input::Request { req: 0 });
+        run(&mut ing, 0, Input::Request { req: 1 });
+        assert!(ing.holds(0) && ing.holds(1), "forwarded");
+        let answer = Input::Answer {
+            req: 0,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        };
+        run(&mut ing, NS_PER_S, answer);
+        assert!(!ing.holds(0), "answered");
+        assert!(ing.holds(1), "still forwarded");
+        ing.retire_below(1);
+        assert_eq!(ing.calls.get(0), None, "retired");
+        assert_eq!(ing.calls.get(1), Some(&State::Forwarded), "kept");
+    }
+
+    #[test]
     fn past_the_read_timeout_the_client_gets_504_and_the_call_is_given_up() {
         let mut ing = ingress();
         run(&mut ing, 0, Input::Request { req: 0 });

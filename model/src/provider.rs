@@ -535,6 +535,7 @@ mod tests {
                 ..
             })
         ));
+        assert!(p.holds(0), "waiting for the pod");
         let answer = Input::Answer {
             req: 0,
             code: 200,
@@ -549,6 +550,7 @@ mod tests {
                 cause: Cause::Handler
             }]
         );
+        assert!(!p.holds(0), "answered");
         let out = run(&mut p, 12, Input::Forward { req: 1, key: 1 });
         assert!(matches!(
             out.last(),
@@ -557,6 +559,9 @@ mod tests {
                 ..
             })
         ));
+        p.retire_below(1);
+        assert!(p.calls.get(0).is_none(), "retired");
+        assert!(p.holds(1), "kept");
     }
 
     #[test]

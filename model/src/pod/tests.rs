@@ -94,6 +94,7 @@ fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection(
         generation: 0,
         timer: Timer::HandlerDone { req: 0 },
     };
+    assert!(pods.holds(0), "the handler runs");
     let out = run(&mut pods, 2 * NS_PER_S, done);
     assert_eq!(
         sent(&out),
@@ -103,6 +104,11 @@ fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection(
             reuse: Some(0)
         }]
     );
+    assert!(!pods.holds(0), "answered: nothing holds it");
+    run(&mut pods, 3 * NS_PER_S, request(1));
+    pods.retire_below(1);
+    assert!(pods.calls.get(0).is_none(), "retired");
+    assert!(pods.holds(1), "kept");
 }
 
 #[test]
