@@ -6,10 +6,11 @@
 /// Most requests one scenario sends (`load.requests`). A run keeps only the requests still
 /// open (the router retires each one once nothing can touch it again), and past
 /// [`LEDGER_KEPT_MAX`] it folds each retired record into a fixed-size tally instead of keeping
-/// it, so memory follows the requests in flight, not the requests sent. What bounds this is
-/// time: about a million requests per second of wall time on one core (docs/performance.md,
-/// "An hour at 10 000 requests/s"), so 100 M take under two minutes; request ids are 32-bit.
-pub const REQUESTS_MAX: u64 = 100_000_000;
+/// it, so memory follows the requests in flight, not the requests sent (30 MB for an hour at
+/// 10 000 requests/s). What bounds this is time: about 850 000 requests per second of wall time
+/// on one core of the 2-core VM of docs/performance.md ("An hour at 10 000 requests/s"), so the
+/// limit, a little over that hour's 36 M, takes under a minute.
+pub const REQUESTS_MAX: u64 = 40_000_000;
 
 /// Most requests whose every record a run keeps for its reports (the JSON report's
 /// `requests`, the timeline, the pictures, the exact histogram). Each costs about 930 bytes
