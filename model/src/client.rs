@@ -322,12 +322,55 @@ mod tests {
         run(&mut client, 1, answer);
         assert!(!client.holds(0), "answered");
         client.retire_below(1);
+        assert!(client.sent.get(0).is_none(), "forgotten");
         assert_eq!(
             client.sent(),
             2,
             "retiring keeps the count of requests sent"
         );
         assert!(client.holds(1), "kept");
+    }
+
+    #[test]
+    fn with_nothing_to_send_nothing_is_armed() {
+        // hey -n 1 -c 2: one request per worker rounds down to none, none sent.
+        assert!(run(&mut closed(2, 1), 0, Input::Start).is_empty());
+        let mut open = Client::new(&LoadConfig {
+            requests: 0,
+            rate_per_s: 10,
+            ..LoadConfig::default()
+        });
+        assert!(run(&mut open, 0, Input::Start).is_empty());
+    }
+
+    #[test]
+    fn each_request_of_a_worker_has_its_own_key_and_no_timeout_means_no_deadline() {
+        let mut client = Client::new(&LoadConfig {
+            concurrency: 1,
+            requests: 2,
+            timeout_ns: 0,
+            ..LoadConfig::default()
+        });
+        run(&mut client, 0, Input::Start);
+        let first = run(&mut client, 0, Input::Timer(Timer::Send { worker: 0 }));
+        let answer = Input::Answer {
+            req: 0,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        };
+        run(&mut client, 1, answer);
+        let second = run(&mut client, 1, Input::Timer(Timer::Send { worker: 0 }));
+        let key = |out: &[Effect]| match out[0] {
+            Effect::Request {
+                key, deadline_ns, ..
+            } => {
+                assert_eq!(deadline_ns, None, "timeout 0: none");
+                key
+            }
+            ref other => panic!("a request, not {other:?}"),
+        };
+        assert_eq!(key(&first), request_key(0, 0));
+        assert_eq!(key(&second), request_key(0, 1));
     }
 
     #[test]
@@ -396,6 +439,7 @@ mod tests {
             requests: 3,
             rate_per_s: 4,
             start_ns: 10,
+            keep_alive: true,
             ..LoadConfig::default()
         });
         assert_eq!(
@@ -414,7 +458,12 @@ mod tests {
                 timer: Timer::OpenLoop { nth: 1 }
             }
         );
-        let last = run(&mut client, 0, Input::Timer(Timer::OpenLoop { nth: 2 }));
+        let out = run(&mut client, 11, Input::Timer(Timer::OpenLoop { nth: 1 }));
+        assert!(
+            matches!(out[0], Effect::Request { dial: true, .. }),
+            "keep-alive or not, an open loop dials each request"
+        );
+        let last = run(&mut client, 12, Input::Timer(Timer::OpenLoop { nth: 2 }));
         assert_eq!(last.len(), 1, "no timer after the last request");
     }
 
@@ -463,5 +512,42 @@ mod tests {
             at_ns: 2_200 * NS_PER_MS,
             timer: Timer::Send { worker: 0 }
         }));
+    }
+
+    #[test]
+    fn ticks_fall_a_period_apart_from_the_loads_start() {
+        let mut client = Client::new(&LoadConfig {
+            concurrency: 1,
+            requests: 2,
+            qps_per_worker: 2,
+            start_ns: 300 * NS_PER_MS,
+            ..LoadConfig::default()
+        });
+        let out = run(&mut client, 0, Input::Start);
+        assert_eq!(
+            out,
+            vec![Effect::Arm {
+                at_ns: 800 * NS_PER_MS,
+                timer: Timer::Send { worker: 0 }
+            }]
+        );
+        run(
+            &mut client,
+            800 * NS_PER_MS,
+            Input::Timer(Timer::Send { worker: 0 }),
+        );
+        let answer = Input::Answer {
+            req: 0,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        };
+        let out = run(&mut client, 900 * NS_PER_MS, answer);
+        assert!(
+            out.contains(&Effect::Arm {
+                at_ns: 1_300 * NS_PER_MS,
+                timer: Timer::Send { worker: 0 }
+            }),
+            "{out:?}"
+        );
     }
 }

@@ -334,4 +334,99 @@ mod tests {
         assert_eq!(log_bucket(now, now - 1), 0);
         assert_eq!(log_bucket(now, now - 10 * NS_PER_S), 33);
     }
+
+    /// A chooser that takes the last of each draw and remembers how many it drew among.
+    #[derive(Default)]
+    struct Last {
+        /// The `n` of each `pick_index`, in order.
+        draws: Vec<usize>,
+    }
+
+    impl Chooser for Last {
+        fn pick_u64(&mut self, _: Stream, _: u64, hi: u64) -> u64 {
+            hi
+        }
+
+        fn pick_index(&mut self, _: Stream, n: usize) -> usize {
+            self.draws.push(n);
+            n - 1
+        }
+    }
+
+    #[test]
+    fn the_chooser_breaks_full_ties_only_and_only_among_the_tied() {
+        use crate::time::NS_PER_S;
+        let now = 100 * NS_PER_S;
+        // 0 and 1 were ready 12 s and 10 s ago (one log bucket: a tie); 2 became ready 1 s ago
+        // and goes first alone.
+        let pods = [
+            pod(0, 1, true, now - 12 * NS_PER_S),
+            pod(1, 1, true, now - 10 * NS_PER_S),
+            pod(2, 1, true, now - NS_PER_S),
+        ];
+        let mut last = Last::default();
+        assert_eq!(victims(&pods, 3, now, &mut last), vec![2, 1, 0]);
+        assert_eq!(last.draws, vec![2], "one draw, between the two tied pods");
+    }
+
+    #[test]
+    fn without_a_rollout_the_deployment_creates_or_deletes_the_difference() {
+        let one = [pod(0, 1, true, 0)];
+        let plan = reconcile(
+            10,
+            3,
+            1,
+            &one,
+            IntOrPercent::Int(1),
+            IntOrPercent::Int(0),
+            &mut First,
+        );
+        assert_eq!(
+            plan,
+            Plan {
+                create: 2,
+                delete: Vec::new()
+            }
+        );
+        let three = [pod(0, 1, true, 0), pod(1, 1, true, 5), pod(2, 1, false, 1)];
+        let plan = reconcile(
+            10,
+            1,
+            1,
+            &three,
+            IntOrPercent::Int(1),
+            IntOrPercent::Int(0),
+            &mut First,
+        );
+        assert_eq!(plan.create, 0);
+        assert_eq!(plan.delete, vec![2, 1], "the unready pod, then the newest");
+    }
+
+    #[test]
+    fn each_view_counts_the_active_pods_on_its_node() {
+        let facts = |id: PodId, node: Option<u32>, active: bool| PodFacts {
+            id,
+            revision: 1,
+            node,
+            active,
+            running: true,
+            ready: true,
+            ready_since_ns: Some(0),
+            restarts: 0,
+            created_ns: 0,
+            deletion_cost: 0,
+        };
+        let pods = [
+            facts(0, Some(0), true),
+            facts(1, Some(0), true),
+            facts(2, Some(1), true),
+            facts(3, Some(1), false),
+            facts(4, None, true),
+        ];
+        let on_node: Vec<(PodId, u32)> = views(2, &pods)
+            .iter()
+            .map(|v| (v.id, v.pods_on_node))
+            .collect();
+        assert_eq!(on_node, vec![(0, 2), (1, 2), (2, 1), (4, 0)]);
+    }
 }

@@ -488,14 +488,39 @@ mod tests {
         // The replica leaves the view; within the cache's freshness a request is forwarded
         // anyway (the provider then finds no endpoint), past it the live reading holds it.
         run(&mut gw, poll + 1, Input::Endpoints { count: 0 });
-        let out = run(&mut gw, poll + CACHE_EXPIRY_NS, Input::Request { req: 1 });
+        // 250 ms written out: the upstream value, not the constant under test.
+        let expiry = 250 * NS_PER_MS;
+        let out = run(&mut gw, poll + expiry, Input::Request { req: 1 });
         assert!(matches!(out[0], Effect::Forward { req: 1, .. }));
-        let out = run(
-            &mut gw,
-            poll + CACHE_EXPIRY_NS + 1,
-            Input::Request { req: 2 },
-        );
+        let out = run(&mut gw, poll + expiry + 1, Input::Request { req: 2 });
         assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
+    }
+
+    #[test]
+    fn a_held_request_polls_every_interval_and_is_forwarded_after_the_last_attempt() {
+        let mut gw = gateway(true);
+        let (interval, attempts) = (gw.config.poll_interval_ns, gw.config.poll_attempts);
+        assert!(attempts > 1, "the chart's gateway polls more than once");
+        run(&mut gw, 0, Input::Request { req: 0 });
+        // The request's own reading is the first attempt; each poll is one more.
+        let mut now = 7;
+        for poll in 1..attempts {
+            let out = run(&mut gw, now, Input::Timer(Timer::Poll { req: 0 }));
+            assert_eq!(
+                out,
+                vec![Effect::Arm {
+                    at_ns: now + interval,
+                    timer: Timer::Poll { req: 0 }
+                }],
+                "poll {poll} finds no replica and waits one interval"
+            );
+            now += interval;
+        }
+        let out = run(&mut gw, now, Input::Timer(Timer::Poll { req: 0 }));
+        assert!(
+            matches!(out[0], Effect::Forward { req: 0, .. }),
+            "the attempts are spent: forwarded anyway ({out:?})"
+        );
     }
 
     #[test]
@@ -507,6 +532,9 @@ mod tests {
         assert!(matches!(out[0], Effect::Forward { req: 0, .. }));
         run(&mut gw, 1, Input::Endpoints { count: 0 });
         let out = run(&mut gw, 2, Input::Request { req: 1 });
+        assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
+        // That reading found none and is cached: a fresh reading of none is no hit either.
+        let out = run(&mut gw, 3, Input::Request { req: 2 });
         assert_eq!(out[0], Effect::ScaleFromZero { replicas: 1 });
     }
 
