@@ -70,6 +70,11 @@ scenario() {
 # --- scenario files: values ------------------------------------------------------------------
 scenario requests-1e9 $'load: {requests: 1000000000}\n'
 scenario requests-huge $'load: {requests: 99999999999999999999999999}\n'
+scenario requests-over-limit $'load: {requests: 40000001}\n'
+# Past the 500 000 a run keeps whole, a run streams: 3 million requests in 30 simulated seconds
+# over 100 replicas, a rollout half way, must stay far under 1 GB (about 30 MB).
+scenario requests-streamed $'function:\n  labels: {com.openfaas.scale.min: 100, com.openfaas.scale.max: 100}\n  start: warm\nload: {requests: 3000000, rate: 100000}\nevents:\n  - {at: 15s, rollout: {}}\n'
+scenario async-requests-over-limit $'load: {async: true, requests: 500001}\n'
 scenario rate-1e6 $'load: {rate: 1000000, requests: 1000000}\n'
 scenario concurrency-1e6 $'load: {concurrency: 1000000, requests: 1000000}\n'
 scenario scale-1e5 $'function:\n  labels: {com.openfaas.scale.min: 100000, com.openfaas.scale.max: 100000}\n'

@@ -596,6 +596,38 @@ mod tests {
     }
 
     #[test]
+    fn the_write_timeout_runs_from_the_arrival_and_an_answer_at_it_is_in_time() {
+        let mut gw = gateway(false);
+        let write = gw.config.write_timeout_ns;
+        let arrive = 5 * NS_PER_S;
+        run(&mut gw, arrive, Input::Request { req: 0 });
+        run(&mut gw, arrive, Input::Request { req: 1 });
+        let answer = |req| Input::Answer {
+            req,
+            code: 200,
+            cause: Cause::Handler,
+        };
+        assert_eq!(
+            run(&mut gw, arrive + write, answer(0)),
+            vec![Effect::Respond {
+                req: 0,
+                status: Status::Code(200),
+                cause: Cause::Handler
+            }],
+            "at the write timeout exactly: in time"
+        );
+        assert_eq!(
+            run(&mut gw, arrive + write + 1, answer(1)),
+            vec![Effect::Respond {
+                req: 1,
+                status: Status::Error,
+                cause: Cause::GatewayWriteTimeout
+            }],
+            "a nanosecond past it: too late"
+        );
+    }
+
+    #[test]
     fn the_upstream_timeout_gives_up_the_call_and_answers_502() {
         let mut gw = gateway(false);
         run(&mut gw, 0, Input::Request { req: 0 });

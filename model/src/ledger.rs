@@ -329,4 +329,28 @@ mod tests {
         );
         assert_eq!(classify(Cause::Handler, None, false), Outcome::Ok);
     }
+
+    #[test]
+    fn reports_name_outcomes_and_statuses_as_the_report_contract_does() {
+        let names: Vec<&str> = Outcome::ALL
+            .iter()
+            .chain(Outcome::ASYNC.iter())
+            .map(|o| o.name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ok",
+                "dropped",
+                "refused",
+                "timed-out",
+                "rejected",
+                "unfinished",
+                "lost",
+                "duplicated"
+            ]
+        );
+        assert_eq!(Status::Code(502).to_string(), "502");
+        assert_eq!(Status::Error.to_string(), "error");
+    }
 }
