@@ -300,6 +300,17 @@ mod tests {
     }
 
     #[test]
+    fn an_exited_process_is_not_alive_and_ignores_sigterm() {
+        let mut server = of_watchdog(5, 150);
+        assert!(server.alive());
+        server.exit();
+        assert!(!server.alive());
+        assert!(!server.listening());
+        assert_eq!(server.sigterm(NS_PER_S), Step::Idle);
+        assert!(server.sigterm_ns.is_none(), "the signal found no process");
+    }
+
+    #[test]
     fn non_positive_healthcheck_interval_never_closes_the_listener() {
         let mut server = of_watchdog(0, 30);
         assert_eq!(server.sigterm(NS_PER_S), Step::Idle);

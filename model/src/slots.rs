@@ -77,14 +77,6 @@ impl<T> Window<T> {
         self.items.get(id as usize - self.shift)
     }
 
-    /// The record of `id`, which the table has reached and not retired.
-    pub fn get_mut(&mut self, id: RequestId) -> Option<&mut T> {
-        if id < self.base {
-            return None;
-        }
-        self.items.get_mut(id as usize - self.shift)
-    }
-
     /// One past the newest id the table has reached.
     pub fn end(&self) -> RequestId {
         self.base + (self.items.len() - self.dead) as RequestId

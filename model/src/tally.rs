@@ -216,6 +216,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_bucket_is_reported_at_its_middle() {
+        let mut sketch = Sketch::default();
+        sketch.add(5);
+        sketch.add(1_000_000);
+        let buckets: Vec<(u64, u64)> = sketch.buckets().collect();
+        // 5 ns is exact; 1 ms falls in a bucket 2^12 ns wide from 999 424 ns.
+        let low = Sketch::lower(Sketch::bucket(1_000_000));
+        let width = Sketch::lower(Sketch::bucket(1_000_000) + 1) - low;
+        assert_eq!((low, width), (999_424, 4_096));
+        assert_eq!(buckets, vec![(5, 1), (low + (width - 1) / 2, 1)]);
+    }
+
     fn record(id: RequestId, start_ns: Nanos, end: Option<(Nanos, Outcome)>) -> Record {
         let mut record = Record::new(id, 0, start_ns);
         if let Some((end_ns, outcome)) = end {

@@ -105,6 +105,7 @@ fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection(
         }]
     );
     assert!(!pods.holds(0), "answered: nothing holds it");
+    assert_eq!(pods.name(0), "fn-r1-0", "the name the cluster gave it");
     run(&mut pods, 3 * NS_PER_S, request(1));
     pods.retire_below(1);
     assert!(pods.calls.get(0).is_none(), "retired");
