@@ -294,6 +294,15 @@ mod tests {
         })
     }
 
+    /// The answer 200 to `req`.
+    fn ok(req: RequestId) -> Input {
+        Input::Answer {
+            req,
+            status: Status::Code(200),
+            cause: Cause::Handler,
+        }
+    }
+
     fn run(client: &mut Client, now: Nanos, input: Input) -> Vec<Effect> {
         let mut out = Vec::new();
         client.handle(now, input, &mut out);
@@ -314,11 +323,7 @@ mod tests {
             client.holds(0) && client.holds(1),
             "waiting for both answers"
         );
-        let answer = Input::Answer {
-            req: 0,
-            status: Status::Code(200),
-            cause: Cause::Handler,
-        };
+        let answer = ok(0);
         run(&mut client, 1, answer);
         assert!(!client.holds(0), "answered");
         client.retire_below(1);
@@ -353,11 +358,7 @@ mod tests {
         });
         run(&mut client, 0, Input::Start);
         let first = run(&mut client, 0, Input::Timer(Timer::Send { worker: 0 }));
-        let answer = Input::Answer {
-            req: 0,
-            status: Status::Code(200),
-            cause: Cause::Handler,
-        };
+        let answer = ok(0);
         run(&mut client, 1, answer);
         let second = run(&mut client, 1, Input::Timer(Timer::Send { worker: 0 }));
         let key = |out: &[Effect]| match out[0] {
@@ -490,11 +491,7 @@ mod tests {
             Input::Timer(Timer::Send { worker: 0 }),
         );
         // A 100 ms answer: the next tick, at 1 s.
-        let answer = |req| Input::Answer {
-            req,
-            status: Status::Code(200),
-            cause: Cause::Handler,
-        };
+        let answer = ok;
         let out = run(&mut client, 600 * NS_PER_MS, answer(0));
         assert!(out.contains(&Effect::Arm {
             at_ns: NS_PER_S,
@@ -536,11 +533,7 @@ mod tests {
             800 * NS_PER_MS,
             Input::Timer(Timer::Send { worker: 0 }),
         );
-        let answer = Input::Answer {
-            req: 0,
-            status: Status::Code(200),
-            cause: Cause::Handler,
-        };
+        let answer = ok(0);
         let out = run(&mut client, 900 * NS_PER_MS, answer);
         assert!(
             out.contains(&Effect::Arm {
