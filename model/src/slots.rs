@@ -60,6 +60,7 @@ impl<T> Window<T> {
         self.items.reserve(more);
     }
 
+    #[inline]
     fn index(&self, id: RequestId) -> usize {
         assert!(
             id >= self.base,
@@ -70,6 +71,7 @@ impl<T> Window<T> {
     }
 
     /// The record of `id`, if the table has reached it and it is not retired.
+    #[inline]
     pub fn get(&self, id: RequestId) -> Option<&T> {
         if id < self.base {
             return None;
@@ -156,6 +158,7 @@ impl<T> Window<T> {
 impl<T> std::ops::Index<RequestId> for Window<T> {
     type Output = T;
     /// The record of `id`, which the table has reached and not retired.
+    #[inline]
     fn index(&self, id: RequestId) -> &T {
         let index = self.index(id);
         &self.items[index]
@@ -164,6 +167,7 @@ impl<T> std::ops::Index<RequestId> for Window<T> {
 
 impl<T> std::ops::IndexMut<RequestId> for Window<T> {
     /// The record of `id`, which the table has reached and not retired.
+    #[inline]
     fn index_mut(&mut self, id: RequestId) -> &mut T {
         let index = self.index(id);
         &mut self.items[index]

@@ -37,9 +37,14 @@ pub use retire::RETIRE_EVERY_EVENTS;
 /// A deadline that is not armed.
 const NONE_NS: Nanos = Nanos::MAX;
 
-/// The queue's FIFO lanes: 0-4 the request timers (`World::arm`), then one per hop count of a
-/// message on the network, from `NETWORK_LANE + 1` (a dial and its request take three hops).
-const NETWORK_LANE: usize = 4;
+/// The queue's FIFO lanes: `CLIENT_LANE` the load generator's timers, then one per hop count
+/// of a message on the network, from `NETWORK_LANE + 1` (a dial and its request take three
+/// hops). The request timers' wake-ups have the queue's id lanes (`World::arm`).
+const NETWORK_LANE: usize = 0;
+
+/// The load generator's lane: an open loop's ticks come in time order (a closed loop's workers
+/// mostly do not, and theirs go to the heap).
+const CLIENT_LANE: usize = 0;
 
 /// Everything that can be scheduled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,7 +249,7 @@ impl<'a> World<'a> {
             config,
             events,
             chooser,
-            queue: Queue::default(),
+            queue: Queue::new(Ev::Wake),
             now: 0,
             limit_ns,
             ledger: Window::default(),
@@ -532,7 +537,9 @@ impl<'a> World<'a> {
                     self.feed_provider(gateway, provider::Input::Abandoned { req });
                 }
                 client::Effect::Finish { req, status, cause } => self.finish(req, status, cause),
-                client::Effect::Arm { at_ns, timer } => self.queue.push(at_ns, Ev::Client(timer)),
+                client::Effect::Arm { at_ns, timer } => {
+                    self.queue.push_lane(CLIENT_LANE, at_ns, Ev::Client(timer))
+                }
             }
         }
         self.client_out = out;

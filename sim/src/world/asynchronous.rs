@@ -111,7 +111,9 @@ impl AsyncPath {
 }
 
 impl World<'_> {
-    /// The router's record of request or execution `req`.
+    /// The router's record of request or execution `req`. Inlined: the router looks a request's
+    /// flight up a few dozen times per request, and a call costs more than the lookup.
+    #[inline]
     pub(super) fn flight(&mut self, req: RequestId) -> &mut Flight {
         if req < self.first_exec {
             return &mut self.flights[req];
@@ -121,6 +123,7 @@ impl World<'_> {
     }
 
     /// The ledger record of request or execution `req`.
+    #[inline]
     pub(super) fn record(&mut self, req: RequestId) -> &mut Record {
         if req < self.first_exec {
             return &mut self.ledger[req];

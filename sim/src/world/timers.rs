@@ -4,7 +4,7 @@
 use faasim_model::ledger::RequestId;
 use faasim_model::{client, gateway, ingress, pod, provider};
 
-use super::{Ev, NONE_NS, World};
+use super::{NONE_NS, World};
 
 impl World<'_> {
     /// Make sure a wake-up is queued for the request's earliest deadline.
@@ -26,7 +26,8 @@ impl World<'_> {
             } else {
                 4
             };
-            self.schedule_lane(lane, due, Ev::Wake(req));
+            // A wake-up names its request but does not hold it open (`Ev::request`).
+            self.queue.push_id(lane, due, req);
         }
     }
 
