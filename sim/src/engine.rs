@@ -68,6 +68,17 @@ struct IdEntry {
     id: u32,
 }
 
+/// The least of `fronts` and its index.
+fn least(fronts: &[u128]) -> (u128, usize) {
+    let mut least = (u128::MAX, 0);
+    for (index, &front) in fronts.iter().enumerate() {
+        if front < least.0 {
+            least = (front, index);
+        }
+    }
+    least
+}
+
 /// A min-queue of events by (time, insertion sequence).
 ///
 /// Besides the heap it keeps FIFO lanes for timers whose deadlines are scheduled in time order
@@ -83,10 +94,15 @@ pub struct Queue<E> {
     ids: [VecDeque<IdEntry>; ID_LANES],
     /// The event an id lane's entry stands for.
     id_event: fn(u32) -> E,
-    /// Each lane's first entry as `key(at_ns, seq)`, `u128::MAX` when the lane is empty, the
-    /// event lanes then the id lanes: the next event is found by scanning this short array
-    /// without a branch, not the lanes.
-    fronts: [u128; LANES + ID_LANES],
+    /// Each lane's first entry as `key(at_ns, seq)`, `u128::MAX` when the lane is empty: the
+    /// next event is found by scanning this short array without a branch, not the lanes.
+    fronts: [u128; LANES],
+    /// Each id lane's first entry, as `fronts`.
+    id_fronts: [u128; ID_LANES],
+    /// The least of `id_fronts` and its lane: the id lanes' fronts change at a quarter of the
+    /// events or fewer (a wake-up is due seconds after it is queued), so their least is kept
+    /// rather than scanned for at every event.
+    id_least: (u128, usize),
     /// False once a chooser orders ties: then every event is in the heap.
     lanes_enabled: bool,
     /// The last insertion sequence number given out.
@@ -101,7 +117,9 @@ impl<E> Queue<E> {
             lanes: std::array::from_fn(|_| VecDeque::new()),
             ids: std::array::from_fn(|_| VecDeque::new()),
             id_event,
-            fronts: [u128::MAX; LANES + ID_LANES],
+            fronts: [u128::MAX; LANES],
+            id_fronts: [u128::MAX; ID_LANES],
+            id_least: (u128::MAX, 0),
             lanes_enabled: true,
             seq: 0,
         }
@@ -151,7 +169,11 @@ impl<E> Queue<E> {
         }
         self.seq += 1;
         if self.ids[lane].is_empty() {
-            self.fronts[LANES + lane] = key(at_ns, self.seq);
+            let front = key(at_ns, self.seq);
+            self.id_fronts[lane] = front;
+            if front < self.id_least.0 {
+                self.id_least = (front, lane);
+            }
         }
         self.ids[lane].push_back(IdEntry {
             at_ns,
@@ -173,18 +195,20 @@ impl<E> Queue<E> {
             best = if earlier { front } else { best };
             best_lane = if earlier { index } else { best_lane };
         }
-        if best_lane == usize::MAX {
-            return self.heap.pop().map(|Reverse(e)| e);
-        }
-        if let Some(id_lane) = best_lane.checked_sub(LANES) {
+        if self.id_least.0 < best {
+            let id_lane = self.id_least.1;
             let lane = &mut self.ids[id_lane];
             let entry = lane.pop_front()?;
-            self.fronts[best_lane] = lane.front().map_or(u128::MAX, |e| key(e.at_ns, e.seq));
+            self.id_fronts[id_lane] = lane.front().map_or(u128::MAX, |e| key(e.at_ns, e.seq));
+            self.id_least = least(&self.id_fronts);
             return Some(Entry {
                 at_ns: entry.at_ns,
                 seq: entry.seq,
                 event: (self.id_event)(entry.id),
             });
+        }
+        if best_lane == usize::MAX {
+            return self.heap.pop().map(|Reverse(e)| e);
         }
         let lane = &mut self.lanes[best_lane];
         let entry = lane.pop_front();
@@ -201,7 +225,9 @@ impl<E> Queue<E> {
         if self.lanes_enabled {
             // Choosing among ties needs every candidate in one place.
             self.lanes_enabled = false;
-            self.fronts = [u128::MAX; LANES + ID_LANES];
+            self.fronts = [u128::MAX; LANES];
+            self.id_fronts = [u128::MAX; ID_LANES];
+            self.id_least = (u128::MAX, 0);
             for lane in &mut self.ids {
                 let lane = std::mem::take(lane);
                 let id_event = self.id_event;
