@@ -259,11 +259,6 @@ impl Record {
         }
     }
 
-    /// True once the client has its answer.
-    pub fn is_done(&self) -> bool {
-        self.end_ns.is_some()
-    }
-
     /// Close the entry: the client saw `status` at `now`, and `cause` decided it.
     pub fn finish(&mut self, now: Nanos, status: Status, cause: Cause) {
         self.end_ns = Some(now);
@@ -328,6 +323,27 @@ mod tests {
             Outcome::TimedOut
         );
         assert_eq!(classify(Cause::Handler, None, false), Outcome::Ok);
+    }
+
+    #[test]
+    fn a_request_refused_once_then_lost_where_it_was_retried_is_a_drop() {
+        // Refused by one pod, retried on another that accepted it and was then killed: the
+        // request was lost there, which outweighs the earlier refusal.
+        for cause in [
+            Cause::ChildExited,
+            Cause::Sigkill,
+            Cause::DrainDeadline,
+            Cause::WatchdogExit,
+            Cause::NodeLost,
+        ] {
+            assert!(cause.is_loss());
+            assert_eq!(classify(cause, None, true), Outcome::Dropped, "{cause:?}");
+        }
+        assert!(!Cause::ConnectionRefused.is_loss());
+        assert_eq!(
+            classify(Cause::ConnectionRefused, None, true),
+            Outcome::Refused
+        );
     }
 
     #[test]

@@ -120,21 +120,6 @@ impl Pool {
             conn.black_hole = true;
         }
     }
-
-    /// When the server last closed all its idle connections.
-    pub fn last_close_ns(&self) -> Option<Nanos> {
-        self.last_close_ns
-    }
-
-    /// Idle connections held.
-    pub fn len(&self) -> usize {
-        self.idle.len()
-    }
-
-    /// No idle connection.
-    pub fn is_empty(&self) -> bool {
-        self.idle.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -226,6 +211,23 @@ mod tests {
         assert_eq!(
             later.checkout(12 * MS, 5000 * MS, 30000 * MS, NET),
             Checkout::Reused
+        );
+    }
+
+    #[test]
+    fn a_vanished_server_leaves_its_idle_connections_hanging() {
+        // A node lost without a word: the next request on a pooled connection goes nowhere
+        // (no RST, no FIN) until a timer gives up on it; before, the same connection is reused.
+        let mut pool = Pool::default();
+        pool.checkin(0, 0);
+        assert_eq!(
+            pool.clone().checkout(MS, 5000 * MS, 30000 * MS, NET),
+            Checkout::Reused
+        );
+        pool.black_hole_all();
+        assert_eq!(
+            pool.checkout(MS, 5000 * MS, 30000 * MS, NET),
+            Checkout::Hang
         );
     }
 

@@ -177,3 +177,18 @@ pub fn evaluate_async(
     }
     violations
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Property;
+
+    #[test]
+    fn a_property_prints_as_its_name_padded_for_the_reports_columns() {
+        assert_eq!(Property::NoTimeout.to_string(), "no-timeout");
+        assert_eq!(format!("{:<12}|", Property::NoTimeout), "no-timeout  |");
+        assert_eq!(
+            format!("{:>22}", Property::NoDroppedInFlight),
+            "  no-dropped-in-flight"
+        );
+    }
+}

@@ -192,13 +192,9 @@ impl Server {
         if self.policy.dies_on_sigterm {
             return Step::DieNow;
         }
-        if self.phase == Phase::Starting {
-            // Not serving yet: nothing to drain. Go's signal handler runs the same sequence, but
-            // with no listener there is nothing to keep open.
-            self.phase = Phase::Draining;
-        } else {
-            self.phase = Phase::Draining;
-        }
+        // A process still starting has nothing to drain yet, but Go's signal handler runs the
+        // same sequence: it drains what it will accept until its listener closes.
+        self.phase = Phase::Draining;
         match self.policy.wait_ns {
             Some(wait) => Step::CloseListenerAt(now + wait),
             None => Step::Idle,
@@ -335,6 +331,46 @@ mod tests {
         assert!(intervals.iter().all(|i| *i <= SHUTDOWN_POLL_MAX_NS));
         assert_eq!(step, Step::DieNow);
         assert!(last >= 3 * NS_PER_S);
+    }
+
+    #[test]
+    fn each_poll_waits_its_interval_plus_a_tenth_of_it_at_most_drawn_by_the_caller() {
+        let mut server = of_watchdog(1, 2);
+        server.active = 1;
+        server.sigterm(0);
+        // The first check runs at once and the next comes 1 ms later; the one after waits
+        // 2 ms and a jitter the caller draws in 0..200 us.
+        assert!(matches!(
+            server.close_listener(NS_PER_S),
+            Step::PollAt { poll_ns, .. } if poll_ns == NS_PER_S + NS_PER_MS
+        ));
+        assert_eq!(server.poll_jitter_max_ns(), 2 * NS_PER_MS / 10 - 1);
+        let jitter = 70_000;
+        assert_eq!(
+            server.poll(2 * NS_PER_S, jitter),
+            Step::PollAt {
+                poll_ns: 2 * NS_PER_S + 2 * NS_PER_MS + jitter,
+                deadline_ns: Some(3 * NS_PER_S)
+            }
+        );
+        assert_eq!(server.poll_jitter_max_ns(), 4 * NS_PER_MS / 10 - 1);
+    }
+
+    #[test]
+    fn the_shutdown_deadline_kills_at_its_instant_and_not_before() {
+        let mut server = of_watchdog(1, 2);
+        server.active = 1;
+        // Before Shutdown began there is no deadline to meet.
+        assert_eq!(server.deadline(10 * NS_PER_S), Step::Idle);
+        server.sigterm(0);
+        assert_eq!(server.deadline(10 * NS_PER_S), Step::Idle);
+        server.close_listener(NS_PER_S);
+        // Shutdown runs for write_timeout from the listener's close.
+        assert_eq!(server.deadline(3 * NS_PER_S - 1), Step::Idle);
+        assert_eq!(server.deadline(3 * NS_PER_S), Step::DieNow);
+        // Once it has exited, a stale deadline timer finds nothing.
+        server.exit();
+        assert_eq!(server.deadline(3 * NS_PER_S), Step::Idle);
     }
 
     #[test]

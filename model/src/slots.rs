@@ -205,6 +205,7 @@ mod tests {
         assert_eq!(window.base(), 10);
         assert_eq!(window.end(), 10);
         *window.slot(12) = 5;
+        assert!(!window.is_empty());
         assert_eq!(window.get(12), Some(&5));
         assert_eq!(window.get(10), Some(&0));
     }
@@ -221,6 +222,32 @@ mod tests {
         }
         assert_eq!(window.len(), 11, "ids 99 989 to 99 999");
         assert_eq!(window.get(99_990), Some(&99_990));
+    }
+
+    #[test]
+    fn the_dead_are_compacted_away_only_once_three_times_the_live() {
+        // Compacting moves the live records; waiting for three dead per live one keeps each
+        // record's moves to a third on average, and a large window is not moved at every retire.
+        let mut window: Window<u32> = Window::default();
+        for id in 0..40_000 {
+            window.push(id);
+        }
+        window.retire_below(25_000);
+        assert_eq!(window.len(), 15_000);
+        assert_eq!(
+            window.items.len(),
+            40_000,
+            "25 000 dead < 3 x 15 000 live: kept"
+        );
+        assert_eq!(window.get(25_000), Some(&25_000));
+        window.retire_below(35_000);
+        assert_eq!(
+            window.items.len(),
+            5_000,
+            "35 000 dead >= 3 x 5 000 live: compacted"
+        );
+        assert_eq!(window.get(35_000), Some(&35_000));
+        assert_eq!(window.get(34_999), None);
     }
 
     #[test]
