@@ -184,6 +184,10 @@ pub struct World<'a> {
     /// Retire settled requests every this many events (0: never; an asynchronous run keeps
     /// every record, since its invocations are judged at the end).
     retire_every: u64,
+    /// The count of events at which the next retirement runs (`u64::MAX`: never). A counter,
+    /// not `events_run % retire_every`: a division at every event costs more than the
+    /// retirement it schedules.
+    next_retire: u64,
     /// One flight per request not yet retired.
     flights: Window<Flight>,
     /// One network hop: half the round trip.
@@ -255,6 +259,11 @@ impl<'a> World<'a> {
             ledger: Window::default(),
             retired: Vec::new(),
             retire_every: if config_async { 0 } else { RETIRE_EVERY_EVENTS },
+            next_retire: if config_async {
+                u64::MAX
+            } else {
+                RETIRE_EVERY_EVENTS
+            },
             flights: Window::default(),
             hop_ns,
             tracing,
@@ -282,6 +291,7 @@ impl<'a> World<'a> {
         assert!(every > 0, "retiring every 0 events");
         if self.retire_every > 0 {
             self.retire_every = every;
+            self.next_retire = every;
         }
         self
     }
@@ -344,7 +354,8 @@ impl<'a> World<'a> {
             }
             self.stale = false;
             self.dispatch(event);
-            if self.retire_every > 0 && self.events_run.is_multiple_of(self.retire_every) {
+            if self.events_run == self.next_retire {
+                self.next_retire += self.retire_every;
                 self.retire();
             }
             if !self.stale {
@@ -816,10 +827,15 @@ impl<'a> World<'a> {
     /// scenario's round trip is zero).
     fn send(&mut self, req: RequestId, hops: u64, msg: Msg) {
         let delay_ns = hops * self.hop_ns;
-        let leg = self.flight(req).leg;
+        let at_ns = self.now + delay_ns;
+        let flight = self.flight(req);
+        let leg = flight.leg;
         if delay_ns == 0 {
             self.deliver(req, leg, msg);
         } else {
+            // What `schedule` notes of an event that names a request (`Ev::request`), on the
+            // flight already at hand.
+            flight.last_event_ns = flight.last_event_ns.max(at_ns);
             // A message `hops` hops away arrives a fixed delay after an instant that only moves
             // forward, so the messages of one hop count arrive in the order they were sent:
             // one FIFO lane per hop count spares the heap half of all events.
@@ -828,7 +844,8 @@ impl<'a> World<'a> {
                 .ok()
                 .and_then(|hops| NETWORK_LANE.checked_add(hops))
                 .unwrap_or(usize::MAX);
-            self.schedule_lane(lane, self.now + delay_ns, Ev::Deliver(req, leg, msg));
+            self.queue
+                .push_lane(lane, at_ns, Ev::Deliver(req, leg, msg));
         }
     }
 

@@ -35,12 +35,6 @@ impl World<'_> {
         self.queue.push(at_ns, event);
     }
 
-    /// Queue `event` at `at_ns` on FIFO lane `lane`, noting it on the request it names.
-    pub(super) fn schedule_lane(&mut self, lane: usize, at_ns: Nanos, event: Ev) {
-        self.count(at_ns, event);
-        self.queue.push_lane(lane, at_ns, event);
-    }
-
     fn count(&mut self, at_ns: Nanos, event: Ev) {
         if let Some(req) = event.request() {
             let flight = self.flight(req);
