@@ -31,9 +31,22 @@ pub struct Prepared {
 impl Prepared {
     /// Loads `scenarios/<file>`, panicking with the scenario error if it does not load.
     pub fn load(file: &str) -> Prepared {
-        let path = scenario_path(file);
+        Prepared::load_path(&scenario_path(file))
+    }
+
+    /// Loads `benches/scenarios/<file>`: the runs too long for the test suite.
+    pub fn load_bench(file: &str) -> Prepared {
+        Prepared::load_path(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios")
+                .join(file),
+        )
+    }
+
+    fn load_path(path: &std::path::Path) -> Prepared {
+        let file = path.display();
         let scenario =
-            scenario::load(&path).unwrap_or_else(|error| panic!("cannot load {file}: {error}"));
+            scenario::load(path).unwrap_or_else(|error| panic!("cannot load {file}: {error}"));
         Prepared {
             limit_ns: scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
             seed: scenario.seed.unwrap_or(DEFAULT_SEED),
