@@ -608,6 +608,44 @@ mod tests {
     }
 
     #[test]
+    fn a_rollout_at_the_first_instant_still_waits_for_its_new_pods_readiness() {
+        // `helm upgrade` at 0 s: the new pod is made like any other, with its readiness
+        // timer (only the pods of the set-up are ready at once).
+        let mut d = deployment(1);
+        let out = run(&mut d, 0, Input::Rollout);
+        assert_eq!(
+            out,
+            vec![
+                Effect::Spawn { gateway: 1 },
+                Effect::Arm {
+                    at_ns: 10 * NS_PER_S,
+                    timer: Timer::Ready { gateway: 1 }
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn the_grace_period_ends_in_sigkill_unless_the_process_exited_first() {
+        let mut d = deployment(1);
+        run(&mut d, 30 * NS_PER_S, Input::Rollout);
+        run(
+            &mut d,
+            40 * NS_PER_S,
+            Input::Timer(Timer::Ready { gateway: 1 }),
+        );
+        let kill = Input::Timer(Timer::Kill { gateway: 0 });
+        // Still running (a gateway that drains, or one stuck in its calls) at 70 s: killed.
+        assert_eq!(
+            run(&mut d.clone(), 70 * NS_PER_S, kill),
+            vec![Effect::Sigkill { gateway: 0 }]
+        );
+        // Gone before its grace ran out: the timer finds nothing to kill.
+        run(&mut d, 50 * NS_PER_S, Input::Exited { gateway: 0 });
+        assert_eq!(run(&mut d, 70 * NS_PER_S, kill), vec![]);
+    }
+
+    #[test]
     fn a_new_pod_gets_connections_only_once_kube_proxy_routes_it() {
         let mut d = deployment(1);
         run(&mut d, 0, Input::Rollout);
