@@ -607,6 +607,47 @@ mod tests {
         }));
     }
 
+    /// The high end of every range, the last of every pick.
+    struct Last;
+
+    impl crate::choice::Chooser for Last {
+        fn pick_u64(&mut self, _: crate::choice::Stream, _: u64, hi: u64) -> u64 {
+            hi
+        }
+
+        fn pick_index(&mut self, _: crate::choice::Stream, n: usize) -> usize {
+            n - 1
+        }
+    }
+
+    #[test]
+    fn kube_proxy_sees_a_gateway_pod_after_a_lag_drawn_in_its_range() {
+        let config = GatewayConfig {
+            replicas: 1,
+            on_sigterm: GatewaySigterm::Exit,
+            ..GatewayConfig::default()
+        };
+        let lag = Span {
+            lo_ns: NS_PER_S,
+            hi_ns: 3 * NS_PER_S,
+        };
+        let mut d = GatewayDeployment::new(&config, lag);
+        let mut out = Vec::new();
+        d.handle(0, Input::Setup, &mut Last, &mut out);
+        d.handle(30 * NS_PER_S, Input::Rollout, &mut Last, &mut out);
+        out.clear();
+        let ready = Input::Timer(Timer::Ready { gateway: 1 });
+        d.handle(40 * NS_PER_S, ready, &mut Last, &mut out);
+        // The lag drawn at its high end: 3 s after the pod is ready, not 1 s.
+        assert!(out.contains(&Effect::Arm {
+            at_ns: 43 * NS_PER_S,
+            timer: Timer::View {
+                gateway: 1,
+                routed: true
+            }
+        }));
+    }
+
     #[test]
     fn a_rollout_at_the_first_instant_still_waits_for_its_new_pods_readiness() {
         // `helm upgrade` at 0 s: the new pod is made like any other, with its readiness
