@@ -23,8 +23,13 @@ fn pods(mode: Mode) -> Pods {
 }
 
 /// One warm pod of `config`, with 2 s handlers and a 10 s exec_timeout.
-fn pods_of(mut config: Config) -> Pods {
-    config.function.handler_ns = Span::fixed(2 * NS_PER_S);
+fn pods_of(config: Config) -> Pods {
+    pods_handling(config, 2 * NS_PER_S)
+}
+
+/// One warm pod of `config`, with handlers of `handler_ns` and a 10 s exec_timeout.
+fn pods_handling(mut config: Config, handler_ns: Nanos) -> Pods {
+    config.function.handler_ns = Span::fixed(handler_ns);
     config.function.watchdog.exec_timeout_ns = 10 * NS_PER_S;
     let mut pods = Pods::new(
         &config.function,
@@ -351,4 +356,166 @@ fn a_cancel_ends_the_watchdogs_call_and_a_second_one_is_stale() {
     };
     assert!(run(&mut pods, NS_PER_S, cancel.clone()).is_empty());
     assert_eq!(run(&mut pods, NS_PER_S, cancel), vec![Effect::Stale]);
+}
+
+#[test]
+fn the_drain_deadline_ends_the_watchdog_at_its_instant_and_not_before() {
+    // healthcheck_interval 1 s, then Shutdown for write_timeout (5 s) while a 30 s call runs.
+    let mut config = Config::default();
+    config.function.watchdog.healthcheck_interval_ns = NS_PER_S as i64;
+    config.function.watchdog.write_timeout_ns = 5 * NS_PER_S;
+    let mut pods = pods_handling(config, 30 * NS_PER_S);
+    run(&mut pods, 0, request(0));
+    run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::WatchdogClose,
+    };
+    let out = run(&mut pods, NS_PER_S, close);
+    assert!(out.contains(&Effect::Arm {
+        at_ns: 6 * NS_PER_S,
+        pod: 0,
+        generation: 0,
+        timer: Timer::WatchdogDeadline
+    }));
+    let deadline = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::WatchdogDeadline,
+    };
+    // Early (a timer the deadline no longer matches): nothing happens.
+    assert!(run(&mut pods.clone(), 6 * NS_PER_S - 1, deadline.clone()).is_empty());
+    let out = run(&mut pods, 6 * NS_PER_S, deadline);
+    assert!(out.contains(&Effect::Exited { pod: 0 }), "{out:?}");
+    assert!(!pods.holds(0), "the call is lost with the watchdog");
+}
+
+#[test]
+fn a_call_is_wanted_until_its_caller_gives_up_and_held_while_the_child_runs_it() {
+    let mut config = Config::default();
+    config.function.watchdog.mode = Mode::Http;
+    let mut pods = pods_of(config);
+    run(&mut pods, 0, request(0));
+    assert!(pods.wanted(0) && pods.holds(0));
+    // The provider's timer gave up: the cancel reaches the watchdog, which stops waiting;
+    // the handler in the child runs on, so the pod still holds the request.
+    run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    run(&mut pods, NS_PER_S, cancel);
+    assert!(!pods.wanted(0), "nobody waits for it any more");
+    assert!(pods.holds(0), "the child still runs it");
+}
+
+#[test]
+fn after_a_crash_the_next_incarnation_answers_its_own_calls() {
+    let mut pods = pods(Mode::Http);
+    run(
+        &mut pods,
+        0,
+        Input::Crash {
+            pod: 0,
+            generation: 1,
+        },
+    );
+    run(&mut pods, 0, Input::Warm { pod: 0 });
+    let request = Input::Request {
+        req: 0,
+        pod: 0,
+        reused: false,
+        retry: false,
+        generation: 1,
+        key: 0,
+    };
+    run(&mut pods, NS_PER_S, request);
+    let done = Input::Timer {
+        pod: 0,
+        generation: 1,
+        timer: Timer::HandlerDone { req: 0 },
+    };
+    assert_eq!(
+        sent(&run(&mut pods, 3 * NS_PER_S, done)),
+        vec![Msg::ToProvider {
+            code: 200,
+            cause: Cause::Handler,
+            reuse: Some(0)
+        }]
+    );
+    // A call of the new incarnation belongs to it: its cancel goes to incarnation 1.
+    let request = Input::Request {
+        req: 1,
+        pod: 0,
+        reused: true,
+        retry: false,
+        generation: 1,
+        key: 1,
+    };
+    run(&mut pods, 4 * NS_PER_S, request);
+    let out = run(&mut pods, 5 * NS_PER_S, Input::Orphaned { req: 1, hops: 1 });
+    assert!(out.contains(&Effect::Cancel {
+        req: 1,
+        pod: 0,
+        generation: 1,
+        hops: 1
+    }));
+}
+
+#[test]
+fn an_idle_of_watchdog_exits_as_its_listener_closes() {
+    // of-watchdog lingers no longer than its drain: with nothing active, the process exits in
+    // the same step that closes the listener, not on a timer of its own.
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::WatchdogClose,
+    };
+    let out = run(&mut pods, 5 * NS_PER_S, close);
+    assert!(out.contains(&Effect::Exited { pod: 0 }), "{out:?}");
+    assert!(!out.iter().any(|e| matches!(
+        e,
+        Effect::Arm {
+            timer: Timer::WatchdogExit,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_idle_child_exits_as_its_own_listener_closes() {
+    // of-watchdog forwards SIGTERM to the child at once; the child's server closes its
+    // listener after its own interval and, with nothing active, exits in that step.
+    let mut pods = pods(Mode::Http);
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = out
+        .iter()
+        .find_map(|e| match e {
+            Effect::Arm {
+                at_ns,
+                timer: Timer::ChildClose,
+                ..
+            } => Some(*at_ns),
+            _ => None,
+        })
+        .expect("the child closes its listener later");
+    assert!(pods.pods[0].child.alive());
+    let timer = Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer: Timer::ChildClose,
+    };
+    let out = run(&mut pods, close, timer);
+    assert!(!pods.pods[0].child.alive(), "{out:?}");
+    assert!(!out.iter().any(|e| matches!(
+        e,
+        Effect::Arm {
+            timer: Timer::ChildExit,
+            ..
+        }
+    )));
 }
