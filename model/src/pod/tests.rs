@@ -77,6 +77,16 @@ fn sent(effects: &[Effect]) -> Vec<Msg> {
         .collect()
 }
 
+/// When `effects` arm `timer`, if they do.
+fn armed_at(effects: &[Effect], timer: Timer) -> Option<Nanos> {
+    effects.iter().find_map(|e| match e {
+        Effect::Arm {
+            at_ns, timer: t, ..
+        } if *t == timer => Some(*at_ns),
+        _ => None,
+    })
+}
+
 #[test]
 fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection() {
     let mut pods = pods(Mode::Http);
@@ -301,16 +311,7 @@ fn sigterm_keeps_the_listener_open_then_drains_and_exits_on_its_own() {
     let mut pods = pods(Mode::Http);
     let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
     assert!(!pods.healthy(0));
-    let close = out
-        .iter()
-        .find_map(|e| match e {
-            Effect::Arm {
-                at_ns,
-                timer: Timer::WatchdogClose,
-                ..
-            } => Some(*at_ns),
-            _ => None,
-        })
+    let close = armed_at(&out, Timer::WatchdogClose)
         .expect("the listener closes after healthcheck_interval");
     let out = run(
         &mut pods,
@@ -492,17 +493,7 @@ fn an_idle_child_exits_as_its_own_listener_closes() {
     // listener after its own interval and, with nothing active, exits in that step.
     let mut pods = pods(Mode::Http);
     let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
-    let close = out
-        .iter()
-        .find_map(|e| match e {
-            Effect::Arm {
-                at_ns,
-                timer: Timer::ChildClose,
-                ..
-            } => Some(*at_ns),
-            _ => None,
-        })
-        .expect("the child closes its listener later");
+    let close = armed_at(&out, Timer::ChildClose).expect("the child closes its listener later");
     assert!(pods.pods[0].child.alive());
     let timer = Input::Timer {
         pod: 0,
