@@ -77,6 +77,15 @@ fn sent(effects: &[Effect]) -> Vec<Msg> {
         .collect()
 }
 
+/// Pod 0's `timer` of its first incarnation is due.
+fn timer(timer: Timer) -> Input {
+    Input::Timer {
+        pod: 0,
+        generation: 0,
+        timer,
+    }
+}
+
 /// When `effects` arm `timer`, if they do.
 fn armed_at(effects: &[Effect], timer: Timer) -> Option<Nanos> {
     effects.iter().find_map(|e| match e {
@@ -104,11 +113,7 @@ fn a_request_runs_its_handler_and_the_answer_goes_back_on_a_reusable_connection(
         generation: 0,
         timer: Timer::HandlerDone { req: 0 }
     }));
-    let done = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::HandlerDone { req: 0 },
-    };
+    let done = timer(Timer::HandlerDone { req: 0 });
     assert!(pods.holds(0), "the handler runs");
     let out = run(&mut pods, 2 * NS_PER_S, done);
     assert_eq!(
@@ -137,11 +142,7 @@ fn exec_timeout_answers_504_in_http_mode_and_an_empty_200_when_streaming() {
             matches!(sent(&out)[..], [Msg::ToProvider { code: c, cause: Cause::ExecTimeout, .. }] if c == code)
         );
         // The handler returning later writes nothing more.
-        let done = Input::Timer {
-            pod: 0,
-            generation: 0,
-            timer: Timer::HandlerDone { req: 0 },
-        };
+        let done = timer(Timer::HandlerDone { req: 0 });
         assert!(sent(&run(&mut pods, 12 * NS_PER_S, done)).is_empty());
     }
 }
@@ -149,11 +150,7 @@ fn exec_timeout_answers_504_in_http_mode_and_an_empty_200_when_streaming() {
 #[test]
 fn a_killed_script_answers_when_its_children_close_its_stdout() {
     // The handler (2 s) outlives an exec_timeout of 1 s: the kill reaches the script alone.
-    let done = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::HandlerDone { req: 0 },
-    };
+    let done = timer(Timer::HandlerDone { req: 0 });
     let end = |held_ns: Nanos| {
         let mut config = Config::default();
         config.function.watchdog.mode = Mode::Streaming;
@@ -226,11 +223,7 @@ fn a_write_timeout_of_zero_is_none() {
     config.function.child.write_timeout_ns = 0;
     let mut pods = pods_of(config);
     run(&mut pods, 0, request(0));
-    let done = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::HandlerDone { req: 0 },
-    };
+    let done = timer(Timer::HandlerDone { req: 0 });
     assert!(matches!(
         sent(&run(&mut pods, 2 * NS_PER_S, done))[..],
         [Msg::ToProvider {
@@ -313,15 +306,7 @@ fn sigterm_keeps_the_listener_open_then_drains_and_exits_on_its_own() {
     assert!(!pods.healthy(0));
     let close = armed_at(&out, Timer::WatchdogClose)
         .expect("the listener closes after healthcheck_interval");
-    let out = run(
-        &mut pods,
-        close,
-        Input::Timer {
-            pod: 0,
-            generation: 0,
-            timer: Timer::WatchdogClose,
-        },
-    );
+    let out = run(&mut pods, close, timer(Timer::WatchdogClose));
     assert!(out.contains(&Effect::ServerClosed { pod: 0 }));
     let exits = out.contains(&Effect::Exited { pod: 0 })
         || out.iter().any(|e| {
@@ -368,11 +353,7 @@ fn the_drain_deadline_ends_the_watchdog_at_its_instant_and_not_before() {
     let mut pods = pods_handling(config, 30 * NS_PER_S);
     run(&mut pods, 0, request(0));
     run(&mut pods, 0, Input::Sigterm { pod: 0 });
-    let close = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::WatchdogClose,
-    };
+    let close = timer(Timer::WatchdogClose);
     let out = run(&mut pods, NS_PER_S, close);
     assert!(out.contains(&Effect::Arm {
         at_ns: 6 * NS_PER_S,
@@ -380,11 +361,7 @@ fn the_drain_deadline_ends_the_watchdog_at_its_instant_and_not_before() {
         generation: 0,
         timer: Timer::WatchdogDeadline
     }));
-    let deadline = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::WatchdogDeadline,
-    };
+    let deadline = timer(Timer::WatchdogDeadline);
     // Early (a timer the deadline no longer matches): nothing happens.
     assert!(run(&mut pods.clone(), 6 * NS_PER_S - 1, deadline.clone()).is_empty());
     let out = run(&mut pods, 6 * NS_PER_S, deadline);
@@ -471,11 +448,7 @@ fn an_idle_of_watchdog_exits_as_its_listener_closes() {
     // the same step that closes the listener, not on a timer of its own.
     let mut pods = pods(Mode::Http);
     run(&mut pods, 0, Input::Sigterm { pod: 0 });
-    let close = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::WatchdogClose,
-    };
+    let close = timer(Timer::WatchdogClose);
     let out = run(&mut pods, 5 * NS_PER_S, close);
     assert!(out.contains(&Effect::Exited { pod: 0 }), "{out:?}");
     assert!(!out.iter().any(|e| matches!(
@@ -495,11 +468,7 @@ fn an_idle_child_exits_as_its_own_listener_closes() {
     let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
     let close = armed_at(&out, Timer::ChildClose).expect("the child closes its listener later");
     assert!(pods.pods[0].child.alive());
-    let timer = Input::Timer {
-        pod: 0,
-        generation: 0,
-        timer: Timer::ChildClose,
-    };
+    let timer = timer(Timer::ChildClose);
     let out = run(&mut pods, close, timer);
     assert!(!pods.pods[0].child.alive(), "{out:?}");
     assert!(!out.iter().any(|e| matches!(
@@ -509,4 +478,85 @@ fn an_idle_child_exits_as_its_own_listener_closes() {
             ..
         }
     )));
+}
+
+#[test]
+fn a_response_written_at_its_write_timeout_still_goes_out() {
+    // Go's write deadline is passed only after it: a handler of exactly write_timeout is
+    // answered, a nanosecond more is not; the child's timeout (2 s, the watchdog's 30 s), then
+    // the watchdog's (2 s, the child's 10 s).
+    let s2 = 2 * NS_PER_S;
+    for (child_ns, watchdog_ns, handler_ns, code, cause) in [
+        (s2, 30 * NS_PER_S, s2, 200, Cause::Handler),
+        (s2, 30 * NS_PER_S, s2 + 1, 500, Cause::ChildWriteTimeout),
+        (10 * NS_PER_S, s2, s2, 200, Cause::Handler),
+        (10 * NS_PER_S, s2, s2 + 1, 500, Cause::WatchdogWriteTimeout),
+    ] {
+        let mut config = Config::default();
+        config.function.child.write_timeout_ns = child_ns;
+        config.function.watchdog.write_timeout_ns = watchdog_ns;
+        let mut pods = pods_handling(config, handler_ns);
+        run(&mut pods, 0, request(0));
+        let done = timer(Timer::HandlerDone { req: 0 });
+        let answer = sent(&run(&mut pods, handler_ns, done));
+        assert!(
+            matches!(answer[..], [Msg::ToProvider { code: c, cause: k, .. }] if c == code && k == cause),
+            "{handler_ns} ns: {answer:?}"
+        );
+    }
+}
+
+#[test]
+fn the_child_drains_the_call_it_runs_before_it_exits() {
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = armed_at(&out, Timer::ChildClose).expect("the child closes its listener later");
+    let timer = timer(Timer::ChildClose);
+    let out = run(&mut pods, close, timer);
+    assert!(pods.pods[0].child.alive(), "a call still runs: {out:?}");
+    assert!(armed_at(&out, Timer::ChildPoll).is_some());
+}
+
+#[test]
+fn a_handler_that_returns_after_its_caller_gave_up_writes_nothing() {
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, request(0));
+    // The caller gave up; its cancel is still on its way to the watchdog.
+    run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
+    let done = timer(Timer::HandlerDone { req: 0 });
+    assert!(sent(&run(&mut pods, 2 * NS_PER_S, done)).is_empty());
+}
+
+#[test]
+fn a_pooled_request_sent_before_the_pod_closed_its_connections_meets_a_reset() {
+    // Half a round trip (0.5 ms) on the way: a pooled request that arrives at 10.5 ms left at
+    // 10 ms, the instant the pod closed every connection (a crash here), so its connection is
+    // gone and it meets a reset. One that left a nanosecond after the close went out on a
+    // connection made since, and is let in.
+    let pooled = |req| Input::Request {
+        req,
+        pod: 0,
+        reused: true,
+        retry: false,
+        generation: 1,
+        key: req.into(),
+    };
+    let arrival_ns = 10 * NS_PER_MS + NS_PER_MS / 2;
+    let mut pods = pods(Mode::Http);
+    run(
+        &mut pods,
+        10 * NS_PER_MS,
+        Input::Crash {
+            pod: 0,
+            generation: 1,
+        },
+    );
+    run(&mut pods, 10 * NS_PER_MS, Input::Warm { pod: 0 });
+    assert_eq!(
+        sent(&run(&mut pods, arrival_ns, pooled(0))),
+        vec![Msg::Reset { pod: 0 }]
+    );
+    let out = run(&mut pods, arrival_ns + 1, pooled(1));
+    assert!(sent(&out).is_empty() && pods.holds(1), "{out:?}");
 }
