@@ -28,7 +28,14 @@ fn pods_of(config: Config) -> Pods {
 }
 
 /// One warm pod of `config`, with handlers of `handler_ns` and a 10 s exec_timeout.
-fn pods_handling(mut config: Config, handler_ns: Nanos) -> Pods {
+fn pods_handling(config: Config, handler_ns: Nanos) -> Pods {
+    let mut pods = created_pods(config, handler_ns);
+    run(&mut pods, 0, Input::Warm { pod: 0 });
+    pods
+}
+
+/// One pod of `config` created and not started, as `pods_handling`.
+fn created_pods(mut config: Config, handler_ns: Nanos) -> Pods {
     config.function.handler_ns = Span::fixed(handler_ns);
     config.function.watchdog.exec_timeout_ns = 10 * NS_PER_S;
     let mut pods = Pods::new(
@@ -46,14 +53,34 @@ fn pods_handling(mut config: Config, handler_ns: Nanos) -> Pods {
             name: "fn-r1-0".into(),
         },
     );
-    run(&mut pods, 0, Input::Warm { pod: 0 });
     pods
 }
 
 fn run(pods: &mut Pods, now: Nanos, input: Input) -> Vec<Effect> {
+    run_choosing(pods, now, input, &mut Low)
+}
+
+fn run_choosing(
+    pods: &mut Pods,
+    now: Nanos,
+    input: Input,
+    chooser: &mut dyn Chooser,
+) -> Vec<Effect> {
     let mut out = Vec::new();
-    pods.handle(now, input, &mut Low, &mut out);
+    pods.handle(now, input, chooser, &mut out);
     out
+}
+
+/// The high end of every range.
+struct High;
+
+impl Chooser for High {
+    fn pick_u64(&mut self, _: Stream, _: u64, hi: u64) -> u64 {
+        hi
+    }
+    fn pick_index(&mut self, _: Stream, n: usize) -> usize {
+        n - 1
+    }
 }
 
 fn request(req: RequestId) -> Input {
@@ -559,4 +586,48 @@ fn a_pooled_request_sent_before_the_pod_closed_its_connections_meets_a_reset() {
     );
     let out = run(&mut pods, arrival_ns + 1, pooled(1));
     assert!(sent(&out).is_empty() && pods.holds(1), "{out:?}");
+}
+
+#[test]
+fn an_http_child_that_takes_time_to_start_listens_only_then() {
+    // (mode, the child's start-up, when its own start is armed: none when at once)
+    for (mode, startup_ns, armed) in [
+        (Mode::Http, 0, None),
+        (Mode::Http, 3 * NS_PER_S, Some(3 * NS_PER_S)),
+        // Streaming mode forks a process per request: there is no server to wait for.
+        (Mode::Streaming, 3 * NS_PER_S, None),
+    ] {
+        let mut config = Config::default();
+        config.function.watchdog.mode = mode;
+        config.function.child.startup_ns = Span::fixed(startup_ns);
+        let mut pods = created_pods(config, 2 * NS_PER_S);
+        let out = run(
+            &mut pods,
+            0,
+            Input::Start {
+                pod: 0,
+                generation: 0,
+            },
+        );
+        assert_eq!(armed_at(&out, Timer::ChildStart), armed, "{mode:?}");
+        assert_eq!(pods.pods[0].child.listening(), armed.is_none(), "{mode:?}");
+    }
+}
+
+#[test]
+fn each_drain_poll_waits_its_interval_and_a_jitter_drawn_up_to_a_tenth_of_it() {
+    // Go's Shutdown polls at 1 ms, doubling, each with up to 10 % of jitter: drawn at its
+    // high end here.
+    let mut pods = pods(Mode::Http);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = armed_at(&out, Timer::WatchdogClose).expect("the listener closes later");
+    let out = run(&mut pods, close, timer(Timer::WatchdogClose));
+    let first = armed_at(&out, Timer::WatchdogPoll).expect("a call is active: Shutdown polls");
+    assert_eq!(first, close + NS_PER_MS);
+    let out = run_choosing(&mut pods, first, timer(Timer::WatchdogPoll), &mut High);
+    assert_eq!(
+        armed_at(&out, Timer::WatchdogPoll),
+        Some(first + 2 * NS_PER_MS + 2 * NS_PER_MS / 10 - 1)
+    );
 }
