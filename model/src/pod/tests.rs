@@ -29,19 +29,24 @@ fn pods_of(config: Config) -> Pods {
 
 /// One warm pod of `config`, with handlers of `handler_ns` and a 10 s exec_timeout.
 fn pods_handling(config: Config, handler_ns: Nanos) -> Pods {
-    let mut pods = created_pods(config, handler_ns);
+    pods_replaying(config, handler_ns, false)
+}
+
+/// As `pods_handling`, the requests replayable (a GET) or not.
+fn pods_replaying(config: Config, handler_ns: Nanos, replayable: bool) -> Pods {
+    let mut pods = created_pods(config, handler_ns, replayable);
     run(&mut pods, 0, Input::Warm { pod: 0 });
     pods
 }
 
-/// One pod of `config` created and not started, as `pods_handling`.
-fn created_pods(mut config: Config, handler_ns: Nanos) -> Pods {
+/// One pod of `config` created and not started, as `pods_replaying`.
+fn created_pods(mut config: Config, handler_ns: Nanos, replayable: bool) -> Pods {
     config.function.handler_ns = Span::fixed(handler_ns);
     config.function.watchdog.exec_timeout_ns = 10 * NS_PER_S;
     let mut pods = Pods::new(
         &config.function,
         DrainPolicy::watchdog(&config.function.watchdog),
-        false,
+        replayable,
         NS_PER_MS,
         true,
     );
@@ -600,7 +605,7 @@ fn an_http_child_that_takes_time_to_start_listens_only_then() {
         let mut config = Config::default();
         config.function.watchdog.mode = mode;
         config.function.child.startup_ns = Span::fixed(startup_ns);
-        let mut pods = created_pods(config, 2 * NS_PER_S);
+        let mut pods = created_pods(config, 2 * NS_PER_S, false);
         let out = run(
             &mut pods,
             0,
@@ -630,4 +635,61 @@ fn each_drain_poll_waits_its_interval_and_a_jitter_drawn_up_to_a_tenth_of_it() {
         armed_at(&out, Timer::WatchdogPoll),
         Some(first + 2 * NS_PER_MS + 2 * NS_PER_MS / 10 - 1)
     );
+}
+
+#[test]
+fn a_stopping_child_dies_at_its_own_drain_deadline_and_not_before() {
+    // A child that stops on SIGTERM (`Shutdown` with a 5 s timeout) while a 30 s call runs.
+    let mut config = Config::default();
+    config.function.child.on_sigterm = crate::config::OnSigterm::Stop {
+        shutdown_timeout_ns: 5 * NS_PER_S,
+    };
+    let mut pods = pods_handling(config, 30 * NS_PER_S);
+    run(&mut pods, 0, request(0));
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = armed_at(&out, Timer::ChildClose).expect("the child closes its listener");
+    let out = run(&mut pods, close, timer(Timer::ChildClose));
+    let deadline = armed_at(&out, Timer::ChildDeadline).expect("its Shutdown has a deadline");
+    assert_eq!(deadline, close + 5 * NS_PER_S);
+    let early = run(&mut pods.clone(), deadline - 1, timer(Timer::ChildDeadline));
+    assert!(early.is_empty(), "{early:?}");
+    run(&mut pods, deadline, timer(Timer::ChildDeadline));
+    assert!(!pods.pods[0].child.alive());
+}
+
+#[test]
+fn a_call_to_the_child_on_a_connection_it_just_closed_is_retried_only_when_replayable() {
+    // The watchdog's transport to its child keeps a connection idle for 500 ms; the child
+    // closes it as it stops (SIGTERM at 1.2 s, its listener closes 1 s later, at 2.2 s), and
+    // the FIN is back a tenth of a round trip (0.1 ms) later. A call at 2.2 s takes that
+    // connection and races the close: Go's transport retries it when it is replayable. At
+    // 2.2 s + 0.2 ms the FIN is back and the transport dials.
+    let close_ns = 2 * NS_PER_S + 200 * NS_PER_MS;
+    for replayable in [true, false] {
+        let mut config = Config::default();
+        config.function.child.healthcheck_interval_ns = NS_PER_S as i64;
+        config.function.watchdog.healthcheck_interval_ns = 10 * NS_PER_S as i64;
+        let mut pods = pods_replaying(config, 2 * NS_PER_S, replayable);
+        run(&mut pods, 0, request(0));
+        let out = run(&mut pods, close_ns - NS_PER_S, Input::Sigterm { pod: 0 });
+        assert_eq!(armed_at(&out, Timer::ChildClose), Some(close_ns));
+        run(
+            &mut pods,
+            2 * NS_PER_S,
+            timer(Timer::HandlerDone { req: 0 }),
+        );
+        run(&mut pods, close_ns, timer(Timer::ChildClose));
+        for (at_ns, raced) in [(close_ns, true), (close_ns + NS_PER_MS / 5, false)] {
+            let out = run(&mut pods.clone(), at_ns, request(1));
+            let retried = out.contains(&Effect::Learn {
+                req: 1,
+                fact: Fact::Retried,
+            });
+            assert_eq!(
+                retried,
+                raced && replayable,
+                "{replayable} at {at_ns}: {out:?}"
+            );
+        }
+    }
 }
