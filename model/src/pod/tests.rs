@@ -693,3 +693,20 @@ fn a_call_to_the_child_on_a_connection_it_just_closed_is_retried_only_when_repla
         }
     }
 }
+
+#[test]
+fn a_child_that_waits_a_fixed_time_lingers_after_its_listener_closes() {
+    // The fixed-wait drain: after its listener closes the child sleeps write_timeout (10 s)
+    // before it exits, even with nothing active.
+    let mut config = Config::default();
+    config.function.watchdog.kind = crate::config::WatchdogKind::FixedWait;
+    let mut pods = pods_of(config);
+    let out = run(&mut pods, 0, Input::Sigterm { pod: 0 });
+    let close = armed_at(&out, Timer::ChildClose).expect("the child closes its listener later");
+    let out = run(&mut pods, close, timer(Timer::ChildClose));
+    assert_eq!(
+        armed_at(&out, Timer::ChildExit),
+        Some(close + 10 * NS_PER_S)
+    );
+    assert!(pods.pods[0].child.alive(), "it lingers");
+}
