@@ -12,7 +12,10 @@ use faasim_model::limits;
 use faasim_model::tally::Tally;
 use faasim_sim::report::{self, Header};
 use faasim_sim::scenario::{self, Scenario};
-use faasim_sim::{DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate_scenario, simulate_streamed};
+use faasim_sim::{
+    DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate_retiring_every, simulate_scenario,
+    simulate_streamed,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -111,6 +114,42 @@ fn every_synchronous_scenario_streams_to_the_same_report_as_it_keeps() {
         compared += 1;
     }
     assert!(compared >= 40, "most scenarios are synchronous: {compared}");
+}
+
+#[test]
+fn retiring_after_every_event_changes_no_record_pod_or_line_of_the_timeline() {
+    // Retirement must wait until nothing can touch a request again. Retiring as often as
+    // possible, after every event, puts that to the test on every shipped synchronous
+    // scenario: every request's record, every pod, the events and the timeline stay the same
+    // (a request retired too early panics when it is touched again).
+    let mut compared = 0;
+    for file in common::shipped() {
+        let scenario = common::load(&file);
+        if scenario.config.asynchronous.is_some() {
+            continue; // an asynchronous run never retires
+        }
+        let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
+        let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+        let kept = simulate_scenario(&scenario, seed, true);
+        let retired =
+            simulate_retiring_every(&scenario.config, &scenario.events, limit_ns, seed, 1);
+        assert_eq!(
+            kept.result.ledger, retired.result.ledger,
+            "{file}: the records"
+        );
+        assert_eq!(kept.result.pods, retired.result.pods, "{file}: the pods");
+        assert_eq!(
+            kept.result.events, retired.result.events,
+            "{file}: the events"
+        );
+        assert_eq!(kept.result.end_ns, retired.result.end_ns, "{file}: the end");
+        assert_eq!(
+            kept.result.trace, retired.result.trace,
+            "{file}: the timeline"
+        );
+        compared += 1;
+    }
+    assert!(compared > 20, "only {compared} scenarios compared");
 }
 
 #[test]
