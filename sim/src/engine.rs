@@ -68,6 +68,22 @@ struct IdEntry {
     id: u32,
 }
 
+impl IdEntry {
+    /// Its order, as an event entry's.
+    fn key(&self) -> u128 {
+        key(self.at_ns, self.seq)
+    }
+
+    /// The event entry it stands for.
+    fn entry<E>(self, id_event: fn(u32) -> E) -> Entry<E> {
+        Entry {
+            at_ns: self.at_ns,
+            seq: self.seq,
+            event: id_event(self.id),
+        }
+    }
+}
+
 /// The least of `fronts` and its index.
 fn least(fronts: &[u128]) -> (u128, usize) {
     let mut least = (u128::MAX, 0);
@@ -168,18 +184,18 @@ impl<E> Queue<E> {
             return self.push(at_ns, (self.id_event)(id));
         }
         self.seq += 1;
-        if self.ids[lane].is_empty() {
-            let front = key(at_ns, self.seq);
-            self.id_fronts[lane] = front;
-            if front < self.id_least.0 {
-                self.id_least = (front, lane);
-            }
-        }
-        self.ids[lane].push_back(IdEntry {
+        let entry = IdEntry {
             at_ns,
             seq: self.seq,
             id,
-        });
+        };
+        if self.ids[lane].is_empty() {
+            self.id_fronts[lane] = entry.key();
+            if entry.key() < self.id_least.0 {
+                self.id_least = (entry.key(), lane);
+            }
+        }
+        self.ids[lane].push_back(entry);
     }
 
     fn take_next(&mut self) -> Option<Entry<E>> {
@@ -199,13 +215,9 @@ impl<E> Queue<E> {
             let id_lane = self.id_least.1;
             let lane = &mut self.ids[id_lane];
             let entry = lane.pop_front()?;
-            self.id_fronts[id_lane] = lane.front().map_or(u128::MAX, |e| key(e.at_ns, e.seq));
+            self.id_fronts[id_lane] = lane.front().map_or(u128::MAX, IdEntry::key);
             self.id_least = least(&self.id_fronts);
-            return Some(Entry {
-                at_ns: entry.at_ns,
-                seq: entry.seq,
-                event: (self.id_event)(entry.id),
-            });
+            return Some(entry.entry(self.id_event));
         }
         if best_lane == usize::MAX {
             return self.heap.pop().map(|Reverse(e)| e);
@@ -231,13 +243,8 @@ impl<E> Queue<E> {
             for lane in &mut self.ids {
                 let lane = std::mem::take(lane);
                 let id_event = self.id_event;
-                self.heap.extend(lane.into_iter().map(|e| {
-                    Reverse(Entry {
-                        at_ns: e.at_ns,
-                        seq: e.seq,
-                        event: id_event(e.id),
-                    })
-                }));
+                self.heap
+                    .extend(lane.into_iter().map(|e| Reverse(e.entry(id_event))));
             }
             for lane in &mut self.lanes {
                 let lane = std::mem::take(lane);
