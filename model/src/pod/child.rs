@@ -102,15 +102,19 @@ impl Pods {
     ) {
         let call = self.calls[req];
         if self.function.watchdog.mode == Mode::Streaming {
-            if call.wanted && call.in_watchdog {
+            if call.orphan_fork {
+                self.fork_ended(req, pod);
+            } else if call.in_watchdog && call.wanted {
                 let cause = if call.killed {
                     Cause::ExecTimeout
                 } else {
                     Cause::Handler
                 };
                 self.respond(now, req, 200, cause, out);
-            } else if call.orphan_fork && pod == call.pod {
-                self.fork_ended(req, pod);
+            } else if call.in_watchdog {
+                // Its caller left and the cancel is still on its way: the process ended, so
+                // the watchdog's handler returns (its write goes nowhere).
+                self.unread(req, pod);
             }
             return;
         }
@@ -121,20 +125,29 @@ impl Pods {
             return;
         }
         self.calls[req].in_child = false;
-        if !call.wanted || !call.in_watchdog {
+        if !call.in_watchdog {
+            // The cancel reached the watchdog first: Go's transport closed the connection to
+            // the child when the request's context ended, so it does not go back to the pool.
             return;
         }
         let late = server_limit_ns(self.function.child.write_timeout_ns)
             .is_some_and(|limit| now - call.child_header_ns > limit);
-        if late {
+        if !late {
+            // The proxy read the child's whole response: the connection goes back to the pool.
+            let p = &mut self.pods[pod as usize];
+            if matches!(p.child.phase, Phase::Serving | Phase::Draining) {
+                p.child_pool.checkin(now, now);
+            }
+        }
+        if !call.wanted {
+            // Its caller left and the cancel is still on its way: the watchdog's handler
+            // returns now, its write going nowhere.
+            self.unread(req, pod);
+        } else if late {
             self.respond(now, req, 500, Cause::ChildWriteTimeout, out);
-            return;
+        } else {
+            self.respond(now, req, 200, Cause::Handler, out);
         }
-        let p = &mut self.pods[pod as usize];
-        if matches!(p.child.phase, Phase::Serving | Phase::Draining) {
-            p.child_pool.checkin(now, now);
-        }
-        self.respond(now, req, 200, Cause::Handler, out);
     }
 
     pub(super) fn child_step(

@@ -710,3 +710,153 @@ fn a_child_that_waits_a_fixed_time_lingers_after_its_listener_closes() {
     );
     assert!(pods.pods[0].child.alive(), "it lingers");
 }
+
+#[test]
+fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_pools_the_connection()
+{
+    // The caller gave up at 1.5 s; its cancel has not reached the watchdog when the child's
+    // handler returns at 2 s. The proxy reads the whole response, so the watchdog's handler
+    // returns (its write goes nowhere) and the connection goes back to the pool; the cancel,
+    // when it comes, finds nothing. Seen through the pool as in the test above: a replayable
+    // call at the child's close takes that connection and is retried.
+    let close_ns = 2 * NS_PER_S + 200 * NS_PER_MS;
+    let mut config = Config::default();
+    config.function.child.healthcheck_interval_ns = NS_PER_S as i64;
+    config.function.watchdog.healthcheck_interval_ns = 10 * NS_PER_S as i64;
+    let mut pods = pods_replaying(config, 2 * NS_PER_S, true);
+    run(&mut pods, 0, request(0));
+    run(&mut pods, close_ns - NS_PER_S, Input::Sigterm { pod: 0 });
+    run(
+        &mut pods,
+        1_500 * NS_PER_MS,
+        Input::Orphaned { req: 0, hops: 4 },
+    );
+    let out = run(
+        &mut pods,
+        2 * NS_PER_S,
+        timer(Timer::HandlerDone { req: 0 }),
+    );
+    assert!(sent(&out).is_empty(), "nobody reads the answer: {out:?}");
+    assert!(!pods.holds(0), "the watchdog's handler returned");
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    assert_eq!(
+        run(&mut pods.clone(), 2 * NS_PER_S, cancel),
+        vec![Effect::Stale]
+    );
+    run(&mut pods, close_ns, timer(Timer::ChildClose));
+    let out = run(&mut pods, close_ns, request(1));
+    let retried = Effect::Learn {
+        req: 1,
+        fact: Fact::Retried,
+    };
+    assert!(
+        out.contains(&retried),
+        "the pooled connection races the close: {out:?}"
+    );
+}
+
+#[test]
+fn a_handler_that_returns_after_its_callers_cancel_leaves_no_connection_in_the_pool() {
+    // The same call, the cancel first: Go's transport closes the connection to the child when
+    // the request's context ends, so the call at the close dials a child no longer listening.
+    let close_ns = 2 * NS_PER_S + 200 * NS_PER_MS;
+    let mut config = Config::default();
+    config.function.child.healthcheck_interval_ns = NS_PER_S as i64;
+    config.function.watchdog.healthcheck_interval_ns = 10 * NS_PER_S as i64;
+    let mut pods = pods_replaying(config, 2 * NS_PER_S, true);
+    run(&mut pods, 0, request(0));
+    run(&mut pods, close_ns - NS_PER_S, Input::Sigterm { pod: 0 });
+    run(
+        &mut pods,
+        1_500 * NS_PER_MS,
+        Input::Orphaned { req: 0, hops: 4 },
+    );
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    run(&mut pods, 1_501 * NS_PER_MS, cancel);
+    assert!(pods.holds(0), "the child still runs it");
+    let out = run(
+        &mut pods,
+        2 * NS_PER_S,
+        timer(Timer::HandlerDone { req: 0 }),
+    );
+    assert!(sent(&out).is_empty(), "{out:?}");
+    assert!(!pods.holds(0));
+    run(&mut pods, close_ns, timer(Timer::ChildClose));
+    let out = run(&mut pods, close_ns, request(1));
+    let refused = Effect::Learn {
+        req: 1,
+        fact: Fact::Refused,
+    };
+    assert!(out.contains(&refused), "no pooled connection: {out:?}");
+}
+
+#[test]
+fn a_forked_process_that_ends_before_its_callers_cancel_arrives_leaves_the_drain_at_once() {
+    // Streaming mode: the caller gave up at 1.5 s and the process ends at 2 s, before the
+    // cancel reaches the watchdog. The handler returns then; the cancel finds nothing to keep
+    // (it would otherwise hold the call until exec_timeout kills a process already gone).
+    let mut pods = pods(Mode::Streaming);
+    run(&mut pods, 0, request(0));
+    run(
+        &mut pods,
+        1_500 * NS_PER_MS,
+        Input::Orphaned { req: 0, hops: 4 },
+    );
+    assert!(pods.holds(0));
+    let out = run(
+        &mut pods,
+        2 * NS_PER_S,
+        timer(Timer::HandlerDone { req: 0 }),
+    );
+    assert!(sent(&out).is_empty(), "nobody reads the answer: {out:?}");
+    assert!(!pods.holds(0), "the watchdog's handler returned");
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    assert_eq!(run(&mut pods, 2 * NS_PER_S, cancel), vec![Effect::Stale]);
+}
+
+#[test]
+fn a_fork_whose_caller_left_ends_once_at_the_first_of_its_end_and_its_kill() {
+    // The cancel arrives first: the fork stays in the drain, and two timers may end it (the
+    // handler's end at 2 s, exec_timeout's kill at 10 s). The first ends it; the second finds
+    // it gone.
+    let mut pods = pods(Mode::Streaming);
+    run(&mut pods, 0, request(0));
+    run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
+    let cancel = Input::Cancel {
+        req: 0,
+        pod: 0,
+        generation: 0,
+    };
+    let out = run(&mut pods, NS_PER_S, cancel);
+    assert_eq!(
+        armed_at(&out, Timer::HandlerDone { req: 0 }),
+        Some(10 * NS_PER_S),
+        "the kill"
+    );
+    assert!(pods.holds(0), "the fork holds up the drain");
+    run(
+        &mut pods,
+        2 * NS_PER_S,
+        timer(Timer::HandlerDone { req: 0 }),
+    );
+    assert!(!pods.holds(0), "the process ended");
+    let out = run(
+        &mut pods,
+        10 * NS_PER_S,
+        timer(Timer::HandlerDone { req: 0 }),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    assert!(!pods.holds(0));
+}

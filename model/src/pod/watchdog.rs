@@ -276,7 +276,7 @@ impl Pods {
         let http = self.function.watchdog.mode == Mode::Http;
         out.push(Effect::ExecDeadline { req, at_ns: None });
         let call = self.call(req);
-        call.in_child = call.in_child && http;
+        assert!(http || !call.in_child, "request {req}: a fork has no child");
         call.wanted = false;
         if call.in_watchdog {
             out.push(Effect::Cancel {
@@ -327,12 +327,24 @@ impl Pods {
     /// A forked process whose caller left has ended (its handler returned, or exec_timeout
     /// killed it): the call leaves the watchdog's drain.
     pub(super) fn fork_ended(&mut self, req: RequestId, pod: PodId) {
-        let call = self.calls[req];
-        if call.orphan_fork && call.in_watchdog && self.current(pod, call.generation) {
-            let call = &mut self.calls[req];
-            call.in_watchdog = false;
-            call.orphan_fork = false;
-            self.leave_watchdog(req, pod);
-        }
+        let call = &mut self.calls[req];
+        assert!(
+            call.orphan_fork && call.in_watchdog && call.pod == pod,
+            "request {req}: only a fork still in the watchdog of pod {pod} ends"
+        );
+        call.orphan_fork = false;
+        self.unread(req, pod);
+    }
+
+    /// The watchdog's handler for `req` returns with no caller to read what it writes (the
+    /// caller left; its cancel had not arrived): the call leaves the watchdog's drain.
+    pub(super) fn unread(&mut self, req: RequestId, pod: PodId) {
+        let call = &mut self.calls[req];
+        assert!(
+            !call.wanted && call.in_watchdog && call.pod == pod,
+            "request {req}: an unread call is one its caller left, in pod {pod}'s watchdog"
+        );
+        call.in_watchdog = false;
+        self.leave_watchdog(req, pod);
     }
 }
