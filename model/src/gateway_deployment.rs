@@ -728,4 +728,23 @@ mod tests {
             }]
         );
     }
+
+    #[test]
+    fn a_rollout_deletes_the_most_recently_ready_gateway_pod_first() {
+        // Four pods of one revision: pod 3 ready since 50 s, the others since 0 s (set here
+        // directly; a rollout leaves pods of one revision ready at different times). A rollout at 52 s may take one pod down at once (25 % of 4
+        // unavailable): LogarithmicScaleDown deletes first the pod ready most recently (2 s
+        // ago, in a lower log2 bucket than 52 s), not the first in id order.
+        let mut d = deployment(4);
+        d.pods[3].phase = Phase::Ready(50 * NS_PER_S);
+        let out = run(&mut d, 52 * NS_PER_S, Input::Rollout);
+        let terminated: Vec<GatewayId> = out
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Sigterm { gateway } => Some(*gateway),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(terminated, vec![3], "{out:?}");
+    }
 }
