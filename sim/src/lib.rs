@@ -182,6 +182,20 @@ pub fn simulate_streamed(config: &Config, events: &[Event], limit_ns: Nanos, see
     })
 }
 
+/// `simulate_streamed`, retiring settled requests every `every` events instead of every
+/// [`world::RETIRE_EVERY_EVENTS`]: a test that retirement keeps only what is in flight open.
+pub fn simulate_streamed_retiring_every(
+    config: &Config,
+    events: &[Event],
+    limit_ns: Nanos,
+    seed: u64,
+    every: u64,
+) -> Run {
+    simulate_shaped(config, events, limit_ns, seed, false, |world| {
+        world.streamed().retiring_every(every)
+    })
+}
+
 /// `simulate` with the timeline on, retiring settled requests every `every` events instead of
 /// every [`world::RETIRE_EVERY_EVENTS`]: a test that the moment of retirement changes nothing.
 pub fn simulate_retiring_every(

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeSet;
 
+use faasim_model::config::IngressConfig;
 use faasim_model::ledger::{Cause, Outcome, Status};
+use faasim_model::schedule::{Action, Event};
 use faasim_model::time::{NS_PER_MS, Nanos};
 use faasim_sim::{DEFAULT_LIMIT_NS, Run, simulate};
 
@@ -632,4 +634,92 @@ fn the_ack_point_decides_whether_a_worker_killed_in_its_callback_runs_the_call_a
         "{:?}",
         after.result.ledger[0].end_ns
     );
+}
+
+/// An ingress in front carries the client's POSTs to `/async-function` and their answers, not
+/// the queue-worker's calls, which go to the gateway's Service inside the cluster: every
+/// shipped asynchronous scenario behind an ingress (its read timeout, 1 s, shorter than most
+/// calls) runs every invocation as before, as it does with a CE gateway rollout (at 1 ms, as
+/// the first calls go out, and at 5 s) that cuts calls and refuses connections. A refused POST comes back as nginx's 502, and the
+/// ingress's read timer never runs out: every POST's answer passed through it.
+#[test]
+fn an_ingress_carries_the_clients_posts_and_not_the_workers_calls() {
+    let mut refused = 0;
+    for file in SHIPPED {
+        let loaded = load(file);
+        let seed = loaded.seed.expect("a seed");
+        let limit_ns = loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+        let rolled = |at_ns: Nanos| {
+            let mut events = loaded.events.clone();
+            events.push(Event {
+                at_ns,
+                action: Action::RolloutGateway,
+            });
+            events.sort_by_key(|e| e.at_ns);
+            events
+        };
+        for events in [loaded.events.clone(), rolled(NS_PER_MS), rolled(s(5))] {
+            let direct = simulate(&loaded.config, &events, limit_ns, seed, false);
+            let mut config = loaded.config.clone();
+            config.ingress = Some(IngressConfig {
+                read_timeout_ns: s(1),
+            });
+            let behind = simulate(&config, &events, limit_ns, seed, true);
+            assert_eq!(invocations(&behind), invocations(&direct), "{file}");
+            for (a, b) in behind.result.ledger.iter().zip(&direct.result.ledger) {
+                assert_eq!((a.status, a.cause), (b.status, b.cause), "{file}: {}", a.id);
+                if b.cause == Some(Cause::GatewayRefused) {
+                    refused += 1;
+                }
+            }
+            let timed_out = behind
+                .result
+                .trace
+                .iter()
+                .find(|line| line.what.contains("proxy-read-timeout"));
+            assert!(timed_out.is_none(), "{file}: {timed_out:?}");
+        }
+    }
+    assert!(refused > 0, "some call meets the rollout's refusal");
+}
+
+/// The queue-worker's very first call refused by the gateway behind an ingress: a CE gateway
+/// rolled at 1 ms exits when its new pod is ready (10.001 s), and the one call, sent at
+/// 9.9995 s and queued as the old pod exits, dials it while kube-proxy still routes there
+/// (until 10.88 s). The refusal goes back to the worker, not to the ingress,
+/// as without one (a hop later: the POST came through the ingress).
+#[test]
+fn the_workers_first_call_refused_goes_back_to_the_worker_behind_an_ingress() {
+    let loaded = load("async-ce-slow-callback.yaml");
+    let mut config = loaded.config.clone();
+    config.load.start_ns = s(10) - NS_PER_MS / 2;
+    let events = [Event {
+        at_ns: NS_PER_MS,
+        action: Action::RolloutGateway,
+    }];
+    let direct = simulate(&config, &events, DEFAULT_LIMIT_NS, 1, true);
+    let refused = |run: &Run| {
+        run.result.trace.iter().any(|l| {
+            l.what
+                .starts_with("call 0: execution 1 ends error (gateway refused)")
+        })
+    };
+    assert!(refused(&direct), "the first call is refused");
+    config.ingress = Some(IngressConfig {
+        read_timeout_ns: s(1),
+    });
+    let behind = simulate(&config, &events, DEFAULT_LIMIT_NS, 1, true);
+    assert!(
+        refused(&behind),
+        "the first call is refused behind the ingress too"
+    );
+    assert_eq!(invocations(&behind), invocations(&direct));
+    let fate = |run: &Run| -> Vec<_> {
+        run.result
+            .ledger
+            .iter()
+            .map(|r| (r.status, r.cause, r.outcome))
+            .collect()
+    };
+    assert_eq!(fate(&behind), fate(&direct));
 }

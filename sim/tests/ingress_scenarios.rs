@@ -175,3 +175,30 @@ fn the_rule_is_the_exact_boundary() {
         assert_eq!(cut > 0, broken, "{read_timeout_ns}: {cut} cut");
     }
 }
+
+/// A connection the gateway refuses (its one pod rolled, the new one not yet routed) is an
+/// error with no status to a client that dials it; through an ingress, nginx answers 502.
+#[test]
+fn a_refused_gateway_connection_becomes_a_502_through_the_ingress() {
+    let mut loaded = load("gateway-rollout-ce.yaml");
+    let direct = run_loaded(&loaded, false);
+    loaded.config.ingress = Some(IngressConfig {
+        read_timeout_ns: s(300),
+    });
+    let through = run_loaded(&loaded, false);
+    let mut refused = 0;
+    for (with, without) in through.result.ledger.iter().zip(&direct.result.ledger) {
+        if without.cause == Some(Cause::GatewayRefused) {
+            refused += 1;
+            assert_eq!(without.status, Some(Status::Error));
+            assert_eq!(
+                with.cause,
+                Some(Cause::GatewayRefused),
+                "request {}",
+                with.id
+            );
+            assert_eq!(with.status, Some(Status::Code(502)), "request {}", with.id);
+        }
+    }
+    assert!(refused > 0, "the rollout refuses some connections");
+}

@@ -866,6 +866,20 @@ fn a_run_cut_by_its_limit_is_unfinished() {
     );
     let json = faasim_sim::report::json(&run, &header);
     assert!(json.contains("\"verdict\": \"unfinished\""), "{json}");
+    assert_eq!(run.result.end_ns, s(1), "a run cut by its limit ends at it");
+}
+
+/// The limit includes its own instant: an open loop of 10 requests/s under `limit: 1s` sends
+/// the request due at exactly 1 s (the eleventh), and none after.
+#[test]
+fn a_request_due_at_the_limits_instant_is_sent() {
+    let text = "limit: 1s\nfunction:\n  handler: {duration: 5s}\nload: {concurrency: 1, rate: 10, requests: 20}\n";
+    let loaded = scenario::parse(text, "scenarios/at-limit.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    let starts: Vec<Nanos> = run.result.ledger.iter().map(|r| r.start_ns).collect();
+    assert_eq!(starts.len(), 11, "{starts:?}");
+    assert_eq!(starts.last(), Some(&s(1)));
+    assert_eq!(run.result.end_ns, s(1));
 }
 
 /// Events that meet no traffic and a `killPod` that kills nothing are warnings in the report.
@@ -903,4 +917,46 @@ fn vacuous_events_and_missing_pods_are_warned() {
     let loaded = scenario::parse(busy, "scenarios/busy.yaml").expect("parses");
     let run = faasim_sim::simulate_scenario(&loaded, 1, false);
     assert!(faasim_sim::report::run_warnings(&loaded, &run).is_empty());
+}
+
+/// A cancel travels down the chain a hop at a time: with each hop 1 s (`network.rtt: 2s`), the
+/// client that gives up at 15 s closes its connection to the gateway, whose cancel reaches the
+/// watchdog 2 hops (2 s) later. The watchdog, draining since its SIGTERM at 10 s, has nothing
+/// left to wait for then, and exits at its next poll (Shutdown polls at most every 500 ms).
+#[test]
+fn a_cancel_reaches_the_watchdog_a_hop_at_a_time() {
+    let text = "seed: 1
+function:
+  environment:
+    write_timeout: 2m
+    read_timeout: 2m
+    exec_timeout: 2m
+    healthcheck_interval: 1s
+  labels:
+    com.openfaas.scale.min: 1
+    com.openfaas.scale.max: 1
+  handler: {duration: 60s}
+network: {rtt: 2s}
+gateway:
+  upstreamTimeout: 3m
+  readTimeout: 3m
+  writeTimeout: 3m
+load: {concurrency: 1, requests: 1, timeout: 15s}
+events:
+  - {at: 10s, scale: 0}
+";
+    let loaded = scenario::parse(text, "scenarios/cancel.yaml").expect("parses");
+    let run = faasim_sim::simulate_scenario(&loaded, 1, false);
+    assert_eq!(
+        run.result.ledger[0].end_ns,
+        Some(s(15)),
+        "the client gives up"
+    );
+    let pod = &run.result.pods[0];
+    assert_eq!(pod.end, PodEnd::Exited);
+    let end_ns = pod.end_ns.expect("exited");
+    assert!(
+        (s(17)..=s(17) + ms(500)).contains(&end_ns),
+        "the watchdog exits at {end_ns} ns"
+    );
 }

@@ -14,7 +14,7 @@ use faasim_sim::report::{self, Header};
 use faasim_sim::scenario::{self, Scenario};
 use faasim_sim::{
     DEFAULT_LIMIT_NS, DEFAULT_SEED, Run, simulate_retiring_every, simulate_scenario,
-    simulate_streamed,
+    simulate_streamed, simulate_streamed_retiring_every,
 };
 
 fn root() -> PathBuf {
@@ -165,6 +165,63 @@ fn a_streamed_run_holds_the_requests_in_flight_not_the_requests_sent() {
         "at most {} requests open of 120 000",
         run.tally.open_peak
     );
+}
+
+#[test]
+fn retiring_after_every_event_keeps_open_only_the_requests_in_flight() {
+    // The same run retiring after every event: what stays open between two events is the
+    // requests in flight (a few at 200 requests/s of 50-150 ms, more while a rollout's
+    // terminating pods finish theirs), not the 500 sent between two default retirements; the
+    // tally is the same.
+    let scenario = common::load("rolling-update-200rps.yaml");
+    let every = simulate_streamed_retiring_every(
+        &scenario.config,
+        &scenario.events,
+        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        scenario.seed.unwrap_or(DEFAULT_SEED),
+        1,
+    );
+    assert_eq!(counts(&every.tally), counts(&streamed(&scenario).tally));
+    assert!(
+        every.tally.open_peak > 0 && every.tally.open_peak < 100,
+        "{} requests open at most",
+        every.tally.open_peak
+    );
+}
+
+#[test]
+fn asking_an_asynchronous_run_to_retire_changes_nothing() {
+    // An asynchronous run never retires (its invocations are judged from every execution at
+    // the end): retiring_every leaves it as it is.
+    let mut compared = 0;
+    for file in common::shipped() {
+        let scenario = common::load(&file);
+        if scenario.config.asynchronous.is_none() {
+            continue;
+        }
+        let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
+        let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+        let kept = simulate_scenario(&scenario, seed, true);
+        let asked = simulate_retiring_every(&scenario.config, &scenario.events, limit_ns, seed, 1);
+        assert_eq!(
+            kept.result.ledger, asked.result.ledger,
+            "{file}: the records"
+        );
+        assert_eq!(
+            kept.result.invocations, asked.result.invocations,
+            "{file}: the invocations"
+        );
+        assert_eq!(
+            kept.result.trace, asked.result.trace,
+            "{file}: the timeline"
+        );
+        assert_eq!(
+            kept.result.events, asked.result.events,
+            "{file}: the events"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} asynchronous scenarios");
 }
 
 #[test]
