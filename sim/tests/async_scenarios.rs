@@ -723,3 +723,104 @@ fn the_workers_first_call_refused_goes_back_to_the_worker_behind_an_ingress() {
     };
     assert_eq!(fate(&behind), fate(&direct));
 }
+
+/// The trace of a run, with the timeline on.
+fn traced(loaded: &faasim_sim::scenario::Scenario) -> Run {
+    simulate(
+        &loaded.config,
+        &loaded.events,
+        loaded.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+        loaded.seed.expect("a seed"),
+        true,
+    )
+}
+
+/// When the first timeline line containing `what` was written.
+fn when(run: &Run, what: &str) -> Nanos {
+    run.result
+        .trace
+        .iter()
+        .find(|line| line.what.contains(what))
+        .unwrap_or_else(|| panic!("no line with {what:?}"))
+        .at_ns
+}
+
+/// The CE worker's failed callback is said so on the timeline; a callback that succeeds is not.
+#[test]
+fn a_failed_callback_is_on_the_timeline() {
+    let failed = traced(&load("async-ce-callback-receiver-fails.yaml"));
+    when(&failed, "call 0: callback failed (500), not recorded");
+    let fine = traced(&load("async-ce-slow-callback.yaml"));
+    assert!(
+        !fine
+            .result
+            .trace
+            .iter()
+            .any(|line| line.what.contains("callback failed")),
+        "a callback that succeeds is not said to fail"
+    );
+}
+
+/// The asynchronous path's messages take a hop each: the gateway publishes the call to NATS as
+/// it answers 202, and NATS delivers it to the worker a hop later, as the 202 reaches the
+/// client; the worker's call goes out then. With each hop 1 s (`network.rtt: 2s`) the call
+/// goes out at the same instant as the client gets its 202.
+#[test]
+fn an_asynchronous_message_takes_a_hop() {
+    for rtt_ns in [NS_PER_MS / 2, s(2)] {
+        let mut loaded = load("async-ce-slow-callback.yaml");
+        loaded.config.network.rtt_ns = rtt_ns;
+        let run = traced(&loaded);
+        let accepted = when(&run, "request 0 ends 202");
+        let called = when(&run, "call 0: POST /function/report, execution 1");
+        assert_eq!(called, accepted + rtt_ns / 2, "rtt {rtt_ns} ns");
+    }
+}
+
+/// A worker that exits mid-call closes its connection to the gateway, and the cancel goes down
+/// the chain: the restarted worker's cut call (12 s) no longer holds the function's watchdog,
+/// so when a rollout at 10 s deletes that pod (SIGTERM once the new pod is ready, SIGKILL 30 s
+/// later as its listener stays open for the 2 m healthcheck interval, before the 50 s handler
+/// would have returned) the kill finds no request in it.
+#[test]
+fn a_worker_that_exits_mid_call_cancels_it_down_to_the_pod() {
+    let mut loaded = load("async-ce-restart-queue-worker.yaml");
+    loaded.events.push(Event {
+        at_ns: s(10),
+        action: Action::Rollout,
+    });
+    let run = traced(&loaded);
+    when(&run, "call 0: execution 1 ends error (queue-worker exited)");
+    let old = &run.result.pods[0];
+    assert_eq!(old.end, faasim_sim::world::PodEnd::Killed);
+    let killed_ns = old.end_ns.expect("killed");
+    assert!(
+        killed_ns < s(50),
+        "killed at {killed_ns} ns, before the handler's end"
+    );
+    assert_eq!(old.killed_with, 0, "the cut call left the watchdog");
+}
+
+/// Each execution draws its own handler duration: four calls at once, on four workers, to a
+/// handler of 1 to 2 s, run for four different times.
+#[test]
+fn each_execution_draws_its_own_handler_duration() {
+    let mut loaded = load("async-ce-slow-callback.yaml");
+    loaded.config.function.handler_ns = faasim_model::config::Span {
+        lo_ns: s(1),
+        hi_ns: s(2),
+    };
+    loaded.config.load.requests = 4;
+    loaded.config.load.concurrency = 4;
+    let a = loaded.config.asynchronous.as_mut().expect("async");
+    a.queue_worker.replicas = 4;
+    let run = traced(&loaded);
+    let took: BTreeSet<&str> = run
+        .result
+        .trace
+        .iter()
+        .filter(|line| line.what.contains("ends 200 (handler) after"))
+        .filter_map(|line| line.what.split(" after ").nth(1))
+        .collect();
+    assert_eq!(took.len(), 4, "{took:?}");
+}

@@ -376,10 +376,13 @@ impl World<'_> {
             path.records.len(),
             "executions are numbered in order"
         );
+        // Keys of the load's requests have bit 63 clear (`request_key`): an execution's are
+        // its own.
+        let key = (1 << 63) | u64::from(exec);
         path.records.push(Record::new(exec, member, now));
         path.flights.push(Flight {
             leg: 0,
-            key: (1 << 63) | u64::from(exec),
+            key,
             gateway: 0,
             done: false,
             queued: false,
@@ -399,7 +402,7 @@ impl World<'_> {
         let worker = self.config.load.concurrency.saturating_add(member);
         self.feed_edge(gateway_deployment::Input::Connect {
             req: exec,
-            key: (1 << 63) | u64::from(exec),
+            key,
             worker,
             dial,
         });
