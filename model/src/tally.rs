@@ -113,8 +113,8 @@ pub struct Tally {
     pub listed: BTreeMap<Outcome, Listed>,
     /// Ids listed per outcome at most (`usize::MAX`: every one).
     pub listed_max: usize,
-    /// Most requests the run held open at once, seen each time it retired requests (a
-    /// streamed run's memory follows it; 0 when folded from a kept ledger).
+    /// Most requests the run held open at once, seen each time it retired requests and at its
+    /// end (a streamed run's memory follows it; 0 when folded from a kept ledger).
     pub open_peak: u64,
 }
 

@@ -946,6 +946,10 @@ impl<'a> World<'a> {
 
     fn finish_run(mut self) -> RunResult {
         let pods = self.cluster.summaries(|pod| self.pods.killed_with(pod));
+        if let Some(tally) = &mut self.tally {
+            // The records still open at the end count towards the peak too.
+            tally.open_peak = tally.open_peak.max(self.ledger.len() as u64);
+        }
         let mut ledger = std::mem::take(&mut self.retired);
         ledger.extend(self.ledger.take_all());
         if let Some(tally) = &mut self.tally {
