@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use faasim_model::config::IngressConfig;
 use faasim_model::limits;
 use faasim_model::tally::Tally;
 use faasim_sim::report::{self, Header};
@@ -173,20 +174,51 @@ fn retiring_after_every_event_keeps_open_only_the_requests_in_flight() {
     // requests in flight (a few at 200 requests/s of 50-150 ms, more while a rollout's
     // terminating pods finish theirs), not the 500 sent between two default retirements; the
     // tally is the same.
-    let scenario = common::load("rolling-update-200rps.yaml");
-    let every = simulate_streamed_retiring_every(
-        &scenario.config,
-        &scenario.events,
-        scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
-        scenario.seed.unwrap_or(DEFAULT_SEED),
-        1,
-    );
-    assert_eq!(counts(&every.tally), counts(&streamed(&scenario).tally));
-    assert!(
-        every.tally.open_peak > 0 && every.tally.open_peak < 100,
-        "{} requests open at most",
-        every.tally.open_peak
-    );
+    // The same with an ingress in front (which holds each request until it has its answer).
+    let mut scenario = common::load("rolling-update-200rps.yaml");
+    for ingress in [None, Some(IngressConfig::default())] {
+        scenario.config.ingress = ingress;
+        let every = simulate_streamed_retiring_every(
+            &scenario.config,
+            &scenario.events,
+            scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS),
+            scenario.seed.unwrap_or(DEFAULT_SEED),
+            1,
+        );
+        assert_eq!(counts(&every.tally), counts(&streamed(&scenario).tally));
+        assert!(
+            every.tally.open_peak > 0 && every.tally.open_peak < 100,
+            "{} requests open at most, ingress {:?}",
+            every.tally.open_peak,
+            scenario.config.ingress
+        );
+    }
+}
+
+#[test]
+fn a_cancel_on_its_way_holds_its_request_open() {
+    // Each hop 1 s: the client gives up at 15 s, the gateway hears of it at 16 s and sends the
+    // cancel on, due at the watchdog at 17 s; the handler returns at 16.5 s, so from then no
+    // component holds the request, but the cancel still names it. A scale event at 16.7 s gives
+    // a retirement after every event its chance: the request must stay open until the cancel
+    // has come (retiring it earlier panics when the cancel touches it).
+    let text = "seed: 1
+function:
+  environment: {write_timeout: 2m, read_timeout: 2m, exec_timeout: 2m}
+  handler: {duration: 10500ms}
+network: {rtt: 2s}
+gateway: {upstreamTimeout: 3m, readTimeout: 3m, writeTimeout: 3m}
+load: {concurrency: 1, requests: 1, timeout: 15s}
+events:
+  - {at: 16700ms, scale: 1}
+";
+    let scenario = scenario::parse(text, "scenarios/cancel.yaml").expect("parses");
+    let kept = simulate_scenario(&scenario, 1, true);
+    let retired =
+        simulate_retiring_every(&scenario.config, &scenario.events, DEFAULT_LIMIT_NS, 1, 1);
+    assert_eq!(kept.result.ledger, retired.result.ledger);
+    assert_eq!(kept.result.events, retired.result.events);
+    assert_eq!(kept.result.trace, retired.result.trace);
 }
 
 #[test]
