@@ -122,3 +122,19 @@ impl Chooser for First {
         0
     }
 }
+
+/// The other end: the high end of every range, the last of every pick, for a unit test that
+/// shows a draw is taken across its whole range.
+#[cfg(test)]
+pub(crate) struct Last;
+
+#[cfg(test)]
+impl Chooser for Last {
+    fn pick_u64(&mut self, _: Stream, _: u64, hi: u64) -> u64 {
+        hi
+    }
+
+    fn pick_index(&mut self, _: Stream, n: usize) -> usize {
+        n - 1
+    }
+}

@@ -495,7 +495,7 @@ mod tests {
     use crate::config::GatewaySigterm;
     use crate::time::NS_PER_S;
 
-    use crate::choice::First;
+    use crate::choice::{First, Last};
 
     fn deployment(replicas: u32) -> GatewayDeployment {
         let config = GatewayConfig {
@@ -605,19 +605,6 @@ mod tests {
             at_ns: 70 * NS_PER_S,
             timer: Timer::Kill { gateway: 0 }
         }));
-    }
-
-    /// The high end of every range, the last of every pick.
-    struct Last;
-
-    impl crate::choice::Chooser for Last {
-        fn pick_u64(&mut self, _: crate::choice::Stream, _: u64, hi: u64) -> u64 {
-            hi
-        }
-
-        fn pick_index(&mut self, _: crate::choice::Stream, n: usize) -> usize {
-            n - 1
-        }
     }
 
     #[test]

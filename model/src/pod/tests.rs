@@ -2,19 +2,9 @@
 //! with its process, and the drain after SIGTERM.
 
 use super::*;
+use crate::choice::{First, Last};
 use crate::config::{Config, Mode, Span};
 use crate::time::{NS_PER_MS, NS_PER_S};
-
-struct Low;
-
-impl Chooser for Low {
-    fn pick_u64(&mut self, _: Stream, lo: u64, _: u64) -> u64 {
-        lo
-    }
-    fn pick_index(&mut self, _: Stream, _: usize) -> usize {
-        0
-    }
-}
 
 fn pods(mode: Mode) -> Pods {
     let mut config = Config::default();
@@ -62,7 +52,7 @@ fn created_pods(mut config: Config, handler_ns: Nanos, replayable: bool) -> Pods
 }
 
 fn run(pods: &mut Pods, now: Nanos, input: Input) -> Vec<Effect> {
-    run_choosing(pods, now, input, &mut Low)
+    run_choosing(pods, now, input, &mut First)
 }
 
 fn run_choosing(
@@ -74,18 +64,6 @@ fn run_choosing(
     let mut out = Vec::new();
     pods.handle(now, input, chooser, &mut out);
     out
-}
-
-/// The high end of every range.
-struct High;
-
-impl Chooser for High {
-    fn pick_u64(&mut self, _: Stream, _: u64, hi: u64) -> u64 {
-        hi
-    }
-    fn pick_index(&mut self, _: Stream, n: usize) -> usize {
-        n - 1
-    }
 }
 
 fn request(req: RequestId) -> Input {
@@ -115,6 +93,15 @@ fn timer(timer: Timer) -> Input {
         pod: 0,
         generation: 0,
         timer,
+    }
+}
+
+/// The cancel of `req` reaches pod 0's first incarnation.
+fn cancel(req: RequestId) -> Input {
+    Input::Cancel {
+        req,
+        pod: 0,
+        generation: 0,
     }
 }
 
@@ -367,11 +354,7 @@ fn a_cancel_ends_the_watchdogs_call_and_a_second_one_is_stale() {
             hops: 1
         }
     );
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let cancel = cancel(0);
     assert!(run(&mut pods, NS_PER_S, cancel.clone()).is_empty());
     assert_eq!(run(&mut pods, NS_PER_S, cancel), vec![Effect::Stale]);
 }
@@ -411,11 +394,7 @@ fn a_call_is_wanted_until_its_caller_gives_up_and_held_while_the_child_runs_it()
     // The provider's timer gave up: the cancel reaches the watchdog, which stops waiting;
     // the handler in the child runs on, so the pod still holds the request.
     run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let cancel = cancel(0);
     run(&mut pods, NS_PER_S, cancel);
     assert!(!pods.wanted(0), "nobody waits for it any more");
     assert!(pods.holds(0), "the child still runs it");
@@ -630,7 +609,7 @@ fn each_drain_poll_waits_its_interval_and_a_jitter_drawn_up_to_a_tenth_of_it() {
     let out = run(&mut pods, close, timer(Timer::WatchdogClose));
     let first = armed_at(&out, Timer::WatchdogPoll).expect("a call is active: Shutdown polls");
     assert_eq!(first, close + NS_PER_MS);
-    let out = run_choosing(&mut pods, first, timer(Timer::WatchdogPoll), &mut High);
+    let out = run_choosing(&mut pods, first, timer(Timer::WatchdogPoll), &mut Last);
     assert_eq!(
         armed_at(&out, Timer::WatchdogPoll),
         Some(first + 2 * NS_PER_MS + 2 * NS_PER_MS / 10 - 1)
@@ -711,14 +690,9 @@ fn a_child_that_waits_a_fixed_time_lingers_after_its_listener_closes() {
     assert!(pods.pods[0].child.alive(), "it lingers");
 }
 
-#[test]
-fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_pools_the_connection()
-{
-    // The caller gave up at 1.5 s; its cancel has not reached the watchdog when the child's
-    // handler returns at 2 s. The proxy reads the whole response, so the watchdog's handler
-    // returns (its write goes nowhere) and the connection goes back to the pool; the cancel,
-    // when it comes, finds nothing. Seen through the pool as in the test above: a replayable
-    // call at the child's close takes that connection and is retried.
+/// A replayable 2 s call whose caller gives up at 1.5 s (its cancel 4 hops away), on a pod
+/// whose child, signalled at 1.2 s, closes its listener at the instant returned (2.2 s).
+fn left_before_the_childs_close() -> (Pods, Nanos) {
     let close_ns = 2 * NS_PER_S + 200 * NS_PER_MS;
     let mut config = Config::default();
     config.function.child.healthcheck_interval_ns = NS_PER_S as i64;
@@ -731,6 +705,18 @@ fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_po
         1_500 * NS_PER_MS,
         Input::Orphaned { req: 0, hops: 4 },
     );
+    (pods, close_ns)
+}
+
+#[test]
+fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_pools_the_connection()
+{
+    // The caller gave up at 1.5 s; its cancel has not reached the watchdog when the child's
+    // handler returns at 2 s. The proxy reads the whole response, so the watchdog's handler
+    // returns (its write goes nowhere) and the connection goes back to the pool; the cancel,
+    // when it comes, finds nothing. Seen through the pool as in the test above: a replayable
+    // call at the child's close takes that connection and is retried.
+    let (mut pods, close_ns) = left_before_the_childs_close();
     let out = run(
         &mut pods,
         2 * NS_PER_S,
@@ -738,11 +724,7 @@ fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_po
     );
     assert!(sent(&out).is_empty(), "nobody reads the answer: {out:?}");
     assert!(!pods.holds(0), "the watchdog's handler returned");
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let cancel = cancel(0);
     assert_eq!(
         run(&mut pods.clone(), 2 * NS_PER_S, cancel),
         vec![Effect::Stale]
@@ -763,23 +745,8 @@ fn a_handler_that_returns_before_its_callers_cancel_arrives_ends_the_call_and_po
 fn a_handler_that_returns_after_its_callers_cancel_leaves_no_connection_in_the_pool() {
     // The same call, the cancel first: Go's transport closes the connection to the child when
     // the request's context ends, so the call at the close dials a child no longer listening.
-    let close_ns = 2 * NS_PER_S + 200 * NS_PER_MS;
-    let mut config = Config::default();
-    config.function.child.healthcheck_interval_ns = NS_PER_S as i64;
-    config.function.watchdog.healthcheck_interval_ns = 10 * NS_PER_S as i64;
-    let mut pods = pods_replaying(config, 2 * NS_PER_S, true);
-    run(&mut pods, 0, request(0));
-    run(&mut pods, close_ns - NS_PER_S, Input::Sigterm { pod: 0 });
-    run(
-        &mut pods,
-        1_500 * NS_PER_MS,
-        Input::Orphaned { req: 0, hops: 4 },
-    );
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let (mut pods, close_ns) = left_before_the_childs_close();
+    let cancel = cancel(0);
     run(&mut pods, 1_501 * NS_PER_MS, cancel);
     assert!(pods.holds(0), "the child still runs it");
     let out = run(
@@ -818,11 +785,7 @@ fn a_forked_process_that_ends_before_its_callers_cancel_arrives_leaves_the_drain
     );
     assert!(sent(&out).is_empty(), "nobody reads the answer: {out:?}");
     assert!(!pods.holds(0), "the watchdog's handler returned");
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let cancel = cancel(0);
     assert_eq!(run(&mut pods, 2 * NS_PER_S, cancel), vec![Effect::Stale]);
 }
 
@@ -834,11 +797,7 @@ fn a_fork_whose_caller_left_ends_once_at_the_first_of_its_end_and_its_kill() {
     let mut pods = pods(Mode::Streaming);
     run(&mut pods, 0, request(0));
     run(&mut pods, NS_PER_S, Input::Orphaned { req: 0, hops: 1 });
-    let cancel = Input::Cancel {
-        req: 0,
-        pod: 0,
-        generation: 0,
-    };
+    let cancel = cancel(0);
     let out = run(&mut pods, NS_PER_S, cancel);
     assert_eq!(
         armed_at(&out, Timer::HandlerDone { req: 0 }),
