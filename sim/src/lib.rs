@@ -177,9 +177,7 @@ pub fn simulate_scenario_observed(
 /// `faasim_model::limits::LEDGER_KEPT_MAX` requests is: no timeline, no ledger kept, the
 /// reports from the tally folded as requests retired (tests compare it with the kept run).
 pub fn simulate_streamed(config: &Config, events: &[Event], limit_ns: Nanos, seed: u64) -> Run {
-    simulate_shaped(config, events, limit_ns, seed, false, |world| {
-        world.streamed()
-    })
+    simulate_streamed_retiring_every(config, events, limit_ns, seed, world::RETIRE_EVERY_EVENTS)
 }
 
 /// `simulate_streamed`, retiring settled requests every `every` events instead of every

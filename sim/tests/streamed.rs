@@ -48,6 +48,25 @@ fn counts(tally: &Tally) -> String {
     )
 }
 
+/// `scenario` run whole and retiring after every event: the same records, invocations, pods,
+/// events, end and timeline (a request retired too early panics when it is touched again).
+fn retiring_after_every_event_changes_nothing(scenario: &Scenario, what: &str) {
+    let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
+    let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
+    let kept = simulate_scenario(scenario, seed, true);
+    let retired = simulate_retiring_every(&scenario.config, &scenario.events, limit_ns, seed, 1);
+    let (kept, retired) = (kept.result, retired.result);
+    assert_eq!(kept.ledger, retired.ledger, "{what}: the records");
+    assert_eq!(
+        kept.invocations, retired.invocations,
+        "{what}: the invocations"
+    );
+    assert_eq!(kept.pods, retired.pods, "{what}: the pods");
+    assert_eq!(kept.events, retired.events, "{what}: the events");
+    assert_eq!(kept.end_ns, retired.end_ns, "{what}: the end");
+    assert_eq!(kept.trace, retired.trace, "{what}: the timeline");
+}
+
 #[test]
 fn every_synchronous_scenario_streams_to_the_same_report_as_it_keeps() {
     let mut compared = 0;
@@ -129,25 +148,7 @@ fn retiring_after_every_event_changes_no_record_pod_or_line_of_the_timeline() {
         if scenario.config.asynchronous.is_some() {
             continue; // an asynchronous run never retires
         }
-        let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
-        let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
-        let kept = simulate_scenario(&scenario, seed, true);
-        let retired =
-            simulate_retiring_every(&scenario.config, &scenario.events, limit_ns, seed, 1);
-        assert_eq!(
-            kept.result.ledger, retired.result.ledger,
-            "{file}: the records"
-        );
-        assert_eq!(kept.result.pods, retired.result.pods, "{file}: the pods");
-        assert_eq!(
-            kept.result.events, retired.result.events,
-            "{file}: the events"
-        );
-        assert_eq!(kept.result.end_ns, retired.result.end_ns, "{file}: the end");
-        assert_eq!(
-            kept.result.trace, retired.result.trace,
-            "{file}: the timeline"
-        );
+        retiring_after_every_event_changes_nothing(&scenario, &file);
         compared += 1;
     }
     assert!(compared > 20, "only {compared} scenarios compared");
@@ -213,12 +214,7 @@ events:
   - {at: 16700ms, scale: 1}
 ";
     let scenario = scenario::parse(text, "scenarios/cancel.yaml").expect("parses");
-    let kept = simulate_scenario(&scenario, 1, true);
-    let retired =
-        simulate_retiring_every(&scenario.config, &scenario.events, DEFAULT_LIMIT_NS, 1, 1);
-    assert_eq!(kept.result.ledger, retired.result.ledger);
-    assert_eq!(kept.result.events, retired.result.events);
-    assert_eq!(kept.result.trace, retired.result.trace);
+    retiring_after_every_event_changes_nothing(&scenario, "cancel.yaml");
 }
 
 #[test]
@@ -231,26 +227,7 @@ fn asking_an_asynchronous_run_to_retire_changes_nothing() {
         if scenario.config.asynchronous.is_none() {
             continue;
         }
-        let seed = scenario.seed.unwrap_or(DEFAULT_SEED);
-        let limit_ns = scenario.limit_ns.unwrap_or(DEFAULT_LIMIT_NS);
-        let kept = simulate_scenario(&scenario, seed, true);
-        let asked = simulate_retiring_every(&scenario.config, &scenario.events, limit_ns, seed, 1);
-        assert_eq!(
-            kept.result.ledger, asked.result.ledger,
-            "{file}: the records"
-        );
-        assert_eq!(
-            kept.result.invocations, asked.result.invocations,
-            "{file}: the invocations"
-        );
-        assert_eq!(
-            kept.result.trace, asked.result.trace,
-            "{file}: the timeline"
-        );
-        assert_eq!(
-            kept.result.events, asked.result.events,
-            "{file}: the events"
-        );
+        retiring_after_every_event_changes_nothing(&scenario, &file);
         compared += 1;
     }
     assert!(compared >= 10, "only {compared} asynchronous scenarios");
