@@ -1,13 +1,15 @@
 //! The load generator, as hey runs it: a closed loop of `concurrency` workers each sending
 //! `requests / concurrency` requests one after the other, or an open loop sending at a fixed
-//! rate. It decides when each request goes, whether it dials or reuses its connection to the
-//! gateway, when it gives up (its timeout), and what it keeps of an answer.
+//! rate. It decides when each request goes, which connection of its one shared transport it
+//! goes out on ([`Transport`]: an idle one or a new dial), when it gives up (its timeout), and
+//! what it keeps of an answer.
 
 use crate::choice::request_key;
 use crate::config::LoadConfig;
 use crate::ledger::{Cause, RequestId, Status};
 use crate::slots::Window;
 use crate::time::{NS_PER_S, Nanos};
+use crate::transport::Transport;
 
 /// A timer of the load generator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,13 +47,19 @@ pub enum Input {
         /// The request.
         req: RequestId,
     },
+    /// The idle connection `req` was to go out on had been closed by its server: Go's
+    /// transport had seen the FIN and dropped it, so `req` takes the next one instead.
+    Stale {
+        /// The request.
+        req: RequestId,
+    },
 }
 
 /// What the load generator asks of its engine, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Send request `req` to the gateway: on a new connection (`dial`: a round trip first) or
-    /// on the worker's open one. `deadline_ns`: when the client gives up, if it does.
+    /// on an idle one of the transport's. `deadline_ns`: when the client gives up, if it does.
     Request {
         /// The request's id (the ledger's index).
         req: RequestId,
@@ -59,10 +67,21 @@ pub enum Effect {
         worker: u32,
         /// The key of the request's own draws ([`request_key`]).
         key: u64,
+        /// The connection's number in the transport.
+        conn: u32,
         /// A new connection is dialled first.
         dial: bool,
         /// The client's deadline.
         deadline_ns: Option<Nanos>,
+    },
+    /// `req`, already sent, goes out on another connection: its first was found closed.
+    Connect {
+        /// The request.
+        req: RequestId,
+        /// The connection's number in the transport.
+        conn: u32,
+        /// A new connection is dialled first.
+        dial: bool,
     },
     /// The client stopped waiting for `req`: whatever is on its way for it is dropped and the
     /// cancel travels down the chain.
@@ -95,8 +114,6 @@ struct Worker {
     left: u64,
     /// Requests it has sent.
     sent: u32,
-    /// It holds a keep-alive connection to the gateway.
-    connected: bool,
     /// When it last took a tick of its `-q` ticker (or the start).
     tick_taken_ns: Nanos,
 }
@@ -110,6 +127,8 @@ pub struct Client {
     workers: Vec<Worker>,
     /// Each request the client has sent and not retired, by id.
     sent: Window<Sent>,
+    /// hey's one transport, shared by the workers.
+    transport: Transport,
 }
 
 /// The client's record of one request.
@@ -117,6 +136,8 @@ pub struct Client {
 struct Sent {
     /// The worker that sent it.
     worker: u32,
+    /// The connection it went out on.
+    conn: u32,
     /// Its answer (or its timeout) reached the client.
     ended: bool,
 }
@@ -135,11 +156,23 @@ impl Client {
             load: load.clone(),
             workers: vec![Worker::default(); workers],
             sent: Window::default(),
+            transport: Transport::for_hey(load.concurrency),
         }
     }
 
     fn open_loop(&self) -> bool {
         self.load.rate_per_s > 0
+    }
+
+    /// Requests reuse connections: a closed loop with keep-alive (hey dials per request in an
+    /// open loop).
+    fn keeps_connections(&self) -> bool {
+        !self.open_loop() && self.load.keep_alive
+    }
+
+    /// The transport's connections (for tests and the engines' table sizes).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// Requests sent so far.
@@ -179,7 +212,22 @@ impl Client {
                 out.push(Effect::Abandon { req });
                 self.answer(now, req, Status::Error, Cause::ClientTimeout, out);
             }
+            Input::Stale { req } => self.stale(req, out),
         }
+    }
+
+    /// `req`'s idle connection was closed by its server: drop it and take the next.
+    fn stale(&mut self, req: RequestId, out: &mut Vec<Effect>) {
+        assert!(
+            self.keeps_connections(),
+            "only a reused connection is stale"
+        );
+        let sent = &mut self.sent[req];
+        assert!(!sent.ended, "request {req} is still on its way out");
+        self.transport.close(sent.conn);
+        let (conn, dial) = self.transport.take();
+        sent.conn = conn;
+        out.push(Effect::Connect { req, conn, dial });
     }
 
     fn start(&mut self, out: &mut Vec<Effect>) {
@@ -210,7 +258,7 @@ impl Client {
 
     fn send(&mut self, now: Nanos, worker: u32, out: &mut Vec<Effect>) {
         let open_loop = self.open_loop();
-        let keep = !open_loop && self.load.keep_alive;
+        let keep = self.keeps_connections();
         let w = &mut self.workers[worker as usize];
         if !open_loop {
             if w.left == 0 {
@@ -222,12 +270,16 @@ impl Client {
         let req = self.sent.end();
         let key = request_key(worker, w.sent);
         w.sent += 1;
-        // hey dials per request in an open loop; a closed-loop worker keeps its connection
-        // until an error.
-        let dial = !(keep && w.connected);
-        w.connected = keep;
+        // hey dials per request in an open loop; a closed loop takes the transport's most
+        // recently used idle connection, whichever worker used it last.
+        let (conn, dial) = if keep {
+            self.transport.take()
+        } else {
+            (self.transport.dial(), true)
+        };
         self.sent.push(Sent {
             worker,
+            conn,
             ended: false,
         });
         let timeout_ns = self.load.timeout_ns;
@@ -235,6 +287,7 @@ impl Client {
             req,
             worker,
             key,
+            conn,
             dial,
             deadline_ns: (timeout_ns > 0).then(|| now + timeout_ns),
         });
@@ -251,13 +304,16 @@ impl Client {
         let sent = &mut self.sent[req];
         assert!(!sent.ended, "request {req} ends twice at the client");
         sent.ended = true;
-        let worker = sent.worker;
+        let (worker, conn) = (sent.worker, sent.conn);
         out.push(Effect::Finish { req, status, cause });
+        // A response read to its end puts its connection back before hey sends again; a
+        // connection that failed (or timed out) is closed.
+        if self.keeps_connections() && status != Status::Error {
+            self.transport.put(conn);
+        } else {
+            self.transport.close(conn);
+        }
         if !self.open_loop() {
-            if status == Status::Error {
-                // hey drops a connection that failed; the next request dials.
-                self.workers[worker as usize].connected = false;
-            }
             out.push(Effect::Arm {
                 at_ns: self.next_tick_ns(worker, now),
                 timer: Timer::Send { worker },
@@ -431,6 +487,106 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The connection and dial of the one request in `out`.
+    fn conn_of(out: &[Effect]) -> (u32, bool) {
+        match out[0] {
+            Effect::Request { conn, dial, .. } => (conn, dial),
+            ref other => panic!("a request, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn workers_share_one_transport_and_take_the_connection_put_back_last() {
+        let mut client = closed(2, 4);
+        run(&mut client, 0, Input::Start);
+        let send = |worker| Input::Timer(Timer::Send { worker });
+        assert_eq!(conn_of(&run(&mut client, 0, send(0))), (0, true));
+        assert_eq!(conn_of(&run(&mut client, 0, send(1))), (1, true));
+        // Worker 1's answer comes first, then worker 0's: connection 0 was put back last.
+        run(&mut client, 1, ok(1));
+        run(&mut client, 2, ok(0));
+        assert_eq!(
+            conn_of(&run(&mut client, 2, send(1))),
+            (0, false),
+            "worker 1 takes worker 0's connection"
+        );
+        assert_eq!(conn_of(&run(&mut client, 2, send(0))), (1, false));
+        assert_eq!(client.transport().numbered(), 2);
+    }
+
+    /// Two workers of four requests, each with its first request sent (on connections 0, 1).
+    fn two_workers_sent() -> Client {
+        let mut client = closed(2, 4);
+        run(&mut client, 0, Input::Start);
+        for worker in 0..2 {
+            run(&mut client, 0, Input::Timer(Timer::Send { worker }));
+        }
+        client
+    }
+
+    #[test]
+    fn a_worker_whose_connection_failed_takes_an_idle_one_before_it_dials() {
+        let mut client = two_workers_sent();
+        let send = |worker| Input::Timer(Timer::Send { worker });
+        let broken = Input::Answer {
+            req: 0,
+            status: Status::Error,
+            cause: Cause::GatewayExited,
+        };
+        run(&mut client, 1, broken);
+        run(&mut client, 1, ok(1));
+        assert_eq!(conn_of(&run(&mut client, 1, send(0))), (1, false));
+        assert_eq!(
+            conn_of(&run(&mut client, 1, send(1))),
+            (0, true),
+            "none idle: a dial, on the failed connection's number"
+        );
+    }
+
+    #[test]
+    fn a_stale_connection_is_closed_and_the_request_takes_the_next_then_dials() {
+        let mut client = two_workers_sent();
+        let send = |worker| Input::Timer(Timer::Send { worker });
+        run(&mut client, 1, ok(0));
+        run(&mut client, 1, ok(1));
+        assert_eq!(conn_of(&run(&mut client, 1, send(0))), (1, false));
+        assert_eq!(
+            run(&mut client, 1, Input::Stale { req: 2 }),
+            vec![Effect::Connect {
+                req: 2,
+                conn: 0,
+                dial: false
+            }]
+        );
+        assert_eq!(
+            run(&mut client, 1, Input::Stale { req: 2 }),
+            vec![Effect::Connect {
+                req: 2,
+                conn: 0,
+                dial: true
+            }],
+            "no idle one left: a dial"
+        );
+        run(&mut client, 2, ok(2));
+        assert_eq!(client.transport().idle(), 1);
+    }
+
+    #[test]
+    fn without_keep_alive_every_request_dials_and_its_connection_closes() {
+        let mut client = Client::new(&LoadConfig {
+            concurrency: 1,
+            requests: 2,
+            keep_alive: false,
+            ..LoadConfig::default()
+        });
+        run(&mut client, 0, Input::Start);
+        let send = Input::Timer(Timer::Send { worker: 0 });
+        assert_eq!(conn_of(&run(&mut client, 0, send)), (0, true));
+        run(&mut client, 1, ok(0));
+        assert_eq!(client.transport().idle(), 0);
+        assert_eq!(conn_of(&run(&mut client, 1, send)), (0, true));
     }
 
     #[test]

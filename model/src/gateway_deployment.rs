@@ -54,7 +54,7 @@ pub enum Input {
     Rollout,
     /// A timer armed earlier is due.
     Timer(Timer),
-    /// A client worker sends `req`, on a new connection (`dial`) or on its open one.
+    /// A caller sends `req`, on a new connection (`dial`) or on an open one.
     Connect {
         /// The request.
         req: RequestId,
@@ -62,9 +62,9 @@ pub enum Input {
         /// connection is the request's own draw, so callers that dial at the same instant in
         /// another order (two engines, two schedulers) still reach the same pods.
         key: u64,
-        /// The client worker.
-        worker: u32,
-        /// The client dials a new connection.
+        /// Who sends it, and on which of its connections.
+        caller: Caller,
+        /// The caller dials a new connection.
         dial: bool,
     },
     /// A gateway closed its listener (a drain): its idle connections are closed.
@@ -76,6 +76,30 @@ pub enum Input {
     Exited {
         /// The pod.
         gateway: GatewayId,
+    },
+}
+
+/// Who opens connections to the gateway's Service: each caller's connections are numbered
+/// apart, and each is pinned to the pod kube-proxy picked when it was dialled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The load generator, on connection `conn` of its transport. A connection it reuses was
+    /// pinned when it was dialled; if its pod has closed it since, the transport had seen the
+    /// FIN, and the request takes another ([`Effect::Stale`]).
+    Client {
+        /// The connection's number in the client's transport.
+        conn: u32,
+    },
+    /// The ingress, upstream for client worker `worker`: a warm pool, so a first use pays
+    /// no dial, and a connection its pod closed is redialled.
+    Ingress {
+        /// The client worker.
+        worker: u32,
+    },
+    /// Queue-worker `member`'s connection: redialled when its pod closed it.
+    QueueWorker {
+        /// The queue-worker.
+        member: u32,
     },
 }
 
@@ -96,6 +120,14 @@ pub enum Effect {
         gateway: GatewayId,
         /// A new connection.
         dial: bool,
+    },
+    /// The client's idle connection `conn`, taken for `req`, was closed by its pod: the
+    /// client's transport drops it and takes another.
+    Stale {
+        /// The request.
+        req: RequestId,
+        /// The client's connection.
+        conn: u32,
     },
     /// The connection is refused: kube-proxy chose a pod that is gone, or the Service has
     /// no backend.
@@ -171,8 +203,12 @@ pub struct GatewayDeployment {
     revision: u32,
     /// The pods, by id.
     pods: Vec<Pod>,
-    /// The pod each client worker's connection is pinned to, by worker.
-    pins: Vec<Option<GatewayId>>,
+    /// The pod each of the client's connections is pinned to, by connection number.
+    client_pins: Vec<Option<GatewayId>>,
+    /// The pod the ingress's upstream connection is pinned to, by client worker.
+    ingress_pins: Vec<Option<GatewayId>>,
+    /// The pod each queue-worker's connection is pinned to, by queue-worker.
+    worker_pins: Vec<Option<GatewayId>>,
     /// When kube-proxy applies the latest change it has been sent: the changes are versions
     /// of one Endpoints object, seen in order, so none lands before the one before it.
     view_ns: Nanos,
@@ -187,7 +223,9 @@ impl GatewayDeployment {
             lag_ns,
             revision: 0,
             pods: Vec::new(),
-            pins: Vec::new(),
+            client_pins: Vec::new(),
+            ingress_pins: Vec::new(),
+            worker_pins: Vec::new(),
             view_ns: 0,
         }
     }
@@ -266,9 +304,9 @@ impl GatewayDeployment {
             Input::Connect {
                 req,
                 key,
-                worker,
+                caller,
                 dial,
-            } => self.connect(req, key, worker, dial, chooser, out),
+            } => self.connect(req, key, caller, dial, chooser, out),
             Input::Closed { gateway } => {
                 self.pods[usize::from(gateway)].closed = true;
                 out.push(Effect::Note {
@@ -423,38 +461,56 @@ impl GatewayDeployment {
         });
     }
 
-    /// The connection `req` goes out on: the worker's pinned one, or a new one to the pod
-    /// kube-proxy picks among its backends. A pinned connection whose pod closed it was seen
-    /// closed by the client's transport, which dials a new one. A caller with a warm pool and
-    /// no pin yet (the ingress's keep-alive connections upstream) pays no dial.
+    /// The pin of `caller`'s connection, its table grown to hold it.
+    fn pin(&mut self, caller: Caller) -> &mut Option<GatewayId> {
+        let (pins, index) = match caller {
+            Caller::Client { conn } => (&mut self.client_pins, conn),
+            Caller::Ingress { worker } => (&mut self.ingress_pins, worker),
+            Caller::QueueWorker { member } => (&mut self.worker_pins, member),
+        };
+        let index = index as usize;
+        if pins.len() <= index {
+            pins.resize(index + 1, None);
+        }
+        &mut pins[index]
+    }
+
+    /// The connection `req` goes out on: the caller's pinned one, or a new one to the pod
+    /// kube-proxy picks among its backends. A client's pinned connection whose pod closed it
+    /// is stale (its transport takes another); another caller's is redialled. A caller with a
+    /// warm pool and no pin yet (the ingress's keep-alive connections upstream) pays no dial.
     fn connect(
         &mut self,
         req: RequestId,
         key: u64,
-        worker: u32,
+        caller: Caller,
         dial: bool,
         chooser: &mut dyn Chooser,
         out: &mut Vec<Effect>,
     ) {
-        let worker = worker as usize;
-        if self.pins.len() <= worker {
-            self.pins.resize(worker + 1, None);
+        let pinned = *self.pin(caller);
+        if !dial && let Some(gateway) = pinned {
+            if !self.pods[usize::from(gateway)].closed {
+                out.push(Effect::Via {
+                    req,
+                    gateway,
+                    dial: false,
+                });
+                return;
+            }
+            if let Caller::Client { conn } = caller {
+                *self.pin(caller) = None;
+                out.push(Effect::Stale { req, conn });
+                return;
+            }
         }
-        let pinned = self.pins[worker];
-        if !dial
-            && let Some(gateway) = pinned
-            && !self.pods[usize::from(gateway)].closed
-        {
-            out.push(Effect::Via {
-                req,
-                gateway,
-                dial: false,
-            });
-            return;
-        }
+        assert!(
+            dial || pinned.is_some() || !matches!(caller, Caller::Client { .. }),
+            "a client reuses only a connection it dialled"
+        );
         let backends = self.pods.iter().filter(|pod| pod.routed).count();
         if backends == 0 {
-            self.pins[worker] = None;
+            *self.pin(caller) = None;
             out.push(Effect::Refused { req, gateway: None });
             return;
         }
@@ -473,14 +529,14 @@ impl GatewayDeployment {
         let gateway = GatewayId::try_from(id).expect("gateway ids fit in u16");
         if pod.closed {
             // kube-proxy still routes to a pod whose process is gone: the SYN is refused.
-            self.pins[worker] = None;
+            *self.pin(caller) = None;
             out.push(Effect::Refused {
                 req,
                 gateway: Some(gateway),
             });
             return;
         }
-        self.pins[worker] = Some(gateway);
+        *self.pin(caller) = Some(gateway);
         out.push(Effect::Via {
             req,
             gateway,
@@ -526,52 +582,94 @@ mod tests {
         out
     }
 
+    fn connect(req: RequestId, caller: Caller, dial: bool) -> Input {
+        Input::Connect {
+            req,
+            key: 0,
+            caller,
+            dial,
+        }
+    }
+
     #[test]
-    fn a_worker_keeps_its_connection_and_dials_again_when_its_pod_exits() {
+    fn a_connection_stays_on_its_pod_and_one_its_pod_closed_is_stale_or_redialled() {
         let mut d = deployment(1);
-        let first = run(
-            &mut d,
-            0,
-            Input::Connect {
-                req: 0,
-                key: 0,
-                worker: 0,
-                dial: true,
-            },
-        );
+        let client = Caller::Client { conn: 0 };
         assert_eq!(
-            first,
+            run(&mut d, 0, connect(0, client, true)),
             vec![Effect::Via {
                 req: 0,
                 gateway: 0,
                 dial: true
             }]
         );
-        let reuse = Input::Connect {
-            req: 1,
-            key: 0,
-            worker: 0,
-            dial: false,
-        };
         assert!(matches!(
-            run(&mut d, 1, reuse)[0],
+            run(&mut d, 1, connect(1, client, false))[0],
             Effect::Via { dial: false, .. }
         ));
+        let worker = Caller::QueueWorker { member: 0 };
+        run(&mut d, 1, connect(2, worker, true));
         run(&mut d, 2, Input::Exited { gateway: 0 });
-        // Still a backend in kube-proxy's view, but gone: the new connection is refused.
-        let again = Input::Connect {
-            req: 2,
-            key: 0,
-            worker: 0,
-            dial: false,
-        };
+        // The client's transport had seen the FIN: the request takes another connection.
         assert_eq!(
-            run(&mut d, 3, again),
+            run(&mut d, 3, connect(3, client, false)),
+            vec![Effect::Stale { req: 3, conn: 0 }]
+        );
+        // Still a backend in kube-proxy's view, but gone: a new connection is refused, the
+        // client's and the queue-worker's, whose connection is redialled.
+        let refused = |req| {
             vec![Effect::Refused {
-                req: 2,
-                gateway: Some(0)
+                req,
+                gateway: Some(0),
+            }]
+        };
+        assert_eq!(run(&mut d, 3, connect(4, client, true)), refused(4));
+        assert_eq!(run(&mut d, 3, connect(5, worker, false)), refused(5));
+    }
+
+    #[test]
+    fn each_caller_numbers_its_connections_apart() {
+        let mut d = deployment(2);
+        // Last: kube-proxy picks the second pod for the client's connection 0.
+        let mut out = Vec::new();
+        d.handle(
+            0,
+            connect(0, Caller::Client { conn: 0 }, true),
+            &mut Last,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![Effect::Via {
+                req: 0,
+                gateway: 1,
+                dial: true
             }]
         );
+        // The ingress's upstream for worker 0 has no pin of its own yet: a first pick, no dial.
+        let upstream = run(&mut d, 0, connect(1, Caller::Ingress { worker: 0 }, false));
+        assert_eq!(
+            upstream,
+            vec![Effect::Via {
+                req: 1,
+                gateway: 0,
+                dial: false
+            }]
+        );
+        let member = run(
+            &mut d,
+            0,
+            connect(2, Caller::QueueWorker { member: 0 }, true),
+        );
+        assert!(matches!(member[0], Effect::Via { gateway: 0, .. }));
+        assert!(matches!(
+            run(&mut d, 0, connect(3, Caller::Client { conn: 0 }, false))[0],
+            Effect::Via {
+                gateway: 1,
+                dial: false,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -683,14 +781,9 @@ mod tests {
             Input::Timer(Timer::Ready { gateway: 1 }),
         );
         run(&mut d, 10 * NS_PER_S, Input::Exited { gateway: 0 });
-        let connect = Input::Connect {
-            req: 0,
-            key: 0,
-            worker: 0,
-            dial: true,
-        };
+        let first = connect(0, Caller::Client { conn: 0 }, true);
         assert_eq!(
-            run(&mut d, 10 * NS_PER_S, connect),
+            run(&mut d, 10 * NS_PER_S, first),
             vec![Effect::Refused {
                 req: 0,
                 gateway: Some(0)
@@ -700,14 +793,9 @@ mod tests {
             let timer = Timer::View { gateway, routed };
             run(&mut d, 11 * NS_PER_S, Input::Timer(timer));
         }
-        let connect = Input::Connect {
-            req: 1,
-            key: 0,
-            worker: 0,
-            dial: true,
-        };
+        let second = connect(1, Caller::Client { conn: 0 }, true);
         assert_eq!(
-            run(&mut d, 11 * NS_PER_S, connect),
+            run(&mut d, 11 * NS_PER_S, second),
             vec![Effect::Via {
                 req: 1,
                 gateway: 1,

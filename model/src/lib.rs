@@ -34,3 +34,4 @@ pub mod sourced;
 pub mod tally;
 pub mod template;
 pub mod time;
+pub mod transport;

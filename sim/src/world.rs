@@ -11,7 +11,7 @@ use faasim_model::client::{self, Client};
 use faasim_model::cluster::{self, Cluster};
 use faasim_model::config::Config;
 use faasim_model::gateway::{self, Gateway};
-use faasim_model::gateway_deployment::{self, GatewayDeployment, GatewayId};
+use faasim_model::gateway_deployment::{self, Caller, GatewayDeployment, GatewayId};
 use faasim_model::ingress::{self, Ingress};
 use faasim_model::ledger::{Cause, PodId, Record, RequestId, Status};
 use faasim_model::limits;
@@ -502,6 +502,7 @@ impl<'a> World<'a> {
                     req,
                     worker,
                     key,
+                    conn,
                     dial,
                     deadline_ns,
                 } => {
@@ -531,10 +532,19 @@ impl<'a> World<'a> {
                         self.feed_edge(gateway_deployment::Input::Connect {
                             req,
                             key,
-                            worker,
+                            caller: Caller::Client { conn },
                             dial,
                         });
                     }
+                }
+                client::Effect::Connect { req, conn, dial } => {
+                    let key = self.flight(req).key;
+                    self.feed_edge(gateway_deployment::Input::Connect {
+                        req,
+                        key,
+                        caller: Caller::Client { conn },
+                        dial,
+                    });
                 }
                 client::Effect::Abandon { req } => {
                     // The cancel goes down the chain, a hop further through an ingress.
@@ -569,6 +579,13 @@ impl<'a> World<'a> {
                     // A dial costs a round trip before the request goes out.
                     let hops = if dial { 3 } else { 1 };
                     self.send(req, hops, Msg::ToGateway);
+                }
+                gateway_deployment::Effect::Stale { req, conn } => {
+                    self.note(
+                        || "client".into(),
+                        || format!("request {req}: idle connection {conn} was closed by its gateway pod, takes another"),
+                    );
+                    self.feed_client(client::Input::Stale { req })
                 }
                 gateway_deployment::Effect::Refused { req, .. } => {
                     // The SYN out and the RST back, to the client or to the ingress in front.
@@ -646,7 +663,7 @@ impl<'a> World<'a> {
                     let connect = gateway_deployment::Input::Connect {
                         req,
                         key,
-                        worker,
+                        caller: Caller::Ingress { worker },
                         dial: false,
                     };
                     self.feed_edge(connect);

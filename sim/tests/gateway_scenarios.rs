@@ -155,3 +155,45 @@ fn gateway_pods_over_their_limits_are_errors_naming_the_key() {
         load("gateway:\n  replicas: 10\nevents:\n  - at: 1s\n    rolloutGateway: {}\n").is_ok()
     );
 }
+
+/// hey's workers share one transport: when a draining gateway pod closes its listener, the
+/// next requests skip the idle connections it closed and take the others' before any dial.
+#[test]
+fn heys_shared_transport_skips_the_connections_a_draining_gateway_closed() {
+    let run = run("hey-shared-transport-gateway-rollout.yaml");
+    assert_eq!(run.result.ledger.len(), 360);
+    assert!(
+        run.result
+            .ledger
+            .iter()
+            .all(|r| r.status == Some(Status::Code(200))),
+        "every call ends 200"
+    );
+    assert!(lines_of(&run, "gateway-0").contains(
+        &"16.000s listener closed: idle connections closed, calls in flight finish".to_string()
+    ));
+    let stale = |req: u32, conn: u32| {
+        format!(
+            "request {req}: idle connection {conn} was closed by its gateway pod, takes another"
+        )
+    };
+    // At the first tick after gateway-0 closed (16.099 s), two of the four idle connections
+    // were its own: the first two requests each skip one and take one to gateway-1; the two
+    // left dial. By 26 s all four are gateway-1's, and the first request skips them all.
+    let at = |stamp: &str, what: String| format!("{stamp} {what}");
+    let skipped: Vec<String> = lines_of(&run, "client")
+        .into_iter()
+        .filter(|line| line.contains("idle connection"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            at("16.099s", stale(188, 3)),
+            at("16.099s", stale(189, 1)),
+            at("26.099s", stale(308, 2)),
+            at("26.099s", stale(308, 0)),
+            at("26.099s", stale(308, 1)),
+            at("26.099s", stale(308, 3)),
+        ]
+    );
+}

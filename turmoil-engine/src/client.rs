@@ -1,16 +1,22 @@
-//! The client host: hey, with `concurrency` workers in a closed loop (one keep-alive
-//! connection each) or an open loop at `rate` (a dial per request), each request recorded in
-//! the ledger and closed with the status it saw and the cause the gateway recorded. An
-//! asynchronous load (`load.async`) posts to `/async-function/NAME`, its 202 the request's end.
+//! The client host: hey, with `concurrency` workers in a closed loop sharing one keep-alive
+//! transport (the model's `Transport` picks the connection; the open ones are kept here) or
+//! an open loop at `rate` (a dial per request), each request recorded in the ledger and closed
+//! with the status it saw and the cause the gateway recorded. An asynchronous load
+//! (`load.async`) posts to `/async-function/NAME`, its 202 the request's end.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::io;
+use std::rc::Rc;
 use std::time::Duration;
 
 use faasim_model::choice::request_key;
 use faasim_model::config::Method;
+use faasim_model::gateway_deployment::Caller;
 use faasim_model::ledger::{Cause, Record, Status};
 use faasim_model::time::{NS_PER_S, Nanos};
+use faasim_model::transport::Transport;
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
 use hyper::body::Bytes;
@@ -24,6 +30,51 @@ use crate::shared::{AbortOnDrop, Hint, HostResult, PORT, Shared, SharedRef, X_RE
 
 pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
 
+/// An open connection: hyper's sending half, and the task driving it (dropped, it closes).
+type Conn = (Sender, AbortOnDrop);
+
+/// hey's one transport, shared by its workers: the model's [`Transport`] decides which
+/// connection each request takes, and the idle ones are kept here by number.
+struct Pool {
+    /// The connections' numbers and which one goes next.
+    transport: Transport,
+    /// The idle connections, by number.
+    idle: BTreeMap<u32, Conn>,
+    /// Requests reuse connections: a closed loop with keep-alive.
+    keep: bool,
+}
+
+type PoolRef = Rc<RefCell<Pool>>;
+
+impl Pool {
+    /// The connection the next request goes out on: an idle one, or a number to dial.
+    fn take(&mut self) -> (u32, Option<Conn>) {
+        if !self.keep {
+            return (self.transport.dial(), None);
+        }
+        let (number, dial) = self.transport.take();
+        let conn = (!dial).then(|| {
+            self.idle
+                .remove(&number)
+                .expect("an idle connection is kept")
+        });
+        (number, conn)
+    }
+
+    /// A request on connection `number` ended: a whole response (`conn` open) puts it back,
+    /// anything else closes it.
+    fn give_back(&mut self, number: u32, conn: Option<Conn>) {
+        match conn {
+            Some(conn) if self.keep => {
+                if self.transport.put(number) {
+                    self.idle.insert(number, conn);
+                }
+            }
+            _ => self.transport.close(number),
+        }
+    }
+}
+
 /// hey: `concurrency` workers in a closed loop, or an open loop at `rate`.
 pub(crate) async fn client_main(shared: SharedRef) -> HostResult {
     let load = shared.lock().config.load.clone();
@@ -32,14 +83,31 @@ pub(crate) async fn client_main(shared: SharedRef) -> HostResult {
     }
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::new();
+    let pool = Rc::new(RefCell::new(Pool {
+        transport: Transport::for_hey(load.concurrency),
+        idle: BTreeMap::new(),
+        keep: load.rate_per_s == 0 && load.keep_alive,
+    }));
     if load.rate_per_s == 0 {
         let per_worker = load.requests / u64::from(load.concurrency.max(1));
         for worker in 0..load.concurrency {
             let shared = shared.clone();
+            let pool = pool.clone();
+            // hey's `-q`: each worker's own `time.Tick`, the first tick a period after the
+            // start. Go's ticker channel holds one tick and drops the rest, which is tokio's
+            // `Skip`: a late worker takes the held tick at once, the next on the period's grid.
+            let mut ticker = load.qps_period_ns().map(|period_ns| {
+                let period = Duration::from_nanos(period_ns);
+                let mut ticker = tokio::time::interval_at(start + period, period);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                ticker
+            });
             tasks.push(tokio::task::spawn_local(async move {
-                let mut conn = None;
                 for _ in 0..per_worker {
-                    send_one(&shared, worker, &mut conn).await;
+                    if let Some(ticker) = ticker.as_mut() {
+                        ticker.tick().await;
+                    }
+                    send_one(&shared, worker, &pool).await;
                 }
             }));
         }
@@ -49,8 +117,9 @@ pub(crate) async fn client_main(shared: SharedRef) -> HostResult {
                 (u128::from(k) * u128::from(NS_PER_S) / u128::from(load.rate_per_s)) as u64;
             tokio::time::sleep_until(start + Duration::from_nanos(offset)).await;
             let shared = shared.clone();
+            let pool = pool.clone();
             tasks.push(tokio::task::spawn_local(async move {
-                send_one(&shared, 0, &mut None).await;
+                send_one(&shared, 0, &pool).await;
             }));
         }
     }
@@ -80,8 +149,9 @@ async fn handshake(
     Ok((sender, task))
 }
 
-/// One request: record it, send it (reusing the worker's keep-alive connection), close it.
-async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, AbortOnDrop)>) {
+/// One request: record it, send it (on the transport's most recently used idle connection,
+/// or a new one), close it.
+async fn send_one(shared: &SharedRef, worker: u32, pool: &PoolRef) {
     let (id, load, hop, asynchronous, function, ingress) = {
         let mut s = shared.lock();
         let id = s.ledger.len();
@@ -104,24 +174,31 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         Method::Get => hyper::Method::GET,
         Method::Post => hyper::Method::POST,
     };
+    let (mut number, mut conn) = pool.borrow_mut().take();
     let attempt = async {
-        let reusable = match conn.as_mut() {
-            Some((sender, _)) => load.keep_alive && sender.ready().await.is_ok(),
-            None => false,
-        };
         if ingress {
             // The client's connection is to the ingress, which picks the gateway pod.
-            if !reusable {
-                *conn = None;
-                *conn = Some(handshake(dial((ingress::HOST, PORT), hop).await?).await?);
+            if !ready(&mut conn).await {
+                conn = None;
+                conn = Some(handshake(dial((ingress::HOST, PORT), hop).await?).await?);
             }
         } else {
-            // kube-proxy and conntrack: the open connection's pod, or a new one's.
-            match edge::route(shared, id, worker, !reusable) {
-                Route::Reuse(_) if reusable => {}
-                route => {
-                    *conn = None;
-                    *conn = Some(handshake(edge::connect(shared, id, route, hop).await?).await?);
+            // kube-proxy and conntrack: the open connection's pod, or a new one's. An idle
+            // connection its pod closed is dropped for the next one, as Go's transport does.
+            loop {
+                let reusable = ready(&mut conn).await;
+                match edge::route(shared, id, Caller::Client { conn: number }, !reusable) {
+                    Route::Reuse(_) if reusable => break,
+                    Route::Stale => {
+                        let mut pool = pool.borrow_mut();
+                        pool.give_back(number, None);
+                        (number, conn) = pool.take();
+                    }
+                    route => {
+                        conn = None;
+                        conn = Some(handshake(edge::connect(shared, id, route, hop).await?).await?);
+                        break;
+                    }
                 }
             }
         }
@@ -157,10 +234,18 @@ async fn send_one(shared: &SharedRef, worker: u32, conn: &mut Option<(Sender, Ab
         Ok(Ok(code)) => Answer::Code(code),
         Ok(Err(_)) => Answer::Broken,
     };
-    if !matches!(answer, Answer::Code(_)) {
-        *conn = None;
-    }
+    let whole = matches!(answer, Answer::Code(_));
+    pool.borrow_mut()
+        .give_back(number, if whole { conn } else { None });
     close(&mut shared.lock(), id, answer, now_ns());
+}
+
+/// The connection is open and ready for a request (hyper has not seen it closed).
+async fn ready(conn: &mut Option<Conn>) -> bool {
+    match conn.as_mut() {
+        Some((sender, _)) => sender.ready().await.is_ok(),
+        None => false,
+    }
 }
 
 /// How a caller's request to the gateway ended.

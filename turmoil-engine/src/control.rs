@@ -218,7 +218,10 @@ impl Control {
                 }
                 EdgeEffect::Sigkill { gateway } => edge::kill(&self.shared, gateway, now, sim),
                 EdgeEffect::Arm { at_ns, timer } => self.push(at_ns, Due::Edge(timer)),
-                EdgeEffect::Via { .. } | EdgeEffect::Refused { .. } | EdgeEffect::Note { .. } => {
+                EdgeEffect::Via { .. }
+                | EdgeEffect::Stale { .. }
+                | EdgeEffect::Refused { .. }
+                | EdgeEffect::Note { .. } => {
                     unreachable!("connections are the hosts' and notes are traced: {effect:?}")
                 }
             }

@@ -10,7 +10,9 @@
 use std::io;
 use std::time::Duration;
 
-use faasim_model::gateway_deployment::{Effect, GatewayDeployment, GatewayId, Input, Timer};
+use faasim_model::gateway_deployment::{
+    Caller, Effect, GatewayDeployment, GatewayId, Input, Timer,
+};
 use faasim_model::ledger::{Cause, RequestId};
 use faasim_model::time::Nanos;
 
@@ -26,15 +28,17 @@ pub(crate) enum Route {
     Reuse(String),
     /// On a new connection to this gateway pod's host.
     Dial(String),
+    /// The client's idle connection had been closed by its pod: the client takes another.
+    Stale,
     /// The connection is refused: kube-proxy chose this gone pod (its host is dialled, to
     /// meet the refusal there), or the Service has no backend at all (`None`).
     Refused(Option<String>),
 }
 
-/// kube-proxy's choice for request (or execution) `id` of caller `worker`, which would
-/// dial a new connection (`dial`) or use its open one: the model's `Input::Connect`, drawing
-/// from the run's chooser as the model does (kube-proxy's pick keyed by the request).
-pub(crate) fn route(shared: &SharedRef, id: usize, worker: u32, dial: bool) -> Route {
+/// kube-proxy's choice for request (or execution) `id` of `caller`, which would dial a new
+/// connection (`dial`) or use its open one: the model's `Input::Connect`, drawing from the
+/// run's chooser as the model does (kube-proxy's pick keyed by the request).
+pub(crate) fn route(shared: &SharedRef, id: usize, caller: Caller, dial: bool) -> Route {
     let now = now_ns();
     let mut out = Vec::new();
     let mut guard = shared.lock();
@@ -44,7 +48,7 @@ pub(crate) fn route(shared: &SharedRef, id: usize, worker: u32, dial: bool) -> R
     let connect = Input::Connect {
         req,
         key,
-        worker,
+        caller,
         dial,
     };
     edge.handle(now, connect, &mut rng.0, &mut out);
@@ -62,6 +66,7 @@ pub(crate) fn route(shared: &SharedRef, id: usize, worker: u32, dial: bool) -> R
         Effect::Refused { gateway, .. } => {
             Some(Route::Refused(gateway.map(GatewayDeployment::name)))
         }
+        Effect::Stale { .. } => Some(Route::Stale),
         _ => None,
     });
     route.expect("a connection goes somewhere or is refused")
@@ -78,6 +83,7 @@ pub(crate) async fn connect(
     let host = match route {
         Route::Dial(host) | Route::Reuse(host) | Route::Refused(Some(host)) => Some(host),
         Route::Refused(None) => None,
+        Route::Stale => unreachable!("a stale connection is not dialled"),
     };
     let dialled = match host {
         Some(host) => dial((host.as_str(), PORT), hop).await,

@@ -296,14 +296,6 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
-    // hey's `-q` is the model client's; this engine's load generator sends without it.
-    if config.load.qps_per_worker > 0 {
-        return Err(
-            "turmoil engine: `load.qps` is modelled only (this engine's load generator has no \
-             per-worker ticker); use the model engine"
-                .into(),
-        );
-    }
     // Go's meaning of a zero timeout (no server timeout, the provider's 10 s proxy default) is
     // in the model; this engine's timers would fire at once. (An upstream_timeout of 0 is an
     // immediate 502 on both.)

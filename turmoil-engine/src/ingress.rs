@@ -13,6 +13,7 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
+use faasim_model::gateway_deployment::Caller;
 use faasim_model::ingress::{BROKEN_UPSTREAM_STATUS, READ_TIMEOUT_STATUS};
 use faasim_model::ledger::Cause;
 use faasim_model::time::stamp;
@@ -119,10 +120,11 @@ async fn proxy(
     // The worker's pooled connection to its gateway pod, or a new one where the Service
     // sends it (the model's warm pool: a caller with no pin yet pays no dial there; here the
     // first one is dialled).
-    let route = edge::route(&shared, id, worker, false);
+    let route = edge::route(&shared, id, Caller::Ingress { worker }, false);
     let host = match &route {
         Route::Reuse(host) | Route::Dial(host) => Some(host.clone()),
         Route::Refused(_) => None,
+        Route::Stale => unreachable!("the ingress's upstream is redialled, never stale"),
     };
     let pooled = match &route {
         Route::Reuse(host) => upstream.take(worker, host),

@@ -13,6 +13,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use faasim_model::config::AsyncConfig;
+use faasim_model::gateway_deployment::Caller;
 use faasim_model::ledger::{Cause, Record, RequestId, Status};
 use faasim_model::time::{Nanos, stamp};
 use http_body_util::{BodyExt, Full};
@@ -189,10 +190,8 @@ async fn call_function(
         builder = builder.header(X_CALLBACK_URL, url.as_str());
     }
     let http = builder.body(Full::new(Bytes::from(request.body.clone())))?;
-    // Through the gateway's Service, pinned as a client worker's, numbered after the load's
-    // (as the model numbers the worker's connection).
-    let worker = shared.lock().config.load.concurrency.saturating_add(member);
-    let route = edge::route(shared, exec, worker, true);
+    // Through the gateway's Service, on the queue-worker's own connection.
+    let route = edge::route(shared, exec, Caller::QueueWorker { member }, true);
     let stream = edge::connect(shared, exec, route, hop).await?;
     exchange(stream, http).await
 }

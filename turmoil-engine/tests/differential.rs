@@ -106,6 +106,7 @@ agree! {
     gateway_rollout_ce_3_replicas => "gateway-rollout-ce-3-replicas.yaml",
     gateway_rollout_drain => "gateway-rollout-drain.yaml",
     go_long => "go-long.yaml",
+    hey_shared_transport_gateway_rollout => "hey-shared-transport-gateway-rollout.yaml",
     go_long_ce => "go-long-ce.yaml",
     go_long_fixed_wait => "go-long-fixed-wait.yaml",
     go_long_fixed_wait_ce => "go-long-fixed-wait-ce.yaml",

@@ -399,11 +399,10 @@ impl World<'_> {
             || format!("queue-worker-{member}"),
             || format!("call {inv}: POST /function/{name}, execution {exec}"),
         );
-        let worker = self.config.load.concurrency.saturating_add(member);
         self.feed_edge(gateway_deployment::Input::Connect {
             req: exec,
             key,
-            worker,
+            caller: gateway_deployment::Caller::QueueWorker { member },
             dial,
         });
     }
