@@ -3,7 +3,8 @@
 //! the scenario's actions, its due timers, probe answers, the pods' own exits, the gateway's
 //! scale-from-zero asks) and carries out each effect on the hosts: a pod host created at its
 //! container's start, SIGTERM on the pod's watch channel, SIGKILL and crashes as
-//! `Sim::bounce` behind the closed start gate, a lost node as a partition, the provider's view
+//! `Sim::bounce` behind the closed start gate, a lost node as held links (`Sim::hold`: nothing
+//! comes back, not even a refusal, as from a dead IP), the provider's view
 //! changed when the informer's lag is over. The queue-worker Deployment (its pods, and the
 //! rollout of `restartQueueWorker`) is driven from here too.
 
@@ -304,9 +305,10 @@ impl Control {
             }
             Effect::Crash { pod, .. } => self.crash(now, pod, sim),
             Effect::NodeLost { pod } => {
-                // Traffic between the gateway and its host is dropped (a partition), so calls
-                // in flight and new dials hang until a timer gives up, as the model's black
-                // hole.
+                // Traffic between the gateway and its host is held for ever (`Sim::hold`):
+                // calls in flight and new dials hang until a timer gives up, as the model's
+                // black hole. A partition would drop the SYN, and turmoil answers a dropped
+                // SYN with a refusal at once, which a dead IP never sends.
                 let mut s = self.shared.lock();
                 let p = &mut s.pods[pod as usize];
                 p.kill(Cause::NodeLost);
@@ -321,7 +323,7 @@ impl Control {
                 drop(s);
                 if host {
                     for gateway in gateways {
-                        sim.partition(gateway.as_str(), name.as_str());
+                        sim.hold(gateway.as_str(), name.as_str());
                     }
                 }
             }

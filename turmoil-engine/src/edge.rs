@@ -166,7 +166,7 @@ pub(crate) fn spawn(
         gateway_main(host.clone(), gateway, startup_ns)
     });
     for pod in lost {
-        sim.partition(name.as_str(), pod.as_str());
+        sim.hold(name.as_str(), pod.as_str());
     }
 }
 

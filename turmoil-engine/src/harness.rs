@@ -243,19 +243,6 @@ fn check_supported(scenario: &Scenario) -> Result<(), String> {
                 .into(),
         );
     }
-    // A node lost without an API call: new dials to its pods' host are refused on this
-    // engine, where a dead IP answers nothing and the model hangs them (tests/differential.rs).
-    if scenario
-        .events
-        .iter()
-        .any(|e| matches!(e.action, Action::LoseNode { .. }))
-    {
-        return Err(
-            "turmoil engine: `loseNode` is modelled only (a dial to the lost host is refused \
-             here, where a dead IP gives no answer); use the model engine"
-                .into(),
-        );
-    }
     // The gateway's own pods are hosts: every one runs on every tick.
     if config.gateway.replicas > limits::turmoil::REPLICAS_MAX {
         return Err(format!(

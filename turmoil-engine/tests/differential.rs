@@ -126,6 +126,7 @@ agree! {
     mechanism_22_spot_node => "mechanism-22-spot-node.yaml",
     mechanism_25_healthcheck_interval_zero => "mechanism-25-healthcheck-interval-zero.yaml",
     node_graceful_shutdown => "node-graceful-shutdown.yaml",
+    node_lost => "node-lost.yaml",
     node_lost_drained => "node-lost-drained.yaml",
     pod_deletion_cost_protects_busy_pod => "pod-deletion-cost-protects-busy-pod.yaml",
     rule_child_listens_while_routed => "rule-child-listens-while-routed.yaml",
@@ -222,10 +223,6 @@ const MODEL_ONLY: &[&str] = &[
     "zero-gateway-read-timeout.yaml",
     "zero-gateway-write-timeout.yaml",
     "zero-upstream-timeout.yaml",
-    // `loseNode`, which `check_supported` refuses here: a dial to the lost pod's host is
-    // answered with a refusal on this engine (500, connection refused, at once), where the
-    // model hangs it to the gateway's 502 (a dead IP answers nothing). Tried: 256 differences.
-    "node-lost.yaml",
     // The Pro (JetStream) queue-worker, which `check_supported` refuses here: this engine
     // runs the CE queue-worker only.
     "async-pro-ack-before-callback.yaml",
