@@ -699,4 +699,69 @@ mod tests {
             "{out:?}"
         );
     }
+
+    proptest::proptest! {
+        /// However sends, answers, failures and stale connections interleave, a closed loop's
+        /// transport never gives one connection to two requests at once, reuses only idle
+        /// connections, and never has more connections than workers (a dial only when none
+        /// is idle).
+        #[test]
+        fn the_shared_transport_never_doubles_a_connection_or_outgrows_the_workers(
+            concurrency in 1u32..6,
+            steps in proptest::collection::vec((0u8..4, 0u8..8), 0..120),
+        ) {
+            let mut client = closed(concurrency, 40);
+            let mut due: Vec<u32> = Vec::new();
+            let mut flying: Vec<(RequestId, u32, bool)> = Vec::new();
+            let mut idle: Vec<u32> = Vec::new();
+            let mut out = run(&mut client, 0, Input::Start);
+            for (kind, pick) in steps {
+                for effect in out.drain(..) {
+                    match effect {
+                        Effect::Arm { timer: Timer::Send { worker }, .. } => due.push(worker),
+                        Effect::Request { req, conn, dial, .. } | Effect::Connect { req, conn, dial } => {
+                            proptest::prop_assert!(
+                                flying.iter().all(|&(r, c, _)| r == req || c != conn),
+                                "connection {conn} is in use"
+                            );
+                            if dial {
+                                proptest::prop_assert!(idle.is_empty(), "a dial with {idle:?} idle");
+                            } else {
+                                proptest::prop_assert_eq!(idle.pop(), Some(conn), "the newest idle one");
+                            }
+                            flying.retain(|&(r, _, _)| r != req);
+                            flying.push((req, conn, dial));
+                        }
+                        _ => {}
+                    }
+                }
+                proptest::prop_assert!(client.transport().numbered() <= concurrency);
+                proptest::prop_assert!(client.transport().idle() <= concurrency as usize);
+                let pick = usize::from(pick);
+                match kind {
+                    0 if !due.is_empty() => {
+                        let worker = due.remove(pick % due.len());
+                        out = run(&mut client, 1, Input::Timer(Timer::Send { worker }));
+                    }
+                    1 | 2 if !flying.is_empty() => {
+                        let (req, conn, _) = flying.remove(pick % flying.len());
+                        let status = if kind == 1 { Status::Code(200) } else { Status::Error };
+                        if status != Status::Error {
+                            idle.push(conn);
+                        }
+                        out = run(&mut client, 1, Input::Answer { req, status, cause: Cause::Handler });
+                    }
+                    3 => {
+                        // Only a connection taken from the idle list can be found closed.
+                        let reused: Vec<usize> = (0..flying.len()).filter(|&i| !flying[i].2).collect();
+                        if let Some(&i) = reused.get(pick % reused.len().max(1)) {
+                            let req = flying[i].0;
+                            out = run(&mut client, 1, Input::Stale { req });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
