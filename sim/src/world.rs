@@ -529,23 +529,10 @@ impl<'a> World<'a> {
                         let hops = if dial { 3 } else { 1 };
                         self.send(req, hops, Msg::ToIngress);
                     } else {
-                        self.feed_edge(gateway_deployment::Input::Connect {
-                            req,
-                            key,
-                            caller: Caller::Client { conn },
-                            dial,
-                        });
+                        self.connect_client(req, conn, dial);
                     }
                 }
-                client::Effect::Connect { req, conn, dial } => {
-                    let key = self.flight(req).key;
-                    self.feed_edge(gateway_deployment::Input::Connect {
-                        req,
-                        key,
-                        caller: Caller::Client { conn },
-                        dial,
-                    });
-                }
+                client::Effect::Connect { req, conn, dial } => self.connect_client(req, conn, dial),
                 client::Effect::Abandon { req } => {
                     // The cancel goes down the chain, a hop further through an ingress.
                     let ingress = self.ingress.is_some();
@@ -564,6 +551,18 @@ impl<'a> World<'a> {
             }
         }
         self.client_out = out;
+    }
+
+    /// The client's request `req` goes out on its transport's connection `conn` (`dial`: a
+    /// new one): kube-proxy and conntrack pick the gateway pod.
+    fn connect_client(&mut self, req: RequestId, conn: u32, dial: bool) {
+        let key = self.flight(req).key;
+        self.feed_edge(gateway_deployment::Input::Connect {
+            req,
+            key,
+            caller: Caller::Client { conn },
+            dial,
+        });
     }
 
     /// Hand `input` to the gateway Deployment and carry out its effects in order.
